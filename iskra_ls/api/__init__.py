@@ -1,0 +1,1 @@
+"""Talking to Iskra: the HTTP client (:mod:`.client`) and account handling (:mod:`.auth`)."""

@@ -1,0 +1,116 @@
+"""Domain errors, each worded for the user: what happened and what to do.
+
+The Iskra client turns every transport or HTTP failure into one of these; the
+CLI prints ``str(error)`` as its one line, the language server shows it with
+``window/showMessage`` and puts ``kind`` into ``iskra/status``.
+"""
+
+from __future__ import annotations
+
+
+class IskraError(Exception):
+    """Base of every expected failure. ``str(e)`` is the user-facing line."""
+
+    kind = "error"
+    """Short machine name, used as the ``iskra/status`` state."""
+
+    retryable = False
+    """Whether repeating the same call later may succeed without user action."""
+
+
+class NotSignedIn(IskraError):
+    kind = "signedOut"
+
+    def __init__(self, message: str = "Not signed in to Iskra: run `iskra-ls login` "
+                 "(or Iskra: Sign in in your editor).") -> None:
+        super().__init__(message)
+
+
+class TokenRejected(IskraError):
+    kind = "signedOut"
+
+    def __init__(self, message: str = "Iskra rejected the token (401: bad or expired): "
+                 "sign in again with `iskra-ls login`.") -> None:
+        super().__init__(message)
+
+
+class QuotaExhausted(IskraError):
+    """HTTP 429: the daily request limit is reached. Never retried."""
+
+    kind = "quotaExhausted"
+
+    def __init__(self, retry_after: float | None = None, message: str | None = None) -> None:
+        self.retry_after = retry_after
+        if message is None:
+            message = "Iskra's daily request limit is reached (429)"
+            if retry_after is not None:
+                message += f"; it resets in {_duration(retry_after)}"
+            message += ". Wait for the reset or upgrade your plan."
+        super().__init__(message)
+
+
+class BadRequest(IskraError):
+    kind = "error"
+
+    def __init__(self, detail: str = "") -> None:
+        text = "Iskra refused the request as malformed (400)"
+        super().__init__(f"{text}: {detail}" if detail else f"{text}.")
+
+
+class ServiceError(IskraError):
+    kind = "error"
+    retryable = True
+
+    def __init__(self, status: int | None = None, detail: str = "") -> None:
+        self.status = status
+        code = f" ({status})" if status else ""
+        text = f"Iskra had a server error{code}; try again in a moment"
+        super().__init__(f"{text}: {detail}" if detail else f"{text}.")
+
+
+class Unreachable(IskraError):
+    kind = "offline"
+    retryable = True
+
+    def __init__(self, url: str = "", detail: str = "") -> None:
+        where = f" at {url}" if url else ""
+        text = f"Cannot reach Iskra{where}: check the network, a proxy, or the apiUrl setting"
+        super().__init__(f"{text} ({detail})." if detail else f"{text}.")
+
+
+class TimedOut(IskraError):
+    kind = "offline"
+    retryable = True
+
+    def __init__(self, seconds: float | None = None) -> None:
+        after = f" after {seconds:g} s" if seconds else ""
+        super().__init__(f"Iskra did not answer in time{after}; try again.")
+
+
+class StreamEndedEarly(IskraError):
+    kind = "error"
+    retryable = True
+
+    def __init__(self, detail: str = "") -> None:
+        text = "Iskra's answer stopped before it was complete"
+        super().__init__(f"{text}: {detail}" if detail else f"{text}; try again.")
+
+
+class MalformedResponse(IskraError):
+    kind = "error"
+    retryable = True
+
+    def __init__(self, detail: str = "") -> None:
+        text = "Iskra sent an answer that could not be read"
+        super().__init__(f"{text}: {detail}" if detail else f"{text}.")
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(int(seconds), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes = rest // 60
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{seconds} s"
