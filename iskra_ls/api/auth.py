@@ -1,0 +1,300 @@
+"""The Iskra token: where it comes from, where it is kept, how it is obtained.
+
+Precedence (see :func:`resolve_token`): ``ISKRA_TOKEN`` in the environment,
+then a token the editor hands over (the ``token`` setting or
+``iskra.setToken``), then the token file that ``iskra-ls login`` writes.
+
+The token file lives in :func:`config_dir` and is never readable by others,
+not even for an instant: it is written to a temporary file created with mode
+0600 and renamed over the old one. A running server follows the file with
+:class:`TokenWatcher`, so ``iskra-ls login``/``logout`` in a terminal reach
+open editors within a second, without a restart.
+
+Every token this module sees is registered with :mod:`iskra_ls.logs` so that
+it is masked in all log output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import os
+import secrets
+import stat
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from iskra_ls import errors
+from iskra_ls.logs import register_secret
+
+if TYPE_CHECKING:
+    from iskra_ls.api.client import IskraClient
+
+log = logging.getLogger(__name__)
+
+TOKEN_FILE_NAME = "token"
+
+
+def config_dir() -> Path:
+    """``ISKRA_CONFIG_DIR``, else the platform's user config dir + ``iskra``."""
+    env = os.environ.get("ISKRA_CONFIG_DIR", "").strip()
+    if env:
+        return Path(env).expanduser()
+    import platformdirs  # only needed when no directory is given
+
+    return Path(platformdirs.user_config_dir("iskra", appauthor=False))
+
+
+def _clean(token: str | None) -> str | None:
+    token = (token or "").strip()
+    return token or None
+
+
+class TokenStore:
+    """The token file (``config_dir()/token`` unless ``path`` is given)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.token_file: Path = path if path is not None else config_dir() / TOKEN_FILE_NAME
+        """Where the token is kept."""
+
+    @property
+    def directory(self) -> Path:
+        return self.token_file.parent
+
+    def load(self) -> str | None:
+        """The stored token, or ``None`` when there is none (or it cannot be read)."""
+        try:
+            text = self.token_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            log.warning("Cannot read the token file %s: %s", self.token_file, exc.strerror)
+            return None
+        self._tighten()
+        token = _clean(text)
+        register_secret(token)
+        return token
+
+    def _tighten(self) -> None:
+        """Make a token file that others can read private again (someone copied it in)."""
+        if os.name != "posix":
+            return
+        try:
+            mode = stat.S_IMODE(self.token_file.stat().st_mode)
+            if mode & 0o077:
+                self.token_file.chmod(0o600)
+                log.warning("The token file %s was readable by others; made it 0600",
+                            self.token_file)
+        except OSError:
+            pass
+
+    def ensure_directory(self) -> None:
+        """Create the config directory, private (0700), if it does not exist."""
+        directory = self.directory
+        if directory.is_dir():
+            return
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if os.name == "posix":
+            directory.chmod(0o700)  # mkdir's mode is reduced by the umask
+
+    def save(self, token: str) -> None:
+        """Store ``token`` atomically; the file is 0600 from the moment it exists."""
+        clean = _clean(token)
+        if clean is None:
+            raise ValueError("refusing to store an empty token")
+        register_secret(clean)
+        self.ensure_directory()
+        tmp = self.directory / f".{self.token_file.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(tmp, flags, 0o600)
+        try:
+            try:
+                if hasattr(os, "fchmod"):
+                    os.fchmod(fd, 0o600)  # the umask may only remove bits; be exact anyway
+                os.write(fd, (clean + "\n").encode("utf-8"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.token_file)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+
+    def clear(self) -> bool:
+        """Forget the stored token; ``True`` when there was one."""
+        try:
+            self.token_file.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+
+def resolve_token(setting_token: str | None, store: TokenStore) -> tuple[str | None, str]:
+    """The token to use and where it came from.
+
+    The source is ``"environment"``, ``"editor"``, ``"token file"`` or ``"none"``.
+    """
+    env = _clean(os.environ.get("ISKRA_TOKEN"))
+    if env:
+        register_secret(env)
+        return env, "environment"
+    editor = _clean(setting_token)
+    if editor:
+        register_secret(editor)
+        return editor, "editor"
+    stored = store.load()
+    if stored:
+        return stored, "token file"
+    return None, "none"
+
+
+TokenCallback = Callable[[str | None], Awaitable[Any] | Any]
+
+
+class TokenWatcher:
+    """Calls ``on_change(token)`` when the stored token changes (``None`` after logout).
+
+    Watches the token file's directory with ``watchfiles``; a re-check every
+    ``recheck_s`` seconds catches what a file-system event may miss (a
+    recreated directory, network file systems).
+    """
+
+    def __init__(
+        self,
+        store: TokenStore,
+        on_change: TokenCallback,
+        *,
+        debounce_ms: int = 50,
+        recheck_s: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.on_change = on_change
+        self.debounce_ms = debounce_ms
+        self.recheck_s = recheck_s
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._current: str | None = None
+        self._signature: tuple[int, int, int] | None = None
+
+    @property
+    def current(self) -> str | None:
+        """The stored token as last seen."""
+        return self._current
+
+    async def start(self) -> None:
+        """Begin watching; returns once changes from now on will be seen."""
+        if self._task is not None:
+            return
+        self._stop.clear()
+        try:
+            self.store.ensure_directory()
+        except OSError as exc:
+            log.warning("Cannot create %s to watch the token: %s", self.store.directory, exc)
+        self._current = self.store.load()
+        self._signature = self._stat()
+        self._task = asyncio.create_task(self._run(), name="iskra-token-watcher")
+        # Let the task set up its watch, then look once more: a change made between
+        # the first read and the watch being in place is not lost.
+        for _ in range(3):
+            await asyncio.sleep(0)
+        await self._check()
+
+    async def stop(self) -> None:
+        """Stop watching (idempotent)."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=2.0)
+        except (TimeoutError, asyncio.CancelledError):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.store.token_file.stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _is_token_file(self, _change: object, path: str) -> bool:
+        return Path(path).name == self.store.token_file.name
+
+    async def _run(self) -> None:
+        from watchfiles import awatch  # heavy-ish; only a running server needs it
+
+        timeout_ms = max(int(self.recheck_s * 1000), 100)
+        while not self._stop.is_set():
+            try:
+                async for changes in awatch(
+                    self.store.directory,
+                    watch_filter=self._is_token_file,
+                    debounce=self.debounce_ms,
+                    step=50,
+                    stop_event=self._stop,
+                    rust_timeout=timeout_ms,
+                    yield_on_timeout=True,
+                    recursive=False,
+                ):
+                    if changes or self._stat() != self._signature:
+                        await self._check()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the directory vanished, permissions...
+                log.debug("Token watch interrupted (%s); retrying", exc)
+                await self._check()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=self.recheck_s)
+                with contextlib.suppress(OSError):
+                    self.store.ensure_directory()
+
+    async def _check(self) -> None:
+        self._signature = self._stat()
+        token = self.store.load()
+        if token == self._current:
+            return
+        self._current = token
+        log.info("The stored Iskra token %s", "changed" if token else "was removed")
+        try:
+            result = self.on_change(token)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("Handling the token change failed")
+
+
+CodeReader = Callable[[], Awaitable[str] | str]
+
+
+async def login_with_code(client: IskraClient, email: str, read_code: CodeReader) -> str:
+    """Sign in by e-mail code: send-code → verify-email → complete-registration.
+
+    ``read_code`` asks the user for the code (sync or async). Returns the token;
+    raises :class:`iskra_ls.errors.MalformedResponse` when none comes back.
+    """
+    from iskra_ls.api.client import extract_token
+
+    email = email.strip()
+    if not email:
+        raise errors.IskraError("An e-mail address is needed to sign in.")
+    await client.auth_step("send-code", {"email": email})
+    answer = read_code()
+    code = (await answer if inspect.isawaitable(answer) else answer).strip()
+    if not code:
+        raise errors.IskraError("No code entered; run `iskra-ls login` again.")
+    body = {"email": email, "code": code}
+    verified = await client.auth_step("verify-email", body)
+    token = extract_token(verified)
+    if not token:
+        completed = await client.auth_step("complete-registration", body)
+        token = extract_token(completed)
+    if not token:
+        raise errors.MalformedResponse("the sign-in answer carried no token")
+    register_secret(token)
+    return token
