@@ -1,0 +1,495 @@
+"""One action's view of the workspace, and the edits it has made so far.
+
+The model works through file tools; nothing it does touches the disk. Reads
+see the editor's unsaved text for open documents, the disk otherwise, with
+this action's earlier edits applied; edits are recorded here and, at the end,
+become ONE ``WorkspaceEdit`` (:meth:`ChangeSet.to_workspace_edit`) that the
+editor applies -- so the user can undo or review it as one change.
+
+Each file is tracked by its *origin* (the path it had before the action), so
+"edit, then rename, then edit again" becomes one versioned text edit against
+the text the editor has, followed by one rename.
+
+Folders: LSP has no operation that creates an empty folder. A folder created
+with ``create_file_or_folder("x/")`` is remembered (listings and the summary
+show it, files can be created inside it); it reaches the disk only through
+the files created in it, because ``CreateFile`` makes missing parent folders.
+Renaming or deleting folders is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from lsprotocol import types
+from pygls.uris import from_fs_path, to_fs_path
+
+from iskra_ls.actions.matching import dominant_newline, line_of, replace_unique
+from iskra_ls.actions.paths import PathRefused, ResolvedPath, WorkspacePolicy
+from iskra_ls.actions.tools import (
+    CreateFileOrFolder,
+    DeleteFile,
+    ListDirectory,
+    ReadFile,
+    RenameFile,
+    ReplaceInFile,
+    ToolArgs,
+    ToolError,
+    WriteFile,
+)
+from iskra_ls.edits import FileChange, build_workspace_edit
+from iskra_ls.textdoc import split_lines
+
+MAX_LISTED = 500
+
+
+@dataclass
+class OpenDocument:
+    """A document the editor has open (its text may be unsaved)."""
+
+    uri: str
+    text: str
+    version: int | None
+
+
+@dataclass
+class _Entry:
+    origin: str | None
+    """Path the file had before the action; None for a file this action creates."""
+    text: str | None
+    """Current text; None means the origin's text, unchanged (not loaded)."""
+
+
+Kind = Literal["file", "dir"]
+
+
+class ChangeSet:
+    """The workspace as the model sees it during one action, plus its pending edits."""
+
+    def __init__(
+        self,
+        policy: WorkspacePolicy,
+        open_documents: Mapping[str, OpenDocument],
+        *,
+        max_answer_chars: int = 48_000,
+    ) -> None:
+        self._policy = policy
+        self._max_answer = max_answer_chars
+        self._open: dict[str, OpenDocument] = {}
+        for uri, document in open_documents.items():
+            path = _path_of_uri(uri)
+            if path is not None:
+                self._open[path] = document
+        self._overlay: dict[str, _Entry | None] = {}
+        """Files changed by this action, by current path; None: no longer there."""
+        self._folders: list[str] = []
+        self._originals: dict[str, str] = {}
+
+    # -- tools ---------------------------------------------------------------
+
+    def run(self, args: ToolArgs) -> str:
+        """Carry out one tool call; reads return text, edits a short confirmation."""
+        try:
+            if isinstance(args, ReadFile):
+                return self._read(args)
+            if isinstance(args, ListDirectory):
+                return self._list(args)
+            if isinstance(args, CreateFileOrFolder):
+                return self._create(args)
+            if isinstance(args, WriteFile):
+                return self._write(args)
+            if isinstance(args, ReplaceInFile):
+                return self._replace(args)
+            if isinstance(args, DeleteFile):
+                return self._delete(args)
+            if isinstance(args, RenameFile):
+                return self._rename(args)
+        except PathRefused as error:
+            raise ToolError(f"Refused: {error}") from None
+        raise ToolError(f"Unsupported tool arguments: {type(args).__name__}.")
+
+    def _read(self, args: ReadFile) -> str:
+        target = self._policy.resolve(args.uri)
+        self._require_file(target)
+        text = self._text(target)
+        if text == "":
+            return "[empty file]"
+        lines = split_lines(text)
+        if lines[-1] == "":
+            lines.pop()
+        total = len(lines)
+        first = args.start_line or 1
+        last = min(args.end_line or total, total)
+        if first > total:
+            raise ToolError(
+                f"start_line {first} is past the end of {target.display} ({total} lines)."
+            )
+        shown: list[str] = []
+        size = 0
+        for number in range(first, last + 1):
+            line = lines[number - 1]
+            if size + len(line) > self._max_answer and shown:
+                break
+            shown.append(line[: self._max_answer])
+            size += len(line)
+        end = first + len(shown) - 1
+        body = "".join(shown)
+        if end < last or len(shown[-1]) < len(lines[end - 1]):
+            cut = " (a long line was cut)" if len(shown[-1]) < len(lines[end - 1]) else ""
+            return (
+                f"{_ensure_newline(body)}[truncated{cut}: lines {first}-{end} of {total} shown; "
+                f"read on with start_line={end + 1}]"
+            )
+        if args.start_line or args.end_line:
+            return f"{_ensure_newline(body)}[lines {first}-{end} of {total}]"
+        return body
+
+    def _list(self, args: ListDirectory) -> str:
+        target = self._policy.resolve(args.uri)
+        kind = self._kind(str(target.path))
+        if kind is None:
+            raise ToolError(f"{target.display} does not exist.")
+        if kind == "file":
+            raise ToolError(f"{target.display} is a file; use read_file.")
+        folder = str(target.path)
+        entries: dict[str, bool] = {}
+        try:
+            with os.scandir(folder) as scan:
+                for item in scan:
+                    try:
+                        entries[item.name] = item.is_dir()
+                    except OSError:
+                        entries[item.name] = False
+        except OSError:
+            pass
+        for path, entry in self._overlay.items():
+            name, deeper = _child_of(folder, path)
+            if name is None:
+                continue
+            if deeper:
+                if entry is not None:
+                    entries[name] = True
+            elif entry is None:
+                if self._kind(path) is None:
+                    entries.pop(name, None)
+            else:
+                entries[name] = False
+        for path in self._folders:
+            name, _ = _child_of(folder, path)
+            if name is not None:
+                entries[name] = True
+        visible = sorted(
+            (name + "/" if is_dir else name)
+            for name, is_dir in entries.items()
+            if not self._policy.is_secret(os.path.join(folder, name))
+        )
+        if not visible:
+            return "[empty folder]"
+        if len(visible) > MAX_LISTED:
+            more = len(visible) - MAX_LISTED
+            return "\n".join(visible[:MAX_LISTED]) + f"\n[{more} more entries not shown]"
+        return "\n".join(visible)
+
+    def _create(self, args: CreateFileOrFolder) -> str:
+        target = self._policy.resolve(args.uri)
+        path = str(target.path)
+        if target.is_root:
+            raise ToolError("The workspace root already exists.")
+        kind = self._kind(path)
+        if kind is not None:
+            what = "folder" if kind == "dir" else "file"
+            hint = "" if kind == "dir" else "; use write_file or replace_in_file to change it"
+            raise ToolError(f"{target.display} already exists as a {what}{hint}.")
+        self._require_parent(target)
+        if target.trailing_slash:
+            if args.content:
+                raise ToolError("A folder (uri ending with '/') cannot have content.")
+            self._folders.append(path)
+            return f"Created folder {target.display}/."
+        content = args.content or ""
+        self._put_new(path, content)
+        return f"Created {target.display} ({_lines(content)})."
+
+    def _write(self, args: WriteFile) -> str:
+        target = self._policy.resolve(args.uri)
+        path = str(target.path)
+        kind = self._kind(path)
+        if kind == "dir":
+            raise ToolError(f"{target.display} is a folder.")
+        if kind is None:
+            self._require_parent(target)
+            self._put_new(path, args.content)
+            return f"Created {target.display} ({_lines(args.content)})."
+        old = self._text(target)
+        new = conform_text(args.content, old)
+        if new == old:
+            return f"{target.display} already has this content; nothing changed."
+        self._put(path, new)
+        return f"Wrote {target.display} ({_lines(new)})."
+
+    def _replace(self, args: ReplaceInFile) -> str:
+        target = self._policy.resolve(args.uri)
+        self._require_file(target)
+        old = self._text(target)
+        new, match = replace_unique(old, args.search, args.replace, name=target.display)
+        line = line_of(old, match.start)
+        if new == old:
+            return f"replace equals the text at line {line} of {target.display}; nothing changed."
+        self._put(str(target.path), new)
+        how = "" if match.tier == "exact" else f" (matched ignoring {match.tier.replace('-', ' ')})"
+        return f"Replaced 1 place in {target.display} at line {line}{how}."
+
+    def _delete(self, args: DeleteFile) -> str:
+        target = self._policy.resolve(args.uri)
+        if self._kind(str(target.path)) == "dir":
+            raise ToolError(f"{target.display} is a folder; delete_file removes files only.")
+        self._require_file(target)
+        self._overlay[str(target.path)] = None
+        return f"Deleted {target.display}."
+
+    def _rename(self, args: RenameFile) -> str:
+        source = self._policy.resolve(args.uri)
+        target = self._policy.resolve(args.new_uri)
+        if self._kind(str(source.path)) == "dir":
+            raise ToolError(f"{source.display} is a folder; only files can be renamed.")
+        self._require_file(source)
+        if source.path == target.path:
+            raise ToolError("uri and new_uri are the same file.")
+        if target.trailing_slash or target.is_root:
+            raise ToolError("new_uri must be a file path (including the file name).")
+        if self._kind(str(target.path)) is not None:
+            raise ToolError(f"{target.display} already exists; choose another name.")
+        self._require_parent(target)
+        old, new = str(source.path), str(target.path)
+        entry = self._overlay.get(old) or _Entry(origin=old, text=None)
+        self._overlay[old] = None
+        self._overlay[new] = entry
+        return f"Renamed {source.display} to {target.display}."
+
+    # -- virtual filesystem --------------------------------------------------
+
+    def _kind(self, path: str) -> Kind | None:
+        prefix = path + os.sep
+        if path in self._folders or any(
+            p.startswith(prefix) for p in self._folders
+        ) or any(p.startswith(prefix) and e is not None for p, e in self._overlay.items()):
+            return "dir"
+        if path in self._overlay:
+            return "file" if self._overlay[path] is not None else None
+        if path in self._open:
+            return "file"
+        if os.path.isdir(path):
+            return "dir"
+        return "file" if os.path.lexists(path) else None
+
+    def _require_file(self, target: ResolvedPath) -> None:
+        kind = self._kind(str(target.path))
+        if kind is None:
+            raise ToolError(f"{target.display} does not exist.")
+        if kind == "dir":
+            raise ToolError(f"{target.display} is a folder; use list_directory.")
+
+    def _require_parent(self, target: ResolvedPath) -> None:
+        parent = os.path.dirname(str(target.path))
+        while len(parent) > len(str(target.folder)):
+            if self._kind(parent) == "file":
+                raise ToolError(f"{self._policy.display_of(parent)} is a file, not a folder.")
+            parent = os.path.dirname(parent)
+
+    def _text(self, target: ResolvedPath) -> str:
+        path = str(target.path)
+        entry = self._overlay.get(path)
+        if entry is not None:
+            if entry.text is not None:
+                return entry.text
+            assert entry.origin is not None
+            return self._original(entry.origin, target.display)
+        return self._original(path, target.display)
+
+    def _original(self, path: str, display: str) -> str:
+        """The text the editor has (open document) or the disk has, once loaded."""
+        if path in self._originals:
+            return self._originals[path]
+        limit = self._policy.max_read_bytes
+        document = self._open.get(path)
+        if document is not None:
+            text = document.text
+            if len(text.encode("utf-8", "surrogatepass")) > limit:
+                raise ToolError(f"{display} is too large to read (limit {limit} bytes).")
+        else:
+            text = _read_disk(path, display, limit)
+        if "\x00" in text:
+            raise ToolError(f"{display} is a binary file; it cannot be read or edited.")
+        self._originals[path] = text
+        return text
+
+    def _put(self, path: str, text: str) -> None:
+        entry = self._overlay.get(path)
+        origin = entry.origin if entry is not None else path
+        self._overlay[path] = _Entry(origin=origin, text=text)
+
+    def _put_new(self, path: str, text: str) -> None:
+        """A new file; one that replaces an original deleted earlier becomes its edit."""
+        was_deleted = path in self._overlay and self._overlay[path] is None
+        moved_away = any(e is not None and e.origin == path for e in self._overlay.values())
+        if was_deleted and not moved_away and self._existed(path):
+            try:
+                self._original(path, self._policy.display_of(path))
+            except ToolError:  # unreadable original: delete it, then create anew
+                self._overlay[path] = _Entry(origin=None, text=text)
+            else:
+                self._overlay[path] = _Entry(origin=path, text=text)
+        else:
+            self._overlay[path] = _Entry(origin=None, text=text)
+
+    def _existed(self, path: str) -> bool:
+        return path in self._open or (os.path.lexists(path) and not os.path.isdir(path))
+
+    # -- results ------------------------------------------------------------
+
+    def changes(self) -> list[FileChange]:
+        """The net change of every file, against the editor's text."""
+        alive = {p: e for p, e in self._overlay.items() if e is not None}
+        origins = {e.origin for e in alive.values() if e.origin is not None}
+        out: list[FileChange] = []
+        for path, entry in alive.items():
+            if entry.origin is None:
+                out.append(FileChange("create", self._uri(path), new_text=entry.text))
+                continue
+            old = self._originals.get(entry.origin)
+            if old is None and entry.text is not None:
+                old = self._original(entry.origin, self._policy.display_of(entry.origin))
+            new = entry.text if entry.text is not None and entry.text != old else None
+            document = self._open.get(entry.origin)
+            version = document.version if document is not None else None
+            if path != entry.origin:
+                source = self._uri(entry.origin)
+                out.append(FileChange("rename", source, old, new, version, self._uri(path)))
+            elif new is not None:
+                out.append(FileChange("edit", self._uri(path), old, new, version))
+        for path, gone in self._overlay.items():
+            if gone is None and path not in origins and self._existed(path):
+                out.append(FileChange("delete", self._uri(path)))
+        return out
+
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to send to the editor."""
+        return not self.changes()
+
+    def summary(self) -> list[str]:
+        """One line per change, for the user: ``edit a.py``, ``create tests/test_a.py``..."""
+        lines: list[str] = []
+        for change in self.changes():
+            name = self._display_uri(change.uri)
+            if change.kind == "rename":
+                edited = " (edited)" if change.new_text is not None else ""
+                lines.append(f"rename {name} → {self._display_uri(change.new_uri or '')}{edited}")
+            else:
+                lines.append(f"{change.kind} {name}")
+        for folder in self._folders:
+            display = self._policy.display_of(folder)
+            has_files = any(
+                p.startswith(folder + os.sep) and e is not None for p, e in self._overlay.items()
+            )
+            note = "" if has_files else " (empty: LSP cannot create empty folders, not created)"
+            lines.append(f"create folder {display}/{note}")
+        return lines
+
+    def to_workspace_edit(
+        self,
+        *,
+        encoding: str,
+        document_changes: bool,
+        resource_operations: Sequence[str] = ("create", "rename", "delete"),
+        annotation: str | None = None,
+    ) -> types.WorkspaceEdit:
+        """All edits as one ``WorkspaceEdit``; raises ``UnsupportedEdit`` if the client can't."""
+        return build_workspace_edit(
+            self.changes(),
+            encoding=encoding,
+            document_changes=document_changes,
+            resource_operations=resource_operations,
+            annotation=annotation,
+        )
+
+    def _uri(self, path: str) -> str:
+        document = self._open.get(path)
+        return document.uri if document is not None else str(from_fs_path(path))
+
+    def _display_uri(self, uri: str) -> str:
+        path = _path_of_uri(uri)
+        return self._policy.display_of(path) if path else uri
+
+
+def conform_text(content: str, old: str) -> str:
+    """``content`` in ``old``'s line endings, keeping whether it ends with a newline."""
+    if not old or not content:
+        return content
+    if any(c in old for c in "\r\n"):
+        newline = dominant_newline(old)
+        content = content.replace("\r\n", "\n").replace("\r", "\n")
+        if newline != "\n":
+            content = content.replace("\n", newline)
+    else:
+        newline = "\n"
+    old_final = old.endswith(("\n", "\r"))
+    new_final = content.endswith(("\n", "\r"))
+    if old_final and not new_final:
+        content += newline
+    elif new_final and not old_final:
+        content = content.removesuffix("\r\n") if content.endswith("\r\n") else content[:-1]
+    return content
+
+
+def _read_disk(path: str, display: str, limit: int) -> str:
+    try:
+        size = os.stat(path).st_size
+        if size > limit:
+            raise ToolError(f"{display} is too large to read ({size} bytes; limit {limit}).")
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise ToolError(f"{display} does not exist.") from None
+    except IsADirectoryError:
+        raise ToolError(f"{display} is a folder; use list_directory.") from None
+    except OSError as error:
+        raise ToolError(f"{display} cannot be read ({error.strerror or error}).") from None
+    if len(data) > limit:
+        raise ToolError(f"{display} is too large to read (limit {limit} bytes).")
+    if b"\x00" in data:
+        raise ToolError(f"{display} is a binary file; it cannot be read or edited.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ToolError(f"{display} is not UTF-8 text (binary?); it cannot be read.") from None
+
+
+def _path_of_uri(uri: str) -> str | None:
+    if not uri.startswith("file:"):
+        return None
+    path = to_fs_path(uri)
+    return os.path.normpath(path) if path else None
+
+
+def _child_of(folder: str, path: str) -> tuple[str | None, bool]:
+    """The name of ``path``'s entry directly in ``folder``, and whether it is deeper."""
+    prefix = folder.rstrip(os.sep) + os.sep
+    if not path.startswith(prefix):
+        return None, False
+    rest = path[len(prefix) :]
+    name, _, deeper = rest.partition(os.sep)
+    return name, bool(deeper)
+
+
+def _ensure_newline(text: str) -> str:
+    return text if text.endswith(("\n", "\r")) else text + "\n"
+
+
+def _lines(text: str) -> str:
+    lines = split_lines(text)
+    count = len(lines) - (1 if lines[-1] == "" else 0)
+    return "1 line" if count == 1 else f"{count} lines"
