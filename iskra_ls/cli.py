@@ -1,0 +1,273 @@
+"""The ``iskra-ls`` command: the language server and its account helpers.
+
+``iskra-ls`` (or ``serve``) runs the server over stdio; ``login``, ``logout``
+and ``status`` manage the token file the server watches; ``stub-server``
+runs the bundled Iskra-compatible service; ``demo`` shows both end to end.
+
+Expected failures (no token, 401, 429, unreachable service, Ctrl-C, closed
+stdin) print one line, ``iskra-ls: <what went wrong and what to do>``, and
+exit non-zero; only a bug shows a traceback. The token is never printed.
+Heavy imports (pygls, openai) happen inside the command that needs them, so
+``--version`` and ``status`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from iskra_ls import __version__, errors
+from iskra_ls.logs import mask, setup_logging
+
+PROG = "iskra-ls"
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError("expected HOST:PORT, e.g. 127.0.0.1:2087")
+    return host or "127.0.0.1", int(port)
+
+
+def _serve_options(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: an option given before the subcommand is not reset by the subparser.
+    parser.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", default=argparse.SUPPRESS,
+                        help="listen on a TCP socket instead of stdio")
+    parser.add_argument("--stdio", action="store_true", default=argparse.SUPPRESS,
+                        help="use stdio (the default; accepted for editors that add it)")
+    parser.add_argument("--clientProcessId", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def _common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--api-url", default=argparse.SUPPRESS, metavar="URL",
+                        help="Iskra API root (default: $ISKRA_API_URL or the public service)")
+    parser.add_argument("--log-level", default=argparse.SUPPRESS,
+                        choices=["error", "warning", "info", "debug"],
+                        help="log level (logs go to stderr)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Iskra AI in any LSP editor: inline completions and code actions.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    _common_options(parser)
+    _serve_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the language server (the default)")
+    _common_options(serve)
+    _serve_options(serve)
+
+    login = sub.add_parser("login", help="sign in and store the token")
+    _common_options(login)
+    login.add_argument("--token", metavar="JWT",
+                       help="store a token you already have ('-' reads it from stdin)")
+    login.add_argument("--email", metavar="E", help="e-mail address to send the code to")
+
+    logout = sub.add_parser("logout", help="forget the stored token")
+    _common_options(logout)
+
+    status = sub.add_parser("status", help="show the account's tier and today's usage")
+    _common_options(status)
+    status.add_argument("--json", action="store_true",
+                        help="print Iskra's /auth/me object (user, usage)")
+
+    stub = sub.add_parser("stub-server", help="run the bundled Iskra-compatible server")
+    _common_options(stub)
+    stub.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
+    stub.add_argument("--port", type=int, default=0, help="port (0: any free port)")
+    stub.add_argument("--latency", type=float, metavar="S", help="delay before each answer")
+    stub.add_argument("--tokens-per-second", type=float, metavar="N",
+                      help="streaming speed")
+    stub.add_argument("--limit", type=int, metavar="N", help="requests per day per account")
+
+    demo = sub.add_parser("demo", help="show a completion and a code action end to end")
+    _common_options(demo)
+    return parser
+
+
+def _api_url(args: argparse.Namespace) -> str:
+    from iskra_ls.settings import DEFAULT_API_URL
+
+    url = getattr(args, "api_url", None) or os.environ.get("ISKRA_API_URL") or DEFAULT_API_URL
+    return url.strip().rstrip("/")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``iskra-ls`` console script; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors (2)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    command = args.command or "serve"
+    level = getattr(args, "log_level", None)
+    try:
+        if command == "serve":
+            return _serve(args, level or os.environ.get("ISKRA_LOG_LEVEL") or "info")
+        setup_logging(level or ("info" if command == "stub-server" else "warning"))
+        if command == "login":
+            email = None
+            if args.token is None:
+                email = (args.email or input("E-mail: ")).strip()
+                if not email:
+                    raise errors.IskraError("An e-mail address is needed to sign in.")
+            return asyncio.run(_login(args, email))
+        if command == "logout":
+            return _logout()
+        if command == "status":
+            return asyncio.run(_status(args))
+        if command == "stub-server":
+            return _stub_server(args)
+        if command == "demo":
+            from iskra_ls.demo import main as demo_main
+
+            return demo_main()
+        parser.error(f"unknown command {command!r}")
+    except errors.IskraError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted.", code=130)
+    except EOFError:
+        return _fail("no input (stdin is closed); nothing was changed.")
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        return _fail(f"cannot access{where}: {exc.strerror or exc}.")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    return 0
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"{PROG}: {mask(message)}", file=sys.stderr, flush=True)
+    return code
+
+
+def _serve(args: argparse.Namespace, level: str) -> int:
+    if getattr(args, "api_url", None):
+        os.environ["ISKRA_API_URL"] = args.api_url  # the server's settings default
+    setup_logging(level)
+    from iskra_ls.server import run_server
+
+    run_server(tcp=getattr(args, "tcp", None))
+    return 0
+
+
+def _token_store() -> Any:
+    from iskra_ls.api.auth import TokenStore
+
+    return TokenStore()
+
+
+def _env_note() -> None:
+    if os.environ.get("ISKRA_TOKEN", "").strip():
+        print("Note: ISKRA_TOKEN is set in this environment; it wins over the stored token.")
+
+
+async def _login(args: argparse.Namespace, email: str | None) -> int:
+    from iskra_ls.api.auth import login_with_code
+    from iskra_ls.api.client import IskraClient
+
+    store = _token_store()
+    api_url = _api_url(args)
+    client = IskraClient(api_url)
+    try:
+        if args.token is not None:
+            token = sys.stdin.readline() if args.token == "-" else args.token
+            token = token.strip()
+            if not token:
+                raise errors.IskraError("The token is empty; nothing was stored.")
+            client.token = token
+            note = await _verify(client)
+        else:
+            assert email is not None
+
+            def read_code() -> str:
+                print(f"A sign-in code was sent to {email}.", flush=True)
+                return input("Code: ")
+
+            token = await login_with_code(client, email, read_code)
+            client.token = token
+            note = await _verify(client, quiet_failure=True)
+    finally:
+        await client.aclose()
+    store.save(token)
+    if note:
+        print(note)
+    print(f"Token saved to {store.token_file}")
+    _env_note()
+    return 0
+
+
+async def _verify(client: Any, *, quiet_failure: bool = False) -> str:
+    """Check the token with /auth/me; a 401 is fatal, an unreachable service is not."""
+    try:
+        account = await client.me()
+    except errors.TokenRejected:
+        raise
+    except errors.IskraError as exc:
+        if quiet_failure:
+            return ""
+        return f"Could not verify the token now ({mask(str(exc))}); storing it anyway."
+    tier = f" ({account.tier} tier)" if account.tier else ""
+    return f"Signed in as {account.email or 'an Iskra user'}{tier}."
+
+
+def _logout() -> int:
+    store = _token_store()
+    if store.clear():
+        print(f"Signed out: removed {store.token_file}")
+    else:
+        print(f"No stored token at {store.token_file}; nothing to do.")
+    _env_note()
+    return 0
+
+
+async def _status(args: argparse.Namespace) -> int:
+    from iskra_ls.api.auth import resolve_token
+    from iskra_ls.api.client import IskraClient
+
+    token, source = resolve_token(None, _token_store())
+    if token is None:
+        raise errors.NotSignedIn("Not signed in to Iskra: run `iskra-ls login` "
+                                 "(or set ISKRA_TOKEN).")
+    client = IskraClient(_api_url(args), token)
+    try:
+        account = await client.me()
+    finally:
+        await client.aclose()
+    if args.json:
+        print(json.dumps(account.to_me(), indent=2))
+        return 0
+    print(f"Signed in as {account.email or 'unknown'} ({account.tier or 'unknown'} tier; "
+          f"token from the {source})")
+    print(f"Requests today: {_num(account.requests_today)} of {_num(account.limit)}, "
+          f"{_num(account.remaining)} remaining")
+    if account.tokens_today is not None:
+        print(f"Tokens today: {account.tokens_today}")
+    if account.remaining == 0:
+        print("The daily limit is reached: requests resume after the reset.")
+    return 0
+
+
+def _num(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+def _stub_server(args: argparse.Namespace) -> int:
+    from iskra_ls.stub import run_stub_server
+
+    knobs: dict[str, Any] = {}
+    for name in ("latency", "tokens_per_second", "limit"):
+        value = getattr(args, name)
+        if value is not None:
+            knobs[name] = value
+    run_stub_server(host=args.host, port=args.port, **knobs)
+    return 0

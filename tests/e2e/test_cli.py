@@ -1,0 +1,245 @@
+"""The ``iskra-ls`` command as a user runs it: a subprocess against the bundled stub.
+
+The stub runs in the test's event loop (so tests can read sign-in codes and change
+accounts), or as ``iskra-ls stub-server`` in its own process. Every expected
+failure must be one ``iskra-ls: ...`` line on stderr, with no traceback, and no
+output may ever contain the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import socket
+import stat
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from iskra_ls import __version__
+from iskra_ls.stub import StubIskra
+
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjbGlAZXhhbXBsZS5jb20ifQ.c2lnLWNsaS10ZXN0LTEyMzQ"
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def one_error_line(self) -> str:
+        """The single stderr line of an expected failure."""
+        assert self.code != 0, self
+        assert "Traceback" not in self.err, self.err
+        lines = self.err.strip().splitlines()
+        assert len(lines) == 1, self.err
+        assert lines[0].startswith("iskra-ls: "), lines[0]
+        return lines[0]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ISKRA_")}
+    clean["ISKRA_CONFIG_DIR"] = str(tmp_path / "config")
+    clean["PYTHONUNBUFFERED"] = "1"
+    return clean
+
+
+@pytest.fixture
+async def stub(env: dict[str, str]) -> AsyncIterator[StubIskra]:
+    async with StubIskra() as server:
+        env["ISKRA_API_URL"] = server.url
+        yield server
+
+
+def token_file(env: dict[str, str]) -> Path:
+    return Path(env["ISKRA_CONFIG_DIR"]) / "token"
+
+
+async def start(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "iskra_ls", *args, env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def cli(env: dict[str, str], *args: str, stdin: str = "") -> Run:
+    proc = await start(env, *args)
+    out, err = await asyncio.wait_for(proc.communicate(stdin.encode()), timeout=30)
+    assert proc.returncode is not None
+    run = Run(proc.returncode, out.decode(), err.decode())
+    assert TOKEN not in run.out and TOKEN not in run.err
+    return run
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_version(env: dict[str, str]) -> None:
+    run = await cli(env, "--version")
+    assert run.code == 0
+    assert run.out.strip() == f"iskra-ls {__version__}"
+
+
+async def test_login_with_token_then_status(env: dict[str, str], stub: StubIskra) -> None:
+    stub.set_account(TOKEN, requests_today=5)
+    run = await cli(env, "login", "--token", TOKEN)
+    assert run.code == 0, run
+    assert f"Token saved to {token_file(env)}" in run.out
+    assert "user@example.com" in run.out or "Signed in" in run.out
+    assert stat.S_IMODE(token_file(env).stat().st_mode) == 0o600
+    assert stat.S_IMODE(token_file(env).parent.stat().st_mode) == 0o700
+    assert token_file(env).read_text().strip() == TOKEN
+
+    run = await cli(env, "status", "--json")
+    assert run.code == 0, run
+    me = json.loads(run.out)
+    assert me["usage"] == {"requestsToday": 5, "tokensToday": 0, "limit": 20, "remaining": 15}
+    assert me["user"]["tier"] == "free"
+
+    run = await cli(env, "status")
+    assert run.code == 0, run
+    assert "free" in run.out
+    assert "5 of 20, 15 remaining" in run.out
+    assert "token file" in run.out
+
+
+async def test_login_token_from_stdin(env: dict[str, str], stub: StubIskra) -> None:
+    run = await cli(env, "login", "--token", "-", stdin=TOKEN + "\n")
+    assert run.code == 0, run
+    assert token_file(env).read_text().strip() == TOKEN
+
+
+async def test_login_with_email_and_code(env: dict[str, str], stub: StubIskra) -> None:
+    proc = await start(env, "login")
+    assert proc.stdin is not None
+    proc.stdin.write(b"Dev@Example.com\n")
+    await proc.stdin.drain()
+    for _ in range(300):  # the code exists once send-code has arrived
+        if "dev@example.com" in stub.codes:
+            break
+        await asyncio.sleep(0.02)
+    proc.stdin.write(stub.codes["dev@example.com"].encode() + b"\n")
+    await proc.stdin.drain()
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 0, (out, err)
+    token = token_file(env).read_text().strip()
+    assert token and token not in out.decode() and token not in err.decode()
+    assert f"Token saved to {token_file(env)}" in out.decode()
+
+    run = await cli(env, "status", "--json")
+    assert json.loads(run.out)["user"]["email"] == "dev@example.com"
+
+
+async def test_login_with_email_against_the_stub_process(env: dict[str, str]) -> None:
+    """`iskra-ls stub-server` as its own process: the URL from stdout, the code from stderr."""
+    server = await start(env, "stub-server", "--port", "0", "--limit", "7")
+    try:
+        assert server.stdout is not None and server.stderr is not None
+        line = (await asyncio.wait_for(server.stdout.readline(), timeout=30)).decode()
+        match = re.fullmatch(r"Iskra stub server listening on (http://127\.0\.0\.1:\d+)\n", line)
+        assert match, line
+        env["ISKRA_API_URL"] = match.group(1)
+
+        proc = await start(env, "login", "--email", "me@example.com")
+        code = None
+        while code is None:
+            text = (await asyncio.wait_for(server.stderr.readline(), timeout=30)).decode()
+            found = re.search(r"code for me@example\.com is (\d+)", text)
+            code = found.group(1) if found else None
+        out, err = await asyncio.wait_for(proc.communicate(code.encode() + b"\n"), timeout=30)
+        assert proc.returncode == 0, (out, err)
+
+        run = await cli(env, "status", "--json")
+        assert run.code == 0, run
+        assert json.loads(run.out)["usage"]["limit"] == 7
+    finally:
+        server.terminate()
+        assert await asyncio.wait_for(server.wait(), timeout=10) == 0
+
+
+async def test_wrong_code_is_one_line(env: dict[str, str], stub: StubIskra) -> None:
+    run = await cli(env, "login", "--email", "me@example.com", stdin="000000x\n")
+    assert "Wrong or expired code" in run.one_error_line()
+    assert not token_file(env).exists()
+
+
+async def test_closed_stdin_at_the_prompt(env: dict[str, str], stub: StubIskra) -> None:
+    run = await cli(env, "login")
+    assert "no input" in run.one_error_line()
+
+
+async def test_logout_then_status(env: dict[str, str], stub: StubIskra) -> None:
+    assert (await cli(env, "login", "--token", TOKEN)).code == 0
+    run = await cli(env, "logout")
+    assert run.code == 0
+    assert "Signed out" in run.out
+    assert not token_file(env).exists()
+    run = await cli(env, "logout")
+    assert run.code == 0 and "nothing to do" in run.out
+
+    run = await cli(env, "status")
+    assert "Not signed in" in run.one_error_line()
+    assert run.out == ""
+
+
+async def test_environment_token_wins(env: dict[str, str], stub: StubIskra) -> None:
+    env["ISKRA_TOKEN"] = TOKEN
+    run = await cli(env, "status")
+    assert run.code == 0, run
+    assert "environment" in run.out
+
+
+async def test_revoked_token(env: dict[str, str], stub: StubIskra) -> None:
+    assert (await cli(env, "login", "--token", TOKEN)).code == 0
+    stub.revoke(TOKEN)
+    run = await cli(env, "status")
+    assert "401" in run.one_error_line()
+
+
+async def test_rejected_token_is_not_stored(env: dict[str, str], stub: StubIskra) -> None:
+    stub.revoke(TOKEN)
+    run = await cli(env, "login", "--token", TOKEN)
+    assert "401" in run.one_error_line()
+    assert not token_file(env).exists()
+
+
+async def test_unreachable_service(env: dict[str, str]) -> None:
+    env["ISKRA_API_URL"] = f"http://127.0.0.1:{closed_port()}"
+    env["ISKRA_TOKEN"] = TOKEN
+    run = await cli(env, "status")
+    assert run.one_error_line().startswith("iskra-ls: Cannot reach Iskra")
+
+
+async def test_login_stores_the_token_when_offline(env: dict[str, str]) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    run = await cli(env, "--api-url", url, "login", "--token", TOKEN)
+    assert run.code == 0, run
+    assert "Could not verify" in run.out
+    assert token_file(env).read_text().strip() == TOKEN
+
+
+async def test_status_when_the_quota_is_spent(env: dict[str, str], stub: StubIskra) -> None:
+    """/auth/me costs no request, so status still answers on a spent day."""
+    stub.set_account(TOKEN, requests_today=20)
+    env["ISKRA_TOKEN"] = TOKEN
+    run = await cli(env, "status")
+    assert run.code == 0, run
+    assert "20 of 20, 0 remaining" in run.out
+    assert "limit is reached" in run.out
+
+
+async def test_usage_error_exits_2(env: dict[str, str]) -> None:
+    run = await cli(env, "status", "--no-such-option")
+    assert run.code == 2
+    assert "Traceback" not in run.err
