@@ -1,0 +1,174 @@
+/**
+ * Finding and starting the `iskra-ls` language server.
+ *
+ * Lookup order: the `iskra.server.path` setting, then `iskra.server.pythonPath`
+ * (`python -m iskra_ls`), then `iskra-ls` on PATH (and ~/.local/bin, where pip --user and
+ * pipx put it). VS Code launched from a desktop often lacks the user's virtualenv on PATH, so
+ * "not found" gets a message with a button to the setting instead of a silent failure.
+ *
+ * The token goes to the server only as `ISKRA_TOKEN` in its environment: an LSP message would
+ * show it in the client's trace. A new token therefore means a new server process.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  Middleware,
+  ServerOptions,
+  State,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import { ClientSettings, SECTION, readServerSettings, sanitize } from './settings';
+
+export const STATUS_NOTIFICATION = 'iskra/status';
+
+/** How to run the server, and where that choice came from (for messages). */
+export interface ServerCommand {
+  command: string;
+  args: string[];
+  source: 'iskra.server.path' | 'iskra.server.pythonPath' | 'PATH';
+}
+
+/** Why no server command could be made; `setting` names the setting to fix, if any. */
+export class ServerNotFound extends Error {
+  constructor(
+    message: string,
+    readonly setting?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Resolve the server command from the settings, or throw ServerNotFound. */
+export async function findServer(settings: ClientSettings): Promise<ServerCommand> {
+  if (settings.serverPath) {
+    if (!(await isExecutable(settings.serverPath))) {
+      throw new ServerNotFound(
+        `iskra.server.path is "${settings.serverPath}", which is not an executable file.`,
+        'iskra.server.path',
+      );
+    }
+    return { command: settings.serverPath, args: [], source: 'iskra.server.path' };
+  }
+  if (settings.pythonPath) {
+    await checkPython(settings.pythonPath);
+    return { command: settings.pythonPath, args: ['-m', 'iskra_ls'], source: 'iskra.server.pythonPath' };
+  }
+  const found = await searchPath('iskra-ls');
+  if (!found) {
+    throw new ServerNotFound(
+      'The Iskra language server (iskra-ls) was not found on PATH. Install it with ' +
+        '"pip install iskra-ls", then set iskra.server.path to its iskra-ls ' +
+        '(or iskra.server.pythonPath to its Python).',
+      'iskra.server.path',
+    );
+  }
+  return { command: found, args: [], source: 'PATH' };
+}
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    const stat = await fs.promises.stat(file);
+    if (!stat.isFile()) {
+      return false;
+    }
+    await fs.promises.access(file, process.platform === 'win32' ? fs.constants.F_OK : fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function searchPath(name: string): Promise<string | undefined> {
+  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  if (process.env.HOME) {
+    dirs.push(path.join(process.env.HOME, '.local', 'bin'));
+  }
+  const names = process.platform === 'win32' ? [`${name}.exe`, `${name}.cmd`] : [name];
+  for (const dir of dirs) {
+    for (const candidate of names) {
+      const full = path.join(dir, candidate);
+      if (await isExecutable(full)) {
+        return full;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Fail early, with the reason, when the interpreter cannot import iskra_ls. */
+function checkPython(python: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(python, ['-c', 'import iskra_ls'], { timeout: 20_000 }, (error, _stdout, stderr) => {
+      if (!error) {
+        resolve();
+        return;
+      }
+      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'does not exist'
+        : `cannot import iskra_ls (${stderr.trim().split('\n').pop() ?? error.message})`;
+      reject(new ServerNotFound(`iskra.server.pythonPath "${python}" ${reason}.`, 'iskra.server.pythonPath'));
+    });
+  });
+}
+
+/** What the client needs from the rest of the extension. */
+export interface ClientHooks {
+  outputChannel: vscode.LogOutputChannel;
+  /** Called for every `iskra/status` notification. */
+  onStatus(payload: unknown): void;
+  /** Middleware for server commands run from VS Code (used to prompt for `iskra.ask`). */
+  executeCommand: NonNullable<Middleware['executeCommand']>;
+}
+
+/** Create (not start) a language client for `server`, with `token` in its environment. */
+export function createClient(server: ServerCommand, token: string | undefined, hooks: ClientHooks): LanguageClient {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (token) {
+    env.ISKRA_TOKEN = token;
+  }
+  const serverOptions: ServerOptions = {
+    command: server.command,
+    args: server.args,
+    // The client appends --stdio; iskra-ls accepts and ignores it.
+    transport: TransportKind.stdio,
+    options: { env },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+    outputChannel: hooks.outputChannel,
+    initializationOptions: { [SECTION]: readServerSettings() },
+    middleware: {
+      executeCommand: hooks.executeCommand,
+      workspace: {
+        // The server pulls section "iskra": send it without client-only keys and nulls.
+        configuration: async (params, cancel, next) => {
+          const result = await next(params, cancel);
+          if (!Array.isArray(result)) {
+            return result;
+          }
+          return result.map((value, index) => (params.items[index]?.section === SECTION ? sanitize(value) : value));
+        },
+      },
+    },
+  };
+  const client = new LanguageClient('iskra', 'Iskra', serverOptions, clientOptions);
+  client.onNotification(STATUS_NOTIFICATION, (payload: unknown) => hooks.onStatus(payload));
+  return client;
+}
+
+/** Run a server command (workspace/executeCommand); undefined when the client is not running. */
+export async function runServerCommand<T>(
+  client: LanguageClient | undefined,
+  command: string,
+  ...args: unknown[]
+): Promise<T | undefined> {
+  if (!client || client.state !== State.Running) {
+    return undefined;
+  }
+  return (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args })) as T;
+}
