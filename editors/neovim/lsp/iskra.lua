@@ -1,0 +1,43 @@
+---@brief
+---
+--- https://github.com/iskra-ls/iskra-ls
+---
+--- `iskra-ls`: inline completions (ghost text) and code actions from the Iskra AI service.
+---
+--- Install the server (`pipx install iskra-ls`), sign in once with `iskra-ls login` (or set
+--- `ISKRA_TOKEN`), then:
+---
+--- ```lua
+--- vim.lsp.enable('iskra')
+--- vim.lsp.inline_completion.enable() -- Neovim 0.12+: ghost text
+--- ```
+---
+--- Or call `require('iskra').setup()`, which does both and adds keymaps.
+--- The token is read from `ISKRA_TOKEN` or the token file that `iskra-ls login` writes;
+--- put it in `cmd_env` rather than in `settings`, so it never shows in an LSP trace.
+---
+--- Settings (section `iskra`, sent as `init_options` and on `workspace/configuration`), e.g.:
+---
+--- ```lua
+--- vim.lsp.config('iskra', {
+---   settings = { iskra = { completion = { mode = 'manual' }, actions = { model = 'claude-sonnet-4-5' } } },
+--- })
+--- ```
+
+---@type vim.lsp.Config
+return {
+  cmd = { 'iskra-ls' },
+  -- Every filetype: suggestions are useful in prose and config files too.
+  filetypes = nil,
+  root_markers = { '.git', '.hg', '.jj', '.svn' },
+  init_options = { iskra = {} },
+  settings = { iskra = {} },
+  handlers = {
+    ['iskra/status'] = function(err, result, ctx)
+      require('iskra.status').handler(err, result, ctx)
+    end,
+  },
+  on_attach = function(_, bufnr)
+    require('iskra.commands').create_for_buffer(bufnr)
+  end,
+}

@@ -1,0 +1,175 @@
+--- `:checkhealth iskra`: can this Neovim run Iskra, and what to do when it cannot.
+---
+--- Everything the server knows about the account comes from `iskra-ls status --json` (it
+--- calls `/auth/me`), so the check runs the same program the client starts, with the same
+--- environment, and reports each failure with the next step.
+
+local config = require('iskra.config')
+
+local M = {}
+
+local TIMEOUT_MS = 15000
+
+---@param argv string[]
+---@return vim.SystemCompleted
+local function run(argv)
+  local ok, proc = pcall(vim.system, argv, { text = true, env = config.current.cmd_env })
+  if not ok then
+    return { code = 127, signal = 0, stdout = '', stderr = tostring(proc) }
+  end
+  return proc:wait(TIMEOUT_MS)
+end
+
+--- The CLI's one-line explanation of a failure.
+---@param res vim.SystemCompleted
+---@return string
+local function reason(res)
+  if res.code == 124 then
+    return ('no answer within %d s'):format(TIMEOUT_MS / 1000)
+  end
+  local text = vim.trim(res.stderr or '')
+  if text == '' then
+    text = vim.trim(res.stdout or '')
+  end
+  local lines = vim.split(text, '\n', { plain = true })
+  return lines[#lines] ~= '' and lines[#lines] or ('exit code ' .. res.code)
+end
+
+---@param name string
+---@return string?
+local function env(name)
+  local cmd_env = config.current.cmd_env or {}
+  local v = cmd_env[name] or vim.env[name]
+  if v == nil or v == '' then
+    return nil
+  end
+  return v
+end
+
+local function check_neovim()
+  vim.health.start('Neovim')
+  local v = vim.version()
+  local version = ('%d.%d.%d'):format(v.major, v.minor, v.patch)
+  if vim.fn.has('nvim-0.12') == 1 and vim.lsp.inline_completion then
+    vim.health.ok('Neovim ' .. version .. ' shows inline completions (ghost text)')
+  elseif vim.fn.has('nvim-0.10') == 1 then
+    vim.health.warn(
+      'Neovim ' .. version .. ' has no inline completion: suggestions come in the completion menu',
+      { 'Upgrade to Neovim 0.12 or later for ghost text' }
+    )
+  else
+    vim.health.error('Neovim ' .. version .. ' is too old', { 'Iskra needs Neovim 0.10 or later' })
+  end
+end
+
+---@return boolean found
+local function check_binary()
+  vim.health.start('Server')
+  local exe = config.current.cmd[1]
+  if vim.fn.executable(exe) ~= 1 then
+    vim.health.error(('`%s` was not found on PATH'):format(exe), {
+      'Install the server: `pipx install iskra-ls`',
+      "Or point the plugin at it: require('iskra').setup({ cmd = { '/path/to/iskra-ls' } })",
+    })
+    return false
+  end
+  local res = run(config.cli(nil, '--version'))
+  if res.code ~= 0 then
+    vim.health.error(('`%s --version` failed: %s'):format(exe, reason(res)), {
+      'Reinstall the server: `pipx reinstall iskra-ls`',
+    })
+    return false
+  end
+  vim.health.ok(('%s (%s)'):format(vim.trim(res.stdout), vim.fn.exepath(exe)))
+  return true
+end
+
+--- Advice for a failed `status`, from the CLI's own words.
+---@param why string
+---@return string[]
+local function advice(why)
+  local lower = why:lower()
+  if lower:find('sign') or lower:find('token') or lower:find('login') or lower:find('401') then
+    return { 'Run `:Iskra login` (or set ISKRA_TOKEN)' }
+  end
+  if lower:find('429') or lower:find('quota') or lower:find('limit') then
+    return { 'Wait for the daily reset, or upgrade the plan' }
+  end
+  return {
+    'Check the network connection',
+    'Check ISKRA_API_URL (now: ' .. (env('ISKRA_API_URL') or 'the default service') .. ')',
+  }
+end
+
+local function check_account()
+  vim.health.start('Account')
+  if env('ISKRA_TOKEN') then
+    vim.health.ok('Token: from ISKRA_TOKEN')
+  end
+  local res = run(config.cli(nil, 'status', '--json'))
+  if res.code ~= 0 then
+    local why = reason(res)
+    vim.health.error('Account check failed: ' .. why, advice(why))
+    return
+  end
+  local ok, me = pcall(vim.json.decode, res.stdout or '', { luanil = { object = true } })
+  if not ok or type(me) ~= 'table' then
+    vim.health.error('`iskra-ls status --json` printed something unexpected', {
+      'Update the server: `pipx upgrade iskra-ls`',
+    })
+    return
+  end
+  if not env('ISKRA_TOKEN') then
+    vim.health.ok('Token: stored by `iskra-ls login`')
+  end
+  local user = type(me.user) == 'table' and me.user or {}
+  local usage = type(me.usage) == 'table' and me.usage or {}
+  local who = user.email and (' as ' .. user.email) or ''
+  vim.health.ok(('Service reachable%s (%s)'):format(who, env('ISKRA_API_URL') or 'default service'))
+  local remaining, limit = tonumber(usage.remaining), tonumber(usage.limit)
+  if remaining and limit then
+    local text = ('Quota: %d of %d requests left today (tier %s)'):format(
+      remaining,
+      limit,
+      user.tier or '?'
+    )
+    if remaining <= 0 then
+      vim.health.warn(text, { 'Wait for the daily reset, or upgrade the plan' })
+    else
+      vim.health.ok(text)
+    end
+  else
+    vim.health.info('Quota: not reported by the service')
+  end
+end
+
+local function check_clients()
+  vim.health.start('Client')
+  local get = vim.lsp.get_clients or vim.lsp.get_active_clients
+  local clients = get({ name = 'iskra' })
+  if #clients == 0 then
+    vim.health.info('No Iskra client is running (it starts when a file is opened)')
+    return
+  end
+  for _, client in ipairs(clients) do
+    vim.health.ok(('Client %d attached to %d buffer(s), root %s'):format(
+      client.id,
+      vim.tbl_count(client.attached_buffers or {}),
+      client.root_dir or '(none)'
+    ))
+  end
+  local s = require('iskra.status').get()
+  if s then
+    vim.health.info(require('iskra.status').describe(s))
+  end
+end
+
+function M.check()
+  check_neovim()
+  if check_binary() then
+    check_account()
+  end
+  check_clients()
+end
+
+return M
