@@ -138,8 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EOFError:
         return _fail("no input (stdin is closed); nothing was changed.")
     except OSError as exc:
-        where = f" {exc.filename}" if exc.filename else ""
-        return _fail(f"cannot access{where}: {exc.strerror or exc}.")
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{exc.strerror or exc}.")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
     return 0

@@ -9,7 +9,9 @@ debug level, or an exception's text happens to contain it. A
 downstream can re-format the raw values.
 
 What is masked: every string given to :func:`register_secret`, ``Bearer ...``,
-the value of ``Authorization`` headers, and anything shaped like a JWT.
+the value of ``Authorization`` headers and of ``token``-like fields (an editor's
+settings payload is logged by pygls before the server has read it), and anything
+shaped like a JWT.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ _BEARER = re.compile(r"(?i)\b(bearer)(\s+)[^\s\"'`,;)}\]]+")
 _AUTH_HEADER = re.compile(
     r"(?i)\b((?:proxy-)?authorization)([\"']?\s*[:=,]\s*(?:b(?=[\"']))?[\"']?)[^\"'\r\n]*"
 )
+_TOKEN_FIELD = re.compile(
+    r"(?i)(?<![\w-])((?:token|access_?token|id_?token|api_?key|jwt|secret|password)"
+    r"[\"']?\s*[:=]\s*)(?:([\"'])(?:(?!\2).)+\2|[^\s\"',;&)}\]]+)"
+)
+"""``"token": "..."`` / ``token=...``: a token in a settings payload before it is registered."""
 _JWT = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]{8,}){2}(?![A-Za-z0-9_-])")
 _NOT_JUST_WORDS = re.compile(r"[A-Z0-9]")
 
@@ -84,6 +91,11 @@ def _mask_jwt(match: re.Match[str]) -> str:
     return text
 
 
+def _mask_field(match: re.Match[str]) -> str:
+    quote = match.group(2) or ""
+    return f"{match.group(1)}{quote}{REDACTED}{quote}"
+
+
 def mask(text: str) -> str:
     """``text`` with registered secrets, bearer values, auth headers and JWTs masked."""
     if not text:
@@ -91,6 +103,7 @@ def mask(text: str) -> str:
     pattern = _secret_pattern
     if pattern is not None:
         text = pattern.sub(REDACTED, text)
+    text = _TOKEN_FIELD.sub(_mask_field, text)
     text = _AUTH_HEADER.sub(rf"\1\2{REDACTED}", text)
     text = _BEARER.sub(rf"\1\2{REDACTED}", text)
     return _JWT.sub(_mask_jwt, text)

@@ -243,3 +243,83 @@ async def test_usage_error_exits_2(env: dict[str, str]) -> None:
     run = await cli(env, "status", "--no-such-option")
     assert run.code == 2
     assert "Traceback" not in run.err
+
+
+def frame(message: dict[str, object]) -> bytes:
+    body = json.dumps(message).encode()
+    return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+async def read_frame(reader: asyncio.StreamReader) -> dict[str, object]:
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    assert length, "no LSP message"
+    message: dict[str, object] = json.loads(await reader.readexactly(length))
+    return message
+
+
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+              "params": {"processId": None, "rootUri": None, "capabilities": {}}}
+
+
+async def handshake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """initialize → result; shutdown → null; exit."""
+    writer.write(frame(INITIALIZE))
+    await writer.drain()
+    while "id" not in (reply := await asyncio.wait_for(read_frame(reader), timeout=30)):
+        pass  # notifications before the answer are fine
+    assert "capabilities" in reply["result"]  # type: ignore[operator]
+    writer.write(frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+    writer.write(frame({"jsonrpc": "2.0", "method": "exit"}))
+    await writer.drain()
+
+
+@pytest.mark.parametrize("args", [["--stdio"], ["serve", "--stdio"], [], ["--log-level", "debug"]])
+async def test_serve_over_stdio(env: dict[str, str], args: list[str]) -> None:
+    """Editors add `--stdio`; stdout carries only LSP frames, logs go to stderr."""
+    proc = await start(env, *args)
+    assert proc.stdout is not None and proc.stdin is not None
+    try:
+        await handshake(proc.stdout, proc.stdin)
+        assert await asyncio.wait_for(proc.wait(), timeout=10) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_serve_over_tcp(env: dict[str, str]) -> None:
+    port = closed_port()
+    proc = await start(env, "serve", "--tcp", f"127.0.0.1:{port}")
+    try:
+        for _ in range(300):
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the server never listened")
+        await handshake(reader, writer)
+        writer.close()
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+        await asyncio.wait_for(proc.wait(), timeout=10)
+
+
+async def test_stub_server_port_in_use(env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        run = await cli(env, "stub-server", "--port", str(taken.getsockname()[1]))
+    assert "in use" in run.one_error_line()
+
+
+async def test_bad_tcp_address_is_a_usage_error(env: dict[str, str]) -> None:
+    run = await cli(env, "serve", "--tcp", "nowhere")
+    assert run.code == 2
+    assert "HOST:PORT" in run.err
