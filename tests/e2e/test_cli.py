@@ -323,3 +323,28 @@ async def test_bad_tcp_address_is_a_usage_error(env: dict[str, str]) -> None:
     run = await cli(env, "serve", "--tcp", "nowhere")
     assert run.code == 2
     assert "HOST:PORT" in run.err
+
+
+async def test_terminal_login_reaches_a_watcher_within_a_second(
+    env: dict[str, str], stub: StubIskra, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a running server sees when the user runs `iskra-ls login` / `logout`."""
+    from iskra_ls.api.auth import TokenStore, TokenWatcher
+
+    monkeypatch.setenv("ISKRA_CONFIG_DIR", env["ISKRA_CONFIG_DIR"])
+    seen: asyncio.Queue[tuple[str | None, float]] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+    watcher = TokenWatcher(TokenStore(), lambda token: seen.put_nowait((token, loop.time())))
+    await watcher.start()
+    try:
+        assert (await cli(env, "login", "--token", TOKEN)).code == 0
+        exited = loop.time()
+        token, at = await asyncio.wait_for(seen.get(), timeout=1.0)
+        assert token == TOKEN and at - exited < 1.0
+
+        assert (await cli(env, "logout")).code == 0
+        exited = loop.time()
+        token, at = await asyncio.wait_for(seen.get(), timeout=1.0)
+        assert token is None and at - exited < 1.0
+    finally:
+        await watcher.stop()
