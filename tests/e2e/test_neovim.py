@@ -182,3 +182,7 @@ async def test_checkhealth_is_clean(stub: StubIskra, tmp_path: Path) -> None:
 
 async def test_checkhealth_and_status_when_signed_out(stub: StubIskra, tmp_path: Path) -> None:
     await run_nvim("test_health.lua", tmp_path, stub, token=None, param="signed-out")
+
+
+async def test_login_and_logout_commands(stub: StubIskra, tmp_path: Path) -> None:
+    await run_nvim("test_login.lua", tmp_path, stub, token=None)
