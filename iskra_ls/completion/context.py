@@ -1,0 +1,382 @@
+"""Document + cursor -> the prompt for an inline completion (pure).
+
+Inline completions use ``qwen3-coder-flash``, a *chat* model: there is no
+fill-in-the-middle endpoint, so the prompt shows the code around the cursor with an
+explicit marker and asks for the inserted text only. Every request costs one of the
+user's few daily requests, so the prompt is built to get a usable answer first time:
+it names the language, path and indentation style, keeps the line that opens the
+enclosing scope even when it lies outside the size budget, and tells the model
+whether one line or a block is wanted (with a matching ``max_tokens``).
+
+Pure: strings in, values out; nothing here touches the server or the network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from iskra_ls.textdoc import split_lines, strip_line_ending
+
+CURSOR_MARKER = "<CURSOR>"
+"""Marks the cursor in the prompt; ``postprocess`` removes it if the model echoes it."""
+
+SINGLE_LINE_MAX_TOKENS = 64
+BLOCK_MAX_TOKENS = 320
+
+_TAB_COLUMNS = 4
+_SCOPE_LINES = 4
+_SCOPE_LINE_CHARS = 160
+_MAX_NEIGHBOURS = 3
+_MIN_NEIGHBOUR_CHARS = 80
+_SCAN_LINES = 5000
+
+_TRAILING_COMMENT = re.compile(r"\s+(#|//|--).*$")
+_OPENER_WORD = re.compile(r"(?:^|\s)(?:then|do)$")
+_SYMBOL_OPENERS = (":", "{", "(", "[", "=>")
+_COMMENT_STARTS = ("#", "//", "/*", "*", "--", ";")
+
+
+@dataclass(frozen=True)
+class CompletionContext:
+    """What the prompt builder and the post-processor know about the cursor."""
+
+    prefix: str
+    """The whole text before the cursor."""
+    suffix: str
+    """The whole text after the cursor."""
+    line_prefix: str
+    """The cursor's line before the cursor (no line ending)."""
+    line_suffix: str
+    """The cursor's line after the cursor (no line ending)."""
+    language_id: str
+    path: str
+    indent_unit: str
+    """One indentation level of this document: ``"    "``, ``"  "``, ``"\\t"``, ..."""
+    multiline: bool
+    """True when a block is wanted, False for the rest of one line."""
+    enclosing_indent: str
+    """Indentation that lines of the cursor's block have (the body, after an opener)."""
+    eol: str = "\n"
+    """The document's line ending, used for the inserted text."""
+
+    @property
+    def after_opener(self) -> bool:
+        """The cursor ends a line that opens a block (``def f():|``, ``{|}``)."""
+        return bool(self.line_prefix.strip())
+
+    @property
+    def line_indent(self) -> str:
+        """Leading whitespace of the cursor's line."""
+        return leading_ws(self.line_prefix + self.line_suffix)
+
+
+def leading_ws(line: str) -> str:
+    """The run of spaces and tabs that starts ``line``."""
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def indent_columns(ws: str, indent_unit: str = "    ") -> int:
+    """Width of leading whitespace in columns; a tab is one unit (4 columns for tabs)."""
+    tab = len(indent_unit) if indent_unit.strip(" ") == "" and indent_unit else _TAB_COLUMNS
+    return sum(tab if ch == "\t" else 1 for ch in leading_ws(ws))
+
+
+def render_indent(columns: int, indent_unit: str) -> str:
+    """Whitespace of ``columns`` width in the document's style (tabs, then spaces)."""
+    columns = max(columns, 0)
+    if indent_unit == "\t":
+        return "\t" * (columns // _TAB_COLUMNS) + " " * (columns % _TAB_COLUMNS)
+    return " " * columns
+
+
+def code_part(line: str) -> str:
+    """The line without a trailing ``#``/``//``/``--`` comment, right-stripped (heuristic)."""
+    return _TRAILING_COMMENT.sub("", line).rstrip()
+
+
+def opens_block(line: str) -> bool:
+    """Whether ``line`` ends with something that opens an indented block or bracket."""
+    code = code_part(line)
+    if not code:
+        return False
+    return code.endswith(_SYMBOL_OPENERS) or bool(_OPENER_WORD.search(code))
+
+
+def detect_indent_unit(text: str) -> str:
+    """The document's indentation unit, from how its indented lines grow.
+
+    Tabs win when most indented lines start with one; otherwise the most common
+    increase in leading spaces between consecutive lines (2, 3, 4 or 8); four spaces
+    when there is nothing to go by.
+    """
+    return _indent_evidence(text) or "    "
+
+
+def _indent_evidence(text: str) -> str | None:
+    tabs = spaces = 0
+    growth: Counter[int] = Counter()
+    previous = 0
+    for line in split_lines(text)[:_SCAN_LINES]:
+        body = strip_line_ending(line)
+        stripped = body.lstrip(" \t")
+        if not stripped or stripped.startswith("*"):
+            continue
+        ws = body[: len(body) - len(stripped)]
+        if ws.startswith("\t"):
+            tabs += 1
+            continue
+        if ws:
+            spaces += 1
+        width = len(ws)
+        if width > previous:
+            growth[width - previous] += 1
+        previous = width
+    if tabs > spaces:
+        return "\t"
+    for step, _count in growth.most_common():
+        if step in (2, 3, 4, 8):
+            return " " * step
+    return "\t" if tabs else None
+
+
+def _detect_eol(text: str) -> str:
+    match = re.search(r"\r\n|\r|\n", text)
+    return match.group(0) if match else "\n"
+
+
+def _previous_code_line(prefix_lines: Sequence[str]) -> str | None:
+    """The nearest non-blank complete line before the cursor's line."""
+    for line in reversed(prefix_lines[:-1]):
+        body = strip_line_ending(line)
+        if body.strip():
+            return body
+    return None
+
+
+def _wants_block(line_prefix: str, line_suffix: str) -> bool:
+    if not line_prefix.strip():
+        return not line_suffix.strip()
+    if not opens_block(line_prefix):
+        return False
+    if not line_suffix.strip():
+        return True
+    # An auto-closed block: ``function f() {|}`` or ``foo(() => {|});``.
+    return code_part(line_prefix).endswith("{") and bool(
+        re.fullmatch(r"\s*\}[)\];,]*\s*", line_suffix)
+    )
+
+
+def build_context(text: str, offset: int, *, language_id: str, path: str) -> CompletionContext:
+    """Cut ``text`` at ``offset`` (a Python string index) and classify the cursor."""
+    offset = max(0, min(offset, len(text)))
+    if 0 < offset < len(text) and text[offset - 1] == "\r" and text[offset] == "\n":
+        offset -= 1  # never split a CRLF: the cursor is at the end of that line
+    prefix, suffix = text[:offset], text[offset:]
+    prefix_lines = split_lines(prefix)
+    line_prefix = prefix_lines[-1]
+    line_suffix = strip_line_ending(split_lines(suffix)[0])
+    indent = leading_ws(line_prefix + line_suffix)
+    # A document with nothing indented yet goes by the cursor's own line.
+    indent_unit = _indent_evidence(text) or ("\t" if "\t" in indent else "    ")
+    multiline = _wants_block(line_prefix, line_suffix)
+    if line_prefix.strip():
+        enclosing = indent + indent_unit if multiline else indent
+    elif line_prefix + line_suffix == "":
+        # An empty line the editor did not auto-indent: take the block it belongs to.
+        above = _previous_code_line(prefix_lines)
+        enclosing = ""
+        if above is not None and opens_block(above):
+            enclosing = leading_ws(above) + indent_unit
+    else:
+        enclosing = line_prefix
+    return CompletionContext(
+        prefix=prefix,
+        suffix=suffix,
+        line_prefix=line_prefix,
+        line_suffix=line_suffix,
+        language_id=language_id,
+        path=path,
+        indent_unit=indent_unit,
+        multiline=multiline,
+        enclosing_indent=enclosing,
+        eol=_detect_eol(text),
+    )
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A chat request for one completion."""
+
+    messages: list[dict[str, str]]
+    max_tokens: int
+    stop: list[str] | None
+    """Always None: the Iskra API does not document ``stop``; the caller reads the
+    stream and stops early with ``postprocess.early_stop_text`` instead."""
+
+
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _take_tail_lines(lines: list[str], budget: int) -> int:
+    """How many of the last ``lines`` (the final one always) fit in ``budget`` chars."""
+    used = len(lines[-1])
+    count = 1
+    for line in reversed(lines[:-1]):
+        if used + len(line) > budget:
+            break
+        used += len(line)
+        count += 1
+    return count
+
+
+def _take_head_lines(lines: list[str], budget: int) -> int:
+    """How many of the first ``lines`` (the first one always) fit in ``budget`` chars."""
+    used = len(lines[0])
+    count = 1
+    for line in lines[1:]:
+        if used + len(line) > budget:
+            break
+        used += len(line)
+        count += 1
+    return count
+
+
+def _is_comment(stripped: str) -> bool:
+    return stripped.startswith(_COMMENT_STARTS)
+
+
+def enclosing_scope_lines(lines: Sequence[str], cursor_indent: int, unit: str) -> list[int]:
+    """Indexes (outermost first) of the lines opening the blocks around the last line.
+
+    ``lines`` are the lines up to and including the cursor's; walking up, each
+    non-comment line indented less than everything seen so far that opens a block
+    encloses the cursor. A signature split over lines (``def f(\\n  a,\\n):``) is
+    reported by its first line.
+    """
+    found: list[int] = []
+    current = cursor_indent
+    start = max(0, len(lines) - 1 - _SCAN_LINES)
+    i = len(lines) - 2
+    while i >= start and current > 0:
+        body = lines[i].rstrip("\n")
+        stripped = body.strip()
+        width = indent_columns(body, unit)
+        if stripped and not _is_comment(stripped) and width < current:
+            current = width
+            if opens_block(body):
+                head = i
+                while stripped.startswith((")", "]")) and head > start:
+                    head -= 1
+                    stripped = lines[head].strip()
+                found.append(head)
+                i = head
+        i -= 1
+    return found[::-1]
+
+
+def _fit_snippet(text: str, budget: int) -> str:
+    lines = split_lines(_lf(text).strip("\n"))
+    if not lines or budget <= 0:
+        return ""
+    if len(lines[0]) > budget:
+        return lines[0][:budget]
+    return "".join(lines[: _take_head_lines(lines, budget)]).rstrip("\n")
+
+
+def _indent_description(unit: str) -> str:
+    return "tabs" if unit == "\t" else f"{len(unit)} spaces"
+
+
+def _neighbour_section(neighbours: Sequence[tuple[str, str]], own_path: str, budget: int) -> str:
+    parts: list[str] = []
+    remaining = budget
+    chosen = [(p, s) for p, s in neighbours if p != own_path and s.strip()][:_MAX_NEIGHBOURS]
+    for index, (path, snippet) in enumerate(chosen):
+        share = remaining // (len(chosen) - index)
+        if share < _MIN_NEIGHBOUR_CHARS:
+            break
+        fitted = _fit_snippet(snippet, share - len(path) - 10)
+        if fitted:
+            parts.append(f"--- {path} ---\n{fitted}")
+            remaining -= len(parts[-1])
+    if not parts:
+        return ""
+    return "Recently edited files (for reference only):\n" + "\n".join(parts) + "\n\n"
+
+
+def build_prompt(
+    ctx: CompletionContext,
+    *,
+    budget_chars: int = 6000,
+    neighbours: Sequence[tuple[str, str]] = (),
+    neighbour_budget_chars: int = 1500,
+) -> Prompt:
+    """The chat messages, ``max_tokens`` and stops for one completion at ``ctx``.
+
+    ``budget_chars`` bounds the code shown around the cursor (about 70 % before it),
+    trimmed at whole lines; ``neighbours`` are ``(path, snippet)`` of other recently
+    edited documents, most relevant first, sharing ``neighbour_budget_chars``.
+    """
+    prefix_lines = split_lines(_lf(ctx.prefix))
+    suffix_lines = split_lines(_lf(ctx.suffix))
+    unit = ctx.indent_unit
+    cursor_indent = indent_columns(
+        ctx.enclosing_indent if not ctx.after_opener else ctx.line_indent, unit
+    )
+    scope = enclosing_scope_lines(prefix_lines, cursor_indent, unit)[-_SCOPE_LINES:]
+
+    budget = max(budget_chars, 1)
+    prefix_share = (budget * 7) // 10
+    suffix_len = sum(map(len, suffix_lines))
+    prefix_len = sum(map(len, prefix_lines))
+    prefix_share = max(prefix_share, budget - suffix_len)
+    suffix_share = max(budget - min(prefix_len, prefix_share), 0)
+
+    tail = prefix_lines[-1][-prefix_share:] if prefix_share else ""
+    kept_before = _take_tail_lines([*prefix_lines[:-1], tail], prefix_share) - 1
+    first_kept = len(prefix_lines) - 1 - kept_before
+    shown_prefix = "".join(prefix_lines[first_kept:-1]) + tail
+    head = suffix_lines[0][:suffix_share]
+    kept_after = _take_head_lines([head, *suffix_lines[1:]], suffix_share) - 1
+    shown_suffix = head + "".join(suffix_lines[1 : 1 + kept_after])
+
+    header = [prefix_lines[i].rstrip("\n")[:_SCOPE_LINE_CHARS] for i in scope if i < first_kept]
+    sections = [
+        f"Language: {ctx.language_id}\nFile: {ctx.path}\n"
+        f"Indentation: {_indent_description(unit)}\n\n",
+        _neighbour_section(neighbours, ctx.path, neighbour_budget_chars),
+    ]
+    if header:
+        sections.append("Enclosing scope (lines above the excerpt):\n" + "\n".join(header) + "\n\n")
+    sections.append(f"<code>\n{shown_prefix}{CURSOR_MARKER}{shown_suffix}\n</code>\n\n")
+    if ctx.multiline:
+        sections.append(
+            f"Write the code that belongs at {CURSOR_MARKER}: a few lines at most, ending "
+            "where the enclosing block ends. The first line starts at the cursor; indent "
+            f"each following line as it must appear in the file, using "
+            f"{_indent_description(unit)}."
+        )
+        max_tokens = BLOCK_MAX_TOKENS
+    else:
+        sections.append(
+            f"Write the rest of the current line at {CURSOR_MARKER}: one line, no line break."
+        )
+        max_tokens = SINGLE_LINE_MAX_TOKENS
+    system = (
+        "You are a code completion engine in a code editor. The user shows a file with "
+        f"the cursor marked {CURSOR_MARKER}. Reply with only the text to insert at the "
+        "cursor: no explanation, no Markdown fences, no cursor marker, and do not repeat "
+        "the code before or after the cursor."
+    )
+    return Prompt(
+        messages=[
+            {"role": "system", "content": system},
+            {"role": "user", "content": "".join(sections)},
+        ],
+        max_tokens=max_tokens,
+        stop=None,
+    )

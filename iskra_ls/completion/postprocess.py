@@ -1,0 +1,486 @@
+"""Model reply -> the text to insert at the cursor (pure).
+
+A chat model answering "what goes at the cursor?" wraps code in fences, chats
+before and after it, echoes the cursor marker, rewrites the current line, repeats
+what follows the cursor, closes brackets the editor already closed and indents as
+it likes. Each rule below undoes one of those habits and is public so it can be
+tested alone; ``postprocess`` chains them. Inside the chain the text uses ``\\n``;
+the document's line ending is applied last.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from math import gcd
+
+from iskra_ls.completion.context import (
+    CURSOR_MARKER,
+    CompletionContext,
+    code_part,
+    indent_columns,
+    opens_block,
+    render_indent,
+)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Text to insert at the cursor, replacing ``replace_after`` characters after it.
+
+    The replaced characters lie on the cursor's line (auto-closed brackets, quotes,
+    ``;``); the LSP range is cursor..cursor+replace_after, in the server's codec.
+    """
+
+    text: str
+    replace_after: int = 0
+
+
+_FENCE = re.compile(r"^[ \t]*(?:```|~~~)[^\n`]*$", re.M)
+_LEAD_PHRASE = re.compile(
+    r"^\s*(?:here(?:'s| is| are)\b.*"
+    r"|(?:sure|certainly|of course|okay|absolutely|below is|the following)\b.*[:.!]"
+    r"|(?:the )?(?:completed?|completion|inserted|missing|remaining|final)\s+"
+    r"(?:code|text|lines?|completion|version)\b.*[:.]"
+    r"|(?-i:Completion|Output|Answer|Insertion|Code)\s*:)\s*$",
+    re.I,
+)
+_PROSE_COLON = re.compile(r"^\s*[A-Z][A-Za-z',-]*(?: [A-Za-z',-]+){2,}:\s*$")
+_TRAIL_START = re.compile(
+    r"^\s*(?:\*\*)?(?:This|These|The (?:above|code|function|completion|change|line)"
+    r"|Explanation|Note|I(?:'ve| have| added| used| also)|In this|Let me|Hope|Feel free"
+    r"|That|It (?:is|will|uses|adds|returns))\b"
+)
+_MARKER = re.compile(re.escape(CURSOR_MARKER) + r"|<\|?cursor\|?>|</cursor>", re.I)
+_CLOSER_LINE = re.compile(r"(?:[)\]}][)\]};,]*|end|fi|done|esac|endif|endfunction)\s*;?")
+_NO_BACKTICK_LANGUAGES = ("python", "c", "cpp", "java", "rust", "csharp", "ruby", "lua", "php")
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+_QUOTES = "\"'`"
+_NEWLINE_OPENERS = (":", "{")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _last_lines(prefix: str, count: int) -> list[str]:
+    """Up to ``count`` stripped complete lines that end just before the cursor's line."""
+    window = (count + 1) * 400 + 4000
+    parts = _lf(prefix[-window:]).rsplit("\n", count + 1)
+    complete = parts[:-1]
+    if len(parts) == count + 2 or len(prefix) > window:
+        complete = complete[1:]  # the first part is the rest of the text or a cut line
+    return [line.strip() for line in complete]
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def is_chatter_line(line: str) -> bool:
+    """Whether ``line`` is a model's preamble such as "Here is the code:"."""
+    return bool(_LEAD_PHRASE.match(line) or _PROSE_COLON.match(line))
+
+
+def _is_trailing_prose(line: str) -> bool:
+    return (
+        bool(_TRAIL_START.match(line)) and len(line.split()) >= 3 and not re.search(r"[=;{}]", line)
+    )
+
+
+def strip_fences(text: str) -> str:
+    """The code inside the first Markdown fence (```lang ... ```), else ``text``.
+
+    A lone fence is an unterminated opening one when only chatter precedes it,
+    otherwise a stray closing one.
+    """
+    fences = list(_FENCE.finditer(text))
+    if not fences:
+        return text
+    first = fences[0]
+    before, after = text[: first.start()], text[first.end() + 1 :]
+    if len(fences) == 1:
+        if all(not ln.strip() or is_chatter_line(ln) for ln in before.split("\n")):
+            return after
+        return before.removesuffix("\n")
+    return text[first.end() + 1 : fences[1].start()].removesuffix("\n")
+
+
+def strip_inline_code(text: str, language_id: str) -> str:
+    """A one-line reply wrapped in single backticks, unwrapped (not where ` is code)."""
+    stripped = text.strip()
+    if (
+        language_id in _NO_BACKTICK_LANGUAGES
+        and "\n" not in stripped
+        and len(stripped) > 2
+        and stripped[0] == stripped[-1] == "`"
+        and "`" not in stripped[1:-1]
+    ):
+        return stripped[1:-1]
+    return text
+
+
+def strip_chatter(text: str) -> str:
+    """Drop preamble lines ("Sure! Here is the code:") and trailing explanations."""
+    lines = text.split("\n")
+    start = 0
+    while start < len(lines) and (not lines[start].strip() or is_chatter_line(lines[start])):
+        start += 1
+    if start and any(is_chatter_line(ln) for ln in lines[:start]):
+        lines = lines[start:]
+    for i, line in enumerate(lines):
+        if i > 0 and _is_trailing_prose(line):
+            return "\n".join(lines[:i]).rstrip()
+    return "\n".join(lines)
+
+
+def strip_cursor_marker(text: str) -> str:
+    """Remove an echoed cursor marker (``<CURSOR>``, ``<cursor>``, ``<|cursor|>``)."""
+    return _MARKER.sub("", text)
+
+
+def _strip_line_echo(line: str, line_prefix: str) -> str | None:
+    """``line`` minus a rewrite of ``line_prefix`` (whitespace-insensitive), or None."""
+    want = line_prefix.strip()
+    i = k = 0
+    while k < len(want):
+        if want[k].isspace():
+            k += 1
+        elif i < len(line) and line[i].isspace():
+            i += 1
+        elif i < len(line) and line[i] == want[k]:
+            i += 1
+            k += 1
+        else:
+            return None
+    rest = line[i:]
+    if line_prefix[-1:].isspace():
+        if rest[:1] and not rest[0].isspace() and _is_word(line[i - 1]) and _is_word(rest[0]):
+            return None
+        rest = rest.lstrip(" \t")
+    return rest
+
+
+def _strip_token_overlap(line: str, line_prefix: str) -> str:
+    """``line`` minus a leading repeat of the word(s) that end ``line_prefix``."""
+    for k in range(min(len(line), len(line_prefix)), 0, -1):
+        part = line[:k]
+        if not line_prefix.endswith(part) or not any(_is_word(c) for c in part):
+            continue
+        before = line_prefix[-k - 1 : -k] if k < len(line_prefix) else ""
+        if not (before and _is_word(before) and _is_word(part[0])):
+            return line[k:]
+    return line
+
+
+def trim_prefix_overlap(text: str, ctx: CompletionContext) -> str:
+    """Drop what repeats the text before the cursor.
+
+    Handles a reply that starts by repeating the last lines before the cursor, one
+    that rewrites the current line, and one that repeats the word being typed.
+    """
+    lines = text.split("\n")
+    previous = _last_lines(ctx.prefix, len(lines))
+    line_prefix = ctx.line_prefix
+    echoed = 0
+    for j in range(1, min(len(lines), len(previous)) + 1):
+        head = [ln.strip() for ln in lines[:j]]
+        if head != previous[len(previous) - j :] or len("".join(head)) < 4:
+            continue
+        if j == len(lines) or not line_prefix.strip():
+            echoed = j
+        elif _strip_line_echo(lines[j], line_prefix) is not None:
+            echoed = j
+    lines = lines[echoed:]
+    if not lines:
+        return ""
+    if line_prefix.strip():
+        rest = _strip_line_echo(lines[0], line_prefix)
+        lines[0] = rest if rest is not None else _strip_token_overlap(lines[0], line_prefix)
+    return "\n".join(lines)
+
+
+def keep_first_line(text: str, ctx: CompletionContext) -> str:
+    """The first line only, without whitespace doubled at either end."""
+    line = text.split("\n", 1)[0]
+    if not ctx.line_prefix or ctx.line_prefix[-1] in " \t":
+        line = line.lstrip(" \t")
+    if not ctx.line_suffix.strip():
+        line = line.rstrip()
+    return line
+
+
+def _body_goes_below(line_prefix: str) -> bool:
+    """After ``:``, ``{``, ``then`` or ``do`` the block starts on the next line."""
+    code = code_part(line_prefix)
+    return code.endswith(_NEWLINE_OPENERS) or bool(re.search(r"(?:^|\s)(?:then|do)$", code))
+
+
+def _unit_columns(ctx: CompletionContext) -> int:
+    return indent_columns(ctx.indent_unit, ctx.indent_unit) or 4
+
+
+def _model_step(widths: list[int], unit_cols: int) -> int:
+    """The model's indentation step, from widths (or differences) it used."""
+    positive = [w for w in widths if w > 0]
+    if all(w % unit_cols == 0 for w in positive):
+        return unit_cols
+    step = 0
+    for w in positive:
+        step = gcd(step, w)
+    return step if step >= 2 else unit_cols
+
+
+def _convert(columns: int, step: int, unit_cols: int) -> int:
+    levels, rest = divmod(abs(columns), step)
+    return (levels * unit_cols + rest) * (1 if columns >= 0 else -1)
+
+
+def normalise_indent(text: str, ctx: CompletionContext) -> str:
+    """Re-indent a block reply to the document's style, relative to the cursor's block.
+
+    The first reply line goes at the cursor. Later lines are read as absolute
+    (indented as in the file, as the prompt asks) or as relative to the first line
+    (a block written at column 0), whichever fits; then tabs/spaces and unit width
+    are converted to the document's.
+    """
+    text = re.sub(r"\A(?:[ \t]*\n)+", "\n" if ctx.after_opener else "", text)
+    lines = text.split("\n")
+    unit_cols = _unit_columns(ctx)
+    target = indent_columns(ctx.enclosing_indent, ctx.indent_unit)
+    if ctx.after_opener and lines[0].strip() and _body_goes_below(ctx.line_prefix):
+        lines.insert(0, "")
+    widths = [indent_columns(ln, ctx.indent_unit) for ln in lines]
+    content = [i for i in range(1, len(lines)) if lines[i].strip()]
+    measured = [widths[i] for i in content if not lines[i].strip().startswith("*")]
+    block_layout = ctx.after_opener and not lines[0].strip()
+    if block_layout and content:
+        base = widths[content[0]]
+        relative = True
+    elif ctx.after_opener or not content:
+        base, relative = 0, False
+    else:
+        first_width, second = widths[0], widths[content[0]]
+        base = first_width
+        relative = first_width > 0 or not (
+            min(measured or [0]) > 0 and (not opens_block(lines[0]) or second > target)
+        )
+    if relative:
+        step = _model_step([abs(w - base) for w in measured], unit_cols)
+    else:
+        step = _model_step(measured, unit_cols)
+    out = []
+    for i, line in enumerate(lines):
+        body = line.lstrip(" \t")
+        if i == 0:
+            pad = render_indent(target, ctx.indent_unit)
+            first_pad = pad[len(ctx.line_prefix) :] if pad.startswith(ctx.line_prefix) else ""
+            out.append(first_pad + body if body and not ctx.after_opener else body)
+            continue
+        if not body:
+            out.append("")
+            continue
+        if relative:
+            columns = target + _convert(widths[i] - base, step, unit_cols)
+        else:
+            columns = _convert(widths[i], step, unit_cols)
+        out.append(render_indent(columns, ctx.indent_unit) + body)
+    return "\n".join(out)
+
+
+def _next_code_lines(ctx: CompletionContext, limit: int) -> list[str]:
+    """Stripped non-blank lines after the cursor's line, at most ``limit``."""
+    found: list[str] = []
+    lines = _LINE.finditer(ctx.suffix)
+    next(lines, None)
+    for match in lines:
+        body = match.group(0).strip()
+        if body:
+            found.append(body)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def block_end_line(text: str, ctx: CompletionContext) -> int | None:
+    """Index of the first line of ``text`` (normalised) past the cursor's block."""
+    lines = text.split("\n")
+    floor = indent_columns(ctx.enclosing_indent, ctx.indent_unit)
+    unit_cols = _unit_columns(ctx)
+    for i in range(1, len(lines)):
+        line = lines[i]
+        if not line.strip():
+            continue
+        width = indent_columns(line, ctx.indent_unit)
+        if width >= floor:
+            continue
+        closes_this = width >= floor - unit_cols and _CLOSER_LINE.fullmatch(line.strip())
+        present = ctx.line_suffix.strip() or next(iter(_next_code_lines(ctx, 1)), "")
+        return i + 1 if closes_this and present != line.strip() else i
+    return None
+
+
+def cut_at_block_end(text: str, ctx: CompletionContext) -> str:
+    """Keep the block up to where it dedents below the cursor's block.
+
+    A line that only closes the cursor's block (``}``, ``end``) is kept unless the
+    document already has it right after the cursor. Trailing blank lines go.
+    """
+    end = block_end_line(text, ctx)
+    if end is not None:
+        text = "\n".join(text.split("\n")[:end])
+    return "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
+
+
+def drop_present_lines(text: str, ctx: CompletionContext) -> str:
+    """Drop trailing reply lines that repeat the lines right after the cursor.
+
+    A reply whose every line is already there becomes empty.
+    """
+    lines = text.split("\n")
+    first = 0 if not ctx.line_prefix.strip() else 1
+    candidates = [(i, lines[i].strip()) for i in range(first, len(lines)) if lines[i].strip()]
+    following = _next_code_lines(ctx, len(candidates))
+    for pos, (index, _) in enumerate(candidates):
+        rest = [body for _, body in candidates[pos:]]
+        if rest == following[: len(rest)]:
+            return "\n".join(lines[:index]).rstrip()
+    return text
+
+
+def _closing_counts(line_prefix: str, text: str) -> tuple[dict[str, int], set[str]]:
+    """Brackets in ``text`` that close ones opened before it, and quotes it closes."""
+    stack: list[tuple[str, bool]] = []
+    quote: tuple[str, bool] | None = None
+    closes: dict[str, int] = {}
+    closed_quotes: set[str] = set()
+    escaped = False
+    for pos, ch in enumerate(line_prefix + text):
+        ours = pos >= len(line_prefix)
+        if quote is not None:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote[0]:
+                if ours and not quote[1]:
+                    closed_quotes.add(ch)
+                quote = None
+        elif ch in _QUOTES:
+            quote = (ch, ours)
+        elif ch in "([{":
+            stack.append((ch, ours))
+        elif ch in _PAIRS:
+            if stack and stack[-1][0] == _PAIRS[ch]:
+                opened_by_us = stack.pop()[1]
+                if ours and not opened_by_us:
+                    closes[ch] = closes.get(ch, 0) + 1
+            elif ours:
+                closes[ch] = closes.get(ch, 0) + 1
+    return closes, closed_quotes
+
+
+def match_suffix(text: str, ctx: CompletionContext) -> tuple[str, int]:
+    """How many characters after the cursor the reply replaces.
+
+    When the reply ends with the start of the rest of the line, those characters
+    (auto-closed brackets, quotes, ``;``) are replaced rather than doubled, but only
+    if the reply really closes what they close. A block inserted before an
+    auto-closed ``}`` ends on a new line so the ``}`` lands under its opener.
+    """
+    rest = ctx.line_suffix
+    if not rest.strip():
+        return text, 0
+    closes, quotes = _closing_counts(ctx.line_prefix, text)
+    for k in range(len(rest), 0, -1):
+        part = rest[:k]
+        if not text.endswith(part):
+            continue
+        special = [c for c in part if c in _PAIRS or c in _QUOTES]
+        if not special and (not part.strip() or part.strip(";:, ")):
+            continue
+        if all(c in quotes for c in part if c in _QUOTES) and all(
+            closes.get(c, 0) >= part.count(c) for c in _PAIRS if c in part
+        ):
+            return text, k
+    if ctx.multiline and ctx.after_opener and "\n" in text:
+        return text.rstrip() + "\n" + ctx.line_indent, 0
+    return text, 0
+
+
+def _clean(raw: str, ctx: CompletionContext) -> str:
+    """The steps every reply goes through before it is shaped to one line or a block."""
+    text = strip_fences(_lf(raw))
+    text = strip_cursor_marker(strip_chatter(strip_inline_code(text, ctx.language_id)))
+    if not (ctx.multiline and ctx.after_opener):
+        text = re.sub(r"\A(?:[ \t]*\n)+", "", text)
+    return trim_prefix_overlap(text, ctx)
+
+
+def postprocess(raw: str, ctx: CompletionContext) -> Suggestion | None:
+    """The suggestion to show for the model's ``raw`` reply, or None if nothing useful."""
+    text = _clean(raw, ctx)
+    if ctx.multiline:
+        text = cut_at_block_end(normalise_indent(text, ctx), ctx)
+    else:
+        text = keep_first_line(text, ctx)
+    text = drop_present_lines(text, ctx)
+    if not text.strip():
+        return None
+    text, replace_after = match_suffix(text, ctx)
+    if text == ctx.line_suffix[:replace_after]:
+        return None
+    return Suggestion(text.replace("\n", ctx.eol), replace_after)
+
+
+def first_line_complete(partial: str) -> bool:
+    """Whether a streamed reply already holds one complete line of code.
+
+    Blank lines, an opening fence and preamble chatter before it do not count.
+    """
+    return _first_code_line_end(_lf(partial)) is not None
+
+
+def _first_code_line_end(text: str) -> int | None:
+    pos = 0
+    seen_fence = False
+    while True:
+        newline = text.find("\n", pos)
+        if newline < 0:
+            return None
+        line = text[pos:newline]
+        if _FENCE.fullmatch(line) and not seen_fence:
+            seen_fence = True
+        elif line.strip() and not is_chatter_line(line) and strip_cursor_marker(line).strip():
+            return newline
+        pos = newline + 1
+
+
+def early_stop_text(partial: str, ctx: CompletionContext) -> str | None:
+    """The reply so far if streaming can stop now, else None; feed it to ``postprocess``.
+
+    One-line completions stop at the first complete line that yields a suggestion.
+    Blocks stop when the fence closes or the block has visibly ended.
+    """
+    text = _lf(partial)
+    if not ctx.multiline:
+        pos = 0
+        for _ in range(8):
+            end = _first_code_line_end(text[pos:])
+            if end is None:
+                return None
+            candidate = text[: pos + end]
+            if postprocess(candidate, ctx) is not None:
+                return candidate
+            pos += end + 1
+        return None
+    fences = list(_FENCE.finditer(text))
+    if len(fences) >= 2 and text[fences[0].end() : fences[1].start()].strip():
+        return text[: fences[1].end()]
+    complete = text[: text.rfind("\n") + 1] if "\n" in text else ""
+    if not complete.strip():
+        return None
+    if block_end_line(normalise_indent(_clean(complete, ctx), ctx), ctx) is not None:
+        return complete
+    return None
