@@ -75,7 +75,9 @@ def minimal_text_edits(old: str, new: str, encoding: str) -> list[types.TextEdit
     ]
 
 
-def apply_text_edits(text: str, edits: Sequence[types.TextEdit], encoding: str) -> str:
+def apply_text_edits(
+    text: str, edits: Sequence[types.TextEdit | types.AnnotatedTextEdit], encoding: str
+) -> str:
     """Apply edits given against ``text`` in ``encoding``, as an editor does.
 
     Raises ``ValueError`` when two edits overlap.
