@@ -110,12 +110,13 @@ class AuthFlow:
         return email
 
     def complete(self, body: Any) -> tuple[str, str]:
-        """Issue a token for a verified e-mail (a correct ``code`` verifies too)."""
+        """Issue a token for an e-mail that passed ``verify`` (an optional ``code`` must match)."""
         email = _email_of(body)
-        code = body.get("code")
-        code_ok = code is not None and str(code).strip() == self.codes.get(email)
-        if email not in self.verified and not code_ok:
+        if email not in self.verified:
             raise AuthFlowError("This e-mail address has not been verified.")
+        code = body.get("code")
+        if code is not None and str(code).strip() != self.codes.get(email):
+            raise AuthFlowError("Wrong or expired code.")
         self.verified.discard(email)
         self.codes.pop(email, None)
         return email, make_jwt(email)
@@ -139,4 +140,4 @@ def _email_of(body: Any) -> str:
     email = body.get("email") if isinstance(body, dict) else None
     if not isinstance(email, str) or not _EMAIL.match(email.strip()):
         raise AuthFlowError("A valid e-mail address is required.")
-    return email.strip().lower()
+    return email.strip()

@@ -15,12 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import math
-import os
 import signal
-import socket
 import sys
 from collections import deque
 from collections.abc import Callable
@@ -39,6 +35,16 @@ from iskra_ls.stub.accounts import (
     seconds_until_utc_midnight,
 )
 from iskra_ls.stub.replies import Reply, default_reply
+from iskra_ls.stub.responses import (
+    NOT_JSON,
+    bearer_token,
+    bind_socket,
+    error_reply,
+    json_error,
+    read_json,
+    send_event,
+    unauthorized,
+)
 from iskra_ls.stub.wire import (
     ChunkPlan,
     call_ids,
@@ -52,7 +58,6 @@ from iskra_ls.stub.wire import (
 log = logging.getLogger(__name__)
 
 _MALFORMED_LINE = b'data: {"id": "chatcmpl-broken", "choices": [{"delta": \n\n'
-_NOT_JSON = object()
 
 
 @dataclass
@@ -142,7 +147,7 @@ class StubIskra:
             access_log=logging.getLogger("iskra_ls.stub.access"),
         )
         await self._runner.setup()
-        sock = _bind(self.host, self.port)
+        sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
         await web.SockSite(self._runner, sock).start()
         shown = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
@@ -282,7 +287,7 @@ class StubIskra:
         try:
             await asyncio.sleep(self.latency)
             if job.reply.is_error:
-                return _error_reply(job.reply)
+                return error_reply(job.reply)
             if job.stream:
                 return await self._stream(request, job)
             return await self._plain(request, job)
@@ -305,11 +310,11 @@ class StubIskra:
         token = bearer_token(request)
         if token is None or token in self._revoked:
             return unauthorized(token is None)
-        if body is _NOT_JSON:
-            return _json_error(400, "The request body is not valid JSON.", code="invalid_json")
+        if body is NOT_JSON:
+            return json_error(400, "The request body is not valid JSON.", code="invalid_json")
         invalid = validate_chat(body)
         if invalid is not None:
-            return _json_error(400, invalid.message, code=invalid.code, param=invalid.param)
+            return json_error(400, invalid.message, code=invalid.code, param=invalid.param)
         account = self.account(token)
         if account.requests_today >= account.limit:
             wait = seconds_until_utc_midnight()
@@ -317,7 +322,7 @@ class StubIskra:
                 f"Daily request limit reached ({account.limit} requests on the "
                 f"{account.tier} tier); it resets at 00:00 UTC."
             )
-            return _json_error(429, message, headers={"Retry-After": str(wait)})
+            return json_error(429, message, headers={"Retry-After": str(wait)})
         account.requests_today += 1
         if self._queue:
             reply = self._queue.popleft()
@@ -326,7 +331,7 @@ class StubIskra:
                 reply = self.reply_function(body)
             except Exception as exc:
                 log.exception("Iskra stub: reply_function failed")
-                return _json_error(500, f"reply_function failed: {exc}")
+                return json_error(500, f"reply_function failed: {exc}")
         else:
             reply = default_reply(body)
         usage = usage_for(body, reply)
@@ -342,7 +347,7 @@ class StubIskra:
         if reply.drop_after_chunks is not None:
             return _drop(request, job)
         if reply.error_event is not None:
-            return _json_error(500, reply.error_event)
+            return json_error(500, reply.error_event)
         if reply.malformed_chunk_at is not None:
             return web.Response(
                 body=b'{"id": "chatcmpl-broken", "choices": [', content_type="application/json"
@@ -363,7 +368,7 @@ class StubIskra:
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
         await resp.prepare(request)
-        await _send(resp, plan.role)
+        await send_event(resp, plan.role)
         for sent in range(total + 1):
             if sent > 0:
                 if self.tokens_per_second:
@@ -371,18 +376,18 @@ class StubIskra:
                 if reply.malformed_chunk_at == sent:
                     await resp.write(_MALFORMED_LINE)
                 else:
-                    await _send(resp, plan.payload[sent - 1])
+                    await send_event(resp, plan.payload[sent - 1])
             if sent == stall_at:
                 await asyncio.sleep(reply.stall_seconds or 0.0)
             if sent == drop_at:
                 return _drop(request, job, resp)
             if sent == error_at:
-                await _send(resp, error_body(500, reply.error_event or "Stream error"))
+                await send_event(resp, error_body(500, reply.error_event or "Stream error"))
                 await resp.write_eof()
                 return resp
-        await _send(resp, plan.finish)
+        await send_event(resp, plan.finish)
         if plan.usage is not None:
-            await _send(resp, plan.usage)
+            await send_event(resp, plan.usage)
         await resp.write(b"data: [DONE]\n\n")
         await resp.write_eof()
         return resp
@@ -417,58 +422,12 @@ class StubIskra:
                 return web.json_response({"ok": True, "verified": True})
             email, token = self._auth.complete(body)
         except AuthFlowError as exc:
-            return _json_error(400, str(exc), extra={"ok": False})
+            return json_error(400, str(exc), extra={"ok": False})
         self._accounts[token] = Account(tier=self.tier, limit=self.limit, email=email)
         return web.json_response({"ok": True, "token": token})
 
 
 # ------------------------------------------------------------------------ helpers
-def bearer_token(request: web.Request) -> str | None:
-    """The request's bearer token, or None when missing or empty."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
-
-
-def unauthorized(missing: bool) -> web.Response:
-    """401 with an OpenAI-style body; never echoes the token."""
-    message = (
-        "Missing bearer token: sign in with `iskra-ls login`."
-        if missing
-        else "The token is invalid or expired: sign in again."
-    )
-    return _json_error(401, message, headers={"WWW-Authenticate": "Bearer"})
-
-
-async def read_json(request: web.Request) -> Any:
-    """The parsed JSON body, or ``_NOT_JSON``."""
-    try:
-        return await request.json()
-    except ValueError:
-        return _NOT_JSON
-
-
-def _json_error(
-    status: int,
-    message: str,
-    *,
-    code: str | None = None,
-    param: str | None = None,
-    headers: dict[str, str] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> web.Response:
-    body = {**(extra or {}), **error_body(status, message, code=code, param=param)}
-    return web.json_response(body, status=status, headers=headers)
-
-
-def _error_reply(reply: Reply) -> web.Response:
-    headers = {}
-    if reply.retry_after is not None:
-        headers["Retry-After"] = str(max(0, math.ceil(reply.retry_after)))
-        headers["retry-after-ms"] = str(max(0, round(reply.retry_after * 1000)))
-    return _json_error(reply.status or 500, reply.message or "Stub error", headers=headers)
-
-
 def _drop(
     request: web.Request, job: _Job, resp: web.StreamResponse | None = None
 ) -> web.StreamResponse:
@@ -477,20 +436,6 @@ def _drop(
     if request.transport is not None:
         request.transport.close()
     return resp if resp is not None else web.Response(status=499)
-
-
-async def _send(resp: web.StreamResponse, payload: dict[str, Any]) -> None:
-    await resp.write(b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n")
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    if os.name == "posix":
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.setblocking(False)
-    return sock
 
 
 # ------------------------------------------------------------------- as a process

@@ -381,6 +381,7 @@ async def test_sign_in_flow_issues_a_working_token(
         assert status == 200
         token = done["token"]
         assert len(token.split(".")) == 3
+        assert (await post("/auth/complete-registration", {"email": email}))[0] == 400  # used up
         auth = {"Authorization": f"Bearer {token}"}
         async with http.get(stub.url + "/auth/me", headers=auth) as resp:
             me = await resp.json()
@@ -391,6 +392,7 @@ async def test_sign_in_flow_issues_a_working_token(
         "/auth/send-code",
         "/auth/verify-email",
         "/auth/verify-email",
+        "/auth/complete-registration",
         "/auth/complete-registration",
     ]
     assert token not in capsys.readouterr().err
