@@ -85,6 +85,8 @@ class ChangeSet:
                 self._open[path] = document
         self._overlay: dict[str, _Entry | None] = {}
         """Files changed by this action, by current path; None: no longer there."""
+        self._vacated: set[str] = set()
+        """Paths this action deleted or renamed away (maybe re-used later)."""
         self._folders: list[str] = []
         self._originals: dict[str, str] = {}
 
@@ -248,6 +250,7 @@ class ChangeSet:
             raise ToolError(f"{target.display} is a folder; delete_file removes files only.")
         self._require_file(target)
         self._overlay[str(target.path)] = None
+        self._vacated.add(str(target.path))
         return f"Deleted {target.display}."
 
     def _rename(self, args: RenameFile) -> str:
@@ -266,6 +269,7 @@ class ChangeSet:
         old, new = str(source.path), str(target.path)
         entry = self._overlay.get(old) or _Entry(origin=old, text=None)
         self._overlay[old] = None
+        self._vacated.add(old)
         self._overlay[new] = entry
         return f"Renamed {source.display} to {target.display}."
 
@@ -370,8 +374,8 @@ class ChangeSet:
                 out.append(FileChange("rename", source, old, new, version, self._uri(path)))
             elif new is not None:
                 out.append(FileChange("edit", self._uri(path), old, new, version))
-        for path, gone in self._overlay.items():
-            if gone is None and path not in origins and self._existed(path):
+        for path in sorted(self._vacated - origins):
+            if self._existed(path):
                 out.append(FileChange("delete", self._uri(path)))
         return out
 

@@ -90,7 +90,13 @@ def test_indentation_tier_keeps_file_style_for_new_deeper_lines() -> None:
 
 @pytest.mark.parametrize(
     ("text", "newline"),
-    [("a\nb\n", "\n"), ("a\r\nb\r\n", "\r\n"), ("a", "\n"), ("a\rb\r", "\r"), ("a\r\nb\nc\n", "\n")],
+    [
+        ("a\nb\n", "\n"),
+        ("a\r\nb\r\n", "\r\n"),
+        ("a", "\n"),
+        ("a\rb\r", "\r"),
+        ("a\r\nb\nc\n", "\n"),
+    ],
 )
 def test_dominant_newline(text: str, newline: str) -> None:
     assert dominant_newline(text) == newline
