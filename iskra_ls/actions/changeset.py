@@ -161,6 +161,8 @@ class ChangeSet:
         try:
             with os.scandir(folder) as scan:
                 for item in scan:
+                    if item.is_symlink() and not self._policy.allows(item.path):
+                        continue  # a link out of the workspace (or to a secret): not shown
                     try:
                         entries[item.name] = item.is_dir()
                     except OSError:

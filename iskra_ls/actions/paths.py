@@ -220,6 +220,14 @@ class WorkspacePolicy:
         name = self.folders[index].name
         return f"{name}/{relative}" if relative else name
 
+    def allows(self, path: Path | str) -> bool:
+        """Whether an absolute path inside a folder may be used (not secret, no link out)."""
+        try:
+            self.resolve(str(path))
+        except PathRefused:
+            return False
+        return True
+
     # -- secrets -----------------------------------------------------------
 
     def is_secret(self, path: Path | str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -156,8 +157,12 @@ def test_reads_see_pending_edits(world: World) -> None:
 
 
 def test_list_hides_secrets_and_shows_pending(world: World) -> None:
+    os.symlink(world.root.parent, world.root / "up_link")
+    os.symlink(world.root / ".env", world.root / "env_link")
+    os.symlink(world.root / "src", world.root / "src_link")
     root = world.run("list_directory", uri="/").splitlines()
     assert ".env" not in root and "server.key" not in root
+    assert "up_link/" not in root and "env_link" not in root and "src_link/" in root
     assert "src/" in root and "a.py" in root
     world.run("create_file_or_folder", uri="pkg/")
     world.run("create_file_or_folder", uri="tests/test_a.py", content="")
