@@ -269,9 +269,13 @@ def enclosing_scope_lines(lines: Sequence[str], cursor_indent: int, unit: str) -
             current = width
             if opens_block(body):
                 head = i
-                while stripped.startswith((")", "]")) and head > start:
+                if stripped.startswith((")", "]")):
+                    # Climb to the line the bracket closes: the next one no deeper.
                     head -= 1
-                    stripped = lines[head].strip()
+                    while head > start and (
+                        not lines[head].strip() or indent_columns(lines[head], unit) > width
+                    ):
+                        head -= 1
                 found.append(head)
                 i = head
         i -= 1

@@ -261,10 +261,12 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
     elif ctx.after_opener or not content:
         base, relative = 0, False
     else:
-        first_width, second = widths[0], widths[content[0]]
+        first_width = widths[0]
+        # The first following code line tells absolute from relative (not a " * " line).
+        second = next(iter(measured), widths[content[0]])
         base = first_width
         relative = first_width > 0 or not (
-            min(measured or [0]) > 0 and (not opens_block(lines[0]) or second > target)
+            second > 0 and (not opens_block(lines[0]) or second > target)
         )
     if relative:
         step = _model_step([abs(w - base) for w in measured], unit_cols)
@@ -358,7 +360,8 @@ def _closing_counts(line_prefix: str, text: str) -> tuple[dict[str, int], set[st
     escaped = False
     for pos, ch in enumerate(line_prefix + text):
         ours = pos >= len(line_prefix)
-        if quote is not None:
+        # Braces count inside strings too: f-strings and `${}` templates auto-close them.
+        if quote is not None and ch not in "{}":
             if escaped:
                 escaped = False
             elif ch == "\\":
@@ -367,7 +370,7 @@ def _closing_counts(line_prefix: str, text: str) -> tuple[dict[str, int], set[st
                 if ours and not quote[1]:
                     closed_quotes.add(ch)
                 quote = None
-        elif ch in _QUOTES:
+        elif ch in _QUOTES and quote is None:
             quote = (ch, ours)
         elif ch in "([{":
             stack.append((ch, ours))
@@ -481,6 +484,10 @@ def early_stop_text(partial: str, ctx: CompletionContext) -> str | None:
     complete = text[: text.rfind("\n") + 1] if "\n" in text else ""
     if not complete.strip():
         return None
-    if block_end_line(normalise_indent(_clean(complete, ctx), ctx), ctx) is not None:
+    # The unfinished last line already shows its indentation once it has content.
+    partial_line = text[len(complete) :]
+    shaped = normalise_indent(_clean(text if partial_line.strip() else complete, ctx), ctx)
+    end = block_end_line(shaped, ctx)
+    if end is not None and end < len(shaped.split("\n")):
         return complete
     return None
