@@ -140,4 +140,4 @@ def _email_of(body: Any) -> str:
     email = body.get("email") if isinstance(body, dict) else None
     if not isinstance(email, str) or not _EMAIL.match(email.strip()):
         raise AuthFlowError("A valid e-mail address is required.")
-    return email.strip()
+    return email.strip().lower()

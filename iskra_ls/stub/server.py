@@ -186,7 +186,7 @@ class StubIskra:
 
     @property
     def codes(self) -> dict[str, str]:
-        """E-mail -> the last one-time code sent to it."""
+        """E-mail (lower-cased, as the stub stores addresses) -> the last code sent to it."""
         return self._auth.codes
 
     def account(self, token: str) -> Account:
