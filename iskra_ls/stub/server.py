@@ -337,7 +337,8 @@ class StubIskra:
         usage = usage_for(body, reply)
         if not reply.is_error:
             account.tokens_today += usage["total_tokens"]
-        return _Job(reply, body, usage, call_ids(reply), bool(body.get("stream")))
+        stream = bool(body.get("stream")) and not reply.is_error
+        return _Job(reply, body, usage, call_ids(reply), stream)
 
     async def _plain(self, request: web.Request, job: _Job) -> web.StreamResponse:
         reply = job.reply
