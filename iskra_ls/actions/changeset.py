@@ -15,6 +15,9 @@ with ``create_file_or_folder("x/")`` is remembered (listings and the summary
 show it, files can be created inside it); it reaches the disk only through
 the files created in it, because ``CreateFile`` makes missing parent folders.
 Renaming or deleting folders is refused.
+
+One class on purpose: the seven tools share the virtual filesystem (overlay,
+vacated paths, pending folders), so they live together.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Literal
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
-from iskra_ls.actions.matching import dominant_newline, line_of, replace_unique
+from iskra_ls.actions.matching import conform_text, line_of, replace_unique
 from iskra_ls.actions.paths import PathRefused, ResolvedPath, WorkspacePolicy
 from iskra_ls.actions.tools import (
     CreateFileOrFolder,
@@ -429,26 +432,6 @@ class ChangeSet:
     def _display_uri(self, uri: str) -> str:
         path = _path_of_uri(uri)
         return self._policy.display_of(path) if path else uri
-
-
-def conform_text(content: str, old: str) -> str:
-    """``content`` in ``old``'s line endings, keeping whether it ends with a newline."""
-    if not old or not content:
-        return content
-    if any(c in old for c in "\r\n"):
-        newline = dominant_newline(old)
-        content = content.replace("\r\n", "\n").replace("\r", "\n")
-        if newline != "\n":
-            content = content.replace("\n", newline)
-    else:
-        newline = "\n"
-    old_final = old.endswith(("\n", "\r"))
-    new_final = content.endswith(("\n", "\r"))
-    if old_final and not new_final:
-        content += newline
-    elif new_final and not old_final:
-        content = content.removesuffix("\r\n") if content.endswith("\r\n") else content[:-1]
-    return content
 
 
 def _read_disk(path: str, display: str, limit: int) -> str:

@@ -93,6 +93,26 @@ def dominant_newline(text: str) -> str:
     return "\n"
 
 
+def conform_text(content: str, old: str) -> str:
+    """``content`` in ``old``'s line endings, keeping whether it ends with a newline."""
+    if not old or not content:
+        return content
+    if any(c in old for c in "\r\n"):
+        newline = dominant_newline(old)
+        content = content.replace("\r\n", "\n").replace("\r", "\n")
+        if newline != "\n":
+            content = content.replace("\n", newline)
+    else:
+        newline = "\n"
+    old_final = old.endswith(("\n", "\r"))
+    new_final = content.endswith(("\n", "\r"))
+    if old_final and not new_final:
+        content += newline
+    elif new_final and not old_final:
+        content = content.removesuffix("\r\n") if content.endswith("\r\n") else content[:-1]
+    return content
+
+
 def find_unique(text: str, search: str, *, name: str = "the file") -> Match:
     """The one place where ``search`` occurs in ``text``, or a :class:`ToolError`."""
     if search == "":

@@ -13,7 +13,8 @@ import pytest
 from lsprotocol import converters, types
 from pygls.uris import from_fs_path
 
-from iskra_ls.actions.changeset import ChangeSet, OpenDocument, conform_text
+from iskra_ls.actions.changeset import ChangeSet, OpenDocument
+from iskra_ls.actions.matching import conform_text
 from iskra_ls.actions.paths import WorkspacePolicy
 from iskra_ls.actions.tools import ToolError, parse_tool_call
 from iskra_ls.edits import UnsupportedEdit, changed_spans, order_renames
