@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lsprotocol import converters, types
 from pygls.uris import from_fs_path
 
@@ -17,7 +19,13 @@ from iskra_ls.actions.changeset import ChangeSet, OpenDocument
 from iskra_ls.actions.matching import conform_text
 from iskra_ls.actions.paths import WorkspacePolicy
 from iskra_ls.actions.tools import ToolError, parse_tool_call
-from iskra_ls.edits import UnsupportedEdit, changed_spans, order_renames
+from iskra_ls.edits import (
+    UnsupportedEdit,
+    apply_text_edits,
+    changed_spans,
+    minimal_text_edits,
+    order_renames,
+)
 
 
 def _load_applier() -> Any:
@@ -474,3 +482,17 @@ def test_order_renames_breaks_cycles() -> None:
         assert new not in state
         state[new] = state.pop(old)
     assert state == {"a": "B", "b": "A", "d": "C"}
+
+
+_PIECES = st.sampled_from(["a", "b", " ", "\t", "ж", "😀", "你", "\n", "\r\n", "\r", "x = 1\n"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    old=st.lists(_PIECES, max_size=30).map("".join),
+    new=st.lists(_PIECES, max_size=30).map("".join),
+    encoding=st.sampled_from(["utf-8", "utf-16", "utf-32"]),
+)
+def test_minimal_edits_round_trip(old: str, new: str, encoding: str) -> None:
+    edits = minimal_text_edits(old, new, encoding)
+    assert apply_text_edits(old, edits, encoding) == new
