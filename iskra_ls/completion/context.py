@@ -217,7 +217,8 @@ class Prompt:
     stream and stops early with ``postprocess.early_stop_text`` instead."""
 
 
-def _lf(text: str) -> str:
+def to_lf(text: str) -> str:
+    """``text`` with every LSP line ending turned into ``\\n``."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -283,7 +284,7 @@ def enclosing_scope_lines(lines: Sequence[str], cursor_indent: int, unit: str) -
 
 
 def _fit_snippet(text: str, budget: int) -> str:
-    lines = split_lines(_lf(text).strip("\n"))
+    lines = split_lines(to_lf(text).strip("\n"))
     if not lines or budget <= 0:
         return ""
     if len(lines[0]) > budget:
@@ -325,8 +326,8 @@ def build_prompt(
     trimmed at whole lines; ``neighbours`` are ``(path, snippet)`` of other recently
     edited documents, most relevant first, sharing ``neighbour_budget_chars``.
     """
-    prefix_lines = split_lines(_lf(ctx.prefix))
-    suffix_lines = split_lines(_lf(ctx.suffix))
+    prefix_lines = split_lines(to_lf(ctx.prefix))
+    suffix_lines = split_lines(to_lf(ctx.suffix))
     unit = ctx.indent_unit
     cursor_indent = indent_columns(
         ctx.enclosing_indent if not ctx.after_opener else ctx.line_indent, unit

@@ -21,6 +21,7 @@ from iskra_ls.completion.context import (
     indent_columns,
     opens_block,
     render_indent,
+    to_lf,
 )
 
 
@@ -60,14 +61,10 @@ _NEWLINE_OPENERS = (":", "{")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 
 
-def _lf(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 def _last_lines(prefix: str, count: int) -> list[str]:
     """Up to ``count`` stripped complete lines that end just before the cursor's line."""
     window = (count + 1) * 400 + 4000
-    parts = _lf(prefix[-window:]).rsplit("\n", count + 1)
+    parts = to_lf(prefix[-window:]).rsplit("\n", count + 1)
     complete = parts[:-1]
     if len(parts) == count + 2 or len(prefix) > window:
         complete = complete[1:]  # the first part is the rest of the text or a cut line
@@ -414,7 +411,7 @@ def match_suffix(text: str, ctx: CompletionContext) -> tuple[str, int]:
 
 def _clean(raw: str, ctx: CompletionContext) -> str:
     """The steps every reply goes through before it is shaped to one line or a block."""
-    text = strip_fences(_lf(raw))
+    text = strip_fences(to_lf(raw))
     text = strip_cursor_marker(strip_chatter(strip_inline_code(text, ctx.language_id)))
     if not (ctx.multiline and ctx.after_opener):
         text = re.sub(r"\A(?:[ \t]*\n)+", "", text)
@@ -442,7 +439,7 @@ def first_line_complete(partial: str) -> bool:
 
     Blank lines, an opening fence and preamble chatter before it do not count.
     """
-    return _first_code_line_end(_lf(partial)) is not None
+    return _first_code_line_end(to_lf(partial)) is not None
 
 
 def _first_code_line_end(text: str) -> int | None:
@@ -466,7 +463,7 @@ def early_stop_text(partial: str, ctx: CompletionContext) -> str | None:
     One-line completions stop at the first complete line that yields a suggestion.
     Blocks stop when the fence closes or the block has visibly ended.
     """
-    text = _lf(partial)
+    text = to_lf(partial)
     if not ctx.multiline:
         pos = 0
         for _ in range(8):
