@@ -254,6 +254,7 @@ async def read_frame(reader: asyncio.StreamReader) -> dict[str, object]:
     length = 0
     while (line := await reader.readline()) not in (b"\r\n", b""):
         name, _, value = line.decode().partition(":")
+        assert name.lower().startswith("content-"), f"not an LSP header: {line!r}"
         if name.lower() == "content-length":
             length = int(value)
     assert length, "no LSP message"

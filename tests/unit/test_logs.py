@@ -28,6 +28,7 @@ def captured() -> Iterator[io.StringIO]:
     root.handlers[:] = saved_handlers
     root.setLevel(saved_level)
     logs.set_level("info")
+    logging.captureWarnings(False)
 
 
 LEVELS = [logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL]
@@ -148,6 +149,7 @@ def test_third_party_loggers_quiet_unless_debug() -> None:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
         logs.set_level("info")
+        logging.captureWarnings(False)
 
 
 def test_setup_logging_defaults_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
@@ -159,6 +161,7 @@ def test_setup_logging_defaults_to_stderr(capsys: pytest.CaptureFixture[str]) ->
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+        logging.captureWarnings(False)
     out = capsys.readouterr()
     assert out.out == ""
     assert "to stderr" in out.err
