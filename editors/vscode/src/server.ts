@@ -12,6 +12,7 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import * as vscode from 'vscode';
 import {
   ExecuteCommandRequest,
@@ -139,6 +140,7 @@ export function createClient(server: ServerCommand, token: string | undefined, h
     options: { env },
   };
   const clientOptions: LanguageClientOptions = {
+    stdioOptions: { stdout: pipeLines((line, channel) => channel.info(line)), stderr: pipeLines(logServerLine) },
     documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
     outputChannel: hooks.outputChannel,
     initializationOptions: { [SECTION]: readServerSettings() },
@@ -159,6 +161,39 @@ export function createClient(server: ServerCommand, token: string | undefined, h
   const client = new LanguageClient('iskra', 'Iskra', serverOptions, clientOptions);
   client.onNotification(STATUS_NOTIFICATION, (payload: unknown) => hooks.onStatus(payload));
   return client;
+}
+
+type Pipe = (input: NodeJS.ReadableStream, channel: vscode.LogOutputChannel) => void;
+
+function pipeLines(write: (line: string, channel: vscode.LogOutputChannel) => void): Pipe {
+  return (input, channel) => {
+    readline
+      .createInterface({ input, crlfDelay: Infinity, terminal: false, historySize: 0 })
+      .on('line', (line) => write(line, channel));
+  };
+}
+
+const SERVER_LINE = /^\d\d:\d\d:\d\d (DEBUG|INFO|WARNING|ERROR|CRITICAL) (.*)$/;
+let lastLevel = 'ERROR';
+
+/**
+ * Write one stderr line of the server at the level it was logged with (the client's default
+ * logs all of stderr as errors). Lines without a level (traceback lines) keep the last one.
+ * DEBUG goes out as info: whoever set iskra.logLevel to debug wants to see it.
+ */
+function logServerLine(line: string, channel: vscode.LogOutputChannel): void {
+  const match = SERVER_LINE.exec(line);
+  if (match) {
+    lastLevel = match[1];
+    line = match[2];
+  }
+  if (lastLevel === 'WARNING') {
+    channel.warn(line);
+  } else if (lastLevel === 'ERROR' || lastLevel === 'CRITICAL') {
+    channel.error(line);
+  } else {
+    channel.info(line);
+  }
 }
 
 /** Run a server command (workspace/executeCommand); undefined when the client is not running. */

@@ -60,7 +60,9 @@ export function describeStatus(status: StatusPayload): string {
   }
   let line = parts.join(' · ');
   if (status.message) {
-    line += ` — ${status.message}`;
+    // The server's message usually says the state better ("Not signed in to Iskra.").
+    const said = status.message.toLowerCase().includes(parts[0].toLowerCase());
+    line = said ? [status.message, ...parts.slice(1)].join(' · ') : `${line} — ${status.message}`;
   }
   return line;
 }
@@ -103,6 +105,7 @@ export class StatusBar implements vscode.Disposable {
     }
     this.item.text = parts.join(' · ');
     this.item.tooltip = `Iskra: ${describeStatus(status)}\nClick for the Iskra menu.`;
+    this.item.accessibilityInformation = { label: `Iskra: ${describeStatus(status)}`, role: 'button' };
     const alarming = ['error', 'offline', 'quotaExhausted', 'stopped'].includes(status.state);
     this.item.backgroundColor = alarming ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   }

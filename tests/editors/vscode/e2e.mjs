@@ -1,0 +1,542 @@
+#!/usr/bin/env node
+/**
+ * End-to-end test of the Iskra VS Code extension in real VS Code (code-server 4.100.3),
+ * driven through headless Chromium with playwright-core.
+ *
+ * What a user would do, against the bundled Iskra stub (`iskra-ls stub-server`):
+ *   1. sign in by pasting a token (SecretStorage -> restart -> ISKRA_TOKEN in the server's env),
+ *      and see the status bar show the day's remaining requests;
+ *   2. type in a Python file, see ghost text, accept it with Tab;
+ *   3. open the code actions (Ctrl+.), pick an Iskra action with the keyboard, get its edit;
+ *   4. see the status bar agree with the service's /auth/me.
+ * Results are checked by saving and reading the file: `.view-line` text includes ghost text.
+ *
+ * Inputs (environment): ISKRA_LS (iskra-ls executable), ISKRA_CODE_SERVER (code-server's
+ * out/node/entry.js), ISKRA_VSIX (the packaged extension), ISKRA_CHROMIUM (default
+ * /usr/bin/chromium), ISKRA_E2E_ARTIFACTS (where a failure screenshot goes; default the temp
+ * folder), ISKRA_E2E_KEEP=1 keeps the temp folder.
+ * Exit code 0 on success; the last line says "1 passed, 0 failed" or "0 passed, 1 failed".
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const TOKEN = 'e2e-vscode-token';
+const COMPLETION = 'return "Hello, " + name';
+const started = Date.now();
+const children = [];
+let tmp;
+let stubUrl;
+
+function log(message) {
+  console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${message}`);
+}
+
+function need(name) {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set (see tests/editors/vscode/run.sh)`);
+  }
+  if (!fs.existsSync(value)) {
+    throw new Error(`${name}=${value} does not exist`);
+  }
+  return value;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Poll `probe` until it returns a truthy value; fail naming `what` after `timeoutMs`. */
+async function waitFor(what, probe, timeoutMs = 15000, intervalMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await probe();
+      if (last) {
+        return last;
+      }
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/** Start a process in its own process group so the whole tree can be killed. */
+function launch(name, command, args, options) {
+  const logFile = path.join(tmp, `${name}.log`);
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', out] });
+  child.logFile = logFile;
+  child.name = name;
+  children.push(child);
+  return child;
+}
+
+async function killTree(child) {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return;
+  }
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const done = await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]);
+  if (!done) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function run(command, args, options) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (data) => (output += data));
+    child.stderr.on('data', (data) => (output += data));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${output}`)),
+    );
+  });
+}
+
+async function startStub(iskraLs, env) {
+  const stub = launch('stub', iskraLs, ['stub-server', '--port', '0'], { env });
+  let buffer = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the stub server did not start within 20 s')), 20000);
+    stub.stdout.on('data', (data) => {
+      buffer += data;
+      const match = /listening on (http:\/\/\S+)/.exec(buffer);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    stub.once('exit', (code) => reject(new Error(`the stub server exited with ${code}`)));
+  });
+  stub.stdout.resume();
+  return url;
+}
+
+async function http(url, { method = 'GET', body, token } = {}) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (token) {
+    headers.Authorization = `Bearer ${token}`;
+  }
+  const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  if (!response.ok) {
+    throw new Error(`${method} ${url}: HTTP ${response.status}: ${text}`);
+  }
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** Text of the Iskra status bar item ('' while it is not there). */
+function statusText(page) {
+  return page.evaluate(() => {
+    for (const item of document.querySelectorAll('.statusbar-item')) {
+      const text = item.textContent ?? '';
+      if (text.includes('Iskra')) {
+        return text.trim();
+      }
+    }
+    return '';
+  });
+}
+
+/** Accessible label of the Iskra status bar item: "Iskra: <state> · <model> · ...". */
+function statusLabel(page) {
+  return page.evaluate(() => {
+    for (const item of document.querySelectorAll('.statusbar-item [aria-label], .statusbar-item[aria-label]')) {
+      const label = item.getAttribute('aria-label') ?? '';
+      if (label.startsWith('Iskra:')) {
+        return label;
+      }
+    }
+    return '';
+  });
+}
+
+/** Wait for the quick input to show a focused row whose label includes `label`, then Enter. */
+async function pickQuickInput(page, label) {
+  await waitFor(`quick input row "${label}"`, () =>
+    page.evaluate((wanted) => {
+      const row = document.querySelector('.quick-input-widget .monaco-list-row.focused');
+      return row && (row.getAttribute('aria-label') ?? row.textContent ?? '').includes(wanted);
+    }, label),
+  );
+  await page.keyboard.press('Enter');
+}
+
+async function runCommand(page, title) {
+  await page.keyboard.press('F1');
+  await page.waitForSelector('.quick-input-widget .quick-input-box input', { state: 'visible' });
+  await page.keyboard.type(title);
+  await pickQuickInput(page, title);
+}
+
+/** Wait until the stub has no request in flight and saw no new one for a second. */
+async function waitForQuietStub() {
+  let seen = -1;
+  let since = Date.now();
+  await waitFor('the stub to be quiet', async () => {
+    const stats = await http(`${stubUrl}/_stub/stats`);
+    if (stats.requests !== seen || stats.active_streams > 0) {
+      seen = stats.requests;
+      since = Date.now();
+      return false;
+    }
+    return Date.now() - since >= 1000;
+  }, 15000, 100);
+}
+
+async function saveAndRead(page, file) {
+  await page.keyboard.press('Control+S');
+  await sleep(150);
+  return fs.readFileSync(file, 'utf8');
+}
+
+async function main() {
+  const iskraLs = need('ISKRA_LS');
+  const codeServer = need('ISKRA_CODE_SERVER');
+  const vsix = need('ISKRA_VSIX');
+  const chromiumPath = process.env.ISKRA_CHROMIUM || '/usr/bin/chromium';
+  if (!fs.existsSync(chromiumPath)) {
+    throw new Error(`Chromium not found at ${chromiumPath} (apt-get install -y chromium)`);
+  }
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iskra-vscode-e2e-'));
+  const dirs = {};
+  for (const name of ['ws', 'user', 'ext', 'xdg-config', 'xdg-data', 'xdg-cache', 'iskra-config']) {
+    dirs[name] = path.join(tmp, name);
+    fs.mkdirSync(dirs[name], { recursive: true });
+  }
+  // Nothing from the machine's own Iskra set-up may leak in: no token in the env, and a
+  // private config dir (the server would otherwise read a token stored by `iskra-ls login`).
+  const env = {
+    ...process.env,
+    XDG_CONFIG_HOME: dirs['xdg-config'],
+    XDG_DATA_HOME: dirs['xdg-data'],
+    XDG_CACHE_HOME: dirs['xdg-cache'],
+    ISKRA_CONFIG_DIR: dirs['iskra-config'],
+  };
+  delete env.ISKRA_TOKEN;
+  delete env.ISKRA_API_URL;
+
+  stubUrl = await startStub(iskraLs, env);
+  log(`stub server at ${stubUrl}`);
+
+  const codeArgs = ['--user-data-dir', dirs.user, '--extensions-dir', dirs.ext];
+  await run(process.execPath, [codeServer, ...codeArgs, '--install-extension', vsix, '--force'], { env });
+  log('extension installed');
+
+  const workspaceFile = path.join(dirs.ws, 'main.py');
+  fs.writeFileSync(workspaceFile, 'def add(a, b):\n    return a + b\n\n\ndef greet(name):');
+  fs.mkdirSync(path.join(dirs.user, 'User'), { recursive: true });
+  const settings = {
+    'iskra.server.path': iskraLs,
+    'iskra.apiUrl': stubUrl,
+    'iskra.logLevel': 'debug',
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.welcomePage.walkthroughs.openOnInstall': false,
+    'security.workspace.trust.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+    'update.mode': 'none',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'extensions.ignoreRecommendations': true,
+    'editor.inlineSuggest.enabled': true,
+    // Keep the suggest widget away, so Tab belongs to the ghost text.
+    'editor.quickSuggestions': { other: false, comments: false, strings: false },
+    'editor.suggestOnTriggerCharacters': false,
+    'editor.hover.enabled': false,
+    'files.autoSave': 'off',
+  };
+  fs.writeFileSync(path.join(dirs.user, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+
+  const port = await freePort();
+  const config = path.join(tmp, 'code-server.yaml');
+  fs.writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+  const server = launch(
+    'code-server',
+    process.execPath,
+    [
+      codeServer,
+      '--config', config,
+      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+      ...codeArgs,
+      dirs.ws,
+    ],
+    { env },
+  );
+  server.stdout.resume();
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor('code-server /healthz', async () => (await fetch(`${base}/healthz`)).ok, 30000, 200);
+  log('code-server is up');
+
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-dev-shm-usage',
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  try {
+    await page.goto(`${base}/?folder=${encodeURIComponent(dirs.ws)}`);
+    const row = '.explorer-folders-view .monaco-list-row[aria-label*="main.py"]';
+    await page.waitForSelector(row, { timeout: 30000 });
+    log('workbench loaded');
+
+    // 1. Signed out at first; sign in by pasting a token.
+    const signedOut = await waitFor('the Iskra status item to say "not signed in"', async () => {
+      const label = await statusLabel(page);
+      return label.toLowerCase().includes('not signed in') && label;
+    }, 30000);
+    log(`status before sign-in: "${signedOut}"`);
+    await runCommand(page, 'Iskra: Sign in');
+    await page.waitForSelector('.quick-input-title:has-text("Iskra: Sign in")');
+    await page.keyboard.type('Paste');
+    await pickQuickInput(page, 'Paste a token');
+    await page.waitForSelector('.quick-input-widget input[type="password"]', { state: 'visible' });
+    await page.keyboard.type(TOKEN);
+    await page.keyboard.press('Enter');
+    const signedIn = await waitFor('the status bar to show the remaining requests', async () => {
+      const text = await statusText(page);
+      return /\d+ left/.test(text) && text;
+    }, 20000);
+    log(`signed in; status: "${signedIn}"`);
+
+    // 2. Inline completion: ghost text appears on typing, Tab accepts it.
+    await page.click(row);
+    await page.waitForSelector('.monaco-editor .view-lines:has-text("def greet")');
+    await page.click('.monaco-editor .view-lines');
+    await page.keyboard.press('Control+End');
+    await http(`${stubUrl}/_stub/script`, { method: 'POST', body: { replies: [{ content: COMPLETION }] } });
+    await page.keyboard.press('Enter'); // new line, auto-indented: VS Code asks for a completion
+    const ghost = await waitFor('ghost text', () =>
+      page.evaluate(() => {
+        const spans = [...document.querySelectorAll('.monaco-editor .ghost-text-decoration')];
+        return spans.map((span) => span.textContent).join('');
+      }),
+    );
+    log(`ghost text: ${JSON.stringify(ghost)}`);
+    if (!ghost.includes('Hello')) {
+      throw new Error(`unexpected ghost text ${JSON.stringify(ghost)}`);
+    }
+    await page.keyboard.press('Tab');
+    await waitFor('the ghost text to be gone', () =>
+      page.evaluate(() => !document.querySelector('.monaco-editor .ghost-text-decoration')),
+    );
+    const afterAccept = await waitFor('the accepted completion in the saved file', async () => {
+      const text = await saveAndRead(page, workspaceFile);
+      return text.includes(`    ${COMPLETION}`) && text;
+    }, 5000, 300);
+    log('completion accepted and saved');
+
+    // 3. Code action: Ctrl+. on the first line, pick the first Iskra action with the keyboard.
+    // VS Code asks for another completion after an accept; scripted replies are consumed in
+    // order by any request, so let that settle, then turn inline completions off (through the
+    // extension's command) so that only the action's requests reach the stub.
+    await page.keyboard.press('Escape');
+    await waitForQuietStub();
+    await runCommand(page, 'Iskra: Toggle inline completions');
+    await waitFor('the "inline completions are off" message', () =>
+      page.evaluate(() => (document.querySelector('.notifications-toasts')?.textContent ?? '').includes('inline completions are off')),
+    );
+    await waitForQuietStub();
+    await page.click('.monaco-editor .view-lines');
+    await page.keyboard.press('Control+Home');
+    await http(`${stubUrl}/_stub/script`, {
+      method: 'POST',
+      body: {
+        replies: [
+          {
+            tool_calls: [
+              {
+                name: 'replace_in_file',
+                arguments: { uri: '/main.py', search: 'def add(a, b):', replace: 'def add(a: int, b: int) -> int:' },
+              },
+            ],
+          },
+          { content: 'Added type hints to add().' },
+        ],
+      },
+    });
+    await page.keyboard.press('Control+.');
+    const actions = await waitFor('the code action menu', () =>
+      page.evaluate(() => {
+        const rows = [...document.querySelectorAll('.action-widget .monaco-list-row.action')];
+        return rows.length ? rows.map((r) => (r.getAttribute('aria-label') || r.textContent || '').trim()) : null;
+      }),
+    );
+    log(`code actions: ${JSON.stringify(actions)}`);
+    // The scripted edit adds type hints: pick that action (any Iskra action would do).
+    let index = actions.findIndex((title) => title.startsWith('Iskra') && title.includes('type hints'));
+    if (index < 0) {
+      index = actions.findIndex((title) => title.startsWith('Iskra'));
+    }
+    if (index < 0) {
+      throw new Error('no Iskra code action in the menu');
+    }
+    for (let i = 0; i < index; i += 1) {
+      await page.keyboard.press('ArrowDown');
+    }
+    await page.keyboard.press('Enter');
+    log(`picked "${actions[index]}"`);
+    const afterAction = await waitFor('the action\'s edit in the saved file', async () => {
+      const text = await saveAndRead(page, workspaceFile);
+      return text.includes('def add(a: int, b: int) -> int:') && text;
+    }, 30000, 500);
+    if (!afterAction.includes(`    ${COMPLETION}`)) {
+      throw new Error(`the action lost the accepted completion:\n${afterAction}`);
+    }
+    log('code action applied and saved');
+
+    // 4. Iskra: Ask… (Ctrl+Alt+I): an instruction for the code at the cursor.
+    await waitForQuietStub();
+    await http(`${stubUrl}/_stub/script`, {
+      method: 'POST',
+      body: {
+        replies: [
+          {
+            tool_calls: [
+              {
+                name: 'replace_in_file',
+                arguments: { uri: 'main.py', search: '    return a + b\n', replace: '    return a + b  # plain sum\n' },
+              },
+            ],
+          },
+          { content: 'Commented the sum.' },
+        ],
+      },
+    });
+    await page.click('.monaco-editor .view-lines');
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('Control+Alt+I');
+    await page.waitForSelector('.quick-input-title:has-text("Iskra: Ask")');
+    await page.keyboard.type('comment the sum');
+    await page.keyboard.press('Enter');
+    await waitFor('the "changes applied" message of Ask', () =>
+      page.evaluate(() => (document.querySelector('.notifications-toasts')?.textContent ?? '').includes('Commented the sum.')),
+    20000);
+    await page.click('.monaco-editor .view-lines');
+    const afterAsk = await waitFor('the Ask edit in the saved file', async () => {
+      const text = await saveAndRead(page, workspaceFile);
+      return text.includes('return a + b  # plain sum') && text;
+    }, 10000, 500);
+    if (!afterAsk.includes('def add(a: int, b: int) -> int:')) {
+      throw new Error(`Ask lost the earlier edit:\n${afterAsk}`);
+    }
+    log('Ask applied its edit');
+
+    // 5. The status bar agrees with the service.
+    const me = await http(`${stubUrl}/auth/me`, { token: TOKEN });
+    const remaining = me.usage.remaining;
+    const final = await waitFor(`the status bar to show "${remaining} left"`, async () => {
+      const text = await statusText(page);
+      return text.includes(`${remaining} left`) && text;
+    }, 10000);
+    if (remaining >= me.usage.limit) {
+      throw new Error(`no request was counted: ${JSON.stringify(me.usage)}`);
+    }
+    log(`status: "${final}" (service: ${JSON.stringify(me.usage)})`);
+    void afterAccept;
+  } catch (error) {
+    const dir = process.env.ISKRA_E2E_ARTIFACTS || tmp;
+    fs.mkdirSync(dir, { recursive: true });
+    const shot = path.join(dir, 'vscode-e2e-failure.png');
+    await page.screenshot({ path: shot }).catch(() => undefined);
+    console.error(`screenshot: ${shot}`);
+    throw error;
+  } finally {
+    await browser.close().catch(() => undefined);
+  }
+}
+
+/** On failure, show the last chat request the stub saw (its last messages). */
+async function dumpLastRequest() {
+  if (!stubUrl) {
+    return;
+  }
+  try {
+    const requests = await http(`${stubUrl}/_stub/requests`);
+    const last = requests[requests.length - 1];
+    if (last) {
+      console.error(`----- last of ${requests.length} chat requests (last 3 messages)`);
+      console.error(JSON.stringify(last.messages?.slice(-3) ?? last, null, 1).slice(0, 4000));
+    }
+  } catch (error) {
+    console.error(`(could not read the stub's requests: ${error})`);
+  }
+}
+
+/** On failure, show what the server and code-server said. */
+function dumpLogs() {
+  if (!tmp) {
+    return;
+  }
+  const files = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        walk(full);
+      } else if (/Iskra\.log$|exthost\d*\.log$|remoteexthost\.log$|^(stub|code-server)\.log$/.test(entry.name)) {
+        files.push(full);
+      }
+    }
+  };
+  walk(tmp);
+  for (const file of files) {
+    const text = fs.readFileSync(file, 'utf8');
+    console.error(`----- ${path.relative(tmp, file)} (last 60 lines)`);
+    console.error(text.split('\n').slice(-60).join('\n'));
+  }
+}
+
+let failed = false;
+try {
+  await main();
+} catch (error) {
+  failed = true;
+  console.error(`FAILED: ${error instanceof Error ? error.stack : error}`);
+  dumpLogs();
+  await dumpLastRequest();
+} finally {
+  for (const child of children.reverse()) {
+    await killTree(child);
+  }
+  if (tmp && !process.env.ISKRA_E2E_KEEP && !failed) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  } else if (tmp) {
+    console.error(`kept ${tmp}`);
+  }
+}
+log(failed ? 'vscode e2e: 0 passed, 1 failed' : 'vscode e2e: 1 passed, 0 failed');
+process.exit(failed ? 1 : 0);
