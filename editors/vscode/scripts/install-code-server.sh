@@ -45,6 +45,8 @@ rm -rf "$dest"
 mkdir -p "$dest"
 cd "$dest"
 printf '{"name": "iskra-code-server", "private": true}\n' > package.json
+# The cache may live inside the repository (.cache/): keep git from ever seeing it.
+printf '*\n' > .gitignore
 
 npm_q=(--no-audit --no-fund --loglevel=error)
 log "npm install code-server@$VERSION (scripts off)"

@@ -15,7 +15,7 @@
  * out/node/entry.js), ISKRA_VSIX (the packaged extension), ISKRA_CHROMIUM (default
  * /usr/bin/chromium), ISKRA_E2E_ARTIFACTS (where a failure screenshot goes; default the temp
  * folder), ISKRA_E2E_KEEP=1 keeps the temp folder.
- * Exit code 0 on success; the last line says "1 passed, 0 failed" or "0 passed, 1 failed".
+ * Exit code 0 on success; the last line says "VS Code e2e OK" or "VS Code e2e FAILED".
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -466,6 +466,16 @@ async function main() {
       throw new Error(`no request was counted: ${JSON.stringify(me.usage)}`);
     }
     log(`status: "${final}" (service: ${JSON.stringify(me.usage)})`);
+
+    // 6. The token never shows in what the extension and the server logged.
+    const logs = findFiles(dirs.user, /\.log$/);
+    const leaks = logs.filter((file) => fs.readFileSync(file, 'utf8').includes(TOKEN));
+    if (!logs.some((file) => file.endsWith('Iskra.log'))) {
+      throw new Error('no Iskra.log was written');
+    }
+    if (leaks.length) {
+      throw new Error(`the token appears in ${leaks.join(', ')}`);
+    }
     void afterAccept;
   } catch (error) {
     const dir = process.env.ISKRA_E2E_ARTIFACTS || tmp;
@@ -496,23 +506,24 @@ async function dumpLastRequest() {
   }
 }
 
+function findFiles(dir, pattern, found = []) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      findFiles(full, pattern, found);
+    } else if (pattern.test(entry.name)) {
+      found.push(full);
+    }
+  }
+  return found;
+}
+
 /** On failure, show what the server and code-server said. */
 function dumpLogs() {
   if (!tmp) {
     return;
   }
-  const files = [];
-  const walk = (dir) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        walk(full);
-      } else if (/Iskra\.log$|exthost\d*\.log$|remoteexthost\.log$|^(stub|code-server)\.log$/.test(entry.name)) {
-        files.push(full);
-      }
-    }
-  };
-  walk(tmp);
+  const files = findFiles(tmp, /Iskra\.log$|exthost\d*\.log$|remoteexthost\.log$|^(stub|code-server)\.log$/);
   for (const file of files) {
     const text = fs.readFileSync(file, 'utf8');
     console.error(`----- ${path.relative(tmp, file)} (last 60 lines)`);
@@ -538,5 +549,5 @@ try {
     console.error(`kept ${tmp}`);
   }
 }
-log(failed ? 'vscode e2e: 0 passed, 1 failed' : 'vscode e2e: 1 passed, 0 failed');
+log(failed ? 'VS Code e2e FAILED' : 'VS Code e2e OK');
 process.exit(failed ? 1 : 0);
