@@ -41,7 +41,12 @@ def nvim_binary() -> Path:
 
 def nvim_env(tmp: Path, stub: StubIskra, token: str | None) -> dict[str, str]:
     """Neovim's environment: the stub's URL, a token (or none), and nothing in the home folder."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NVIM", "ISKRA_", "XDG_"))}
+    keep = ("ISKRA_TEST_LSP_DEBUG",)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k in keep or not k.startswith(("NVIM", "ISKRA_", "XDG_"))
+    }
     # The server (`iskra-ls`) must be found the way a user's PATH finds it.
     env["PATH"] = f"{BIN_DIR}{os.pathsep}{env.get('PATH', '')}"
     env["ISKRA_API_URL"] = stub.url
@@ -55,6 +60,16 @@ def nvim_env(tmp: Path, stub: StubIskra, token: str | None) -> dict[str, str]:
     env["ISKRA_TEST_TMP"] = str(tmp)
     env["ISKRA_TEST_TIMEOUT_MS"] = str(int((CASE_TIMEOUT_S - 3) * 1000))
     return env
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    """The script's JSON report, or {} when it wrote none (a crash or a kill)."""
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def log_tail(path: str | None, size: int = 4000) -> str:
+    """The end of Neovim's LSP log (it holds the server's stderr)."""
+    return Path(path).read_text()[-size:] if path and Path(path).exists() else ""
 
 
 async def run_nvim(
@@ -91,18 +106,16 @@ async def run_nvim(
         await proc.wait()
         pytest.fail(f"{script}: Neovim hung for {CASE_TIMEOUT_S} s and was killed")
     elapsed = time.monotonic() - started
-    report: dict[str, Any] = json.loads(result.read_text()) if result.exists() else {}
+    report = read_report(result)
     report["wall_s"] = round(elapsed, 2)
     print(f"{script} [{param or '-'}]: {elapsed:.2f} s")
     if report.get("result") != "PASS" or proc.returncode != 0:
-        log = report.get("lsp_log")
-        log_tail = Path(log).read_text()[-4000:] if log and Path(log).exists() else ""
         pytest.fail(
             f"{script} did not pass (exit {proc.returncode}, {elapsed:.2f} s)\n"
             f"report: {json.dumps(report, indent=1)}\n"
             f"stdout: {out.decode(errors='replace')[-2000:]}\n"
             f"stderr: {err.decode(errors='replace')[-2000:]}\n"
-            f"lsp log tail:\n{log_tail}"
+            f"lsp log tail:\n{log_tail(report.get('lsp_log'))}"
         )
     return report
 

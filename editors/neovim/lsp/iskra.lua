@@ -20,7 +20,9 @@
 ---
 --- ```lua
 --- vim.lsp.config('iskra', {
----   settings = { iskra = { completion = { mode = 'manual' }, actions = { model = 'claude-sonnet-4-5' } } },
+---   settings = {
+---     iskra = { completion = { mode = 'manual' }, actions = { model = 'claude-sonnet-4-5' } },
+---   },
 --- })
 --- ```
 
@@ -32,9 +34,19 @@ return {
   root_markers = { '.git', '.hg', '.jj', '.svn' },
   init_options = { iskra = {} },
   settings = { iskra = {} },
+  -- Neovim applies `documentChanges` (vim.lsp.util.apply_workspace_edit) and announces
+  -- create/rename/delete, but not `documentChanges` itself; say so, or a server cannot send the
+  -- CreateFile of an action that adds a file. Merged over make_client_capabilities().
+  capabilities = {
+    workspace = { workspaceEdit = { documentChanges = true } },
+  },
   handlers = {
     ['iskra/status'] = function(err, result, ctx)
       require('iskra.status').handler(err, result, ctx)
+    end,
+    -- Neovim's handler, and new files end with the server's text (no extra blank line).
+    ['workspace/applyEdit'] = function(err, params, ctx)
+      return require('iskra.edits').apply_edit(err, params, ctx)
     end,
   },
   on_attach = function(_, bufnr)

@@ -16,6 +16,11 @@ vim.opt.swapfile = false
 vim.opt.shortmess:append('I')
 vim.opt.runtimepath:prepend(assert(vim.env.ISKRA_PLUGIN_DIR, 'ISKRA_PLUGIN_DIR not set'))
 
+-- ISKRA_TEST_LSP_DEBUG=1 logs every LSP message (see `lsp_log` in the report).
+if vim.env.ISKRA_TEST_LSP_DEBUG then
+  vim.lsp.log.set_level('debug')
+end
+
 local T = {}
 
 ---@type table<string, any>
@@ -59,7 +64,8 @@ end
 -- A selection menu blocks forever without a UI: fail instead.
 ---@diagnostic disable-next-line: duplicate-set-field
 vim.ui.select = function(items)
-  T.finish(false, ('vim.ui.select opened with %d items (expected exactly one action)'):format(#items))
+  local why = 'vim.ui.select opened with %d items (expected exactly one action)'
+  T.finish(false, why:format(#items))
 end
 
 --- Records a named observation in the report (shown by the driver on failure).

@@ -49,9 +49,11 @@ function M.execute(bufnr, command, args, on_result)
     notify('Iskra is not running here: open a file so the server starts.', vim.log.levels.WARN)
     return false
   end
-  request(client, 'workspace/executeCommand', { command = command, arguments = args }, function(err, result)
+  local params = { command = command, arguments = args }
+  request(client, 'workspace/executeCommand', params, function(err, result)
     if err then
-      notify(('Iskra: %s failed: %s'):format(command, err.message or tostring(err)), vim.log.levels.ERROR)
+      local why = err.message or tostring(err)
+      notify(('Iskra: %s failed: %s'):format(command, why), vim.log.levels.ERROR)
       return
     end
     if on_result then
@@ -164,7 +166,10 @@ end
 ---@param instruction string
 function M.ask(bufnr, opts, instruction)
   if instruction == '' then
-    notify('Usage: :Iskra ask {instruction}  (with a visual selection, or on the cursor line)', vim.log.levels.WARN)
+    notify(
+      'Usage: :Iskra ask {instruction}  (on a visual selection, or the cursor line)',
+      vim.log.levels.WARN
+    )
     return
   end
   local client = M.client(bufnr)
@@ -216,7 +221,10 @@ function M.run(opts)
   elseif sub == 'toggle' then
     M.toggle(bufnr)
   else
-    notify('Iskra: unknown subcommand ' .. sub .. ' (login, logout, status, ask, toggle)', vim.log.levels.ERROR)
+    notify(
+      'Iskra: unknown subcommand ' .. sub .. ' (login, logout, status, ask, toggle)',
+      vim.log.levels.ERROR
+    )
   end
 end
 

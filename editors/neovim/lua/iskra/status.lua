@@ -7,7 +7,9 @@
 local M = {}
 
 ---@class iskra.Status
----@field state string "starting"|"ready"|"working"|"signedOut"|"quotaExhausted"|"paused"|"offline"|"error"|"disabled"
+--- state: "starting"|"ready"|"working"|"signedOut"|"quotaExhausted"|"paused"|"offline"|
+--- "error"|"disabled".
+---@field state string
 ---@field tier string?
 ---@field requestsToday integer?
 ---@field limit integer?
