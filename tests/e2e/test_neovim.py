@@ -137,6 +137,7 @@ async def test_plugin_units(stub: StubIskra, tmp_path: Path) -> None:
         pytest.param("all", "a + b", id="tab-accepts-all"),
         pytest.param("word", "a + b\nprint(add(1, 2))", id="accept-word"),
         pytest.param("line", "a + b\nprint(add(1, 2))", id="accept-line"),
+        pytest.param("dismiss", "a + b", id="dismiss"),
     ],
 )
 async def test_ghost_text_shows_and_accepts(

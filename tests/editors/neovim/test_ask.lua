@@ -20,6 +20,16 @@ T.run(function()
     end
   end)
 
+  -- :Iskra status asks the server and shows the quota.
+  vim.cmd('Iskra status')
+  T.wait('the status message', function()
+    for _, m in ipairs(T.report.messages) do
+      if m.msg:find('^Iskra: ready') and m.msg:find('of 20 requests used today', 1, true) then
+        return true
+      end
+    end
+  end)
+
   -- :Iskra toggle flips completions and says so.
   vim.cmd('Iskra toggle')
   T.wait('the toggle message', function()

@@ -1,6 +1,6 @@
 --- Ghost text: typing shows the server's suggestion as an extmark in Neovim's
 --- `nvim.lsp.inline_completion` namespace, the statusline shows the quota it cost, and the
---- accept key (Tab, or the word/line keys per ISKRA_TEST_PARAM) inserts it.
+--- accept key (Tab, or the word/line keys per ISKRA_TEST_PARAM) inserts it, or <C-]> hides it.
 local T = dofile(vim.fs.joinpath(vim.env.ISKRA_TEST_DIR, 'helpers.lua'))
 
 local param = vim.env.ISKRA_TEST_PARAM or 'all'
@@ -45,17 +45,23 @@ T.run(function()
     return require('iskra').status() == 'Iskra: 19/20'
   end)
 
-  local keys = { all = '<Tab>', word = '<M-Right>', line = '<M-C-Right>' }
+  local keys = { all = '<Tab>', word = '<M-Right>', line = '<M-C-Right>', dismiss = '<C-]>' }
   local expected = {
     all = { 'def add(a, b):', '    return a + b' },
     word = { 'def add(a, b):', '    return a' },
     line = { 'def add(a, b):', '    return a + b' },
+    dismiss = { 'def add(a, b):', '    return ' },
   }
   T.feed(assert(keys[param], 'unknown ISKRA_TEST_PARAM ' .. param))
   T.wait('the accepted text in the buffer', function()
     T.note('lines', vim.api.nvim_buf_get_lines(bufnr, 0, -1, false))
     return vim.deep_equal(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), expected[param])
   end, 2000)
+  if param == 'dismiss' then
+    T.wait('the ghost text to go', function()
+      return #vim.api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, {}) == 0
+    end, 1000)
+  end
   T.eq('still in Insert mode', vim.api.nvim_get_mode().mode, 'i')
   local cursor = vim.api.nvim_win_get_cursor(0)
   T.eq('cursor after the inserted text', cursor, { 2, #expected[param][2] })

@@ -60,4 +60,32 @@ T.run(function()
   T.eq('no range', inline.remaining_text({ insert_text = 'xyz' }, buf, 0, 12), 'xyz')
   local other = { insert_text = 'zzz', range = vim.range(0, 0, 0, 12) }
   T.eq('mismatch', inline.remaining_text(other, buf, 0, 12), nil)
+
+  -- :Iskra ask ranges: a characterwise selection, in the client's position encoding.
+  local commands = require('iskra.commands')
+  local ask = vim.api.nvim_create_buf(true, false)
+  vim.api.nvim_set_current_buf(ask)
+  vim.api.nvim_buf_set_lines(ask, 0, -1, false, { 'héllo wörld', 'second' })
+  T.feed('gg0lv4l<Esc>') -- selects "éllo "
+  T.wait('the visual marks', function()
+    return vim.api.nvim_get_mode().mode == 'n' and vim.api.nvim_buf_get_mark(ask, '>')[2] > 0
+  end, 1000)
+  local sel = { range = 2, line1 = 1, line2 = 1 }
+  T.eq('selection utf-16', commands.ask_range(ask, 'utf-16', sel), {
+    start = { line = 0, character = 1 },
+    ['end'] = { line = 0, character = 6 },
+  })
+  T.eq('selection utf-8', commands.ask_range(ask, 'utf-8', sel), {
+    start = { line = 0, character = 1 },
+    ['end'] = { line = 0, character = 7 },
+  })
+  vim.api.nvim_win_set_cursor(0, { 1, 3 })
+  T.eq('cursor line utf-16', commands.ask_range(ask, 'utf-16', { range = 0 }), {
+    start = { line = 0, character = 0 },
+    ['end'] = { line = 0, character = 11 },
+  })
+  T.eq('two whole lines', commands.ask_range(ask, 'utf-8', { range = 2, line1 = 1, line2 = 2 }), {
+    start = { line = 0, character = 0 },
+    ['end'] = { line = 1, character = 6 },
+  })
 end)
