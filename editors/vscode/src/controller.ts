@@ -125,7 +125,8 @@ export class Iskra implements vscode.Disposable {
     const setPath = 'Set server path';
     void vscode.window.showErrorMessage(`Iskra: ${error.message}`, setPath, 'Show log').then((choice) => {
       if (choice === setPath) {
-        void vscode.commands.executeCommand('workbench.action.openSettings', error.setting ?? 'iskra.server');
+        // Both ways of pointing at the server (path, or a Python that has it) side by side.
+        void vscode.commands.executeCommand('workbench.action.openSettings', 'iskra.server');
       } else if (choice === 'Show log') {
         this.output.show(true);
       }
@@ -177,11 +178,9 @@ export class Iskra implements vscode.Disposable {
       });
       return undefined;
     }
+    // The server reports the outcome itself (window/showMessage): no second message here.
     const result = (await send(params)) as AskResult | undefined;
-    if (result?.message) {
-      const prefix = result.applied ? 'Iskra (changes applied): ' : 'Iskra: ';
-      void vscode.window.showInformationMessage(prefix + result.message.slice(0, 1000));
-    }
+    this.output.info(`Ask: ${result?.applied ? 'applied' : 'not applied'}: ${result?.message ?? ''}`);
     return result;
   }
 

@@ -34,15 +34,8 @@ export interface ServerCommand {
   source: 'iskra.server.path' | 'iskra.server.pythonPath' | 'PATH';
 }
 
-/** Why no server command could be made; `setting` names the setting to fix, if any. */
-export class ServerNotFound extends Error {
-  constructor(
-    message: string,
-    readonly setting?: string,
-  ) {
-    super(message);
-  }
-}
+/** Why no server command could be made (the message names the setting to fix). */
+export class ServerNotFound extends Error {}
 
 /** Resolve the server command from the settings, or throw ServerNotFound. */
 export async function findServer(settings: ClientSettings): Promise<ServerCommand> {
@@ -50,7 +43,6 @@ export async function findServer(settings: ClientSettings): Promise<ServerComman
     if (!(await isExecutable(settings.serverPath))) {
       throw new ServerNotFound(
         `iskra.server.path is "${settings.serverPath}", which is not an executable file.`,
-        'iskra.server.path',
       );
     }
     return { command: settings.serverPath, args: [], source: 'iskra.server.path' };
@@ -65,7 +57,6 @@ export async function findServer(settings: ClientSettings): Promise<ServerComman
       'The Iskra language server (iskra-ls) was not found on PATH. Install it with ' +
         '"pip install iskra-ls", then set iskra.server.path to its iskra-ls ' +
         '(or iskra.server.pythonPath to its Python).',
-      'iskra.server.path',
     );
   }
   return { command: found, args: [], source: 'PATH' };
@@ -112,7 +103,7 @@ function checkPython(python: string): Promise<void> {
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT'
         ? 'does not exist'
         : `cannot import iskra_ls (${stderr.trim().split('\n').pop() ?? error.message})`;
-      reject(new ServerNotFound(`iskra.server.pythonPath "${python}" ${reason}.`, 'iskra.server.pythonPath'));
+      reject(new ServerNotFound(`iskra.server.pythonPath "${python}" ${reason}.`));
     });
   });
 }

@@ -214,6 +214,25 @@ async function waitForQuietStub() {
   }, 15000, 100);
 }
 
+/** In the Settings editor (searched for "iskra.server"): replace a text setting's value. */
+async function setSettingText(page, title, value) {
+  await page.waitForSelector('.settings-editor .settings-count-widget:has-text("2 Settings Found")');
+  await sleep(300); // the list renders once more after the count shows
+  const input = page
+    .locator('.settings-editor .setting-item-contents')
+    .filter({ has: page.locator('.setting-item-title', { hasText: title }) })
+    .locator('.setting-item-control input');
+  await input.waitFor({ state: 'visible', timeout: 10000 });
+  await input.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(value);
+  await page.keyboard.press('Tab'); // leave the field: the value is written at once
+  const typed = await input.inputValue();
+  if (typed !== value) {
+    throw new Error(`the setting's field holds ${JSON.stringify(typed)}, not ${JSON.stringify(value)}`);
+  }
+}
+
 async function saveAndRead(page, file) {
   await page.keyboard.press('Control+S');
   await sleep(150);
@@ -319,6 +338,29 @@ async function main() {
       return label.toLowerCase().includes('not signed in') && label;
     }, 30000);
     log(`status before sign-in: "${signedOut}"`);
+    // 1a. E-mail sign-in against the stub's auth endpoints (the code is read from the stub).
+    await runCommand(page, 'Iskra: Sign in');
+    await page.waitForSelector('.quick-input-title:has-text("Iskra: Sign in")');
+    await page.keyboard.type('e-mail');
+    await pickQuickInput(page, 'Sign in with e-mail code');
+    await page.waitForSelector('.quick-input-title:has-text("Sign in (1/2)")');
+    await page.keyboard.type('dev@example.com');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.quick-input-title:has-text("Sign in (2/2)")');
+    const codes = await http(`${stubUrl}/_stub/codes`);
+    await page.keyboard.type(codes['dev@example.com']);
+    await page.keyboard.press('Enter');
+    const byMail = await waitFor('the status bar after e-mail sign-in', async () => {
+      const text = await statusText(page);
+      return /\d+ left/.test(text) && text;
+    }, 20000);
+    log(`signed in by e-mail; status: "${byMail}"`);
+
+    // 1b. Sign out, then sign in again by pasting a token.
+    await runCommand(page, 'Iskra: Sign out');
+    await waitFor('the status bar to say "not signed in" after sign-out', async () =>
+      (await statusLabel(page)).toLowerCase().includes('not signed in'), 20000);
+    log('signed out');
     await runCommand(page, 'Iskra: Sign in');
     await page.waitForSelector('.quick-input-title:has-text("Iskra: Sign in")');
     await page.keyboard.type('Paste');
@@ -467,7 +509,26 @@ async function main() {
     }
     log(`status: "${final}" (service: ${JSON.stringify(me.usage)})`);
 
-    // 6. The token never shows in what the extension and the server logged.
+    // 6. A wrong server path, typed in the Settings editor (a settings change restarts the
+    // server): a clear message whose "Set server path" button leads back to the setting;
+    // the right path brings the server back.
+    await runCommand(page, 'Preferences: Open User Settings');
+    await page.waitForSelector('.settings-editor');
+    await page.keyboard.type('iskra.server');
+    await setSettingText(page, 'Server: Path', '/nonexistent/iskra-ls');
+    const button = '.notifications-toasts .monaco-button:has-text("Set server path")';
+    await page.waitForSelector(button, { timeout: 20000 });
+    await waitFor('the status bar to say the server is not running', async () =>
+      (await statusLabel(page)).includes('not an executable'), 10000);
+    log('wrong server path reported');
+    await page.keyboard.press('Escape');
+    await page.click(button);
+    await setSettingText(page, 'Server: Path', iskraLs);
+    await waitFor('the server to come back after the path is fixed', async () =>
+      /\d+ left/.test(await statusText(page)), 20000);
+    log('"Set server path" led to the setting; the fixed path restarted the server');
+
+    // 7. The token never shows in what the extension and the server logged.
     const logs = findFiles(dirs.user, /\.log$/);
     const leaks = logs.filter((file) => fs.readFileSync(file, 'utf8').includes(TOKEN));
     if (!logs.some((file) => file.endsWith('Iskra.log'))) {
