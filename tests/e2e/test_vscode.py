@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "tests" / "editors" / "vscode" / "run.sh"
+TIMEOUT_S = 600
+"""First run: npm ci of the extension and the harness, then about 30 s."""
 
 
 def _iskra_ls() -> str:
@@ -32,14 +35,25 @@ def _iskra_ls() -> str:
 
 def test_vscode_extension_end_to_end(tmp_path: Path) -> None:
     env = {**os.environ, "ISKRA_LS": _iskra_ls(), "ISKRA_E2E_ARTIFACTS": str(tmp_path)}
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         ["bash", str(RUN)],
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=600,
-        check=False,
+        start_new_session=True,
     )
-    output = f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+    try:
+        stdout, stderr = proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        # SIGTERM first: the harness then kills code-server's and the stub's process groups.
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            stdout, stderr = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, stderr = proc.communicate()
+        stderr += f"\n(stopped after {TIMEOUT_S} s)"
+    output = f"--- stdout\n{stdout}\n--- stderr\n{stderr}"
     assert proc.returncode == 0, f"the VS Code e2e run failed (exit {proc.returncode}):\n{output}"
-    assert "VS Code e2e OK" in proc.stdout, output
+    assert "VS Code e2e OK" in stdout, output

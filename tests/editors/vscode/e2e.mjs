@@ -592,6 +592,21 @@ function dumpLogs() {
   }
 }
 
+// Killed from outside (a test timeout, Ctrl+C): take the detached process groups along.
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+  process.once(signal, () => {
+    for (const child of children) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    console.error(`VS Code e2e stopped by ${signal}`);
+    process.exit(1);
+  });
+}
+
 let failed = false;
 try {
   await main();
