@@ -4,11 +4,17 @@
  * driven through headless Chromium with playwright-core.
  *
  * What a user would do, against the bundled Iskra stub (`iskra-ls stub-server`):
- *   1. sign in by pasting a token (SecretStorage -> restart -> ISKRA_TOKEN in the server's env),
- *      and see the status bar show the day's remaining requests;
+ *   1. start signed out; sign in with an e-mail code (the extension's own HTTP calls), sign
+ *      out, sign in again by pasting a token (SecretStorage -> restart -> ISKRA_TOKEN in the
+ *      server's environment); the status bar shows the day's remaining requests;
  *   2. type in a Python file, see ghost text, accept it with Tab;
- *   3. open the code actions (Ctrl+.), pick an Iskra action with the keyboard, get its edit;
- *   4. see the status bar agree with the service's /auth/me.
+ *   3. turn inline completions off (Iskra: Toggle inline completions), open the code actions
+ *      (Ctrl+.), pick the Iskra action with the keyboard, get its edit (replace_in_file);
+ *   4. Iskra: Ask… (Ctrl+Alt+I) with an instruction, get its edit;
+ *   5. the status bar agrees with the service's /auth/me;
+ *   6. a wrong iskra.server.path typed in the Settings editor gives a message whose
+ *      "Set server path" button leads back to the setting; the right path restarts the server;
+ *   7. the token appears in no log file.
  * Results are checked by saving and reading the file: `.view-line` text includes ghost text.
  *
  * Inputs (environment): ISKRA_LS (iskra-ls executable), ISKRA_CODE_SERVER (code-server's
