@@ -54,10 +54,17 @@ export class Iskra implements vscode.Disposable {
 
   /** Stop any running client, then start a new one (queued behind earlier restarts). */
   restart(): Promise<void> {
-    this.queue = this.queue.then(async () => {
-      await this.stopClient();
-      await this.startClient();
-    });
+    // A failed start must not jam the queue: later restarts (a fixed setting) still run.
+    this.queue = this.queue
+      .then(async () => {
+        await this.stopClient();
+        await this.startClient();
+      })
+      .catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        this.output.error(`Starting the server failed: ${message}`);
+        this.status.stopped(`The Iskra server did not start: ${message}`);
+      });
     return this.queue;
   }
 
@@ -74,7 +81,7 @@ export class Iskra implements vscode.Disposable {
       }
       throw error;
     }
-    this.output.info(`Starting ${server.command} ${server.args.join(' ')} (from ${server.source})`);
+    this.output.info(`Starting ${[server.command, ...server.args].join(' ')} (from ${server.source})`);
     this.status.update({ state: 'starting' });
     const client = createClient(server, await this.tokens.get(), {
       outputChannel: this.output,
@@ -97,7 +104,7 @@ export class Iskra implements vscode.Disposable {
       await client.start();
     } catch (error) {
       this.status.stopped(`The Iskra server did not start: ${(error as Error).message}`);
-      this.output.info(`Start failed: ${(error as Error).message}`);
+      this.output.error(`Start failed: ${(error as Error).message}`);
     }
     // The client registers the server's commands (iskra.ask among them) as VS Code commands;
     // if this server did not, keep "Iskra: Ask…" working through our own registration.
