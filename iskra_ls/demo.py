@@ -1,0 +1,161 @@
+"""``iskra-ls demo``: the whole path on a fresh machine, with no account and no network.
+
+Starts the bundled Iskra-compatible server on 127.0.0.1 and the language
+server as a subprocess over stdio, then plays an editor: opens a file, asks
+for an inline completion, lists the code actions, runs one and prints the
+``WorkspaceEdit`` the editor would apply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+from pygls.uris import from_fs_path
+
+from iskra_ls.stub import Reply, StubIskra
+
+SOURCE = '''def average(values: list[float]) -> float:
+    """Mean of values; 0.0 for an empty list."""
+    if not values:
+        return 0.0
+    total = sum(values)
+    '''
+
+COMPLETION = "return total / len(values)\n"
+
+
+def _script(stub: StubIskra, uri_path: str) -> None:
+    stub.script(
+        Reply.text(COMPLETION),
+        Reply.tool_calls(
+            [
+                ("replace_in_file", {
+                    "uri": uri_path,
+                    "search": "def average(values: list[float]) -> float:",
+                    "replace": "def average(values: list[float]) -> float:  # noqa: D401",
+                }),
+                ("create_file_or_folder", {
+                    "uri": "/tests/test_stats.py",
+                    "content": "from stats import average\n\n\n"
+                               "def test_average() -> None:\n"
+                               "    assert average([1.0, 3.0]) == 2.0\n"
+                               "    assert average([]) == 0.0\n",
+                }),
+            ]
+        ),
+        Reply.text("Added a test file for average() and marked the docstring style."),
+    )
+
+
+def _print(title: str, body: str) -> None:
+    print(f"\n── {title} " + "─" * max(0, 60 - len(title)))
+    print(body)
+
+
+async def run_demo() -> int:
+    with tempfile.TemporaryDirectory(prefix="iskra-demo-") as tmp:
+        workspace = Path(tmp) / "project"
+        workspace.mkdir()
+        source = workspace / "stats.py"
+        source.write_text(SOURCE, encoding="utf-8")
+        async with StubIskra() as stub:
+            _script(stub, "stats.py")
+            print(f"Bundled Iskra-compatible server: {stub.url}")
+            env = {**os.environ, "ISKRA_API_URL": stub.url, "ISKRA_TOKEN": "demo-token",
+                   "ISKRA_CONFIG_DIR": str(Path(tmp) / "config")}
+            client = LanguageClient("iskra-demo", "1")
+            edits: list[types.WorkspaceEdit] = []
+            statuses: list[Any] = []
+
+            @client.feature(types.WORKSPACE_APPLY_EDIT)
+            def on_apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+                edits.append(params.edit)
+                return types.ApplyWorkspaceEditResult(applied=True)
+
+            @client.feature("iskra/status")
+            def on_status(params: Any) -> None:
+                statuses.append(params)
+
+            @client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
+            def on_progress_create(_params: Any) -> None:
+                return None
+
+            await client.start_io(sys.executable, "-m", "iskra_ls", env=env)
+            try:
+                await _play(client, workspace, source, edits)
+            finally:
+                await client.shutdown_async(None)
+                client.exit(None)
+                await client.stop()
+            if statuses:
+                last = statuses[-1]
+                _print("status (iskra/status)", f"{last.state}: {last.remaining} of "
+                       f"{last.limit} requests left today ({last.tier} tier)")
+    return 0
+
+
+async def _play(client: LanguageClient, workspace: Path, source: Path,
+                edits: list[types.WorkspaceEdit]) -> None:
+    root = str(from_fs_path(str(workspace)))
+    uri = str(from_fs_path(str(source)))
+    caps = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            inline_completion=types.InlineCompletionClientCapabilities()
+        ),
+        workspace=types.WorkspaceClientCapabilities(
+            workspace_edit=types.WorkspaceEditClientCapabilities(
+                document_changes=True,
+                resource_operations=[types.ResourceOperationKind.Create],
+            )
+        ),
+    )
+    await client.initialize_async(types.InitializeParams(
+        capabilities=caps, root_uri=root,
+        workspace_folders=[types.WorkspaceFolder(uri=root, name="project")],
+    ))
+    client.initialized(types.InitializedParams())
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1,
+                                             text=SOURCE)))
+    lines = SOURCE.split("\n")
+    cursor = types.Position(line=len(lines) - 1, character=len(lines[-1]))
+    _print("stats.py", SOURCE + "▌")
+    result = await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=cursor,
+        context=types.InlineCompletionContext(
+            trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+    items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
+    ghost = items[0].insert_text if items else "(no suggestion)"
+    _print("inline completion (ghost text at the cursor)", str(ghost))
+
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=types.Position(line=0, character=0), end=cursor),
+        context=types.CodeActionContext(diagnostics=[])))
+    titles = [a.title for a in actions or []]
+    _print("code actions offered", "\n".join(f"  • {t}" for t in titles))
+    chosen = next(a for a in actions or [] if "Write tests" in a.title)
+    assert isinstance(chosen, types.CodeAction) and chosen.command is not None
+    answer = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command=chosen.command.command, arguments=chosen.command.arguments))
+    edit = edits[0] if edits else None
+    body = (json.dumps(client.protocol._converter.unstructure(edit), indent=2,
+                       ensure_ascii=False) if edit else "(none)")
+    _print(f"workspace/applyEdit for “{chosen.title}”", body)
+    message = answer.get("message") if isinstance(answer, dict) else getattr(answer, "message", "")
+    _print("the model's summary", str(message))
+
+
+def main() -> int:
+    try:
+        return asyncio.run(run_demo())
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,84 @@
+"""pygls protocol fixes this server needs.
+
+- Documents use :class:`~iskra_ls.textdoc.LspTextDocument` (LSP line breaks
+  only; pygls 2.1.1 splits on ``\\f``, ``\\u2028``... and corrupts edits).
+- ``$/cancelRequest`` for a ``workspace/executeCommand`` cancels the command's
+  own task: pygls only cancels its wrapper, so the command would keep running
+  and could still apply edits after the user cancelled.
+- A client reply that arrives after we stopped waiting for it (its waiter was
+  cancelled) is dropped quietly instead of surfacing as "Error in server".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from pygls.protocol import LanguageServerProtocol
+from pygls.workspace import Workspace
+from pygls.workspace.text_document import TextDocument
+
+from iskra_ls.textdoc import LspTextDocument
+
+log = logging.getLogger(__name__)
+
+
+class IskraWorkspace(Workspace):
+    def _create_text_document(
+        self,
+        doc_uri: str,
+        source: str | None = None,
+        version: int | None = None,
+        language_id: str | None = None,
+    ) -> TextDocument:
+        return LspTextDocument(
+            doc_uri,
+            source=source,
+            version=version,
+            language_id=language_id,
+            sync_kind=self._sync_kind,
+            position_codec=self._position_codec,
+        )
+
+
+class IskraProtocol(LanguageServerProtocol):
+    """LanguageServerProtocol with the fixes above."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.command_tasks: dict[Any, asyncio.Task[Any]] = {}
+        """Running command tasks by request id, so ``$/cancelRequest`` reaches them."""
+        super().__init__(*args, **kwargs)
+
+    @property
+    def _workspace(self) -> Workspace | None:
+        return self.__dict__.get("_iskra_workspace")
+
+    @_workspace.setter
+    def _workspace(self, workspace: Workspace | None) -> None:
+        if workspace is not None and type(workspace) is Workspace:
+            workspace.__class__ = IskraWorkspace
+        self.__dict__["_iskra_workspace"] = workspace
+
+    def track_command(self, task: asyncio.Task[Any]) -> None:
+        """Remember the running command under the current request id."""
+        msg_id = self.msg_id
+        if msg_id is None:
+            return
+        self.command_tasks[msg_id] = task
+        task.add_done_callback(lambda _t: self.command_tasks.pop(msg_id, None))
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        task = self.command_tasks.pop(msg_id, None)
+        if task is not None and not task.done():
+            log.info("cancelling command of request %s", msg_id)
+            task.cancel()
+        super()._handle_cancel_notification(msg_id)
+
+    def _handle_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        future = self._request_futures.get(msg_id)
+        if future is not None and future.done():
+            self._request_futures.pop(msg_id, None)
+            log.debug("dropping a late reply to request %s", msg_id)
+            return
+        super()._handle_response(msg_id, result, error)

@@ -1,0 +1,432 @@
+"""Server wiring: the only module that registers LSP handlers.
+
+Each handler reads its params, calls a plain service (:mod:`iskra_ls.session`,
+:mod:`iskra_ls.completion.service`, :mod:`iskra_ls.actions.runner`) and wraps
+the answer in lsprotocol types. Notification handlers catch every error
+themselves: pygls would otherwise pop up "Error in server".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from iskra_ls import __version__
+from iskra_ls.actions.catalog import ACTION_KINDS, list_actions
+from iskra_ls.actions.changeset import OpenDocument
+from iskra_ls.actions.runner import ActionRequest, ActionRunner
+from iskra_ls.completion.service import CompletionRequest, CompletionService
+from iskra_ls.protocol import IskraProtocol
+from iskra_ls.session import Session
+from iskra_ls.textdoc import LineIndex, LspTextDocument
+
+log = logging.getLogger(__name__)
+
+STATUS_NOTIFICATION = "iskra/status"
+ACCEPTED_COMMAND = "iskra.completion.accepted"
+
+
+class IskraServer(LanguageServer):
+    """pygls server plus the Iskra services."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "iskra-ls",
+            __version__,
+            protocol_cls=IskraProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.session = Session(self.publish_status, self.show_message)
+        self.completions = CompletionService(self.session)
+        self.actions = ActionRunner(self.session)
+        self.use_inline = True
+        self.use_items = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def iskra_protocol(self) -> IskraProtocol:
+        assert isinstance(self.protocol, IskraProtocol)
+        return self.protocol
+
+    # -- editor-facing helpers ----------------------------------------------------------
+
+    def publish_status(self, payload: dict[str, Any]) -> None:
+        try:
+            self.protocol.notify(STATUS_NOTIFICATION, payload)
+        except Exception:  # the transport may be gone during shutdown
+            log.debug("could not send status", exc_info=True)
+
+    def show_message(self, level: str, text: str) -> None:
+        kind = {
+            "error": types.MessageType.Error,
+            "warning": types.MessageType.Warning,
+        }.get(level, types.MessageType.Info)
+        log.log(logging.ERROR if level == "error" else logging.INFO, "%s", text)
+        try:
+            self.window_show_message(types.ShowMessageParams(type=kind, message=text))
+        except Exception:
+            log.debug("could not show a message", exc_info=True)
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """Run a background task, keeping a reference and logging its failure."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("background task failed", exc_info=t.exception())
+
+        task.add_done_callback(done)
+        return task
+
+    def document(self, uri: str) -> LspTextDocument | None:
+        doc = self.workspace.text_documents.get(uri)
+        return doc if isinstance(doc, LspTextDocument) else None
+
+    def encoding(self) -> str:
+        return str(self.workspace.position_encoding or types.PositionEncodingKind.Utf16)
+
+    # -- the runner's EditorPort ---------------------------------------------------------
+
+    def open_documents(self) -> dict[str, OpenDocument]:
+        return {
+            uri: OpenDocument(uri=uri, text=doc.source, version=doc.version)
+            for uri, doc in self.workspace.text_documents.items()
+        }
+
+    def workspace_folders(self) -> list[Path]:
+        paths = [to_fs_path(f.uri) for f in self.workspace.folders.values()]
+        if not paths and self.workspace.root_path:
+            paths = [self.workspace.root_path]
+        return [Path(p) for p in paths if p]
+
+    def position_encoding(self) -> str:
+        return self.encoding()
+
+    def edit_capabilities(self) -> tuple[bool, list[str], bool]:
+        caps = self.client_capabilities.workspace
+        edit = caps.workspace_edit if caps else None
+        if edit is None:
+            return False, [], False
+        operations = [str(op.value) for op in edit.resource_operations or []]
+        # Resource operations exist only inside documentChanges, so a client that
+        # announces them accepts documentChanges (Neovim 0.11/0.12 omit the flag).
+        document_changes = bool(edit.document_changes) or bool(operations)
+        return document_changes, operations, bool(edit.change_annotation_support)
+
+    async def progress_begin(self, title: str) -> str:
+        token = f"iskra-{new_id()}"
+        caps = self.client_capabilities.window
+        if caps and caps.work_done_progress:
+            try:
+                await self.work_done_progress.create_async(token)
+            except Exception:
+                log.debug("the client refused a progress token", exc_info=True)
+        self.work_done_progress.begin(
+            token, types.WorkDoneProgressBegin(title=title, cancellable=True, percentage=0)
+        )
+        task = asyncio.current_task()
+        cancelled = self.work_done_progress.tokens.get(token)
+        if cancelled is not None and task is not None:
+            cancelled.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
+        return token
+
+    def progress_report(self, token: str, message: str, percentage: int | None) -> None:
+        self.work_done_progress.report(
+            token, types.WorkDoneProgressReport(message=message, percentage=percentage)
+        )
+
+    def progress_end(self, token: str, message: str) -> None:
+        self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+        self.work_done_progress.tokens.pop(token, None)
+
+    async def apply_edit(self, label: str, edit: types.WorkspaceEdit) -> tuple[bool, str | None]:
+        result = await self.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=label)
+        )
+        return bool(result.applied), result.failure_reason
+
+    async def pull_configuration(self) -> None:
+        caps = self.client_capabilities.workspace
+        if not (caps and caps.configuration):
+            return
+        try:
+            result = await self.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section="iskra")])
+            )
+        except Exception:
+            log.warning("workspace/configuration failed", exc_info=True)
+            return
+        if result and isinstance(result[0], dict):
+            self.session.apply_settings(result[0])
+
+
+server = IskraServer()
+
+
+@server.feature(types.INITIALIZE)
+def on_initialize(ls: IskraServer, params: types.InitializeParams) -> None:
+    options = params.initialization_options
+    if isinstance(options, dict):
+        ls.session.apply_settings(options.get("iskra", options))
+    text_caps = params.capabilities.text_document
+    has_inline = bool(text_caps and text_caps.inline_completion)
+    transport = ls.session.settings.completion.transport
+    ls.use_inline = transport in ("inline", "both") or (transport == "auto" and has_inline)
+    ls.use_items = transport in ("completionItem", "both") or (
+        transport == "auto" and not has_inline
+    )
+    features = ls.protocol.fm.features
+    if not ls.use_items:
+        features.pop(types.TEXT_DOCUMENT_COMPLETION, None)
+    if not ls.use_inline:
+        features.pop(types.TEXT_DOCUMENT_INLINE_COMPLETION, None)
+
+
+@server.feature(types.INITIALIZED)
+async def on_initialized(ls: IskraServer, _params: types.InitializedParams) -> None:
+    ls.publish_status(ls.session.reporter.payload("starting", "Iskra is starting."))
+    loop = asyncio.get_running_loop()
+    ls.spawn(loop.run_in_executor(None, ls.session.client.preload))
+    await ls.pull_configuration()
+    try:
+        await ls.session.start_watching()
+    except Exception:
+        log.warning("cannot watch the token file", exc_info=True)
+    await ls.session.refresh_account(force=True)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def on_configuration(ls: IskraServer, params: types.DidChangeConfigurationParams) -> None:
+    settings = params.settings
+    if isinstance(settings, dict) and isinstance(settings.get("iskra"), dict):
+        ls.session.apply_settings(settings["iskra"])
+    else:
+        await ls.pull_configuration()
+    ls.session.publish_idle()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def on_change(ls: IskraServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.completions.note_edit(params.text_document.uri)
+
+
+@server.feature(types.SHUTDOWN)
+async def on_shutdown(ls: IskraServer, _params: Any) -> None:
+    for task in list(ls._tasks):
+        task.cancel()
+    await ls.session.stop()
+
+
+# -- inline completions ---------------------------------------------------------------
+
+
+def _completion_request(
+    ls: IskraServer, uri: str, position: types.Position, *, invoked: bool
+) -> tuple[CompletionRequest, LineIndex] | None:
+    doc = ls.document(uri)
+    if doc is None:
+        return None
+    index = doc.index()
+    request = CompletionRequest(
+        uri=uri,
+        text=index.text,
+        offset=index.offset_at(position),
+        version=doc.version,
+        language_id=doc.language_id or "",
+        path=doc.path,
+        invoked=invoked,
+        neighbours=ls.completions.neighbours(uri, ls.workspace.text_documents),
+    )
+    return request, index
+
+
+@server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+async def on_inline_completion(
+    ls: IskraServer, params: types.InlineCompletionParams
+) -> types.InlineCompletionList:
+    invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+    prepared = _completion_request(ls, params.text_document.uri, params.position, invoked=invoked)
+    if prepared is None:
+        return types.InlineCompletionList(items=[])
+    request, index = prepared
+    answer = await ls.completions.complete(request)
+    if answer is None:
+        return types.InlineCompletionList(items=[])
+    item = types.InlineCompletionItem(
+        insert_text=answer.text,
+        range=index.range_at(answer.start, answer.end),
+        command=types.Command(title="Iskra", command=ACCEPTED_COMMAND, arguments=[answer.id]),
+    )
+    return types.InlineCompletionList(items=[item])
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "])
+)
+async def on_completion(
+    ls: IskraServer, params: types.CompletionParams
+) -> types.CompletionList | None:
+    invoked = (
+        params.context is None
+        or params.context.trigger_kind == types.CompletionTriggerKind.Invoked
+    )
+    prepared = _completion_request(ls, params.text_document.uri, params.position, invoked=invoked)
+    if prepared is None:
+        return None
+    request, index = prepared
+    answer = await ls.completions.complete(request)
+    if answer is None:
+        return types.CompletionList(is_incomplete=True, items=[])
+    first_line = answer.text.strip().splitlines()[0] if answer.text.strip() else answer.text
+    item = types.CompletionItem(
+        label=first_line[:60] or "Iskra suggestion",
+        kind=types.CompletionItemKind.Snippet,
+        detail="Iskra",
+        documentation=answer.text,
+        filter_text=request.text[_word_start(request.text, request.offset) : request.offset]
+        + answer.text,
+        sort_text="0",
+        preselect=True,
+        text_edit=types.TextEdit(
+            range=index.range_at(request.offset, answer.end), new_text=answer.text
+        ),
+        insert_text_format=types.InsertTextFormat.PlainText,
+        command=types.Command(title="Iskra", command=ACCEPTED_COMMAND, arguments=[answer.id]),
+    )
+    return types.CompletionList(is_incomplete=True, items=[item])
+
+
+def _word_start(text: str, offset: int) -> int:
+    start = offset
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    return start
+
+
+# -- code actions -----------------------------------------------------------------------
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=list(ACTION_KINDS), resolve_provider=True),
+)
+def on_code_action(
+    ls: IskraServer, params: types.CodeActionParams
+) -> list[types.CodeAction] | None:
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        return None
+    index = doc.index()
+    start, end = index.offsets_of(params.range)
+    lines = index.lines[params.range.start.line : params.range.end.line + 1]
+    return list_actions(
+        uri=params.text_document.uri,
+        range_=params.range,
+        selection=index.text[start:end],
+        context="".join(lines),
+        diagnostics=list(params.context.diagnostics),
+        only=list(params.context.only or []),
+        custom=ls.session.settings.actions.custom,
+        converter=ls.protocol._converter,
+    )
+
+
+@server.feature(types.CODE_ACTION_RESOLVE)
+def on_code_action_resolve(_ls: IskraServer, action: types.CodeAction) -> types.CodeAction:
+    return action  # actions carry their command already; nothing expensive to defer
+
+
+async def _run_action(ls: IskraServer, request: ActionRequest) -> dict[str, Any]:
+    task = asyncio.current_task()
+    if task is not None:
+        ls.iskra_protocol.track_command(task)
+    return await ls.actions.execute(ls, request)
+
+
+@server.command("iskra.runAction")
+async def cmd_run_action(ls: IskraServer, *args: Any) -> dict[str, Any]:
+    return await _run_action(ls, ActionRequest.from_run_action(args, ls.session.settings))
+
+
+@server.command("iskra.ask")
+async def cmd_ask(ls: IskraServer, *args: Any) -> dict[str, Any]:
+    return await _run_action(ls, ActionRequest.from_ask(args))
+
+
+# -- account and status commands --------------------------------------------------------
+
+
+@server.command("iskra.status")
+async def cmd_status(ls: IskraServer, *_args: Any) -> dict[str, Any]:
+    await ls.session.refresh_account(force=True)
+    state, message = ls.session.reporter.idle_state(enabled=ls.session.completions_enabled)
+    payload = ls.session.reporter.payload(state, message)
+    payload["completions"] = ls.completions.stats()
+    payload["tokenSource"] = ls.session.token_source
+    return payload
+
+
+@server.command("iskra.setToken")
+async def cmd_set_token(ls: IskraServer, *args: Any) -> dict[str, Any]:
+    token = _arg(args, "token")
+    ls.session.set_editor_token(token if isinstance(token, str) else None)
+    await ls.session.refresh_account(force=True)
+    return {"signedIn": ls.session.quota.signed_in}
+
+
+@server.command("iskra.logout")
+async def cmd_logout(ls: IskraServer, *_args: Any) -> dict[str, Any]:
+    ls.session.token_store.clear()
+    ls.session.set_editor_token(None)
+    await ls.session.refresh_account(force=True)
+    return {"signedIn": bool(ls.session.client.token)}
+
+
+@server.command("iskra.completion.toggle")
+def cmd_toggle(ls: IskraServer, *args: Any) -> dict[str, Any]:
+    wanted = _arg(args, "enabled")
+    session = ls.session
+    session.completions_enabled = (
+        bool(wanted) if isinstance(wanted, bool) else not session.completions_enabled
+    )
+    session.publish_idle()
+    return {"enabled": session.completions_enabled}
+
+
+@server.command(ACCEPTED_COMMAND)
+def cmd_accepted(ls: IskraServer, *args: Any) -> None:
+    if args and isinstance(args[0], str):
+        ls.completions.accepted(args[0])
+
+
+def _arg(args: tuple[Any, ...], key: str) -> Any:
+    """First argument's ``key`` (editors send ``[{...}]``; namedtuples from pygls)."""
+    if not args:
+        return None
+    first = args[0]
+    if isinstance(first, dict):
+        return first.get(key)
+    if hasattr(first, "_asdict"):
+        return first._asdict().get(key)
+    return first if key in ("token", "enabled") else None
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def run_server(tcp: tuple[str, int] | None = None) -> None:
+    """Serve over stdio (or a TCP socket)."""
+    if tcp is not None:
+        server.start_tcp(*tcp)
+    else:
+        server.start_io()

@@ -1,0 +1,216 @@
+"""The server's account session: settings, token, client, quota and status.
+
+Everything the LSP handlers share lives here, behind plain methods, so the
+server-wiring module only translates. It talks to the editor through two
+callbacks (``publish_status`` and ``show_message``) and never imports pygls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from iskra_ls import errors
+from iskra_ls.api.auth import TokenStore, TokenWatcher, resolve_token
+from iskra_ls.api.client import IskraClient
+from iskra_ls.logs import mask, register_secret
+from iskra_ls.settings import SettingProblem, Settings, merge_settings
+from iskra_ls.status import QuotaTracker, StatusReporter
+
+log = logging.getLogger(__name__)
+
+StatusCallback = Callable[[dict[str, Any]], None]
+MessageCallback = Callable[[str, str], None]
+"""(level, text) with level one of "error", "warning", "info"."""
+
+
+class Session:
+    """Account state shared by completions and actions."""
+
+    def __init__(
+        self,
+        publish_status: StatusCallback,
+        show_message: MessageCallback,
+        *,
+        token_store: TokenStore | None = None,
+    ) -> None:
+        self.settings = Settings()
+        self.token_store = token_store or TokenStore()
+        self.client = IskraClient(self.settings.api_url, timeout=self.settings.request_timeout_s)
+        self.quota = QuotaTracker()
+        self.reporter = StatusReporter(self.quota, model=self.settings.completion.model)
+        self.completions_enabled = True
+        self.token_source = "none"
+        self._publish = publish_status
+        self._show = show_message
+        self._watcher: TokenWatcher | None = None
+        self._busy = 0
+        self._last_me = 0.0
+        self._me_task: asyncio.Task[None] | None = None
+        self._last_error: str = ""
+        self._editor_token: str | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self.load_token()
+
+    # -- settings ------------------------------------------------------------------
+
+    def apply_settings(self, update: Mapping[str, Any] | None) -> list[SettingProblem]:
+        """Merge an ``iskra`` section; report bad keys; rebuild what depends on them."""
+        before = self.settings
+        self.settings, problems = merge_settings(self.settings, update)
+        for problem in problems:
+            self._show("warning", str(problem))
+        self.reporter.model = self.settings.completion.model
+        if self.settings.completion.mode == "off":
+            self.completions_enabled = False
+        elif before.completion.mode == "off":
+            self.completions_enabled = True
+        if self.settings.api_url != before.api_url or (
+            self.settings.request_timeout_s != before.request_timeout_s
+        ):
+            old = self.client
+            self.client = IskraClient(
+                self.settings.api_url, self.client.token, timeout=self.settings.request_timeout_s
+            )
+            if _loop_running():
+                self._keep(asyncio.ensure_future(old.aclose()))
+        if self.settings.token != before.token:
+            self._editor_token = self.settings.token
+            self.load_token()
+        return problems
+
+    def _keep(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- token -------------------------------------------------------------------------
+
+    def load_token(self) -> bool:
+        """Resolve the token (env > editor > file); True when it changed."""
+        token, source = resolve_token(self._editor_token, self.token_store)
+        self.token_source = source
+        if token:
+            register_secret(token)
+        changed = token != self.client.token
+        self.client.token = token
+        if changed:
+            self.quota = _fresh_quota(self.quota, signed_in=bool(token))
+            self.reporter.quota = self.quota
+        return changed
+
+    def set_editor_token(self, token: str | None) -> None:
+        self._editor_token = token or None
+        self.load_token()
+
+    async def start_watching(self) -> None:
+        """Follow ``iskra-ls login`` / ``logout`` in a terminal without a restart."""
+        if self._watcher is not None or os.environ.get("ISKRA_TOKEN"):
+            return
+        self._watcher = TokenWatcher(self.token_store, self._on_token_file)
+        await self._watcher.start()
+
+    async def _on_token_file(self, _token: str | None) -> None:
+        if self.load_token():
+            log.info("the stored token changed (%s)", self.token_source)
+            await self.refresh_account(force=True)
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            await self._watcher.stop()
+            self._watcher = None
+        await self.client.aclose()
+
+    # -- account ---------------------------------------------------------------------
+
+    async def refresh_account(self, *, force: bool = False) -> None:
+        """Ask ``/auth/me`` (free of quota) and publish the status."""
+        if not self.client.token:
+            self.quota.signed_in = False
+            self.publish_idle()
+            return
+        if not force and time.monotonic() - self._last_me < 5.0:
+            self.publish_idle()
+            return
+        self._last_me = time.monotonic()
+        try:
+            account = await self.client.me()
+        except errors.IskraError as error:
+            self.report_error(error)
+            return
+        self.quota.update_account(
+            email=account.email,
+            tier=account.tier,
+            limit=account.limit,
+            requests_today=account.requests_today,
+            remaining=account.remaining,
+        )
+        self.publish_idle()
+
+    def refresh_soon(self) -> None:
+        """Refresh usage in the background after a request (at most one at a time)."""
+        if self._me_task is None or self._me_task.done():
+            self._me_task = asyncio.ensure_future(self.refresh_account())
+
+    async def ensure_quota_for_invoked(self) -> bool:
+        """Before a request the user asked for: re-check when we believe it is spent."""
+        if self.quota.remaining == 0 or self.quota.is_paused():
+            await self.refresh_account(force=True)
+        if self.quota.remaining == 0:
+            self.report_error(errors.QuotaExhausted(_seconds_left(self.quota)))
+            return False
+        return True
+
+    # -- status ------------------------------------------------------------------------
+
+    def busy(self, message: str) -> None:
+        self._busy += 1
+        self._publish(self.reporter.payload("working", message))
+
+    def idle(self) -> None:
+        self._busy = max(self._busy - 1, 0)
+        self.publish_idle()
+
+    def publish_idle(self) -> None:
+        if self._busy:
+            return
+        state, message = self.reporter.idle_state(enabled=self.completions_enabled)
+        self._publish(self.reporter.payload(state, message))
+
+    def report_error(self, error: errors.IskraError) -> None:
+        """Status for every error; a message at most once a minute per kind."""
+        text = mask(str(error))
+        if isinstance(error, errors.TokenRejected | errors.NotSignedIn):
+            self.quota.signed_in = False
+        if isinstance(error, errors.QuotaExhausted):
+            self.quota.pause(error.retry_after)
+            text = mask(str(self.quota.exhausted_message or text))
+        self._last_error = text
+        if not self._busy:
+            self._publish(self.reporter.payload(error.kind, text))
+        if self.reporter.should_show(error):
+            level = "warning" if isinstance(error, errors.QuotaExhausted) else "error"
+            self._show(level, text)
+
+
+def _fresh_quota(old: QuotaTracker, *, signed_in: bool) -> QuotaTracker:
+    quota = QuotaTracker(clock=old.clock)
+    quota.signed_in = signed_in
+    return quota
+
+
+def _seconds_left(quota: QuotaTracker) -> float | None:
+    if quota.paused_until is None or quota.paused_until == float("inf"):
+        return None
+    return max(quota.paused_until - quota.clock(), 0.0)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

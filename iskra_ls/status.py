@@ -1,0 +1,154 @@
+"""What we know of the user's quota, and the ``iskra/status`` payload built from it.
+
+Iskra allows 20 requests a day on the free tier, so the server keeps its own
+count between ``/auth/me`` look-ups: every request sent takes one from
+``remaining`` at once, and ``/auth/me`` corrects the figures when it answers.
+The same object decides whether an automatic (typing-triggered) completion may
+still go out (``completion.autoBudget``) and whether we are paused after a 429.
+
+Pure: no LSP, no network.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from iskra_ls.errors import IskraError, QuotaExhausted
+
+STATES = (
+    "starting",
+    "ready",
+    "working",
+    "signedOut",
+    "quotaExhausted",
+    "paused",
+    "offline",
+    "error",
+    "disabled",
+)
+
+
+@dataclass
+class QuotaTracker:
+    """Quota figures, the automatic budget and the post-429 pause."""
+
+    clock: Callable[[], float] = time.monotonic
+    email: str | None = None
+    tier: str | None = None
+    limit: int | None = None
+    requests_today: int | None = None
+    remaining: int | None = None
+    auto_spent: int = 0
+    """Automatic completion requests sent today by this server."""
+    paused_until: float | None = None
+    """Monotonic deadline of the post-429 pause; ``inf`` when no reset time is known."""
+    exhausted_message: str | None = None
+    signed_in: bool = False
+    _seen_at: float = field(default=0.0)
+
+    def update_account(self, *, email: str | None, tier: str | None, limit: int | None,
+                       requests_today: int | None, remaining: int | None) -> None:
+        """Figures from ``/auth/me``: they win over our own count."""
+        self.signed_in = True
+        self.email, self.tier, self.limit = email, tier, limit
+        self.requests_today, self.remaining = requests_today, remaining
+        self._seen_at = self.clock()
+        if remaining is not None and remaining > 0 and self.paused_until is not None:
+            self.resume()
+        if remaining == 0 and self.paused_until is None:
+            self.pause(None)
+
+    def record_request(self, *, automatic: bool) -> None:
+        """One request sent: count it before the answer arrives."""
+        if self.remaining is not None:
+            self.remaining = max(self.remaining - 1, 0)
+        if self.requests_today is not None:
+            self.requests_today += 1
+        if automatic:
+            self.auto_spent += 1
+
+    def auto_allowed(self, budget: float) -> bool:
+        """May an automatic completion spend a request now?
+
+        Automatic requests may use ``budget`` of what the day offered them:
+        ``auto_spent < budget * (auto_spent + remaining)``. Unknown figures
+        (not looked up yet) allow it; the pause after a 429 forbids it.
+        """
+        if self.is_paused():
+            return False
+        if self.remaining is None:
+            return True
+        return self.auto_spent < math.floor(budget * (self.auto_spent + self.remaining))
+
+    def pause(self, retry_after: float | None) -> None:
+        """A 429: stop automatic requests until the reset (or ``/auth/me`` says so)."""
+        self.paused_until = math.inf if retry_after is None else self.clock() + retry_after
+        self.remaining = 0
+        self.exhausted_message = str(QuotaExhausted(retry_after))
+
+    def resume(self) -> None:
+        """The pause is over: figures are unknown until ``/auth/me`` answers again."""
+        if self.remaining == 0:
+            self.remaining = None
+        self.paused_until = None
+        self.exhausted_message = None
+
+    def is_paused(self) -> bool:
+        if self.paused_until is None:
+            return False
+        if self.clock() >= self.paused_until:
+            self.resume()
+            return False
+        return True
+
+    def new_day(self) -> None:
+        """Forget the day's spending (the service reset the quota)."""
+        self.auto_spent = 0
+
+
+@dataclass
+class StatusReporter:
+    """Builds ``iskra/status`` payloads and rate-limits user-facing error messages."""
+
+    quota: QuotaTracker
+    model: str = ""
+    clock: Callable[[], float] = time.monotonic
+    repeat_after_s: float = 60.0
+    _last_shown: dict[str, float] = field(default_factory=dict)
+
+    def payload(self, state: str, message: str = "") -> dict[str, Any]:
+        assert state in STATES, state
+        quota = self.quota
+        return {
+            "state": state,
+            "tier": quota.tier,
+            "requestsToday": quota.requests_today,
+            "limit": quota.limit,
+            "remaining": quota.remaining,
+            "model": self.model,
+            "message": message,
+        }
+
+    def idle_state(self, *, enabled: bool) -> tuple[str, str]:
+        """The state to show when nothing is running."""
+        if not self.quota.signed_in:
+            return "signedOut", "Not signed in to Iskra."
+        if self.quota.is_paused():
+            return "quotaExhausted", self.quota.exhausted_message or "Daily quota spent."
+        if not enabled:
+            return "disabled", "Inline completions are off."
+        return "ready", ""
+
+    def should_show(self, error: IskraError) -> bool:
+        """Show each kind of error at most once a minute (no message storms)."""
+        key = f"{type(error).__name__}"
+        now = self.clock()
+        last = self._last_shown.get(key)
+        if last is not None and now - last < self.repeat_after_s:
+            return False
+        self._last_shown[key] = now
+        return True
