@@ -20,6 +20,7 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 from pygls.uris import from_fs_path
 
+from iskra_ls.client_fixes import fix_code_action_structuring
 from iskra_ls.stub import Reply, StubIskra
 
 SOURCE = '''def average(values: list[float]) -> float:
@@ -35,13 +36,9 @@ COMPLETION = "return total / len(values)\n"
 def _script(stub: StubIskra, uri_path: str) -> None:
     stub.script(
         Reply.text(COMPLETION),
+        Reply.tool_calls([("read_file", {"uri": uri_path})]),
         Reply.tool_calls(
             [
-                ("replace_in_file", {
-                    "uri": uri_path,
-                    "search": "def average(values: list[float]) -> float:",
-                    "replace": "def average(values: list[float]) -> float:  # noqa: D401",
-                }),
                 ("create_file_or_folder", {
                     "uri": "/tests/test_stats.py",
                     "content": "from stats import average\n\n\n"
@@ -51,7 +48,7 @@ def _script(stub: StubIskra, uri_path: str) -> None:
                 }),
             ]
         ),
-        Reply.text("Added a test file for average() and marked the docstring style."),
+        Reply.text("Added tests/test_stats.py with two tests for average()."),
     )
 
 
@@ -72,6 +69,7 @@ async def run_demo() -> int:
             env = {**os.environ, "ISKRA_API_URL": stub.url, "ISKRA_TOKEN": "demo-token",
                    "ISKRA_CONFIG_DIR": str(Path(tmp) / "config")}
             client = LanguageClient("iskra-demo", "1")
+            fix_code_action_structuring(client.protocol._converter)
             edits: list[types.WorkspaceEdit] = []
             statuses: list[Any] = []
 
@@ -88,17 +86,32 @@ async def run_demo() -> int:
             def on_progress_create(_params: Any) -> None:
                 return None
 
+            @client.feature(types.PROGRESS)
+            def on_progress(params: Any) -> None:
+                value = params.value
+                if hasattr(value, "_asdict"):
+                    value = value._asdict()
+                value = value if isinstance(value, dict) else {}
+                message = value.get("message") or value.get("title")
+                if message:
+                    print(f"  … {message}")
+
+            @client.feature(types.WINDOW_SHOW_MESSAGE)
+            def on_message(params: types.ShowMessageParams) -> None:
+                print(f"  [editor message] {params.message}")
+
             await client.start_io(sys.executable, "-m", "iskra_ls", env=env)
             try:
                 await _play(client, workspace, source, edits)
+                await asyncio.sleep(0.2)  # the usage refresh after the last request
+                if statuses:
+                    last = statuses[-1]
+                    _print("status (iskra/status)", f"{last.state}: {last.remaining} of "
+                           f"{last.limit} requests left today ({last.tier} tier)")
             finally:
                 await client.shutdown_async(None)
                 client.exit(None)
                 await client.stop()
-            if statuses:
-                last = statuses[-1]
-                _print("status (iskra/status)", f"{last.state}: {last.remaining} of "
-                       f"{last.limit} requests left today ({last.tier} tier)")
     return 0
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from iskra_ls import errors
 from iskra_ls.api.auth import TokenStore, TokenWatcher, resolve_token
 from iskra_ls.api.client import IskraClient
-from iskra_ls.logs import mask, register_secret
+from iskra_ls.logs import mask, register_secret, set_level
 from iskra_ls.settings import SettingProblem, Settings, merge_settings
 from iskra_ls.status import QuotaTracker, StatusReporter
 
@@ -51,6 +51,9 @@ class Session:
         self._busy = 0
         self._last_me = 0.0
         self._me_task: asyncio.Task[None] | None = None
+        self._me_dirty = False
+        self._me_sent = 0
+        self._me_applied = 0
         self._last_error: str = ""
         self._editor_token: str | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
@@ -65,6 +68,8 @@ class Session:
         for problem in problems:
             self._show("warning", str(problem))
         self.reporter.model = self.settings.completion.model
+        if self.settings.log_level != before.log_level:
+            set_level(self.settings.log_level)
         if self.settings.completion.mode == "off":
             self.completions_enabled = False
         elif before.completion.mode == "off":
@@ -119,6 +124,10 @@ class Session:
             await self.refresh_account(force=True)
 
     async def stop(self) -> None:
+        if self._me_task is not None:
+            self._me_task.cancel()
+        for task in list(self._tasks):
+            task.cancel()
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
@@ -136,11 +145,17 @@ class Session:
             self.publish_idle()
             return
         self._last_me = time.monotonic()
+        self._me_sent += 1
+        sequence = self._me_sent
+        quota = self.quota
         try:
             account = await self.client.me()
         except errors.IskraError as error:
             self.report_error(error)
             return
+        if sequence < self._me_applied or quota is not self.quota:
+            return  # a newer answer (or another account) is already in force
+        self._me_applied = sequence
         self.quota.update_account(
             email=account.email,
             tier=account.tier,
@@ -151,9 +166,20 @@ class Session:
         self.publish_idle()
 
     def refresh_soon(self) -> None:
-        """Refresh usage in the background after a request (at most one at a time)."""
+        """Refresh usage in the background after a request.
+
+        One look-up runs at a time; a request made while one is under way asks
+        for another afterwards, so an answer that predates the request never
+        has the last word.
+        """
+        self._me_dirty = True
         if self._me_task is None or self._me_task.done():
-            self._me_task = asyncio.ensure_future(self.refresh_account())
+            self._me_task = asyncio.ensure_future(self._refresh_while_dirty())
+
+    async def _refresh_while_dirty(self) -> None:
+        while self._me_dirty:
+            self._me_dirty = False
+            await self.refresh_account(force=True)
 
     async def ensure_quota_for_invoked(self) -> bool:
         """Before a request the user asked for: re-check when we believe it is spent."""

@@ -18,12 +18,13 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Union
+from typing import Any
 
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from iskra_ls.client_fixes import fix_code_action_structuring
 from iskra_ls.stub import StubIskra
 from iskra_ls.textdoc import LineIndex
 
@@ -209,7 +210,7 @@ async def lsp_session(
         server_command=[sys.executable, "-m", "iskra_ls"], server_env=server_env
     )
     client = await config.start()
-    _fix_code_action_structuring(client)
+    fix_code_action_structuring(client.protocol._converter)
     caps = capabilities(editor, encoding, inline)
     if not document_changes and caps.workspace and caps.workspace.workspace_edit:
         caps.workspace.workspace_edit.document_changes = False
@@ -254,23 +255,6 @@ async def lsp_session(
         await client.stop()
         if own_stub:
             await stub.stop()
-
-
-def _fix_code_action_structuring(client: LanguageClient) -> None:
-    """lsprotocol turns every element with a ``command`` key into a ``Command``,
-    even a ``CodeAction`` whose ``command`` is an object: pick by the key's type."""
-    converter = client.protocol._converter
-
-    def structure(obj: Any, _type: Any) -> types.Command | types.CodeAction:
-        if isinstance(obj.get("command"), str):
-            return converter.structure(obj, types.Command)
-        return converter.structure(obj, types.CodeAction)
-
-    for union in (
-        types.Command | types.CodeAction,
-        Union[types.Command, types.CodeAction],  # noqa: UP007 - lsprotocol's own spelling
-    ):
-        converter.register_structure_hook(union, structure)
 
 
 def _namespace(value: Any) -> Any:
