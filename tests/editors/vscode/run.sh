@@ -14,8 +14,11 @@ cs_dir="${ISKRA_CODE_SERVER_DIR:-$root/.cache/code-server}"
 die() { printf 'vscode e2e: %s\n' "$*" >&2; exit 2; }
 
 launcher="$cs_dir/node_modules/code-server/out/node/entry.js"
-[[ -f "$cs_dir/.iskra-code-server-4.100.3" && -f "$launcher" ]] \
-  || die "code-server 4.100.3 is not installed in $cs_dir; run: editors/vscode/scripts/install-code-server.sh $cs_dir"
+if [[ ! -f "$cs_dir/.iskra-code-server-4.100.3" || ! -f "$launcher" ]]; then
+  # First run on this machine: install it (idempotent; about a minute from the npm registry).
+  bash "$root/editors/vscode/scripts/install-code-server.sh" "$cs_dir" >/dev/null \
+    || die "could not install code-server 4.100.3 into $cs_dir (see the messages above)"
+fi
 iskra_ls="${ISKRA_LS:-$(command -v iskra-ls || true)}"
 [[ -n "$iskra_ls" && -x "$iskra_ls" ]] || die "iskra-ls not found (set ISKRA_LS or put it on PATH)"
 chromium="${ISKRA_CHROMIUM:-/usr/bin/chromium}"
