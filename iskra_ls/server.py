@@ -368,7 +368,7 @@ async def cmd_ask(ls: IskraServer, *args: Any) -> dict[str, Any]:
 @server.command("iskra.status")
 async def cmd_status(ls: IskraServer, *_args: Any) -> dict[str, Any]:
     await ls.session.refresh_account(force=True)
-    state, message = ls.session.reporter.idle_state(enabled=ls.session.completions_enabled)
+    state, message = ls.session.idle_state()
     payload = ls.session.reporter.payload(state, message)
     payload["completions"] = ls.completions.stats()
     payload["tokenSource"] = ls.session.token_source

@@ -200,10 +200,15 @@ class Session:
         self._busy = max(self._busy - 1, 0)
         self.publish_idle()
 
+    def idle_state(self) -> tuple[str, str]:
+        return self.reporter.idle_state(
+            enabled=self.completions_enabled, auto_budget=self.settings.completion.auto_budget
+        )
+
     def publish_idle(self) -> None:
         if self._busy:
             return
-        state, message = self.reporter.idle_state(enabled=self.completions_enabled)
+        state, message = self.idle_state()
         self._publish(self.reporter.payload(state, message))
 
     def report_error(self, error: errors.IskraError) -> None:

@@ -73,7 +73,10 @@ class ActionSettings(_Section):
 
 
 class Settings(_Section):
-    api_url: str = Field(default_factory=lambda: os.environ.get("ISKRA_API_URL") or DEFAULT_API_URL)
+    api_url: str = Field(
+        default_factory=lambda: os.environ.get("ISKRA_API_URL") or DEFAULT_API_URL,
+        validate_default=True,
+    )
     token: str | None = Field(default=None, repr=False)
     """A JWT handed over by an editor that cannot set ``ISKRA_TOKEN``."""
     allow_unknown_models: bool = False

@@ -133,14 +133,19 @@ class StatusReporter:
             "message": message,
         }
 
-    def idle_state(self, *, enabled: bool) -> tuple[str, str]:
-        """The state to show when nothing is running."""
+    def idle_state(self, *, enabled: bool, auto_budget: float = 1.0) -> tuple[str, str]:
+        """The state to show when nothing is running, and why suggestions stopped."""
         if not self.quota.signed_in:
             return "signedOut", "Not signed in to Iskra."
         if self.quota.is_paused():
             return "quotaExhausted", self.quota.exhausted_message or "Daily quota spent."
         if not enabled:
             return "disabled", "Inline completions are off."
+        if not self.quota.auto_allowed(auto_budget):
+            return "paused", (
+                "Automatic suggestions paused: they have used their share "
+                f"({auto_budget:.0%}) of today's requests. Ask for one explicitly."
+            )
         return "ready", ""
 
     def should_show(self, error: IskraError) -> bool:

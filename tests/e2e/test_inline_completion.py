@@ -132,6 +132,8 @@ async def test_automatic_budget_and_invoked_still_served(tmp_path: Path) -> None
             await s.inline(uri, invoked=False)
             s.type_text(uri, "0\n")
         assert len(s.stub.requests) <= 10
+        await s.wait_for(lambda: s.statuses[-1]["state"] == "paused")
+        assert "Automatic suggestions paused" in s.statuses[-1]["message"]
         s.type_text(uri, "w = ")
         before = len(s.stub.requests)
         items = _items(await s.inline(uri, invoked=True))
