@@ -349,7 +349,16 @@ async def _run_action(ls: IskraServer, request: ActionRequest) -> dict[str, Any]
     task = asyncio.current_task()
     if task is not None:
         ls.iskra_protocol.track_command(task)
-    return await ls.actions.execute(ls, request)
+    try:
+        return await ls.actions.execute(ls, request)
+    except asyncio.CancelledError:
+        # Cancelled from the progress UI or by $/cancelRequest: nothing was applied. pygls
+        # would never answer a cancelled command task, so answer here (after a
+        # $/cancelRequest pygls has already sent the cancellation error instead).
+        if task is not None:
+            task.uncancel()
+        ls.session.publish_idle()
+        return {"applied": False, "message": "Cancelled; nothing was changed.", "changes": []}
 
 
 @server.command("iskra.runAction")

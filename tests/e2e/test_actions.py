@@ -271,3 +271,46 @@ async def test_editor_refusal_is_reported(tmp_path: Path) -> None:
                       Reply.text("ok"))
         answer = await s.command("iskra.ask", {"uri": uri, "instruction": "x"})
         assert answer.applied is False and "user said no" in answer.message
+
+
+async def test_progress_cancel_stops_the_action(tmp_path: Path) -> None:
+    async with lsp_session(tmp_path) as s:
+        uri = s.open("p.py", "x = 1\n")
+        s.stub.script(
+            Reply.tool_calls([("replace_in_file", {"uri": "p.py", "search": "x = 1",
+                                                   "replace": "x = 2"})]),
+            Reply.text("never", stall_seconds=5),
+        )
+        s.stub.latency = 0.3
+        pending = asyncio.ensure_future(s.command("iskra.ask", {"uri": uri, "instruction": "x"}))
+        await s.wait_for(lambda: len(s.stub.requests) >= 2, timeout=5)
+        token = next(iter(s.client.progress_reports))
+        s.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+        answer = await asyncio.wait_for(pending, 5)
+        assert answer.applied is False and "Cancelled" in answer.message
+        assert s.edits == [] and s.text(uri) == "x = 1\n"
+        assert (await s.command("iskra.completion.toggle")).enabled is False
+
+
+async def test_list_delete_and_rename(tmp_path: Path) -> None:
+    async with lsp_session(tmp_path) as s:
+        (s.root / "old.py").write_text("OLD = 1\n", encoding="utf-8")
+        (s.root / "gone.py").write_text("GONE = 1\n", encoding="utf-8")
+        (s.root / ".env").write_text("SECRET=1\n", encoding="utf-8")
+        uri = s.open("main.py", "import old\n")
+        s.stub.script(
+            Reply.tool_calls([("list_directory", {"uri": "/"})]),
+            Reply.tool_calls([("rename_file", {"uri": "old.py", "new_uri": "new.py"}),
+                              ("delete_file", {"uri": "gone.py"}),
+                              ("replace_in_file", {"uri": "main.py", "search": "import old",
+                                                   "replace": "import new"})]),
+            Reply.text("Renamed old to new."),
+        )
+        answer = await s.command("iskra.ask", {"uri": uri, "instruction": "rename"})
+        listing = _tool_results(s)[0]
+        assert "old.py" in listing and "gone.py" in listing and ".env" not in listing
+        assert answer.applied is True
+        assert not (s.root / "old.py").exists() and not (s.root / "gone.py").exists()
+        assert (s.root / "new.py").read_text() == "OLD = 1\n"
+        assert s.text(uri) == "import new\n"
+        assert len(s.edits) == 1
