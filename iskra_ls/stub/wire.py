@@ -14,18 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from iskra_ls.settings import KNOWN_MODELS
 from iskra_ls.stub.replies import Reply
 
-MODELS = (
-    "qwen3-coder-flash",
-    "qwen3-coder-plus",
-    "claude-haiku-4-5",
-    "claude-sonnet-4-5",
-    "claude-sonnet-4-5-20250929",
-    "claude-sonnet-4-20250514",
-    "claude-3-7-sonnet-20250219",
-)
-"""The model ids Iskra documents; any other id is a 400."""
+MODELS = KNOWN_MODELS
+"""The model ids Iskra documents (one list for client and stub); any other id is a 400."""
 
 _ERROR_TYPES = {
     400: ("invalid_request_error", "invalid_request"),
