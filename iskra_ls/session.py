@@ -85,7 +85,8 @@ class Session:
                 self._keep(asyncio.ensure_future(old.aclose()))
         if self.settings.token != before.token:
             self._editor_token = self.settings.token
-            self.load_token()
+            if self.load_token() and _loop_running():
+                self._keep(asyncio.ensure_future(self.refresh_account(force=True)))
         return problems
 
     def _keep(self, task: asyncio.Future[Any]) -> None:

@@ -144,7 +144,7 @@ async def test_429_pauses_automatic_then_recovers(tmp_path: Path) -> None:
     async with lsp_session(tmp_path, settings=FAST) as s:
         uri = s.open("q.py", "a = ")
         await asyncio.sleep(0.3)
-        s.stub.script(Reply.error(429, "Daily request limit reached", retry_after=1))
+        s.stub.script(Reply.error(429, "Daily request limit reached", retry_after=3))
         assert not _items(await s.inline(uri, invoked=False))
         await s.wait_for(lambda: s.statuses[-1]["state"] == "quotaExhausted")
         messages = [m for m in s.client.messages if "limit" in m.message]
@@ -153,7 +153,7 @@ async def test_429_pauses_automatic_then_recovers(tmp_path: Path) -> None:
         s.type_text(uri, " + ")
         assert not _items(await s.inline(uri, invoked=False))  # paused: no request
         assert len(s.stub.requests) == 1
-        await asyncio.sleep(1.1)  # Retry-After passed
+        await asyncio.sleep(3.1)  # Retry-After passed
         s.stub.script(Reply.text("2"))
         assert _items(await s.inline(uri, invoked=False))
         assert len(s.stub.requests) == 2
