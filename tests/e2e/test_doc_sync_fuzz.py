@@ -228,7 +228,7 @@ def scenarios(draw: st.DrawFn) -> tuple[str, list[list[Edit]]]:
     return initial, events
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenario=scenarios())
 def test_server_copy_matches_client(server: BackgroundSession,
