@@ -1,0 +1,254 @@
+"""Run every benchmark, print one table (figure, value, target, met?) and write JSON.
+
+    python -m bench.run [--quick] [--json PATH]
+
+Benchmarks print figures; they never assert targets -- the table says which are
+met. A benchmark that fails is reported as an error row and the rest still run.
+The full run takes a few minutes on a 2-core machine; ``--quick`` about a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import math
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import early_stop, load, overhead, startup_memory, typing_replay
+from bench.edit_fidelity import run_corpus
+
+DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
+
+
+@dataclass
+class Plan:
+    """How big each benchmark runs."""
+
+    name: str
+    replay: typing_replay.ReplayConfig = field(default_factory=typing_replay.ReplayConfig)
+    overhead_requests: int = 200
+    overhead_big_doc: int = 30
+    early_stop_runs: int = 5
+    startup_runs: int = 5
+    memory_docs: int = 200
+    memory_doc_size: int = 50_000
+    load_editors: int = 20
+    load_latency_s: float = 0.25
+    load_requests: int = 10_000
+    fidelity_cases: int | None = None
+    """None runs the whole corpus."""
+
+
+FULL = Plan("full", replay=typing_replay.ReplayConfig(lines=100))
+QUICK = Plan(
+    "quick",
+    replay=typing_replay.ReplayConfig(lines=16),
+    overhead_requests=40,
+    overhead_big_doc=10,
+    early_stop_runs=2,
+    startup_runs=3,
+    load_requests=1_000,
+)
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with open("/proc/cpuinfo", encoding="utf-8") as info:
+        for line in info:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+
+
+async def _fidelity(plan: Plan) -> dict[str, Any]:
+    from bench.edit_corpus import CASES
+
+    cases = CASES if plan.fidelity_cases is None else CASES[: plan.fidelity_cases]
+    result = await asyncio.to_thread(run_corpus, cases)
+    return {k: v for k, v in result.items() if k != "failures"} | {
+        "failures": result["failures"][:10]
+    }
+
+
+def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
+    return [
+        ("typing_replay", lambda: typing_replay.run(plan.replay)),
+        ("overhead", lambda: overhead.run(plan.overhead_requests, big_n=plan.overhead_big_doc)),
+        ("early_stop", lambda: early_stop.run(plan.early_stop_runs)),
+        (
+            "startup_memory",
+            lambda: startup_memory.run(plan.startup_runs, plan.memory_docs, plan.memory_doc_size),
+        ),
+        ("load", lambda: load.run(plan.load_requests, plan.load_editors, plan.load_latency_s)),
+        ("edit_fidelity", lambda: _fidelity(plan)),
+    ]
+
+
+async def run_all(plan: Plan, progress: Callable[[str], None] = print) -> dict[str, Any]:
+    """Every benchmark's figures, the machine, and the table rows."""
+    results: dict[str, Any] = {"plan": plan.name, "machine": machine(), "benchmarks": {}}
+    for name, step in _steps(plan):
+        progress(f"running {name} ...")
+        started = time.perf_counter()
+        try:
+            figures = await step()
+        except Exception as error:  # one broken benchmark must not hide the others
+            figures = {"error": f"{type(error).__name__}: {error}",
+                       "traceback": traceback.format_exc()}
+        figures["seconds"] = round(time.perf_counter() - started, 1)
+        results["benchmarks"][name] = figures
+    results["rows"] = rows(results["benchmarks"])
+    return results
+
+
+# -- the table ---------------------------------------------------------------------------
+
+Row = dict[str, Any]
+
+
+def _get(data: dict[str, Any], path: str) -> Any:
+    value: Any = data
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _row(
+    bench: dict[str, Any], figure: str, path: str, unit: str = "", target: str = "",
+    check: Callable[[Any], bool] | None = None, scale: float = 1.0,
+) -> Row:
+    value = _get(bench, path)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = value * scale
+    met: bool | None = None
+    if check is not None and value is not None:
+        met = bool(check(value))
+    return {"figure": figure, "value": value, "unit": unit, "target": target, "met": met}
+
+
+def rows(b: dict[str, Any]) -> list[Row]:
+    """The table: one row per figure, with the issue's target where it has one."""
+    t, o, e = b.get("typing_replay", {}), b.get("overhead", {}), b.get("early_stop", {})
+    s, lo, f = b.get("startup_memory", {}), b.get("load", {}), b.get("edit_fidelity", {})
+    out = [
+        _row(t, "typing: backend requests / 100 keystrokes",
+             "backend_requests_per_100_keystrokes", "", "<= 3", lambda v: v <= 3),
+        _row(t, "typing: naive baseline (one per keystroke)",
+             "naive_requests_per_100_keystrokes", ""),
+        _row(t, "typing: keystrokes", "keystrokes"),
+        _row(t, "typing: backend requests", "backend_requests"),
+        _row(t, "typing: pauses >= 0.9 s showing a suggestion", "pauses_showing_share", "%",
+             ">= 98 %", lambda v: v >= 98, scale=100),
+        _row(t, "typing: pauses showing the right suggestion",
+             "pauses_showing_right_share", "%", scale=100),
+        _row(t, "typing: characters typed", "chars_typed"),
+        _row(t, "typing: characters accepted", "chars_accepted"),
+        _row(t, "typing: acceptance rate (accepted / shown)", "acceptance_rate", "%", scale=100),
+        _row(o, "overhead per invoked completion, median", "overhead_median_ms", "ms",
+             "<= 3 ms", lambda v: v <= 3),
+        _row(o, "overhead per invoked completion, p95", "overhead_p95_ms", "ms",
+             "<= 10 ms", lambda v: v <= 10),
+        _row(o, "overhead, 50 KB document, median", "overhead_50kb_doc_median_ms", "ms"),
+        _row(o, "  part: LSP round trip answered by the cache", "lsp_roundtrip_cached_median_ms",
+             "ms"),
+        _row(o, "  part: same chat request sent with the SDK directly",
+             "sdk_direct_roundtrip_median_ms", "ms"),
+        _row(e, "early stop: first line arrives after", "first_line_ms_median", "ms"),
+        _row(e, "early stop: one-line completion latency", "latency_ms_median", "ms"),
+        _row(e, "early stop: latency - first line (worst run)", "difference_ms_max", "ms",
+             "<= 20 ms", lambda v: v <= 20),
+        _row(e, "early stop: stub saw the stream closed", "all_saw_disconnect", "", "yes",
+             lambda v: v is True),
+        _row(s, "start-up: spawn -> InitializeResult, median", "startup_median_ms", "ms",
+             "<= 500 ms", lambda v: v <= 500),
+        _row(s, "memory: idle, Iskra client loaded", "rss_idle_with_client_mb", "MB"),
+        _row(s, "memory: 200 x 50 KB documents open", "rss_with_documents_mb", "MB",
+             "<= 100 MB", lambda v: v <= 100),
+        _row(lo, "load: completions answered during the action",
+             "concurrency.completions_during_action"),
+        _row(lo, "load: worst completion latency during the action",
+             "concurrency.completion_latency_during_action_max_ms", "ms"),
+        _row(lo, "load: stub latency per answer", "concurrency.stub_latency_ms", "ms"),
+        _row(lo, "load: deadlock or timeout", "concurrency.deadlock", "", "no",
+             lambda v: v is False),
+        _row(lo, "load: action applied its edit", "concurrency.action_applied"),
+        _row(lo, "load: completion round trips", "memory.requests"),
+        _row(lo, "load: RSS at start", "memory.rss_start_mb", "MB"),
+        _row(lo, "load: RSS at end", "memory.rss_end_mb", "MB"),
+        _row(lo, "load: RSS growth", "memory.rss_growth_mb", "MB"),
+        _row(f, "edit fidelity: applied exactly", "applied_exactly_share", "%", scale=100),
+        _row(f, "edit fidelity: refused correctly", "refused_correctly_share", "%", scale=100),
+        _row(f, "edit fidelity: corrupting edits", "corrupting_edits", "", "0",
+             lambda v: v == 0),
+    ]
+    for name, bench in b.items():
+        if "error" in bench:
+            out.append({"figure": f"{name}: FAILED", "value": bench["error"], "unit": "",
+                        "target": "", "met": False})
+    return out
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "-"
+        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+    return str(value)
+
+
+def table(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        f"iskra-ls benchmarks ({results['plan']}) {m['date']}: {m['cores']} cores, {m['cpu']}, "
+        f"Python {m['python']}, load {m['load_average']}",
+        f"{'figure':<52} {'value':>12}  {'target':<10} met",
+    ]
+    for r in results["rows"]:
+        value = f"{_show(r['value'])} {r['unit']}".strip()
+        met = {True: "yes", False: "NO", None: ""}[r["met"]]
+        lines.append(f"{r['figure']:<52} {value:>12}  {r['target']:<10} {met}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short run (about a minute)")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write JSON")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    started = time.perf_counter()
+    results = asyncio.run(run_all(plan, lambda text: print(text, file=sys.stderr, flush=True)))
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    print(table(results))
+    print(f"total {results['seconds']} s; figures in {args.json}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""Smoke test of the benchmark suite: every benchmark runs in a tiny size and yields figures.
+
+No timing is asserted -- benchmarks report, they do not judge; this only checks
+that each one still runs end to end against the real server and the stub, and that
+the table and the JSON come out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import run as bench_run  # noqa: E402
+from bench.typing_replay import ReplayConfig  # noqa: E402
+
+TINY = bench_run.Plan(
+    "tiny",
+    replay=ReplayConfig(lines=6, key_ms=20, pause_s=(0.9, 0.9), pause_every=1),
+    overhead_requests=4,
+    overhead_big_doc=2,
+    early_stop_runs=1,
+    startup_runs=1,
+    memory_docs=4,
+    memory_doc_size=5_000,
+    load_editors=3,
+    load_latency_s=0.05,
+    load_requests=40,
+    fidelity_cases=4,
+)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@pytest.mark.timeout(60)
+async def test_every_benchmark_produces_its_figures(tmp_path: Path) -> None:
+    results = await bench_run.run_all(TINY, progress=lambda _text: None)
+    benches = results["benchmarks"]
+    assert set(benches) == {
+        "typing_replay", "overhead", "early_stop", "startup_memory", "load", "edit_fidelity"
+    }
+    for name, figures in benches.items():
+        assert "error" not in figures, f"{name}: {figures.get('traceback')}"
+
+    replay = benches["typing_replay"]
+    assert replay["keystrokes"] > 0 and replay["document_matches_source"]
+    assert _number(replay["backend_requests_per_100_keystrokes"])
+    assert replay["pauses"] > 0 and _number(replay["pauses_showing_share"])
+    assert _number(benches["overhead"]["overhead_median_ms"])
+    assert _number(benches["overhead"]["overhead_p95_ms"])
+    assert _number(benches["early_stop"]["difference_ms_max"])
+    assert isinstance(benches["early_stop"]["all_saw_disconnect"], bool)
+    assert _number(benches["startup_memory"]["startup_median_ms"])
+    assert _number(benches["startup_memory"]["rss_with_documents_mb"])
+    assert benches["load"]["concurrency"]["completions_during_action"] > 0
+    assert isinstance(benches["load"]["concurrency"]["deadlock"], bool)
+    assert _number(benches["load"]["memory"]["rss_growth_mb"])
+    assert benches["edit_fidelity"]["cases"] == 4
+    assert _number(benches["edit_fidelity"]["corrupting_edits"])
+
+    table = bench_run.table(results)
+    assert "overhead per invoked completion, median" in table
+    assert all(row["value"] is not None for row in results["rows"]), [
+        row["figure"] for row in results["rows"] if row["value"] is None
+    ]
+    out = tmp_path / "latest.json"
+    out.write_text(json.dumps(results, default=str))
+    assert json.loads(out.read_text())["machine"]["cores"] >= 1
