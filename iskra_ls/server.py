@@ -21,6 +21,7 @@ from pygls.uris import to_fs_path
 from iskra_ls import __version__
 from iskra_ls.actions.catalog import ACTION_KINDS, list_actions
 from iskra_ls.actions.changeset import OpenDocument
+from iskra_ls.actions.paths import WorkspacePolicy
 from iskra_ls.actions.runner import ActionRequest, ActionRunner
 from iskra_ls.completion.service import CompletionRequest, CompletionService
 from iskra_ls.protocol import IskraProtocol
@@ -45,6 +46,7 @@ class IskraServer(LanguageServer):
         )
         self.session = Session(self.publish_status, self.show_message)
         self.completions = CompletionService(self.session)
+        self.completions.is_secret = self.is_secret_path
         self.actions = ActionRunner(self.session)
         self.use_inline = True
         self.use_items = False
@@ -95,6 +97,16 @@ class IskraServer(LanguageServer):
         return str(self.workspace.position_encoding or types.PositionEncodingKind.Utf16)
 
     # -- the runner's EditorPort ---------------------------------------------------------
+
+    def is_secret_path(self, path: str) -> bool:
+        """Whether a file is secret (``.env``, keys, ``actions.secretGlobs``...)."""
+        if not path:
+            return False
+        policy = WorkspacePolicy(
+            self.workspace_folders() or [Path(path).parent],
+            self.session.settings.actions.secret_globs,
+        )
+        return policy.is_secret(path)
 
     def open_documents(self) -> dict[str, OpenDocument]:
         return {

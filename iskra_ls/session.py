@@ -217,6 +217,7 @@ class Session:
         text = mask(str(error))
         if isinstance(error, errors.TokenRejected | errors.NotSignedIn):
             self.quota.signed_in = False
+            self.quota.signed_out_reason = text
         if isinstance(error, errors.QuotaExhausted):
             self.quota.pause(error.retry_after)
             text = mask(str(self.quota.exhausted_message or text))

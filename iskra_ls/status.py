@@ -48,12 +48,15 @@ class QuotaTracker:
     """Monotonic deadline of the post-429 pause; ``inf`` when no reset time is known."""
     exhausted_message: str | None = None
     signed_in: bool = False
+    signed_out_reason: str | None = None
+    """Why we are signed out (e.g. the token was rejected), for the status."""
     _seen_at: float = field(default=0.0)
 
     def update_account(self, *, email: str | None, tier: str | None, limit: int | None,
                        requests_today: int | None, remaining: int | None) -> None:
         """Figures from ``/auth/me``: they win over our own count."""
         self.signed_in = True
+        self.signed_out_reason = None
         self.email, self.tier, self.limit = email, tier, limit
         self.requests_today, self.remaining = requests_today, remaining
         self._seen_at = self.clock()
@@ -136,7 +139,7 @@ class StatusReporter:
     def idle_state(self, *, enabled: bool, auto_budget: float = 1.0) -> tuple[str, str]:
         """The state to show when nothing is running, and why suggestions stopped."""
         if not self.quota.signed_in:
-            return "signedOut", "Not signed in to Iskra."
+            return "signedOut", self.quota.signed_out_reason or "Not signed in to Iskra."
         if self.quota.is_paused():
             return "quotaExhausted", self.quota.exhausted_message or "Daily quota spent."
         if not enabled:

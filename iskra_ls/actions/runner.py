@@ -125,6 +125,8 @@ class ActionOutcome:
     message: str
     changes: list[str] = field(default_factory=list)
     steps: int = 0
+    reported: bool = False
+    """The session already showed this failure (rate-limited): don't show it again."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -142,7 +144,7 @@ class ActionRunner:
     async def execute(self, editor: EditorPort, request: ActionRequest) -> dict[str, Any]:
         """Run ``request`` end to end; always answers, never raises an expected error."""
         outcome = await self.run(editor, request)
-        if outcome.message:
+        if outcome.message and not outcome.reported:
             level = "info" if outcome.applied or not outcome.changes else "warning"
             self.session._show(level, f"Iskra: {outcome.message}")
         return outcome.as_dict()
@@ -153,11 +155,17 @@ class ActionRunner:
             return ActionOutcome(False, "Open a folder first: Iskra edits only workspace files.")
         policy = WorkspacePolicy(folders, self.session.settings.actions.secret_globs)
         documents = dict(editor.open_documents())
+        path = _path_of(request.uri)
+        if path and policy.is_secret(path):
+            return ActionOutcome(
+                False, f"{policy.display_of(path)} is a secret file: Iskra never sends it."
+            )
         if not self.session.client.token:
             self.session.report_error(errors.NotSignedIn())
-            return ActionOutcome(False, str(errors.NotSignedIn()))
+            return ActionOutcome(False, str(errors.NotSignedIn()), reported=True)
         if not await self.session.ensure_quota_for_invoked():
-            return ActionOutcome(False, self.session.quota.exhausted_message or "Quota spent.")
+            message = self.session.quota.exhausted_message or "Quota spent."
+            return ActionOutcome(False, message, reported=True)
 
         token = await editor.progress_begin(f"Iskra: {request.title}")
         self.session.busy(f"Iskra: {request.title}")
@@ -176,7 +184,7 @@ class ActionRunner:
         except errors.IskraError as error:
             self.session.report_error(error)
             finished = "Failed."
-            return ActionOutcome(False, f"{error} Nothing was changed.")
+            return ActionOutcome(False, f"{error} Nothing was changed.", reported=True)
         finally:
             editor.progress_end(token, finished)
             self.session.idle()

@@ -345,7 +345,9 @@ class ChatStream:
         except errors.IskraError:
             raise
         except Exception as exc:
-            raise translate_error(exc, self._client.api_url, timeout=self._timeout) from None
+            raise translate_error(
+                exc, self._client.api_url, timeout=self._timeout, mid_stream=True
+            ) from None
         self.result.elapsed = time.perf_counter() - self._started
         self.result.tool_calls = [
             ToolCall(id=f["id"] or f"call_{i}", name=f["name"], arguments=f["arguments"])
@@ -389,8 +391,17 @@ def _chat_kwargs(
     return kwargs
 
 
+_BROKEN_ANSWER = ("RemoteProtocolError", "ReadError")
+"""Transport errors that mean the connection was up and the answer broke off."""
+
+
 def translate_error(
-    exc: BaseException, api_url: str = "", *, timeout: float | None = None, auth_step: bool = False
+    exc: BaseException,
+    api_url: str = "",
+    *,
+    timeout: float | None = None,
+    auth_step: bool = False,
+    mid_stream: bool = False,
 ) -> errors.IskraError:
     """Map an openai / transport exception to the user-worded domain error."""
     if isinstance(exc, errors.IskraError):
@@ -400,7 +411,11 @@ def translate_error(
     if isinstance(exc, openai.APITimeoutError):
         return errors.TimedOut(timeout)
     if isinstance(exc, openai.APIConnectionError):
-        return errors.Unreachable(api_url, type(exc.__cause__ or exc).__name__)
+        cause = type(exc.__cause__ or exc).__name__
+        if mid_stream or cause in _BROKEN_ANSWER:
+            # The service was reached; its answer broke off (or never came).
+            return errors.StreamEndedEarly("the connection closed before the end of the answer")
+        return errors.Unreachable(api_url, cause)
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         detail = _error_detail(exc)

@@ -341,7 +341,11 @@ def drop_present_lines(text: str, ctx: CompletionContext) -> str:
     first = 0 if not ctx.line_prefix.strip() else 1
     candidates = [(i, lines[i].strip()) for i in range(first, len(lines)) if lines[i].strip()]
     following = _next_code_lines(ctx, len(candidates))
-    for pos, (index, _) in enumerate(candidates):
+    if not following:
+        return text
+    for pos, (index, body) in enumerate(candidates):
+        if body != following[0] or len(candidates) - pos > len(following):
+            continue  # cheap checks first: a long reply must not cost quadratic time
         rest = [body for _, body in candidates[pos:]]
         if rest == following[: len(rest)]:
             return "\n".join(lines[:index]).rstrip()

@@ -26,7 +26,7 @@ import statistics
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,9 @@ from iskra_ls.completion.postprocess import Suggestion, early_stop_text, postpro
 from iskra_ls.session import Session
 
 log = logging.getLogger(__name__)
+
+CHARS_PER_TOKEN_CAP = 8
+"""An answer longer than ``max_tokens`` × this is a runaway: stop reading it."""
 
 _WORD = re.compile(r"\w")
 _CLOSERS_ONLY = re.compile(r"^[\s)\]}\"'`;:,.]*$")
@@ -116,6 +119,8 @@ class CompletionService:
         self._edits: dict[str, deque[float]] = {}
         self._last_edit_line: dict[str, float] = {}
         self._shown: OrderedDict[str, str] = OrderedDict()
+        self.is_secret: Callable[[str], bool] = lambda _path: False
+        """Set by the server from the workspace policy: secret files never reach Iskra."""
 
     # -- bookkeeping from document events ------------------------------------------------
 
@@ -139,9 +144,14 @@ class CompletionService:
         return min(max(base, 1.5 * statistics.median(gaps)), 1.0)
 
     def neighbours(self, uri: str, documents: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """Snippets of the two other most recently edited open documents."""
+        """Snippets of the two other most recently edited open documents (never secrets)."""
         recent = sorted(
-            (u for u in self._last_edit_line if u != uri and u in documents),
+            (
+                u
+                for u in self._last_edit_line
+                if u != uri and u in documents
+                and not self.is_secret(getattr(documents[u], "path", "") or "")
+            ),
             key=lambda u: self._last_edit_line[u],
             reverse=True,
         )[:2]
@@ -168,6 +178,8 @@ class CompletionService:
             return None
         if settings.mode == "manual" and not request.invoked:
             return None
+        if self.is_secret(request.path):
+            return None  # a secret file's text is never sent to the model
         prefix, suffix = request.text[: request.offset], request.text[request.offset :]
 
         cached = self.cache.lookup(request.uri, prefix, suffix)
@@ -250,8 +262,13 @@ class CompletionService:
                 timeout=settings.request_timeout_s,
             ) as stream:
                 parts: list[str] = []
+                size, limit = 0, max_tokens * CHARS_PER_TOKEN_CAP
                 async for delta in stream:
                     parts.append(delta)
+                    size += len(delta)
+                    if size > limit:  # a runaway answer: stop paying for it
+                        raw = "".join(parts)[:limit]
+                        break
                     if not ctx.multiline:
                         early = early_stop_text("".join(parts), ctx)
                         if early is not None:
@@ -261,7 +278,13 @@ class CompletionService:
                     raw = "".join(parts)
         finally:
             self.session.refresh_soon()
-        return postprocess(raw, ctx)
+        suggestion = postprocess(raw, ctx)
+        limit = max_tokens * CHARS_PER_TOKEN_CAP
+        if suggestion is not None and len(suggestion.text) > limit:
+            # Re-indenting can lengthen a capped answer: keep whole lines within the cap.
+            cut = suggestion.text[:limit].rsplit("\n", 1)[0]
+            return Suggestion(cut, 0) if cut.strip() else None
+        return suggestion
 
     def _answer(
         self, request: CompletionRequest, suggestion: Suggestion, *, cached: bool

@@ -162,26 +162,9 @@ def assert_clear_message(fault: Fault, messages: list[str], status: dict[str, An
         assert re.search(r"sign in", status["message"], re.IGNORECASE), status
 
 
-def params(faults: list[Fault], bugs: dict[str, str]) -> list[Any]:
-    """The matrix as pytest params; cases hit by a known server bug are strict xfails."""
-    return [pytest.param(f, id=f.id, marks=[pytest.mark.xfail(strict=True, reason=bugs[f.id])]
-                         if f.id in bugs else []) for f in faults]
+def params(faults: list[Fault]) -> list[Any]:
+    return [pytest.param(f, id=f.id) for f in faults]
 
-
-STREAM_CUT_BUG = ("server bug: a connection cut after the answer started is reported as "
-                  "'Cannot reach Iskra ... check the network, a proxy, or the apiUrl setting "
-                  "(RemoteProtocolError)' (api/client.py translate_error maps every "
-                  "APIConnectionError to Unreachable)")
-DUPLICATE_BUG = ("server bug: a failed action shows the error twice on the first run "
-                 "(Session.report_error, then ActionRunner.execute's 'Iskra: ... Nothing was "
-                 "changed.') and again on every later run, bypassing the once-a-minute limit")
-COMPLETION_BUGS = {"stream-cut": STREAM_CUT_BUG}
-ACTION_BUGS = {f.id: DUPLICATE_BUG for f in FAULTS}
-ACTION_BUGS["stream-cut"] = f"{DUPLICATE_BUG}; {STREAM_CUT_BUG}"
-ACTION_BUGS["401-mid-session"] = (
-    f"{DUPLICATE_BUG}; and after the failed action the status message is the idle "
-    "'Not signed in to Iskra.' instead of asking to sign in again (Session.idle -> "
-    "StatusReporter.idle_state overwrites the TokenRejected status)")
 
 
 # -- inline completions ----------------------------------------------------------------
@@ -191,7 +174,7 @@ def _items(result: types.InlineCompletionList | None) -> list[types.InlineComple
     return list(result.items) if result is not None else []
 
 
-@pytest.mark.parametrize("fault", params(FAULTS, COMPLETION_BUGS))
+@pytest.mark.parametrize("fault", params(FAULTS))
 async def test_completion_fault(tmp_path: Path, fault: Fault) -> None:
     async with session_for(tmp_path, fault) as s:
         await start(s, fault)
@@ -249,11 +232,6 @@ async def test_completion_slow_stream_then_cancel(tmp_path: Path) -> None:
         assert [i.insert_text for i in _items(await s.inline(uri))] == ["return sum(xs)"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: a 200 KB answer becomes a 418 KB inline suggestion (the stream is read to "
-    "the end and nothing bounds the text: completion/service.py _fetch), and "
-    "postprocess.drop_present_lines is quadratic in the number of lines, blocking the event "
-    "loop ~6 s (iskra.status waits)"))
 async def test_completion_oversized_answer(tmp_path: Path) -> None:
     """A 200 KB answer: the server stays responsive; the editor gets a bounded suggestion."""
     async with lsp_session(tmp_path) as s:
@@ -299,7 +277,7 @@ async def ask(s: Session, uri: str, instruction: str = "change x") -> Any:
         s.command("iskra.ask", {"uri": uri, "instruction": instruction}), 15)
 
 
-@pytest.mark.parametrize("fault", params(FAULTS, ACTION_BUGS))
+@pytest.mark.parametrize("fault", params(FAULTS))
 async def test_action_fault(tmp_path: Path, fault: Fault) -> None:
     async with session_for(tmp_path, fault) as s:
         await start(s, fault)

@@ -171,25 +171,12 @@ async def test_listings_never_show_secrets(tmp_path: Path) -> None:
         assert_no_marker(s, markers)
 
 
-NEIGHBOUR_BUG = (
-    "server bug: an edited open secret document (.env, keys/id_rsa) is sent as a completion "
-    "'neighbour' snippet in the prompt of completions in OTHER files "
-    "(completion/service.py CompletionService.neighbours never checks the secret globs)")
-COMPLETION_BUG = (
-    "server bug: an inline completion requested inside .env / keys/id_rsa sends the secret "
-    "file's text as the prompt (server.py _completion_request / CompletionService.complete "
-    "do not refuse secret files)")
-ASK_BUG = (
-    "server bug: iskra.ask on an open .env / keys/id_rsa puts its text in the prompt "
-    "(actions/runner.py ActionRunner._opening_messages includes <file> without checking "
-    "WorkspacePolicy.is_secret)")
 
 
 @pytest.mark.parametrize("way", [
-    pytest.param("neighbours", marks=pytest.mark.xfail(strict=True, reason=NEIGHBOUR_BUG)),
-    pytest.param("completion-in-secret",
-                 marks=pytest.mark.xfail(strict=True, reason=COMPLETION_BUG)),
-    pytest.param("ask-on-secret", marks=pytest.mark.xfail(strict=True, reason=ASK_BUG)),
+    "neighbours",
+    "completion-in-secret",
+    "ask-on-secret",
     "tool-read-of-open-secret",
 ])
 async def test_secret_documents_open_in_the_editor_never_reach_iskra(tmp_path: Path,
