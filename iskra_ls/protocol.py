@@ -7,6 +7,10 @@
   and could still apply edits after the user cancelled.
 - A client reply that arrives after we stopped waiting for it (its waiter was
   cancelled) is dropped quietly instead of surfacing as "Error in server".
+- pygls 2.1.1 keeps the future of every notification handler (and of every
+  handler a built-in generator calls) in ``_request_futures`` under a fresh
+  uuid and never removes it: about 2 KB per ``didChange``. Finished ones are
+  dropped here.
 """
 
 from __future__ import annotations
@@ -74,6 +78,24 @@ class IskraProtocol(LanguageServerProtocol):
             log.info("cancelling command of request %s", msg_id)
             task.cancel()
         super()._handle_cancel_notification(msg_id)
+
+    def _execute_handler(self, msg_id: Any, handler: Any, callback: Any,
+                         args: Any = None, kwargs: Any = None) -> None:
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            future.add_done_callback(lambda done: self._forget(msg_id, done))
+
+    def _forget(self, msg_id: Any, future: Any) -> None:
+        # Later, not now: pygls may be iterating the dict (shutdown cancels them all).
+        try:
+            asyncio.get_running_loop().call_soon(self._drop, msg_id, future)
+        except RuntimeError:  # a worker thread: leave it (we run no thread handlers)
+            pass
+
+    def _drop(self, msg_id: Any, future: Any) -> None:
+        if self._request_futures.get(msg_id) is future:
+            del self._request_futures[msg_id]
 
     def _handle_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
         future = self._request_futures.get(msg_id)

@@ -4,6 +4,10 @@ Each handler reads its params, calls a plain service (:mod:`iskra_ls.session`,
 :mod:`iskra_ls.completion.service`, :mod:`iskra_ls.actions.runner`) and wraps
 the answer in lsprotocol types. Notification handlers catch every error
 themselves: pygls would otherwise pop up "Error in server".
+
+The services (and pydantic, which they need) are imported when first used,
+right after ``initialize`` has been answered: lsprotocol alone costs ~0.35 s of
+start-up and the editor is waiting for ``InitializeResult``.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import asyncio
 import logging
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -20,13 +24,14 @@ from pygls.uris import to_fs_path
 
 from iskra_ls import __version__
 from iskra_ls.actions.catalog import ACTION_KINDS, list_actions
-from iskra_ls.actions.changeset import OpenDocument
-from iskra_ls.actions.paths import WorkspacePolicy
-from iskra_ls.actions.runner import ActionRequest, ActionRunner
-from iskra_ls.completion.service import CompletionRequest, CompletionService
 from iskra_ls.protocol import IskraProtocol
-from iskra_ls.session import Session
 from iskra_ls.textdoc import LineIndex, LspTextDocument
+
+if TYPE_CHECKING:
+    from iskra_ls.actions.changeset import OpenDocument
+    from iskra_ls.actions.runner import ActionRequest, ActionRunner
+    from iskra_ls.completion.service import CompletionRequest, CompletionService
+    from iskra_ls.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +49,41 @@ class IskraServer(LanguageServer):
             protocol_cls=IskraProtocol,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
-        self.session = Session(self.publish_status, self.show_message)
-        self.completions = CompletionService(self.session)
-        self.completions.is_secret = self.is_secret_path
-        self.actions = ActionRunner(self.session)
+        self.initialization_options: dict[str, Any] | None = None
+        self._session: Session | None = None
+        self._completions: CompletionService | None = None
+        self._actions: ActionRunner | None = None
         self.use_inline = True
         self.use_items = False
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def session(self) -> Session:
+        """Settings, token, client, quota; created on first use (after ``initialize``)."""
+        if self._session is None:
+            from iskra_ls.session import Session
+
+            self._session = Session(self.publish_status, self.show_message)
+            if self.initialization_options is not None:
+                self._session.apply_settings(self.initialization_options)
+        return self._session
+
+    @property
+    def completions(self) -> CompletionService:
+        if self._completions is None:
+            from iskra_ls.completion.service import CompletionService
+
+            self._completions = CompletionService(self.session)
+            self._completions.is_secret = self.is_secret_path
+        return self._completions
+
+    @property
+    def actions(self) -> ActionRunner:
+        if self._actions is None:
+            from iskra_ls.actions.runner import ActionRunner
+
+            self._actions = ActionRunner(self.session)
+        return self._actions
 
     @property
     def iskra_protocol(self) -> IskraProtocol:
@@ -100,6 +133,8 @@ class IskraServer(LanguageServer):
 
     def is_secret_path(self, path: str) -> bool:
         """Whether a file is secret (``.env``, keys, ``actions.secretGlobs``...)."""
+        from iskra_ls.actions.paths import WorkspacePolicy
+
         if not path:
             return False
         policy = WorkspacePolicy(
@@ -109,6 +144,8 @@ class IskraServer(LanguageServer):
         return policy.is_secret(path)
 
     def open_documents(self) -> dict[str, OpenDocument]:
+        from iskra_ls.actions.changeset import OpenDocument
+
         return {
             uri: OpenDocument(uri=uri, text=doc.source, version=doc.version)
             for uri, doc in self.workspace.text_documents.items()
@@ -188,10 +225,11 @@ server = IskraServer()
 def on_initialize(ls: IskraServer, params: types.InitializeParams) -> None:
     options = params.initialization_options
     if isinstance(options, dict):
-        ls.session.apply_settings(options.get("iskra", options))
+        section = options.get("iskra", options)
+        ls.initialization_options = section if isinstance(section, dict) else None
     text_caps = params.capabilities.text_document
     has_inline = bool(text_caps and text_caps.inline_completion)
-    transport = ls.session.settings.completion.transport
+    transport = _raw_transport(ls.initialization_options)
     ls.use_inline = transport in ("inline", "both") or (transport == "auto" and has_inline)
     ls.use_items = transport in ("completionItem", "both") or (
         transport == "auto" and not has_inline
@@ -201,6 +239,16 @@ def on_initialize(ls: IskraServer, params: types.InitializeParams) -> None:
         features.pop(types.TEXT_DOCUMENT_COMPLETION, None)
     if not ls.use_inline:
         features.pop(types.TEXT_DOCUMENT_INLINE_COMPLETION, None)
+
+
+def _raw_transport(options: dict[str, Any] | None) -> str:
+    """``completion.transport`` read without pydantic (validated later with the rest)."""
+    if not options:
+        return "auto"
+    completion = options.get("completion")
+    value = completion.get("transport") if isinstance(completion, dict) else None
+    value = value or options.get("completion.transport")
+    return value if value in ("auto", "inline", "completionItem", "both") else "auto"
 
 
 @server.feature(types.INITIALIZED)
@@ -248,6 +296,8 @@ def _completion_request(
     if doc is None:
         return None
     index = doc.index()
+    from iskra_ls.completion.service import CompletionRequest
+
     request = CompletionRequest(
         uri=uri,
         text=index.text,
@@ -375,11 +425,15 @@ async def _run_action(ls: IskraServer, request: ActionRequest) -> dict[str, Any]
 
 @server.command("iskra.runAction")
 async def cmd_run_action(ls: IskraServer, *args: Any) -> dict[str, Any]:
+    from iskra_ls.actions.runner import ActionRequest
+
     return await _run_action(ls, ActionRequest.from_run_action(args, ls.session.settings))
 
 
 @server.command("iskra.ask")
 async def cmd_ask(ls: IskraServer, *args: Any) -> dict[str, Any]:
+    from iskra_ls.actions.runner import ActionRequest
+
     return await _run_action(ls, ActionRequest.from_ask(args))
 
 

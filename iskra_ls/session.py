@@ -52,6 +52,7 @@ class Session:
         self._last_me = 0.0
         self._me_task: asyncio.Task[None] | None = None
         self._me_dirty = False
+        self.refresh_delay_s = 0.25
         self._me_sent = 0
         self._me_applied = 0
         self._last_error: str = ""
@@ -174,10 +175,14 @@ class Session:
         has the last word.
         """
         self._me_dirty = True
+        self.publish_idle()  # our own count first; /auth/me corrects it shortly
         if self._me_task is None or self._me_task.done():
             self._me_task = asyncio.ensure_future(self._refresh_while_dirty())
 
     async def _refresh_while_dirty(self) -> None:
+        # A short quiet period folds a burst of requests into one look-up, off the
+        # completion's critical path.
+        await asyncio.sleep(self.refresh_delay_s)
         while self._me_dirty:
             self._me_dirty = False
             await self.refresh_account(force=True)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from iskra_ls.settings import CustomAction
+if TYPE_CHECKING:
+    from iskra_ls.settings import CustomAction
 
 RUN_ACTION_COMMAND = "iskra.runAction"
 

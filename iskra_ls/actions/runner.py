@@ -269,7 +269,8 @@ class ActionRunner:
         summary = changes.summary()
         if changes.empty:
             return ActionOutcome(False, text or "The model made no changes.", summary, steps)
-        stale = _stale_documents(documents, editor.open_documents())
+        touched = {change.uri for change in changes.changes()}
+        stale = _stale_documents(documents, editor.open_documents(), touched)
         if stale:
             names = ", ".join(_path_of(u) or u for u in stale)
             return ActionOutcome(
@@ -321,10 +322,13 @@ def _assistant_message(content: str | None, calls: Sequence[Any]) -> dict[str, A
 
 
 def _stale_documents(
-    before: Mapping[str, OpenDocument], now: Mapping[str, OpenDocument]
+    before: Mapping[str, OpenDocument], now: Mapping[str, OpenDocument], touched: set[str]
 ) -> list[str]:
+    """Open documents this edit touches that the user changed while the model worked."""
     stale = []
     for uri, document in before.items():
+        if uri not in touched:
+            continue  # typing elsewhere during an action is fine
         current = now.get(uri)
         if current is not None and current.version != document.version:
             stale.append(uri)

@@ -5,6 +5,11 @@ costs most of a second and the editor's ``initialize`` must not wait for it.
 It knows nothing of LSP. Every failure leaves here as an
 :mod:`iskra_ls.errors` exception worded for the user.
 
+Chat goes through the SDK's low-level ``post`` with plain JSON in and out: auth,
+SSE decoding, error mapping and the connection pool are the SDK's, but not its
+per-request parameter transforms and per-chunk pydantic models, which cost
+about 1.5 ms of every completion (``bench/overhead.py``).
+
 Retries are ours, not the SDK's (``max_retries=0`` there): the SDK would retry
 a 429, and Iskra's 429 is a daily quota that no retry can fix. Callers choose
 how many retries a call may have; only 5xx, connection errors and time-outs
@@ -28,7 +33,6 @@ from iskra_ls import errors
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI, AsyncStream
-    from openai.types.chat import ChatCompletionChunk
 
 log = logging.getLogger(__name__)
 
@@ -164,12 +168,12 @@ class IskraClient:
             self.on_request()
 
     def _record_usage(self, usage: Any) -> Usage | None:
-        if usage is None:
+        if not isinstance(usage, dict):
             return None
         recorded = Usage(
-            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-            total_tokens=getattr(usage, "total_tokens", 0) or 0,
+            prompt_tokens=_int(usage.get("prompt_tokens")) or 0,
+            completion_tokens=_int(usage.get("completion_tokens")) or 0,
+            total_tokens=_int(usage.get("total_tokens")) or 0,
         )
         self.last_usage = recorded
         if self.on_usage is not None:
@@ -229,8 +233,11 @@ class IskraClient:
             started = time.perf_counter()
             self._count_request()
             try:
-                response = await sdk.chat.completions.create(
-                    **kwargs, timeout=timeout or self.timeout
+                response = await sdk.post(
+                    "/chat/completions",
+                    body=kwargs,
+                    cast_to=object,
+                    options={"timeout": timeout or self.timeout},
                 )
                 return self._result_from_completion(response, time.perf_counter() - started)
             except Exception as exc:
@@ -242,19 +249,23 @@ class IskraClient:
 
     def _result_from_completion(self, response: Any, elapsed: float) -> ChatResult:
         try:
-            choice = response.choices[0]
-            message = choice.message
-        except (AttributeError, IndexError, TypeError):
+            choice = response["choices"][0]
+            message = choice["message"]
+            calls = [
+                ToolCall(
+                    id=c.get("id") or f"call_{i}",
+                    name=c["function"]["name"],
+                    arguments=c["function"].get("arguments") or "",
+                )
+                for i, c in enumerate(message.get("tool_calls") or [])
+            ]
+        except (KeyError, IndexError, TypeError, AttributeError):
             raise errors.MalformedResponse("no choices in the answer") from None
-        calls = [
-            ToolCall(id=c.id or f"call_{i}", name=c.function.name, arguments=c.function.arguments)
-            for i, c in enumerate(message.tool_calls or [])
-        ]
         return ChatResult(
-            content=message.content,
+            content=message.get("content"),
             tool_calls=calls,
-            finish_reason=choice.finish_reason,
-            usage=self._record_usage(getattr(response, "usage", None)),
+            finish_reason=choice.get("finish_reason"),
+            usage=self._record_usage(response.get("usage")),
             elapsed=elapsed,
         )
 
@@ -285,7 +296,7 @@ class ChatStream:
         self._client = client
         self._kwargs = kwargs
         self._timeout = timeout
-        self._stream: AsyncStream[ChatCompletionChunk] | None = None
+        self._stream: AsyncStream[object] | None = None
         self._started = 0.0
         self.result = ChatResult()
         self.first_byte_at: float | None = None
@@ -295,9 +306,16 @@ class ChatStream:
         sdk = self._client._client()
         self._started = time.perf_counter()
         self._client._count_request()
+        from openai import AsyncStream
+
         try:
-            self._stream = await sdk.chat.completions.create(
-                **self._kwargs, stream=True, timeout=self._timeout
+            self._stream = await sdk.post(
+                "/chat/completions",
+                body={**self._kwargs, "stream": True},
+                cast_to=object,
+                options={"timeout": self._timeout},
+                stream=True,
+                stream_cls=AsyncStream[object],
             )
         except Exception as exc:
             raise translate_error(exc, self._client.api_url, timeout=self._timeout) from None
@@ -330,18 +348,21 @@ class ChatStream:
             async for chunk in self._stream:
                 if self.first_byte_at is None:
                     self.first_byte_at = time.perf_counter()
-                if getattr(chunk, "usage", None):
-                    self.result.usage = self._client._record_usage(chunk.usage)
-                for choice in chunk.choices or []:
-                    delta = choice.delta
-                    if delta is not None and delta.content:
-                        content.append(delta.content)
+                if not isinstance(chunk, dict):
+                    raise errors.MalformedResponse("a streamed chunk is not an object")
+                if chunk.get("usage"):
+                    self.result.usage = self._client._record_usage(chunk["usage"])
+                for choice in chunk.get("choices") or []:
+                    delta = choice.get("delta") or {}
+                    text = delta.get("content")
+                    if text:
+                        content.append(text)
                         self.result.content = "".join(content)
-                        yield delta.content
-                    if delta is not None and delta.tool_calls:
-                        self._merge_tool_fragments(delta.tool_calls)
-                    if choice.finish_reason:
-                        self.result.finish_reason = choice.finish_reason
+                        yield text
+                    if delta.get("tool_calls"):
+                        self._merge_tool_fragments(delta["tool_calls"])
+                    if choice.get("finish_reason"):
+                        self.result.finish_reason = choice["finish_reason"]
         except errors.IskraError:
             raise
         except Exception as exc:
@@ -357,18 +378,18 @@ class ChatStream:
             raise errors.StreamEndedEarly("the connection closed before the end of the answer")
 
     def _merge_tool_fragments(self, fragments: Sequence[Any]) -> None:
+        """Tool calls arrive in pieces: join them by ``index``."""
         for fragment in fragments:
             slot = self._fragments.setdefault(
-                fragment.index, {"id": "", "name": "", "arguments": ""}
+                _int(fragment.get("index")) or 0, {"id": "", "name": "", "arguments": ""}
             )
-            if fragment.id:
-                slot["id"] = fragment.id
-            function = fragment.function
-            if function is not None:
-                if function.name:
-                    slot["name"] += function.name
-                if function.arguments:
-                    slot["arguments"] += function.arguments
+            if fragment.get("id"):
+                slot["id"] = fragment["id"]
+            function = fragment.get("function") or {}
+            if function.get("name"):
+                slot["name"] += function["name"]
+            if function.get("arguments"):
+                slot["arguments"] += function["arguments"]
 
 
 def _chat_kwargs(

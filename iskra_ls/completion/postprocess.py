@@ -413,10 +413,22 @@ def match_suffix(text: str, ctx: CompletionContext) -> tuple[str, int]:
     return text, 0
 
 
+def in_prose(ctx: CompletionContext) -> bool:
+    """Whether the cursor is inside a docstring / block string or a line comment."""
+    prefix = ctx.prefix[-20_000:]
+    if prefix.count('"""') % 2 or prefix.count("'''") % 2:
+        return True
+    line = ctx.line_prefix.lstrip()
+    return line.startswith(("#", "//", "--", "/*", "* ", ";"))
+
+
 def _clean(raw: str, ctx: CompletionContext) -> str:
     """The steps every reply goes through before it is shaped to one line or a block."""
     text = strip_fences(to_lf(raw))
-    text = strip_cursor_marker(strip_chatter(strip_inline_code(text, ctx.language_id)))
+    text = strip_inline_code(text, ctx.language_id)
+    if not in_prose(ctx):  # inside a docstring or comment, prose is the content
+        text = strip_chatter(text)
+    text = strip_cursor_marker(text)
     if not (ctx.multiline and ctx.after_opener):
         text = re.sub(r"\A(?:[ \t]*\n)+", "", text)
     return trim_prefix_overlap(text, ctx)

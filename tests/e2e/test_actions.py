@@ -147,6 +147,8 @@ async def test_stale_document_applies_nothing(tmp_path: Path) -> None:
         s.stub.latency = 0.4
         s.stub.script(Reply.tool_calls([("replace_in_file", {
             "uri": "st.py", "search": "x = 1", "replace": "x = 2"})]), Reply.text("ok"))
+        s.open("elsewhere.py", "")
+        s.type_text(s.uri("elsewhere.py"), "z")
         pending = asyncio.ensure_future(s.command("iskra.ask", {"uri": uri, "instruction": "2"}))
         await asyncio.sleep(0.2)
         s.type_text(uri, "y = 3\n")  # the user keeps typing while the model works
@@ -155,6 +157,21 @@ async def test_stale_document_applies_nothing(tmp_path: Path) -> None:
         assert "changed while Iskra worked" in answer.message
         assert s.edits == []
         assert s.text(uri) == "x = 1\ny = 3\n"
+        assert "elsewhere.py" not in answer.message
+
+
+async def test_typing_in_another_document_does_not_block_the_edit(tmp_path: Path) -> None:
+    async with lsp_session(tmp_path) as s:
+        uri = s.open("st.py", "x = 1\n")
+        other = s.open("other.py", "")
+        s.stub.latency = 0.4
+        s.stub.script(Reply.tool_calls([("replace_in_file", {
+            "uri": "st.py", "search": "x = 1", "replace": "x = 2"})]), Reply.text("ok"))
+        pending = asyncio.ensure_future(s.command("iskra.ask", {"uri": uri, "instruction": "2"}))
+        await asyncio.sleep(0.2)
+        s.type_text(other, "typing elsewhere\n")
+        answer = await pending
+        assert answer.applied is True and s.text(uri) == "x = 2\n"
 
 
 ESCAPES = [

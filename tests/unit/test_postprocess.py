@@ -489,3 +489,16 @@ def test_postprocess_never_raises_and_replaces_only_the_line(
     if result is not None:
         assert result.text.strip()
         assert 0 <= result.replace_after <= len(ctx.line_suffix)
+
+
+def test_prose_inside_a_docstring_is_kept() -> None:
+    """A docstring's own prose line ("... control various aspects of wrapping:") is content."""
+    from iskra_ls.completion.postprocess import in_prose
+
+    text = 'class W:\n    """Wrap text.\n\n    '
+    ctx = build_context(text, len(text), language_id="python", path="w.py")
+    assert in_prose(ctx)
+    raw = "Several instance attributes control various aspects of wrapping:\n      width (default: 70)"
+    suggestion = postprocess(raw, ctx)
+    assert suggestion is not None
+    assert suggestion.text.startswith("Several instance attributes control")
