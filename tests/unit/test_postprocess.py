@@ -498,7 +498,10 @@ def test_prose_inside_a_docstring_is_kept() -> None:
     text = 'class W:\n    """Wrap text.\n\n    '
     ctx = build_context(text, len(text), language_id="python", path="w.py")
     assert in_prose(ctx)
-    raw = "Several instance attributes control various aspects of wrapping:\n      width (default: 70)"
+    raw = (
+        "Several instance attributes control various aspects of wrapping:\n"
+        "      width (default: 70)"
+    )
     suggestion = postprocess(raw, ctx)
     assert suggestion is not None
     assert suggestion.text.startswith("Several instance attributes control")
