@@ -43,6 +43,7 @@ from lsprotocol import types
 
 from bench.lsp_driver import Driver, items_of, running_stub
 from iskra_ls.completion.context import CURSOR_MARKER
+from iskra_ls.lsp_values import plain
 from iskra_ls.stub import Reply
 
 _OPENER = re.compile(r":\s*(#.*)?$")
@@ -302,7 +303,7 @@ async def run(config: ReplayConfig | None = None) -> dict[str, Any]:
                 final_ok = driver.text(uri) == target
     c = typist.counts
     backend = len(stub.requests)
-    completions = _plain(status).get("completions", {}) if status is not None else {}
+    completions = plain(status).get("completions", {}) if status is not None else {}
     return {
         "source": f"{Path(config.source).name} (first {config.lines} lines, {len(target)} chars)",
         "keystrokes": c.keystrokes,
@@ -330,15 +331,6 @@ async def run(config: ReplayConfig | None = None) -> dict[str, Any]:
         "config": {k: v for k, v in asdict(config).items() if k != "settings"},
     }
 
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from iskra_ls.actions.changeset import ChangeSet, OpenDocument
 from iskra_ls.actions.paths import WorkspacePolicy
 from iskra_ls.actions.tools import TOOL_SPECS, ToolError, parse_tool_call
 from iskra_ls.edits import UnsupportedEdit
+from iskra_ls.lsp_values import plain
 from iskra_ls.session import Session
 from iskra_ls.settings import Settings
 from iskra_ls.textdoc import LineIndex
@@ -353,16 +354,9 @@ def _first_mapping(args: Sequence[Any]) -> dict[str, Any]:
         if isinstance(first, dict):
             return first
         if hasattr(first, "_asdict"):
-            return _plain(first)
+            return plain(first)
     raise ValueError("expected one object argument")
 
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _uri(data: Mapping[str, Any]) -> str:

@@ -25,6 +25,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from iskra_ls.client_fixes import fix_code_action_structuring
+from iskra_ls.lsp_values import plain
 from iskra_ls.stub import StubIskra
 from iskra_ls.textdoc import LineIndex
 
@@ -126,7 +127,7 @@ class Session:
         result = await self.client.workspace_execute_command_async(
             types.ExecuteCommandParams(command=name, arguments=list(args))
         )
-        return _namespace(_plain(result))
+        return _namespace(plain(result))
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
@@ -221,7 +222,7 @@ async def lsp_session(
 
     @client.feature("iskra/status")
     def on_status(_client: LanguageClient, params: Any) -> None:
-        session.statuses.append(_plain(params))
+        session.statuses.append(plain(params))
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def on_apply(_client: LanguageClient, params: types.ApplyWorkspaceEditParams,
@@ -264,12 +265,3 @@ def _namespace(value: Any) -> Any:
         return [_namespace(v) for v in value]
     return value
 
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
