@@ -28,13 +28,13 @@ def split_lines(text: str) -> list[str]:
     A text ending with a line break has an empty last line, which is where a
     position after the final newline points.
     """
-    lines: list[str] = []
-    start = 0
-    for match in _LINE_BREAK.finditer(text):
-        lines.append(text[start : match.end()])
-        start = match.end()
-    lines.append(text[start:])
+    lines = _WHOLE_LINE.findall(text)
+    consumed = sum(map(len, lines))
+    lines.append(text[consumed:])
     return lines
+
+
+_WHOLE_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
 
 
 def strip_line_ending(line: str) -> str:

@@ -31,7 +31,7 @@ _SCOPE_LINES = 4
 _SCOPE_LINE_CHARS = 160
 _MAX_NEIGHBOURS = 3
 _MIN_NEIGHBOUR_CHARS = 80
-_SCAN_LINES = 5000
+_SCAN_LINES = 800
 
 _TRAILING_COMMENT = re.compile(r"\s+(#|//|--).*$")
 _OPENER_WORD = re.compile(r"(?:^|\s)(?:then|do)$")
@@ -119,7 +119,7 @@ def _indent_evidence(text: str) -> str | None:
     tabs = spaces = 0
     growth: Counter[int] = Counter()
     previous = 0
-    for line in split_lines(text)[:_SCAN_LINES]:
+    for line in split_lines(text[: _SCAN_LINES * 200])[:_SCAN_LINES]:
         body = strip_line_ending(line)
         stripped = body.lstrip(" \t")
         if not stripped or stripped.startswith("*"):
@@ -177,7 +177,7 @@ def build_context(text: str, offset: int, *, language_id: str, path: str) -> Com
     prefix, suffix = text[:offset], text[offset:]
     prefix_lines = split_lines(prefix)
     line_prefix = prefix_lines[-1]
-    line_suffix = strip_line_ending(split_lines(suffix)[0])
+    line_suffix = strip_line_ending(split_lines(suffix[: suffix.find("\n") + 1 or None])[0])
     indent = leading_ws(line_prefix + line_suffix)
     # A document with nothing indented yet goes by the cursor's own line.
     indent_unit = _indent_evidence(text) or ("\t" if "\t" in indent else "    ")
