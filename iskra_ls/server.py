@@ -14,208 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
 
-from iskra_ls import __version__
 from iskra_ls.actions.catalog import ACTION_KINDS, list_actions
-from iskra_ls.protocol import IskraProtocol
-from iskra_ls.textdoc import LineIndex, LspTextDocument
+from iskra_ls.editor import IskraServer
+from iskra_ls.textdoc import LineIndex
 
 if TYPE_CHECKING:
-    from iskra_ls.actions.changeset import OpenDocument
-    from iskra_ls.actions.runner import ActionRequest, ActionRunner
-    from iskra_ls.completion.service import CompletionRequest, CompletionService
-    from iskra_ls.session import Session
+    from iskra_ls.actions.runner import ActionRequest
+    from iskra_ls.completion.service import CompletionRequest
 
 log = logging.getLogger(__name__)
 
-STATUS_NOTIFICATION = "iskra/status"
 ACCEPTED_COMMAND = "iskra.completion.accepted"
-
-
-class IskraServer(LanguageServer):
-    """pygls server plus the Iskra services."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "iskra-ls",
-            __version__,
-            protocol_cls=IskraProtocol,
-            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
-        )
-        self.initialization_options: dict[str, Any] | None = None
-        self._session: Session | None = None
-        self._completions: CompletionService | None = None
-        self._actions: ActionRunner | None = None
-        self.use_inline = True
-        self.use_items = False
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    @property
-    def session(self) -> Session:
-        """Settings, token, client, quota; created on first use (after ``initialize``)."""
-        if self._session is None:
-            from iskra_ls.session import Session
-
-            self._session = Session(self.publish_status, self.show_message)
-            if self.initialization_options is not None:
-                self._session.apply_settings(self.initialization_options)
-        return self._session
-
-    @property
-    def completions(self) -> CompletionService:
-        if self._completions is None:
-            from iskra_ls.completion.service import CompletionService
-
-            self._completions = CompletionService(self.session)
-            self._completions.is_secret = self.is_secret_path
-        return self._completions
-
-    @property
-    def actions(self) -> ActionRunner:
-        if self._actions is None:
-            from iskra_ls.actions.runner import ActionRunner
-
-            self._actions = ActionRunner(self.session)
-        return self._actions
-
-    @property
-    def iskra_protocol(self) -> IskraProtocol:
-        assert isinstance(self.protocol, IskraProtocol)
-        return self.protocol
-
-    # -- editor-facing helpers ----------------------------------------------------------
-
-    def publish_status(self, payload: dict[str, Any]) -> None:
-        try:
-            self.protocol.notify(STATUS_NOTIFICATION, payload)
-        except Exception:  # the transport may be gone during shutdown
-            log.debug("could not send status", exc_info=True)
-
-    def show_message(self, level: str, text: str) -> None:
-        kind = {
-            "error": types.MessageType.Error,
-            "warning": types.MessageType.Warning,
-        }.get(level, types.MessageType.Info)
-        log.log(logging.ERROR if level == "error" else logging.INFO, "%s", text)
-        try:
-            self.window_show_message(types.ShowMessageParams(type=kind, message=text))
-        except Exception:
-            log.debug("could not show a message", exc_info=True)
-
-    def spawn(self, coro: Any) -> asyncio.Task[Any]:
-        """Run a background task, keeping a reference and logging its failure."""
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-
-        def done(t: asyncio.Task[Any]) -> None:
-            self._tasks.discard(t)
-            if not t.cancelled() and t.exception() is not None:
-                log.error("background task failed", exc_info=t.exception())
-
-        task.add_done_callback(done)
-        return task
-
-    def document(self, uri: str) -> LspTextDocument | None:
-        doc = self.workspace.text_documents.get(uri)
-        return doc if isinstance(doc, LspTextDocument) else None
-
-    def encoding(self) -> str:
-        return str(self.workspace.position_encoding or types.PositionEncodingKind.Utf16)
-
-    # -- the runner's EditorPort ---------------------------------------------------------
-
-    def is_secret_path(self, path: str) -> bool:
-        """Whether a file is secret (``.env``, keys, ``actions.secretGlobs``...)."""
-        from iskra_ls.actions.paths import WorkspacePolicy
-
-        if not path:
-            return False
-        policy = WorkspacePolicy(
-            self.workspace_folders() or [Path(path).parent],
-            self.session.settings.actions.secret_globs,
-        )
-        return policy.is_secret(path)
-
-    def open_documents(self) -> dict[str, OpenDocument]:
-        from iskra_ls.actions.changeset import OpenDocument
-
-        return {
-            uri: OpenDocument(uri=uri, text=doc.source, version=doc.version)
-            for uri, doc in self.workspace.text_documents.items()
-        }
-
-    def workspace_folders(self) -> list[Path]:
-        paths = [to_fs_path(f.uri) for f in self.workspace.folders.values()]
-        if not paths and self.workspace.root_path:
-            paths = [self.workspace.root_path]
-        return [Path(p) for p in paths if p]
-
-    def position_encoding(self) -> str:
-        return self.encoding()
-
-    def edit_capabilities(self) -> tuple[bool, list[str], bool]:
-        caps = self.client_capabilities.workspace
-        edit = caps.workspace_edit if caps else None
-        if edit is None:
-            return False, [], False
-        operations = [str(op.value) for op in edit.resource_operations or []]
-        # Resource operations exist only inside documentChanges, so a client that
-        # announces them accepts documentChanges (Neovim 0.11/0.12 omit the flag).
-        document_changes = bool(edit.document_changes) or bool(operations)
-        return document_changes, operations, bool(edit.change_annotation_support)
-
-    async def progress_begin(self, title: str) -> str:
-        token = f"iskra-{new_id()}"
-        caps = self.client_capabilities.window
-        if caps and caps.work_done_progress:
-            try:
-                await self.work_done_progress.create_async(token)
-            except Exception:
-                log.debug("the client refused a progress token", exc_info=True)
-        self.work_done_progress.begin(
-            token, types.WorkDoneProgressBegin(title=title, cancellable=True, percentage=0)
-        )
-        task = asyncio.current_task()
-        cancelled = self.work_done_progress.tokens.get(token)
-        if cancelled is not None and task is not None:
-            cancelled.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
-        return token
-
-    def progress_report(self, token: str, message: str, percentage: int | None) -> None:
-        self.work_done_progress.report(
-            token, types.WorkDoneProgressReport(message=message, percentage=percentage)
-        )
-
-    def progress_end(self, token: str, message: str) -> None:
-        self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
-        self.work_done_progress.tokens.pop(token, None)
-
-    async def apply_edit(self, label: str, edit: types.WorkspaceEdit) -> tuple[bool, str | None]:
-        result = await self.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=edit, label=label)
-        )
-        return bool(result.applied), result.failure_reason
-
-    async def pull_configuration(self) -> None:
-        caps = self.client_capabilities.workspace
-        if not (caps and caps.configuration):
-            return
-        try:
-            result = await self.workspace_configuration_async(
-                types.ConfigurationParams(items=[types.ConfigurationItem(section="iskra")])
-            )
-        except Exception:
-            log.warning("workspace/configuration failed", exc_info=True)
-            return
-        if result and isinstance(result[0], dict):
-            self.session.apply_settings(result[0])
 
 
 server = IskraServer()
@@ -493,10 +306,6 @@ def _arg(args: tuple[Any, ...], key: str) -> Any:
     if hasattr(first, "_asdict"):
         return first._asdict().get(key)
     return first if key in ("token", "enabled") else None
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex[:12]
 
 
 def run_server(tcp: tuple[str, int] | None = None) -> None:
