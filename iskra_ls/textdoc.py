@@ -160,7 +160,13 @@ class LspTextDocument(TextDocument):
         return tuple(lines)
 
     def index(self) -> LineIndex:
-        return LineIndex(self.source, self.encoding)
+        """The line index of the current text (kept until the text changes)."""
+        source = self.source
+        cached = getattr(self, "_index_cache", None)
+        if cached is None or cached.text is not source or cached.encoding != self.encoding:
+            cached = LineIndex(source, self.encoding)
+            self._index_cache = cached
+        return cached
 
     def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
         self._source = apply_change(self.source, change, self.encoding)

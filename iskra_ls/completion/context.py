@@ -32,6 +32,8 @@ _SCOPE_LINE_CHARS = 160
 _MAX_NEIGHBOURS = 3
 _MIN_NEIGHBOUR_CHARS = 80
 _SCAN_LINES = 800
+_ENOUGH_EVIDENCE = 60
+"""Indented lines after which the indentation unit is considered known."""
 
 _TRAILING_COMMENT = re.compile(r"\s+(#|//|--).*$")
 _OPENER_WORD = re.compile(r"(?:^|\s)(?:then|do)$")
@@ -130,6 +132,8 @@ def _indent_evidence(text: str) -> str | None:
             continue
         if ws:
             spaces += 1
+            if spaces >= _ENOUGH_EVIDENCE:
+                break
         width = len(ws)
         if width > previous:
             growth[width - previous] += 1
