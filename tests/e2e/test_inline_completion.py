@@ -200,3 +200,15 @@ async def test_toggle_and_mode_off(tmp_path: Path) -> None:
         await s.wait_for(lambda: s.statuses[-1]["state"] == "disabled")
 
 
+
+
+async def test_status_follows_every_request_even_one_sent_before_usage_was_known(
+    tmp_path: Path,
+) -> None:
+    """A request made while the first /auth/me is still out must still show up (19 of 20)."""
+    async with lsp_session(tmp_path) as s:
+        uri = s.open("st.py", "x = ")
+        s.stub.script(Reply.text("1"))
+        assert _items(await s.inline(uri))  # possibly before the first usage look-up answered
+        await s.wait_for(lambda: s.statuses[-1]["remaining"] == 19, timeout=5)
+        assert s.statuses[-1]["requestsToday"] == 1
