@@ -20,6 +20,7 @@ from lsprotocol import types
 
 from iskra_ls.actions.catalog import ACTION_KINDS, list_actions
 from iskra_ls.editor import IskraServer
+from iskra_ls.lsp_values import plain
 from iskra_ls.textdoc import LineIndex
 
 if TYPE_CHECKING:
@@ -300,11 +301,9 @@ def _arg(args: tuple[Any, ...], key: str) -> Any:
     """First argument's ``key`` (editors send ``[{...}]``; namedtuples from pygls)."""
     if not args:
         return None
-    first = args[0]
+    first = plain(args[0])
     if isinstance(first, dict):
         return first.get(key)
-    if hasattr(first, "_asdict"):
-        return first._asdict().get(key)
     return first if key in ("token", "enabled") else None
 
 

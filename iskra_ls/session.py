@@ -60,6 +60,10 @@ class Session:
         self._tasks: set[asyncio.Future[Any]] = set()
         self.load_token()
 
+    def show_message(self, level: str, text: str) -> None:
+        """Tell the user something (``level``: error, warning or info)."""
+        self._show(level, text)
+
     # -- settings ------------------------------------------------------------------
 
     def apply_settings(self, update: Mapping[str, Any] | None) -> list[SettingProblem]:

@@ -147,7 +147,7 @@ class ActionRunner:
         outcome = await self.run(editor, request)
         if outcome.message and not outcome.reported:
             level = "info" if outcome.applied or not outcome.changes else "warning"
-            self.session._show(level, f"Iskra: {outcome.message}")
+            self.session.show_message(level, f"Iskra: {outcome.message}")
         return outcome.as_dict()
 
     async def run(self, editor: EditorPort, request: ActionRequest) -> ActionOutcome:
