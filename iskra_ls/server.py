@@ -95,9 +95,13 @@ def on_change(ls: IskraServer, params: types.DidChangeTextDocumentParams) -> Non
 
 @server.feature(types.SHUTDOWN)
 async def on_shutdown(ls: IskraServer, _params: Any) -> None:
-    for task in list(ls._tasks):
-        task.cancel()
-    await ls.session.stop()
+    """Cancel and await the work in flight, then close the HTTP client (see lifecycle)."""
+    from iskra_ls.lifecycle import stop_in_flight
+
+    own = [*ls._tasks, *ls.iskra_protocol.command_tasks.values()]
+    await stop_in_flight(ls.protocol, own)
+    if ls._session is not None:
+        await ls.session.stop()
 
 
 # -- inline completions ---------------------------------------------------------------

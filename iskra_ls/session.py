@@ -129,11 +129,17 @@ class Session:
             log.info("the stored token changed (%s)", self.token_source)
             await self.refresh_account(force=True)
 
-    async def stop(self) -> None:
-        if self._me_task is not None:
-            self._me_task.cancel()
-        for task in list(self._tasks):
+    async def stop(self, grace_s: float = 2.0) -> None:
+        """Cancel and await our background work, then close the client.
+
+        In that order: a request cut by closing the client first would be
+        reported as a broken answer.
+        """
+        pending = [t for t in (self._me_task, *self._tasks) if t is not None and not t.done()]
+        for task in pending:
             task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=grace_s)
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
