@@ -26,7 +26,6 @@ Pure: no server, only the filesystem (``realpath``/``lexists``) for checks.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import posixpath
 import re
@@ -37,27 +36,11 @@ from urllib.parse import unquote, urlsplit
 
 from pygls.uris import from_fs_path
 
-DEFAULT_SECRET_GLOBS: tuple[str, ...] = (
-    ".env",
-    ".env.*",
-    "*.pem",
-    "*.key",
-    "id_rsa*",
-    "id_ed25519*",
-    "id_ecdsa*",
-    "id_dsa*",
-    "*.p12",
-    "*.pfx",
-    ".git/",
-    ".ssh/",
-    ".gnupg/",
-    ".npmrc",
-    ".netrc",
-    ".pypirc",
-)
-"""Secret patterns. A glob ending in ``/`` names a directory refused with all
-its contents; a glob without ``/`` matches any single path component; a glob
-with an inner ``/`` matches the whole workspace-relative path."""
+from iskra_ls import file_policy
+from iskra_ls.file_policy import SECRET_PATTERNS
+
+DEFAULT_SECRET_GLOBS: tuple[str, ...] = SECRET_PATTERNS
+"""The secret patterns (kept in :mod:`iskra_ls.file_policy`, the one list)."""
 
 MAX_COMPONENT_BYTES = 255
 MAX_PATH_CHARS = 4096
@@ -108,7 +91,8 @@ class WorkspacePolicy:
             raise ValueError("a workspace policy needs at least one folder")
         self.folders: list[Path] = [Path(os.path.normpath(os.path.abspath(f))) for f in folders]
         self._real: list[str] = [os.path.realpath(f) for f in self.folders]
-        self.secret_globs: tuple[str, ...] = DEFAULT_SECRET_GLOBS + tuple(secret_globs)
+        self.extra_globs: tuple[str, ...] = tuple(secret_globs)
+        self.secret_globs: tuple[str, ...] = DEFAULT_SECRET_GLOBS + self.extra_globs
         self.max_read_bytes = max_read_bytes
 
     # -- resolving ---------------------------------------------------------
@@ -251,22 +235,7 @@ class WorkspacePolicy:
         return False
 
     def _secret_match(self, relative: str) -> bool:
-        if relative in ("", "."):
-            return False
-        parts = relative.lower().split("/")
-        for glob in self.secret_globs:
-            pattern = glob.lower()
-            if pattern.endswith("/"):
-                name = pattern.rstrip("/")
-                if any(fnmatch.fnmatchcase(part, name) for part in parts):
-                    return True
-            elif "/" in pattern:
-                prefixes = ("/".join(parts[: i + 1]) for i in range(len(parts)))
-                if any(fnmatch.fnmatchcase(p, pattern.lstrip("/")) for p in prefixes):
-                    return True
-            elif any(fnmatch.fnmatchcase(part, pattern) for part in parts):
-                return True
-        return False
+        return file_policy.is_secret(relative, self.extra_globs)
 
     def display_of(self, path: Path | str) -> str:
         """The display name of an absolute path inside a folder."""

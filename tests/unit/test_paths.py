@@ -143,7 +143,8 @@ def test_secrets_refused(workspace: Path, given: str) -> None:
         (["private/*"], "private/deep/x.txt", True),
         ([], "src/env.py", False),
         ([], "src/keyboard.py", False),
-        ([], "environment/.envrc", False),
+        ([], "environment/.envrc", True),  # direnv runs it and it holds secrets
+        ([], "environment/settings.py", False),
     ],
 )
 def test_configured_globs(workspace: Path, globs: list[str], path: str, secret: bool) -> None:
