@@ -1,0 +1,138 @@
+"""The pygls internals this server patches or reads are still there, as we expect them.
+
+``iskra_ls.protocol`` overrides private pygls methods and ``iskra_ls.lifecycle``
+reads pygls's request bookkeeping. A pygls release that renames one of them
+would silently turn a fix off, so pyproject pins the release these patches
+were written for, and this test fails loudly, naming the missing member,
+when anything they rely on moves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import tomllib
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
+from pygls.workspace import Workspace
+
+from iskra_ls.editor import IskraServer
+from iskra_ls.protocol import IskraProtocol, IskraWorkspace
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+
+READ_ATTRIBUTES = {
+    # attribute of a live protocol -> who reads it
+    "_request_futures": "lifecycle.stop_in_flight, IskraProtocol._drop/_handle_response",
+    "_converter": "server.on_code_action",
+    "_ctx_msg_id": "LanguageServerProtocol.msg_id (track_command, stop_in_flight)",
+    "fm": "server.on_initialize (drops an unused completion feature)",
+}
+WORKSPACE_ATTRIBUTES = ("_sync_kind", "_position_codec")
+OWN_HELPERS = {"_forget", "_drop"}
+"""Private names of IskraProtocol that are ours, not overrides (anything else must be)."""
+
+
+def _own_private_members(cls: type) -> list[str]:
+    """Private (single underscore) names a subclass defines: each overrides pygls."""
+    return [
+        name for name in vars(cls)
+        if name.startswith("_") and not name.startswith("__")
+    ]
+
+
+def _pygls_owner(cls: type, name: str) -> type | None:
+    for base in cls.__mro__[1:]:
+        if base.__module__.startswith("pygls") and name in vars(base):
+            return base
+    return None
+
+
+def test_pygls_is_pinned_to_the_release_the_patches_were_written_for() -> None:
+    deps = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["dependencies"]
+    pygls = [Requirement(d) for d in deps if Requirement(d).name == "pygls"]
+    assert len(pygls) == 1, deps
+    spec = pygls[0].specifier
+    assert spec.contains("2.1.1") and spec.contains("2.1.9")
+    assert not spec.contains("2.1.0") and not spec.contains("2.2.0"), str(spec)
+    assert spec.contains(version("pygls")), "the installed pygls is outside the pin"
+
+
+@pytest.mark.parametrize(
+    ("cls", "base"), [(IskraProtocol, LanguageServerProtocol), (IskraWorkspace, Workspace)]
+)
+def test_every_overridden_private_member_still_exists_in_pygls(cls: type, base: type) -> None:
+    own = _own_private_members(cls)
+    assert own, f"{cls.__name__} overrides nothing private? update this test"
+    for name in own:
+        owner = _pygls_owner(cls, name)
+        if name in OWN_HELPERS:
+            assert owner is None, f"pygls now defines {name}: our helper shadows it"
+            continue
+        assert owner is not None or name in _INSTANCE_ATTRIBUTES_OF.get(base, ()), (
+            f"pygls {version('pygls')} no longer has {base.__name__}.{name}, which "
+            f"{cls.__name__} overrides: the fix it carries is off (or, if {name} is a new "
+            "helper of ours, add it to OWN_HELPERS)"
+        )
+
+
+@pytest.mark.parametrize(
+    ("ours", "name"),
+    [
+        (IskraProtocol, "_handle_cancel_notification"),
+        (IskraProtocol, "_execute_handler"),
+        (IskraProtocol, "_handle_response"),
+        (IskraWorkspace, "_create_text_document"),
+    ],
+)
+def test_overridden_methods_keep_their_parameters(ours: type, name: str) -> None:
+    base = _pygls_owner(ours, name)
+    assert base is not None, f"pygls no longer defines {name}"
+    theirs = list(inspect.signature(vars(base)[name]).parameters)
+    mine = list(inspect.signature(vars(ours)[name]).parameters)
+    assert mine == theirs, f"{base.__name__}.{name} now takes {theirs}; we override {mine}"
+
+
+async def test_the_attributes_we_read_exist_on_a_live_protocol() -> None:
+    server = IskraServer()
+    protocol = server.protocol
+    assert isinstance(protocol, IskraProtocol)
+    for name, reader in READ_ATTRIBUTES.items():
+        assert hasattr(protocol, name), f"pygls protocol lost {name} (read by {reader})"
+    assert isinstance(protocol._request_futures, dict)
+    assert isinstance(protocol.fm.features, dict)
+    assert "msg_id" in vars(JsonRPCProtocol) and isinstance(vars(JsonRPCProtocol)["msg_id"],
+                                                             property)
+    workspace = Workspace(None)
+    for name in WORKSPACE_ATTRIBUTES:
+        assert hasattr(workspace, name), f"pygls Workspace lost {name} (IskraWorkspace reads it)"
+    assert isinstance(server.work_done_progress.tokens, dict)
+    assert asyncio.iscoroutinefunction(server.work_done_progress.create_async)
+
+
+def test_shutdown_still_cancels_pending_requests_as_lifecycle_expects() -> None:
+    """``stop_in_flight`` exists because pygls cancels while iterating its dict."""
+    source = inspect.getsource(LanguageServerProtocol.lsp_shutdown)
+    assert "_request_futures" in source and "cancel()" in source, (
+        "pygls changed how shutdown cancels requests: revisit iskra_ls.lifecycle"
+    )
+
+
+_INSTANCE_ATTRIBUTES_OF: dict[type, tuple[str, ...]] = {
+    # pygls sets these in __init__, not as class members: IskraProtocol turns
+    # ``_workspace`` into a property.
+    LanguageServerProtocol: ("_workspace",),
+}
+
+
+def test_instance_attributes_we_turn_into_properties_are_still_set_by_pygls() -> None:
+    source = inspect.getsource(LanguageServerProtocol.__init__)
+    for name in _INSTANCE_ATTRIBUTES_OF[LanguageServerProtocol]:
+        assert f"self.{name}" in source, (
+            f"pygls no longer sets LanguageServerProtocol.{name}: IskraProtocol's "
+            "property for it (our document class) is bypassed"
+        )
