@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -150,14 +151,32 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+TERMINAL_HINT = (
+    f"{PROG}: this is a language server: your editor starts it and speaks LSP over stdin/stdout "
+    f"(set-up: README, Editors). Try `{PROG} demo` or `{PROG} --help`; Ctrl-C quits."
+)
+
+
 def _serve(args: argparse.Namespace, level: str) -> int:
     if getattr(args, "api_url", None):
         os.environ["ISKRA_API_URL"] = args.api_url  # the server's settings default
+    if getattr(args, "tcp", None) is None and sys.stdin is not None and sys.stdin.isatty():
+        # Typed in a terminal: say what this is, and let one Ctrl-C end it. Python's own
+        # KeyboardInterrupt reaches the event loop only after the stdin reader thread wakes,
+        # and at exit that thread still holds stdin's lock (a fatal error, exit 134).
+        print(TERMINAL_HINT, file=sys.stderr, flush=True)
+        signal.signal(signal.SIGINT, _quit_on_interrupt)
     setup_logging(level)
     from iskra_ls.server import run_server
 
     run_server(tcp=getattr(args, "tcp", None))
     return 0
+
+
+def _quit_on_interrupt(_signum: int, _frame: object) -> None:
+    """Ctrl-C at the terminal: nothing is in flight that an editor would miss; leave at once."""
+    sys.stderr.flush()
+    os._exit(130)
 
 
 def _token_store() -> Any:

@@ -3,13 +3,15 @@
 Starts the bundled Iskra-compatible server on 127.0.0.1 and the language
 server as a subprocess over stdio, then plays an editor: opens a file, asks
 for an inline completion, lists the code actions, runs one and prints the
-``WorkspaceEdit`` the editor would apply.
+``WorkspaceEdit`` the editor would apply, as a diff. The answers are scripted
+(the bundled server plays the model) and the demo says so, and how many of the
+day's requests it spent: the same four would count against a real account.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import difflib
 import os
 import sys
 import tempfile
@@ -21,6 +23,7 @@ from pygls.lsp.client import LanguageClient
 from pygls.uris import from_fs_path
 
 from iskra_ls.client_fixes import fix_code_action_structuring
+from iskra_ls.edits import apply_text_edits
 from iskra_ls.stub import Reply, StubIskra
 
 SOURCE = '''def average(values: list[float]) -> float:
@@ -52,6 +55,54 @@ def _script(stub: StubIskra, uri_path: str) -> None:
     )
 
 
+def server_command() -> list[str]:
+    """How to start this very iskra-ls: the frozen build (VS Code's bundled server) is its own
+    executable and has no ``-m``."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "serve"]
+    return [sys.executable, "-m", "iskra_ls"]
+
+
+def edit_as_diff(edit: types.WorkspaceEdit, root: Path) -> str:
+    """A unified diff of what ``edit`` does to the files under ``root`` (easier to read than
+    the JSON the editor receives)."""
+    out: list[str] = []
+    contents: dict[str, str] = {}
+    before: dict[str, str | None] = {}
+
+    def path_of(uri: str) -> Path:
+        return Path(uri.removeprefix("file://"))
+
+    def current(uri: str) -> str:
+        if uri not in contents:
+            path = path_of(uri)
+            contents[uri] = path.read_text(encoding="utf-8") if path.is_file() else ""
+        return contents[uri]
+
+    for change in edit.document_changes or []:
+        if isinstance(change, types.CreateFile):
+            before.setdefault(change.uri, None)
+            contents[change.uri] = ""
+        elif isinstance(change, types.TextDocumentEdit):
+            uri = change.text_document.uri
+            text = current(uri)
+            before.setdefault(uri, text)
+            contents[uri] = apply_text_edits(text, change.edits, "utf-16")
+        else:
+            out.append(f"({type(change).__name__} {getattr(change, 'uri', '')})")
+    for uri, text_edits in (edit.changes or {}).items():
+        old = current(uri)
+        before.setdefault(uri, old)
+        contents[uri] = apply_text_edits(old, text_edits, "utf-16")
+    for uri, old_text in before.items():
+        path = path_of(uri)
+        name = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+        out.extend(line.rstrip("\n") for line in difflib.unified_diff(
+            (old_text or "").splitlines(keepends=True), contents[uri].splitlines(keepends=True),
+            fromfile="/dev/null" if old_text is None else f"a/{name}", tofile=f"b/{name}"))
+    return "\n".join(out) or "(no change)"
+
+
 def _print(title: str, body: str) -> None:
     print(f"\n── {title} " + "─" * max(0, 60 - len(title)))
     print(body)
@@ -66,6 +117,8 @@ async def run_demo() -> int:
         async with StubIskra() as stub:
             _script(stub, "stats.py")
             print(f"Bundled Iskra-compatible server: {stub.url}")
+            print("The model's answers below are scripted by this bundled server: no model, "
+                  "account or network is used.")
             env = {**os.environ, "ISKRA_API_URL": stub.url, "ISKRA_TOKEN": "demo-token",
                    "ISKRA_CONFIG_DIR": str(Path(tmp) / "config")}
             client = LanguageClient("iskra-demo", "1")
@@ -100,7 +153,7 @@ async def run_demo() -> int:
             def on_message(params: types.ShowMessageParams) -> None:
                 print(f"  [editor message] {params.message}")
 
-            await client.start_io(sys.executable, "-m", "iskra_ls", env=env)
+            await client.start_io(*server_command(), env=env)
             try:
                 await _play(client, workspace, source, edits)
                 await asyncio.sleep(0.2)  # the usage refresh after the last request
@@ -108,6 +161,11 @@ async def run_demo() -> int:
                     last = statuses[-1]
                     _print("status (iskra/status)", f"{last.state}: {last.remaining} of "
                            f"{last.limit} requests left today ({last.tier} tier)")
+                spent = len(stub.requests)
+                limit = statuses[-1].limit if statuses else 20
+                print(f"\nThe demo spent {spent} of the day's {limit} requests of its demo account "
+                      f"(1 completion + {spent - 1} rounds of the action); on a real account "
+                      "the same would count against your quota.")
             finally:
                 await client.shutdown_async(None)
                 client.exit(None)
@@ -160,9 +218,8 @@ async def _play(client: LanguageClient, workspace: Path, source: Path,
     answer = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command=chosen.command.command, arguments=chosen.command.arguments))
     edit = edits[0] if edits else None
-    body = (json.dumps(client.protocol._converter.unstructure(edit), indent=2,
-                       ensure_ascii=False) if edit else "(none)")
-    _print(f"workspace/applyEdit for “{chosen.title}”", body)
+    body = edit_as_diff(edit, workspace) if edit else "(none)"
+    _print(f"workspace/applyEdit for “{chosen.title}”, as a diff", body)
     message = answer.get("message") if isinstance(answer, dict) else getattr(answer, "message", "")
     _print("the model's summary", str(message))
 

@@ -19,6 +19,11 @@ def test_demo_shows_ghost_text_and_a_workspace_edit(tmp_path: Path) -> None:
     out = result.stdout
     assert "return total / len(values)" in out
     assert "Iskra: Write tests for this" in out
-    assert '"kind": "create"' in out and "test_stats.py" in out
+    # The edit reads as a diff, not 30 lines of JSON.
+    assert "+++ b/tests/test_stats.py" in out and "+from stats import average" in out
+    assert '"kind"' not in out
     assert "requests left today" in out
+    # The user learns that the answers are scripted and what the demo cost.
+    assert "scripted by this bundled server" in out
+    assert "spent 4 of the day's 20 requests" in out
     assert "Traceback" not in result.stderr

@@ -32,7 +32,13 @@ export class Iskra implements vscode.Disposable {
   readonly tokens: TokenStore;
   readonly status = new StatusBar('iskra.menu');
 
+  private readonly extensionPath: string;
+  private readonly version: string;
+  private warnedVersion: string | undefined;
+
   constructor(context: vscode.ExtensionContext) {
+    this.extensionPath = context.extensionPath;
+    this.version = String((context.extension.packageJSON as { version?: unknown }).version ?? '');
     this.tokens = new TokenStore(context.secrets);
     this.disposables.push(
       this.output,
@@ -72,7 +78,7 @@ export class Iskra implements vscode.Disposable {
     this.disposeAskFallback();
     let server;
     try {
-      server = await findServer(readClientSettings());
+      server = await findServer(readClientSettings(), this.extensionPath);
     } catch (error) {
       this.registerAskFallback();
       if (error instanceof ServerNotFound) {
@@ -106,11 +112,40 @@ export class Iskra implements vscode.Disposable {
       this.status.stopped(`The Iskra server did not start: ${(error as Error).message}`);
       this.output.error(`Start failed: ${(error as Error).message}`);
     }
+    this.checkServerVersion(client, server.source);
     // The client registers the server's commands (iskra.ask among them) as VS Code commands;
     // if this server did not, keep "Iskra: Ask…" working through our own registration.
     if (!(await vscode.commands.getCommands(true)).includes('iskra.ask')) {
       this.registerAskFallback();
     }
+  }
+
+  /**
+   * Warn (once per version) when the server is not the version of this extension: the two
+   * are released together, and a stale iskra.server.path or PATH install is the usual cause.
+   */
+  private checkServerVersion(client: LanguageClient, source: string): void {
+    const info = client.initializeResult?.serverInfo;
+    if (!info) {
+      return;
+    }
+    this.output.info(`Server ${info.name} ${info.version ?? '(no version)'} (from ${source})`);
+    const version = info.version ?? 'unknown';
+    if (!this.version || version === this.version || this.warnedVersion === version) {
+      return;
+    }
+    this.warnedVersion = version;
+    const where = source === 'bundled' ? 'the bundled server' : `the server from ${source}`;
+    void vscode.window.showWarningMessage(
+      `Iskra: ${where} is version ${version}, this extension is ${this.version}. ` +
+        'Features may not match: point iskra.server.path at the matching iskra-ls, or clear it ' +
+        'to use the server bundled with the extension.',
+      'Open settings',
+    ).then((choice) => {
+      if (choice) {
+        void vscode.commands.executeCommand('workbench.action.openSettings', 'iskra.server');
+      }
+    });
   }
 
   private async stopClient(): Promise<void> {

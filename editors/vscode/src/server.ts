@@ -1,10 +1,12 @@
 /**
  * Finding and starting the `iskra-ls` language server.
  *
- * Lookup order: the `iskra.server.path` setting, then `iskra.server.pythonPath`
+ * Lookup order: the `iskra.server.path` setting, then the server bundled in a platform VSIX
+ * (`server/iskra-ls`, a frozen build: no Python needed), then `iskra.server.pythonPath`
  * (`python -m iskra_ls`), then `iskra-ls` on PATH (and ~/.local/bin, where pip --user and
  * pipx put it). VS Code launched from a desktop often lacks the user's virtualenv on PATH, so
  * "not found" gets a message with a button to the setting instead of a silent failure.
+ * The three settings are machine-scoped: a workspace cannot choose the program that runs.
  *
  * The token goes to the server only as `ISKRA_TOKEN` in its environment: an LSP message would
  * show it in the client's trace. A new token therefore means a new server process.
@@ -31,14 +33,19 @@ export const STATUS_NOTIFICATION = 'iskra/status';
 export interface ServerCommand {
   command: string;
   args: string[];
-  source: 'iskra.server.path' | 'iskra.server.pythonPath' | 'PATH';
+  source: 'iskra.server.path' | 'bundled' | 'iskra.server.pythonPath' | 'PATH';
 }
 
 /** Why no server command could be made (the message names the setting to fix). */
 export class ServerNotFound extends Error {}
 
+/** The frozen server a platform VSIX carries, if this extension has one. */
+export function bundledServer(extensionPath: string): string {
+  return path.join(extensionPath, 'server', process.platform === 'win32' ? 'iskra-ls.exe' : 'iskra-ls');
+}
+
 /** Resolve the server command from the settings, or throw ServerNotFound. */
-export async function findServer(settings: ClientSettings): Promise<ServerCommand> {
+export async function findServer(settings: ClientSettings, extensionPath: string): Promise<ServerCommand> {
   if (settings.serverPath) {
     if (!(await isExecutable(settings.serverPath))) {
       throw new ServerNotFound(
@@ -47,6 +54,10 @@ export async function findServer(settings: ClientSettings): Promise<ServerComman
     }
     return { command: settings.serverPath, args: [], source: 'iskra.server.path' };
   }
+  const bundled = bundledServer(extensionPath);
+  if (await isExecutable(bundled)) {
+    return { command: bundled, args: [], source: 'bundled' };
+  }
   if (settings.pythonPath) {
     await checkPython(settings.pythonPath);
     return { command: settings.pythonPath, args: ['-m', 'iskra_ls'], source: 'iskra.server.pythonPath' };
@@ -54,8 +65,10 @@ export async function findServer(settings: ClientSettings): Promise<ServerComman
   const found = await searchPath('iskra-ls');
   if (!found) {
     throw new ServerNotFound(
-      'The Iskra language server (iskra-ls) was not found on PATH. Install it with ' +
-        '"pip install iskra-ls", then set iskra.server.path to its iskra-ls ' +
+      'The Iskra language server (iskra-ls) was not found: this extension package has no ' +
+        'bundled server and iskra-ls is not on PATH. Install the VSIX built for your platform ' +
+        '(iskra-vscode-<platform>-<version>.vsix), or install the server from a checkout of ' +
+        'iskra-ls ("pip install ." in it) and set iskra.server.path to that iskra-ls ' +
         '(or iskra.server.pythonPath to its Python).',
     );
   }
