@@ -87,7 +87,8 @@ def edit_as_diff(edit: types.WorkspaceEdit, root: Path) -> str:
             uri = change.text_document.uri
             text = current(uri)
             before.setdefault(uri, text)
-            contents[uri] = apply_text_edits(text, change.edits, "utf-16")
+            plain_edits = [e for e in change.edits if not isinstance(e, types.SnippetTextEdit)]
+            contents[uri] = apply_text_edits(text, plain_edits, "utf-16")
         else:
             out.append(f"({type(change).__name__} {getattr(change, 'uri', '')})")
     for uri, text_edits in (edit.changes or {}).items():
