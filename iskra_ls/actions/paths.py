@@ -15,13 +15,24 @@ Rules worth knowing:
   refused.
 * ``..`` may move around inside a folder but never out of it; every existing
   component is checked with ``realpath``, so a symlink cannot lead outside.
+* Only regular files and folders: a FIFO, socket or device is refused before
+  anything opens it (opening a FIFO blocks), and so is a regular file with more
+  than one hard link (its other name may be outside or a secret). A symlink
+  cannot be renamed (``resolve(..., allow_link=False)``): a relative link means
+  something else in its new place.
 * ``file://`` URIs are percent-decoded exactly once; anything still encoded
-  (``%2e``, ``%2f``, ``%5c``) afterwards is refused, as are backslashes,
-  drive letters, NUL and control characters and over-long names.
-* Secret files (``.env*``, keys, ``.git/``, ``.ssh/``, credentials files and
-  configured globs) are refused for every tool and hidden from listings.
+  (``%2e``, ``%2f``, ``%5c``) afterwards is refused, as are NUL and control
+  characters and over-long names.
+* Windows (``pathmod=ntpath``; the default is the running OS's ``os.path``):
+  ``\\`` is a separator, ``C:\\ws\\a.py``, ``/c:/ws/a.py`` and
+  ``file:///c%3A/ws/a.py`` are absolute paths compared without case, UNC and
+  drive-relative paths are refused unless inside a folder, and names Windows
+  would open as something else (trailing dot or space, ``:stream``, ``CON``,
+  ``nul.txt``) are refused. Elsewhere backslashes and drive letters are refused.
+* Secret files (:data:`iskra_ls.file_policy.SECRET_PATTERNS` plus configured
+  globs) are refused for every tool and hidden from listings.
 
-Pure: no server, only the filesystem (``realpath``/``lexists``) for checks.
+Pure: no server, only the filesystem (``realpath``/``lstat``) for checks.
 """
 
 from __future__ import annotations
@@ -29,9 +40,11 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from urllib.parse import unquote, urlsplit
 
 from pygls.uris import from_fs_path
@@ -47,7 +60,11 @@ MAX_PATH_CHARS = 4096
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _DRIVE = re.compile(r"^/?[A-Za-z]:($|[\\/])")
+_DRIVE_ANY = re.compile(r"^[A-Za-z]:")
+_ROOTED_DRIVE = re.compile(r"^/[A-Za-z]:(/|$)")
 _ENCODED_TRICK = re.compile(r"%(2e|2f|5c|00)", re.IGNORECASE)
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.I)
+_WINDOWS_BAD = frozenset('<>"|?*:')
 
 
 class PathRefused(ValueError):
@@ -83,31 +100,50 @@ class WorkspacePolicy:
 
     def __init__(
         self,
-        folders: Sequence[Path],
+        folders: Sequence[Path | str],
         secret_globs: Sequence[str] = (),
         max_read_bytes: int = 256_000,
+        *,
+        pathmod: ModuleType = os.path,
     ) -> None:
         if not folders:
             raise ValueError("a workspace policy needs at least one folder")
-        self.folders: list[Path] = [Path(os.path.normpath(os.path.abspath(f))) for f in folders]
-        self._real: list[str] = [os.path.realpath(f) for f in self.folders]
+        self._pm = pathmod
+        self._native = pathmod is os.path
+        """Filesystem checks only for the running OS's paths (tests pass ``ntpath``)."""
+        self.windows = pathmod.sep == "\\"
+        self.folders: list[Path] = [
+            Path(pathmod.normpath(self._abspath(str(f)))) for f in folders
+        ]
+        self._real: list[str] = [self._realpath(str(f)) for f in self.folders]
         self.extra_globs: tuple[str, ...] = tuple(secret_globs)
         self.secret_globs: tuple[str, ...] = DEFAULT_SECRET_GLOBS + self.extra_globs
         self.max_read_bytes = max_read_bytes
 
     # -- resolving ---------------------------------------------------------
 
-    def resolve(self, uri_or_path: str) -> ResolvedPath:
-        """Map what the model wrote to a path inside the workspace, or refuse."""
+    def resolve(self, uri_or_path: str, *, allow_link: bool = True) -> ResolvedPath:
+        """Map what the model wrote to a path inside the workspace, or refuse.
+
+        ``allow_link=False`` also refuses a symlink itself (the source of a
+        rename). Safe to call again on its own result (``resolve(str(r.path))``
+        or ``resolve(r.uri)`` give ``r``), which is what :meth:`recheck` does.
+        """
         raw = uri_or_path.strip() if isinstance(uri_or_path, str) else ""
         _check_characters(raw, uri_or_path)
         text = self._strip_file_uri(raw)
         _check_characters(text, uri_or_path)
         if "\\" in text:
-            raise PathRefused(
-                f"'{uri_or_path}': use '/' as the path separator (backslashes are refused)."
-            )
-        if _DRIVE.match(text):
+            if not self.windows:
+                raise PathRefused(
+                    f"'{uri_or_path}': use '/' as the path separator (backslashes are refused)."
+                )
+            text = text.replace("\\", "/")
+        if self.windows:
+            if _ROOTED_DRIVE.match(text):
+                text = text[1:]  # "/c:/ws/a.py", as a file URI's path has it
+            _check_windows_names(text, uri_or_path)
+        elif _DRIVE.match(text):
             raise PathRefused(f"'{uri_or_path}' is a Windows drive path, not in this workspace.")
         if _ENCODED_TRICK.search(text):
             raise PathRefused(f"'{uri_or_path}' contains percent-encoded path characters.")
@@ -115,8 +151,8 @@ class WorkspacePolicy:
         trailing_slash = text.endswith("/") and text.strip("/") != ""
         index, relative = self._locate(text, uri_or_path)
         folder = self.folders[index]
-        path = Path(os.path.join(folder, relative)) if relative else folder
-        self._check_real(path, index, uri_or_path)
+        path = self._join(folder, relative)
+        self._check_real(path, index, relative, uri_or_path)
         resolved = ResolvedPath(
             path=path,
             folder=folder,
@@ -124,13 +160,45 @@ class WorkspacePolicy:
             display=self._display(index, relative),
             trailing_slash=trailing_slash,
         )
-        if self.is_secret(path):
+        if self._secret_match(relative):
             raise PathRefused(f"'{resolved.display}' is a secret file; it cannot be used.")
+        self._check_kind(str(path), resolved.display, allow_link)
         return resolved
+
+    def recheck(self, resolved: ResolvedPath, *, allow_link: bool = True) -> ResolvedPath:
+        """Resolve a target again right before its edit is built and sent.
+
+        Between the model's tool call and the apply, a folder on the way may
+        have become a symlink out of the workspace, a file a FIFO or a hard
+        link: this repeats every check on the filesystem as it is now and
+        raises :class:`PathRefused` (apply nothing) if the path no longer
+        passes or no longer names the same file.
+        """
+        again = self.resolve(str(resolved.path), allow_link=allow_link)
+        if again.path != resolved.path:
+            raise PathRefused(f"'{resolved.display}' now resolves elsewhere; nothing applied.")
+        return again
+
+    def contains(self, path: Path | str) -> bool:
+        """Whether an absolute path lies (lexically) inside a workspace folder.
+
+        Unlike :meth:`resolve` this never reads ``/x`` as ``x`` under a folder:
+        it answers "is this editor document a workspace file".
+        """
+        text = str(path)
+        if not text or not self._pm.isabs(text) or (self.windows and not _DRIVE_ANY.match(text)
+                                                     and not text.startswith(("\\\\", "//"))):
+            return False
+        absolute = self._pm.normpath(text)
+        return any(
+            _relative_inside(absolute, base, self._pm) is not None
+            for index, folder in enumerate(self.folders)
+            for base in (str(folder), self._real[index])
+        )
 
     def _strip_file_uri(self, text: str) -> str:
         match = _SCHEME.match(text)
-        if not match or _DRIVE.match(text):
+        if not match or _DRIVE.match(text) or (self.windows and _DRIVE_ANY.match(text)):
             return text
         if match.group(1).lower() != "file":
             raise PathRefused(
@@ -149,18 +217,27 @@ class WorkspacePolicy:
 
     def _locate(self, text: str, original: str) -> tuple[int, str]:
         """Pick the folder and the normalised relative path."""
+        if self.windows and (_DRIVE_ANY.match(text) or text.startswith("//")):
+            if not _DRIVE.match(text) and not text.startswith("//"):
+                raise PathRefused(f"'{original}' is relative to a drive; write a full path.")
+            found = self._inside_folder(self._pm.normpath(text))
+            if found is None:
+                raise PathRefused(
+                    f"'{original}' is outside the workspace; use a path relative to the "
+                    "workspace root (such as 'src/app.py')."
+                )
+            return found
         if text.startswith("/"):
             absolute = posixpath.normpath(text)
             if absolute.startswith("//"):
                 absolute = "/" + absolute.lstrip("/")
-            for index, folder in enumerate(self.folders):
-                for base in (str(folder), self._real[index]):
-                    rel = _relative_inside(absolute, base)
-                    if rel is not None:
-                        return index, rel
+            if not self.windows:
+                found = self._inside_folder(absolute)
+                if found is not None:
+                    return found
             first = absolute.lstrip("/").split("/", 1)[0]
-            if first and os.path.lexists("/" + first) and not os.path.lexists(
-                os.path.join(self.folders[0], first)
+            if first and self._lexists(self._pm.join(self._pm.sep, first)) and not self._lexists(
+                self._pm.join(str(self.folders[0]), first)
             ):
                 raise PathRefused(
                     f"'{original}' is outside the workspace; use a path relative to the "
@@ -171,8 +248,8 @@ class WorkspacePolicy:
         parts = [p for p in text.split("/") if p not in ("", ".")]
         if len(self.folders) > 1 and parts:
             for i, folder in enumerate(self.folders):
-                if folder.name == parts[0] and not os.path.lexists(
-                    os.path.join(self.folders[0], parts[0])
+                if self._same_name(self._pm.basename(str(folder)), parts[0]) and not self._lexists(
+                    self._pm.join(str(self.folders[0]), parts[0])
                 ):
                     index, parts = i, parts[1:]
                     break
@@ -182,26 +259,58 @@ class WorkspacePolicy:
             raise PathRefused(f"'{original}' leads outside the workspace.")
         return index, "" if normal == "." else normal
 
-    def _check_real(self, path: Path, index: int, original: str) -> None:
+    def _inside_folder(self, absolute: str) -> tuple[int, str] | None:
+        for index, folder in enumerate(self.folders):
+            for base in (str(folder), self._real[index]):
+                rel = _relative_inside(absolute, base, self._pm)
+                if rel is not None:
+                    return index, posixpath.normpath(rel) if rel else ""
+        return None
+
+    def _check_real(self, path: Path, index: int, relative: str, original: str) -> None:
         """Every existing component must stay inside a workspace folder."""
-        folder = str(self.folders[index])
-        rel = os.path.relpath(path, folder)
-        current = folder
-        components = [] if rel == "." else rel.split(os.sep)
-        for name in components:
-            current = os.path.join(current, name)
-            if not os.path.lexists(current):
+        current = str(self.folders[index])
+        for name in relative.split("/") if relative else []:
+            current = self._pm.join(current, name)
+            if not self._lexists(current):
                 break
-            real = os.path.realpath(current)
-            if not any(_relative_inside(real, base) is not None for base in self._real):
+            real = self._realpath(current)
+            if not any(_relative_inside(real, base, self._pm) is not None for base in self._real):
                 raise PathRefused(f"'{original}' leads outside the workspace (through a link).")
             if self._secret_relative(real):
                 raise PathRefused(f"'{original}' leads to a secret file; it cannot be used.")
 
+    def _check_kind(self, path: str, display: str, allow_link: bool) -> None:
+        """Only folders and regular files with one name; never opens anything."""
+        if not self._native:
+            return
+        try:
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                if not allow_link:
+                    raise PathRefused(
+                        f"'{display}' is a symbolic link; links cannot be renamed "
+                        "(a relative link would point somewhere else)."
+                    )
+                info = os.stat(path)
+        except OSError:
+            return  # nothing there (yet), or a dangling link to a checked place
+        if stat.S_ISDIR(info.st_mode):
+            return
+        if not stat.S_ISREG(info.st_mode):
+            raise PathRefused(
+                f"'{display}' is not a regular file (a FIFO, socket or device); it cannot be used."
+            )
+        if info.st_nlink > 1:
+            raise PathRefused(
+                f"'{display}' has more than one hard link (its other name may be outside the "
+                "workspace); it cannot be used."
+            )
+
     def _display(self, index: int, relative: str) -> str:
         if len(self.folders) == 1:
             return relative or "."
-        name = self.folders[index].name
+        name = self._pm.basename(str(self.folders[index]))
         return f"{name}/{relative}" if relative else name
 
     def allows(self, path: Path | str) -> bool:
@@ -215,21 +324,23 @@ class WorkspacePolicy:
     # -- secrets -----------------------------------------------------------
 
     def is_secret(self, path: Path | str) -> bool:
-        """Whether ``path`` (absolute inside a folder, or folder-relative) is secret."""
+        """Whether ``path`` (absolute inside a folder, or folder-relative) is secret.
+
+        An absolute path outside every folder is matched as a whole, so
+        ``/home/me/.aws/credentials`` is secret too.
+        """
         text = str(path)
-        if os.path.isabs(text):
-            absolute = os.path.normpath(text)
-            for index, folder in enumerate(self.folders):
-                for base in (str(folder), self._real[index]):
-                    rel = _relative_inside(absolute, base)
-                    if rel is not None:
-                        return self._secret_match(rel)
-            return self._secret_match(absolute.lstrip("/"))
-        return self._secret_match(posixpath.normpath(text.replace(os.sep, "/")))
+        if self._pm.isabs(text):
+            absolute = self._pm.normpath(text)
+            found = self._inside_folder(absolute)
+            if found is not None:
+                return self._secret_match(found[1])
+            return self._secret_match(absolute.replace(self._pm.sep, "/").lstrip("/"))
+        return self._secret_match(posixpath.normpath(text.replace(self._pm.sep, "/")))
 
     def _secret_relative(self, real: str) -> bool:
         for base in self._real:
-            rel = _relative_inside(real, base)
+            rel = _relative_inside(real, base, self._pm)
             if rel is not None:
                 return self._secret_match(rel)
         return False
@@ -239,22 +350,47 @@ class WorkspacePolicy:
 
     def display_of(self, path: Path | str) -> str:
         """The display name of an absolute path inside a folder."""
-        absolute = os.path.normpath(str(path))
+        absolute = self._pm.normpath(str(path))
         for index, folder in enumerate(self.folders):
-            rel = _relative_inside(absolute, str(folder))
+            rel = _relative_inside(absolute, str(folder), self._pm)
             if rel is not None:
                 return self._display(index, rel)
         return absolute
 
+    # -- the path flavour --------------------------------------------------
 
-def _relative_inside(path: str, base: str) -> str | None:
-    """``path`` relative to ``base`` (POSIX, ``""`` for base itself), or None."""
-    if path == base:
+    def _join(self, folder: Path, relative: str) -> Path:
+        if not relative:
+            return folder
+        return Path(self._pm.join(str(folder), *relative.split("/")))
+
+    def _abspath(self, path: str) -> str:
+        return self._pm.abspath(path) if self._native else path
+
+    def _realpath(self, path: str) -> str:
+        return os.path.realpath(path) if self._native else self._pm.normpath(path)
+
+    def _lexists(self, path: str) -> bool:
+        return os.path.lexists(path) if self._native else False
+
+    def _same_name(self, a: str, b: str) -> bool:
+        return a.lower() == b.lower() if self.windows else a == b
+
+
+def _relative_inside(path: str, base: str, pathmod: ModuleType = os.path) -> str | None:
+    """``path`` relative to ``base`` (``/``-separated, ``""`` for base itself), or None.
+
+    Both must be normalised absolute paths of ``pathmod``'s flavour; Windows
+    compares without case.
+    """
+    sep = pathmod.sep
+    folded, folded_base = pathmod.normcase(path), pathmod.normcase(base)
+    if folded == folded_base:
         return ""
-    prefix = base if base.endswith("/") else base + "/"
-    if path.startswith(prefix):
-        return path[len(prefix) :]
-    return None
+    prefix = folded_base if folded_base.endswith(sep) else folded_base + sep
+    if not folded.startswith(prefix):
+        return None
+    return path[len(prefix) :].replace(sep, "/")
 
 
 def _check_characters(text: str, original: object) -> None:
@@ -262,6 +398,24 @@ def _check_characters(text: str, original: object) -> None:
         raise PathRefused("the path must be a string.")
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
         raise PathRefused(f"{original!r} contains NUL or control characters.")
+
+
+def _check_windows_names(text: str, original: str) -> None:
+    """Names Windows would open as another file or a device."""
+    for position, name in enumerate(text.split("/")):
+        if position == 0 and _DRIVE_ANY.match(name):
+            name = name[2:]  # "C:" or "C:a.py" (refused later as drive-relative)
+        if name in ("", ".", ".."):
+            continue
+        if any(c in _WINDOWS_BAD for c in name):
+            raise PathRefused(
+                f"'{original}': '{name}' has a character Windows does not allow in names "
+                "(< > \" | ? * or a ':stream')."
+            )
+        if name != name.rstrip(". "):
+            raise PathRefused(f"'{original}': '{name}' ends with a dot or a space.")
+        if _WINDOWS_RESERVED.match(name):
+            raise PathRefused(f"'{original}': '{name}' is a reserved device name on Windows.")
 
 
 def _check_lengths(text: str, original: str) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ntpath
 import os
+import posixpath
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from iskra_ls.actions.paths import PathRefused, WorkspacePolicy
+from iskra_ls.actions.paths import PathRefused, WorkspacePolicy, _relative_inside
 
 
 @pytest.fixture()
@@ -177,3 +180,180 @@ def test_symlinked_workspace_folder(tmp_path: Path) -> None:
     policy = WorkspacePolicy([tmp_path / "alias"])
     assert policy.resolve("a.py").path == tmp_path / "alias" / "a.py"
     assert policy.resolve(f"{real}/a.py").relative == "a.py"
+
+
+# -- only regular files (9.5), no hard links, no moving links (9.1) -----------------------
+
+
+def test_fifo_socket_and_device_refused(workspace: Path, tmp_path: Path) -> None:
+    import socket
+
+    os.mkfifo(workspace / "pipe")
+    os.symlink(workspace / "pipe", workspace / "src" / "pipe_link")
+    short = Path("/tmp") / f"iskra-sock-{os.getpid()}"
+    short.mkdir(exist_ok=True)
+    sock = socket.socket(socket.AF_UNIX)
+    try:
+        sock.bind(str(short / "s"))
+        policy = WorkspacePolicy([workspace, short])
+        for given in ("pipe", "src/pipe_link", f"{short}/s"):
+            with pytest.raises(PathRefused, match="not a regular file"):
+                policy.resolve(given)
+        assert not policy.allows(workspace / "pipe")
+    finally:
+        sock.close()
+        (short / "s").unlink(missing_ok=True)
+        short.rmdir()
+
+
+def test_hard_links_refused(workspace: Path, tmp_path: Path) -> None:
+    os.link(tmp_path / "outside" / "secret.txt", workspace / "notes.txt")
+    os.link(workspace / ".env", workspace / "config.txt")
+    policy = WorkspacePolicy([workspace])
+    for given in ("notes.txt", "config.txt"):
+        with pytest.raises(PathRefused, match="hard link"):
+            policy.resolve(given)
+    # the single-link files and folders are fine
+    assert policy.resolve("src/app.py").relative == "src/app.py"
+    assert policy.resolve("src").relative == "src"
+
+
+def test_link_cannot_be_moved(workspace: Path) -> None:
+    (workspace / "a").mkdir()
+    os.symlink("../outside", workspace / "a" / "dl")  # dangling, relative
+    policy = WorkspacePolicy([workspace])
+    assert policy.resolve("a/dl").relative == "a/dl"  # reading/writing through it: as before
+    with pytest.raises(PathRefused, match="symbolic link"):
+        policy.resolve("a/dl", allow_link=False)
+    with pytest.raises(PathRefused, match="symbolic link"):
+        policy.resolve("inner_link", allow_link=False)
+    assert policy.resolve("src/app.py", allow_link=False).relative == "src/app.py"
+
+
+def test_recheck_catches_a_folder_swapped_for_a_link(workspace: Path, tmp_path: Path) -> None:
+    (workspace / "scripts").mkdir()
+    policy = WorkspacePolicy([workspace])
+    target = policy.resolve("scripts/run.sh")
+    assert policy.recheck(target) == target
+    assert policy.resolve(target.uri) == target  # idempotent over the forms it hands out
+    assert policy.resolve(str(target.path)) == target
+    (workspace / "scripts").rmdir()
+    os.symlink(tmp_path / "outside", workspace / "scripts")
+    with pytest.raises(PathRefused, match="outside the workspace"):
+        policy.recheck(target)
+
+
+def test_contains_is_lexical_and_strict(workspace: Path, tmp_path: Path) -> None:
+    policy = WorkspacePolicy([workspace])
+    assert policy.contains(workspace / "src" / "app.py")
+    assert policy.contains(str(workspace))
+    assert not policy.contains(tmp_path / "outside" / "secret.txt")
+    assert not policy.contains("/etc/passwd")
+    assert not policy.contains("/src/app.py")  # not "src/app.py under the first folder"
+    assert not policy.contains("src/app.py")
+
+
+# -- Windows paths (9.7), run with ntpath on any OS -------------------------------------
+
+
+@pytest.fixture()
+def windows() -> WorkspacePolicy:
+    return WorkspacePolicy(["C:\\Users\\me\\ws", "D:\\lib"], pathmod=ntpath)
+
+
+@pytest.mark.parametrize(
+    ("given", "relative", "folder"),
+    [
+        ("src/a.py", "src/a.py", 0),
+        ("src\\a.py", "src/a.py", 0),
+        ("C:\\Users\\me\\ws\\src\\a.py", "src/a.py", 0),
+        ("c:/users/ME/WS/src/a.py", "src/a.py", 0),
+        ("file:///c%3A/Users/me/ws/src/a.py", "src/a.py", 0),
+        ("file:///C:/Users/me/ws/src/a.py", "src/a.py", 0),
+        ("/c:/Users/me/ws/src/a.py", "src/a.py", 0),
+        ("D:\\lib\\x.py", "x.py", 1),
+        ("lib\\x.py", "x.py", 1),
+        ("/test.py", "test.py", 0),
+        ("src\\..\\README.md", "README.md", 0),
+        ("C:\\Users\\me\\ws", "", 0),
+    ],
+)
+def test_windows_paths_accepted(
+    windows: WorkspacePolicy, given: str, relative: str, folder: int
+) -> None:
+    resolved = windows.resolve(given)
+    assert resolved.relative == relative
+    assert resolved.folder == windows.folders[folder]
+    expected = ntpath.join(str(windows.folders[folder]), *relative.split("/")) if relative else (
+        str(windows.folders[folder])
+    )
+    assert str(resolved.path) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [
+        ("C:\\Users\\me\\other\\a.py", "outside"),
+        ("C:\\Users\\me\\ws2\\a.py", "outside"),
+        ("E:\\ws\\a.py", "outside"),
+        ("\\\\server\\share\\a.py", "outside"),
+        ("//server/share/a.py", "outside"),
+        ("file:///d%3A/other/a.py", "outside"),
+        ("C:a.py", "drive"),
+        ("..\\x.py", "outside"),
+        ("src\\..\\..\\x.py", "outside"),
+        (".env", "secret"),
+        ("C:\\Users\\me\\ws\\.env", "secret"),
+        ("C:\\Users\\me\\ws\\SRC\\.ENV", "secret"),
+        ("config\\.aws\\credentials", "secret"),
+        (".env.", "dot or a space"),
+        (".env ", "secret"),  # surrounding whitespace is stripped first
+        ("src \\a.py", "dot or a space"),
+        ("src.\\a.py", "dot or a space"),
+        (".env::$DATA", "Windows does not allow"),
+        ("src\\a.py:hidden", "Windows does not allow"),
+        ("src\\CON", "reserved"),
+        ("nul.txt", "reserved"),
+        ("a<b.py", "Windows does not allow"),
+    ],
+)
+def test_windows_paths_refused(windows: WorkspacePolicy, given: str, why: str) -> None:
+    with pytest.raises(PathRefused, match=why):
+        windows.resolve(given)
+
+
+def test_windows_secret_and_display(windows: WorkspacePolicy) -> None:
+    assert windows.is_secret("C:\\Users\\me\\ws\\.env")
+    assert windows.is_secret("c:\\users\\me\\ws\\deploy\\prod.env")
+    assert windows.is_secret(".aws\\credentials")
+    assert not windows.is_secret("C:\\Users\\me\\ws\\src\\env.py")
+    assert windows.display_of("C:\\Users\\me\\ws\\src\\a.py") == "ws/src/a.py"
+    assert windows.contains("c:\\USERS\\me\\ws\\src\\a.py")
+    assert not windows.contains("C:\\Users\\me\\wsx\\a.py")
+
+
+def test_posix_still_refuses_backslashes_and_drives(workspace: Path) -> None:
+    policy = WorkspacePolicy([workspace])
+    for given in ("src\\app.py", "C:\\ws\\a.py", "file:///c%3A/ws/a.py"):
+        with pytest.raises(PathRefused):
+            policy.resolve(given)
+
+
+@pytest.mark.parametrize(
+    ("path", "base", "flavour", "expected"),
+    [
+        ("/ws/a/b", "/ws", posixpath, "a/b"),
+        ("/ws", "/ws", posixpath, ""),
+        ("/wsx/a", "/ws", posixpath, None),
+        ("/", "/", posixpath, ""),
+        ("/a", "/", posixpath, "a"),
+        ("C:\\ws\\a\\b", "C:\\ws", ntpath, "a/b"),
+        ("c:\\WS\\a", "C:\\ws", ntpath, "a"),
+        ("C:\\wsx\\a", "C:\\ws", ntpath, None),
+        ("C:\\a", "C:\\", ntpath, "a"),
+    ],
+)
+def test_relative_inside_on_both(
+    path: str, base: str, flavour: ModuleType, expected: str | None
+) -> None:
+    assert _relative_inside(path, base, flavour) == expected
