@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "iskra/status"
+CONFIGURATION_TIMEOUT_S = 5.0
+"""How long start-up waits for the editor's ``workspace/configuration`` answer."""
 
 
 class IskraServer(LanguageServer):
@@ -203,9 +205,20 @@ class IskraServer(LanguageServer):
         if not (caps and caps.configuration):
             return
         try:
-            result = await self.workspace_configuration_async(
-                types.ConfigurationParams(items=[types.ConfigurationItem(section="iskra")])
+            # Time-limited: a client that never answers must not hold up the start-up
+            # (/auth/me, the token watch); we go on with the settings we have.
+            result = await asyncio.wait_for(
+                self.workspace_configuration_async(
+                    types.ConfigurationParams(items=[types.ConfigurationItem(section="iskra")])
+                ),
+                CONFIGURATION_TIMEOUT_S,
             )
+        except TimeoutError:
+            log.warning(
+                "the editor did not answer workspace/configuration within %g s; "
+                "going on with the settings we have", CONFIGURATION_TIMEOUT_S,
+            )
+            return
         except Exception:
             log.warning("workspace/configuration failed", exc_info=True)
             return

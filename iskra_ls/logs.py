@@ -11,11 +11,13 @@ downstream can re-format the raw values.
 What is masked: every string given to :func:`register_secret`, ``Bearer ...``,
 the value of ``Authorization`` headers and of ``token``-like fields (an editor's
 settings payload is logged by pygls before the server has read it), and anything
-shaped like a JWT.
+shaped like a JWT. Outgoing LSP messages go through :func:`mask_secret_bytes`
+(registered secrets only) at the protocol's writer.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -27,6 +29,8 @@ REDACTED = "***"
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
 _secret_pattern: re.Pattern[str] | None = None
+_secret_bytes: tuple[bytes, ...] = ()
+"""Each secret as it appears in UTF-8 JSON text, longest first (see :func:`mask_secret_bytes`)."""
 
 _MIN_SECRET_LEN = 4
 """Shorter strings are not registered: masking them would garble ordinary text."""
@@ -67,7 +71,7 @@ _LEVELS = {
 
 def register_secret(secret: str | None) -> None:
     """Mask ``secret`` (a token) wherever it shows up in logs or :func:`mask` output."""
-    global _secret_pattern
+    global _secret_pattern, _secret_bytes
     if not secret:
         return
     secret = secret.strip()
@@ -80,6 +84,31 @@ def register_secret(secret: str | None) -> None:
         # Longest first, so a secret that contains another is masked whole.
         ordered = sorted(_secrets, key=len, reverse=True)
         _secret_pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        forms = {form for s in ordered for form in _json_forms(s)}
+        _secret_bytes = tuple(sorted(forms, key=len, reverse=True))
+
+
+def _json_forms(secret: str) -> set[bytes]:
+    """The secret's bytes raw and JSON-escaped (both ``ensure_ascii`` settings)."""
+    return {
+        secret.encode("utf-8"),
+        json.dumps(secret)[1:-1].encode("ascii"),
+        json.dumps(secret, ensure_ascii=False)[1:-1].encode("utf-8"),
+    }
+
+
+def mask_secret_bytes(data: bytes) -> bytes:
+    """``data`` with every registered secret overwritten by ``*`` of the same length.
+
+    For outgoing protocol messages: only the registered secrets (the token) are
+    masked, nothing that merely looks like one, so the user's code and progress
+    tokens pass untouched; the length stays, so a ``Content-Length`` header
+    already computed stays right.
+    """
+    for secret in _secret_bytes:
+        if secret in data:
+            data = data.replace(secret, b"*" * len(secret))
+    return data
 
 
 def _mask_jwt(match: re.Match[str]) -> str:

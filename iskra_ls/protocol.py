@@ -11,6 +11,13 @@
   handler a built-in generator calls) in ``_request_futures`` under a fresh
   uuid and never removes it: about 2 KB per ``didChange``. Finished ones are
   dropped here.
+- Every outgoing message passes :func:`iskra_ls.logs.mask_secret_bytes` at the
+  writer: results, errors, notifications and progress, so the token never
+  reaches the editor even when the service echoes it in an error body.
+- Every request is answered: one whose params do not fit the method (a
+  negative position) gets ``InvalidParams`` instead of silence (pygls drops a
+  message it cannot structure), and a ``didChange`` for a document that was
+  never opened is logged instead of surfacing as "Error in server: KeyError".
 """
 
 from __future__ import annotations
@@ -19,10 +26,14 @@ import asyncio
 import logging
 from typing import Any
 
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 from pygls.workspace import Workspace
 from pygls.workspace.text_document import TextDocument
 
+from iskra_ls.logs import mask_secret_bytes
 from iskra_ls.textdoc import LspTextDocument
 
 log = logging.getLogger(__name__)
@@ -46,6 +57,26 @@ class IskraWorkspace(Workspace):
         )
 
 
+_ANSWERED = object()
+"""What :meth:`IskraProtocol.structure_message` returns for a request it already answered."""
+
+
+class MaskingWriter:
+    """Wraps pygls's writer: every byte that goes to the editor is masked first."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def write(self, data: bytes) -> Any:
+        return self.inner.write(mask_secret_bytes(data))
+
+    def close(self) -> Any:
+        return self.inner.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
 class IskraProtocol(LanguageServerProtocol):
     """LanguageServerProtocol with the fixes above."""
 
@@ -63,6 +94,44 @@ class IskraProtocol(LanguageServerProtocol):
         if workspace is not None and type(workspace) is Workspace:
             workspace.__class__ = IskraWorkspace
         self.__dict__["_iskra_workspace"] = workspace
+
+    def set_writer(self, writer: Any, include_headers: bool = True) -> None:
+        """The one send path: wrap the transport so nothing leaves unmasked."""
+        if not isinstance(writer, MaskingWriter):
+            writer = MaskingWriter(writer)
+        super().set_writer(writer, include_headers)
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """As pygls, but a request whose params cannot be read is answered, not dropped."""
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if "id" not in data or "method" not in data or "result" in data:
+                raise
+            reason = _first_reason(error.__cause__) or error.message
+            log.warning("invalid params for %s: %s", data.get("method"), reason)
+            answer = (
+                JsonRpcInvalidParams(f"Invalid params for {data['method']}: {reason}")
+                if isinstance(error, JsonRpcInvalidParams)
+                else error
+            )
+            self._send_response(data["id"], error=answer.to_response_error())
+            return _ANSWERED
+
+    def handle_message(self, message: Any) -> None:
+        if message is _ANSWERED:
+            return
+        super().handle_message(message)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
+        """pygls's handler, but a change to a document never opened is logged and ignored."""
+        try:
+            yield from super().lsp_text_document__did_change(params)
+        except KeyError:
+            log.warning(
+                "ignoring a change to %s: the editor never opened it", params.text_document.uri
+            )
 
     def track_command(self, task: asyncio.Task[Any]) -> None:
         """Remember the running command under the current request id."""
@@ -104,3 +173,10 @@ class IskraProtocol(LanguageServerProtocol):
             log.debug("dropping a late reply to request %s", msg_id)
             return
         super()._handle_response(msg_id, result, error)
+
+
+def _first_reason(error: BaseException | None) -> str:
+    """The first leaf message of a cattrs validation error (e.g. a negative line)."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return str(error) if error is not None else ""
