@@ -1,0 +1,104 @@
+"""The token goes only to the Iskra the user chose, and no answer is endless (issue 10.5, 10.7).
+
+Hostile services are real local HTTP servers (aiohttp) next to the real server over stdio:
+one echoes the bearer token in every error body, one redirects to another origin, one
+trickles SSE keep-alive comments for ever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from harness import TOKEN, Session, lsp_session
+
+HANG_GUARD_S = 30.0
+"""Only guards against a hang; no test measures time."""
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@contextlib.asynccontextmanager
+async def http_service(routes: dict[tuple[str, str], Handler]) -> AsyncIterator[str]:
+    """A small real HTTP service on 127.0.0.1; yields its root URL."""
+    app = web.Application()
+    for (method, path), handler in routes.items():
+        app.router.add_route(method, path, handler)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+def record_raw_messages(s: Session) -> list[str]:
+    """Every JSON-RPC message the client receives from now on, as JSON text."""
+    received: list[str] = []
+    protocol = s.client.protocol
+    original = protocol.structure_message
+
+    def structure(data: dict[str, Any]) -> Any:
+        if "jsonrpc" in data:
+            received.append(json.dumps(data, ensure_ascii=False))
+        return original(data)
+
+    protocol.structure_message = structure  # type: ignore[method-assign]
+    return received
+
+
+def _bearer(request: web.Request) -> str:
+    return request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+
+
+# -- 10.7: the token never reaches the editor, even when the service echoes it -------------
+
+
+async def test_a_service_echoing_the_token_in_error_bodies_never_gets_it_to_the_editor(
+    tmp_path: Path,
+) -> None:
+    seen: list[str] = []
+    statuses = iter([400, 403, 500] * 20)
+
+    async def chat(request: web.Request) -> web.Response:
+        seen.append(_bearer(request))
+        status = next(statuses)
+        message = f"invalid api key {_bearer(request)} (echoed by a careless service)"
+        return web.json_response({"error": {"message": message, "key": _bearer(request)}},
+                                 status=status)
+
+    async def me(request: web.Request) -> web.Response:
+        seen.append(_bearer(request))
+        return web.json_response({"message": f"bad key {_bearer(request)}"}, status=500)
+
+    routes = {("POST", "/ai/v1/chat/completions"): chat, ("GET", "/auth/me"): me}
+    async with http_service(routes) as url, lsp_session(
+        tmp_path, env={"ISKRA_API_URL": url}, settings={"completion": {"debounceMs": 0}}
+    ) as s:
+        received = record_raw_messages(s)
+        uri = s.open("a.py", "def add(a, b):\n    return\n")
+        results: list[Any] = []
+        await asyncio.wait_for(s.inline(uri, 26), HANG_GUARD_S)
+        results.append(await asyncio.wait_for(
+            s.command("iskra.ask", {"uri": uri, "instruction": "finish it"}), HANG_GUARD_S))
+        results.append(await asyncio.wait_for(
+            s.command("iskra.runAction", {"action": "tests", "uri": uri,
+                                          "range": {"start": {"line": 0, "character": 0},
+                                                    "end": {"line": 0, "character": 3}}}),
+            HANG_GUARD_S))
+        results.append(await asyncio.wait_for(s.command("iskra.status"), HANG_GUARD_S))
+        await asyncio.sleep(0.3)  # the last notifications
+        assert TOKEN in seen, "the service was never asked"
+        assert len(seen) >= 4
+        everything = received + [repr(r) for r in results] + [m.message for m in s.client.messages]
+        leaked = [text for text in everything if TOKEN in text]
+        assert not leaked, leaked
+        assert any("***" in text or "*****" in text for text in received)
