@@ -245,3 +245,94 @@ def test_document_positions_agree_with_the_line_index(text: str, encoding: str,
     rng = index.range_at(min(offset, end), max(offset, end))
     assert document.text_in_client_range(rng) == text[min(offset, end):max(offset, end)]
     assert document.encoding == encoding
+
+
+# -- bounded cost (issue 10 items 1 and 3) and lone surrogates (issue 11 item 8) -------------
+
+
+@settings(max_examples=300)
+@given(text=texts)
+def test_split_lines_cuts_where_the_reference_puts_line_starts(text: str) -> None:
+    starts = ref_starts(text)
+    ends = [*starts[1:], len(text)]
+    assert split_lines(text) == [text[a:b] for a, b in zip(starts, ends, strict=True)]
+
+
+@pytest.mark.timeout(10)
+def test_a_megabyte_on_one_line_is_cheap() -> None:
+    """Quadratic in the last line's length before: 50 000 characters took 21 s."""
+    text = "a" * 1_000_000
+    assert split_lines(text) == [text]
+    for encoding in ENCODINGS:
+        index = LineIndex(text, encoding)
+        assert index.position_at(len(text)) == P(0, len(text))
+        assert index.offset_at(P(0, 999_999)) == 999_999
+        assert index.offsets_of(types.Range(start=P(0, 10), end=P(0, 900_000))) == (10, 900_000)
+    document = LspTextDocument("file:///min.js", text, position_codec=PositionCodec("utf-16"))
+    for n in range(200):
+        document.apply_change(types.TextDocumentContentChangePartial(
+            range=types.Range(start=P(0, 500_000 + n), end=P(0, 500_000 + n)), text="b"))
+    assert document.source == text[:500_000] + "b" * 200 + text[500_000:]
+
+
+@pytest.mark.timeout(20)
+def test_a_keystroke_does_not_rebuild_the_index_of_a_big_document() -> None:
+    """400 keystrokes into a 10 MB, 500 000-line document (~100 ms each before)."""
+    line = "x = compute(value)  # ok\n"
+    text = line * 400_000
+    document = LspTextDocument("file:///big.py", text, version=1,
+                               position_codec=PositionCodec("utf-16"))
+    assert document.offset_at_position(P(200_000, 3)) == 200_000 * len(line) + 3
+    for n in range(400):
+        document.apply_change(types.TextDocumentContentChangePartial(
+            range=types.Range(start=P(200_000, 4 + n), end=P(200_000, 4 + n)), text="y"))
+        assert document.client_position_at_offset(200_000 * len(line) + 5 + n) == P(
+            200_000, 5 + n)
+    assert document.offset_at_position(P(399_999, 2)) == 399_999 * len(line) + 400 + 2
+    expected = text[: 200_000 * len(line) + 4] + "y" * 400 + text[200_000 * len(line) + 4:]
+    assert document.source == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=texts, encoding=encodings, data=st.data())
+def test_the_incrementally_kept_index_equals_a_fresh_one(text: str, encoding: str,
+                                                         data: st.DataObject) -> None:
+    document = LspTextDocument("file:///t.py", text, version=1,
+                               position_codec=PositionCodec(encoding))
+    current = text
+    for _ in range(data.draw(st.integers(1, 8))):
+        document.index()  # keep an index alive so the change updates it in place
+        event, current = data.draw(changes(current, encoding))
+        document.apply_change(event)
+        fresh = LineIndex(current, encoding)
+        kept = document.index()
+        assert kept.text == current
+        assert kept.line_count == fresh.line_count == len(ref_starts(current))
+        for offset in addressable(current):
+            assert kept.position_at(offset) == fresh.position_at(offset)
+        for line in range(kept.line_count + 1):
+            for character in range(0, 8):
+                position = P(line, character)
+                assert kept.offset_at(position) == fresh.offset_at(position)
+
+
+LONE = ["\ud800", "\udfff", "\ud83d", "\ude00"]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("lone", LONE)
+def test_lone_surrogates_do_not_break_positions(encoding: str, lone: str) -> None:
+    """A lone surrogate (JSON allows "\\ud800") counts as one UTF-16 unit, 3 UTF-8 bytes."""
+    text = f"a{lone}b\nc{lone}"
+    width = {"utf-8": 3, "utf-16": 1, "utf-32": 1}[encoding]
+    index = LineIndex(text, encoding)
+    assert index.position_at(3) == P(0, 2 + width)
+    assert index.offset_at(P(0, 2 + width)) == 3
+    assert index.position_at(len(text)) == P(1, 1 + width)
+    assert count_units(lone, encoding) == units_of(lone, encoding) == width
+    document = LspTextDocument("file:///s.py", text, version=1,
+                               position_codec=PositionCodec(encoding))
+    document.apply_change(types.TextDocumentContentChangePartial(
+        range=types.Range(start=P(1, 1 + width), end=P(1, 1 + width)), text="!"))
+    assert document.source == text + "!"
+    assert document.client_position_at_offset(len(text) + 1) == P(1, 2 + width)
