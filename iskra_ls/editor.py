@@ -62,7 +62,9 @@ class IskraServer(LanguageServer):
 
             self._session = Session(self.publish_status, self.show_message)
             if self.initialization_options is not None:
-                self._session.apply_settings(self.initialization_options)
+                self._session.apply_settings(
+                    self.initialization_options, layer="initializationOptions"
+                )
         return self._session
 
     @property

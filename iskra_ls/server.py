@@ -287,12 +287,7 @@ async def cmd_logout(ls: IskraServer, *_args: Any) -> dict[str, Any]:
 @server.command("iskra.completion.toggle")
 def cmd_toggle(ls: IskraServer, *args: Any) -> dict[str, Any]:
     wanted = _arg(args, "enabled")
-    session = ls.session
-    session.completions_enabled = (
-        bool(wanted) if isinstance(wanted, bool) else not session.completions_enabled
-    )
-    session.publish_idle()
-    return {"enabled": session.completions_enabled}
+    return ls.session.toggle_completions(wanted if isinstance(wanted, bool) else None)
 
 
 @server.command(ACCEPTED_COMMAND)

@@ -18,7 +18,7 @@ from iskra_ls import errors
 from iskra_ls.api.auth import TokenStore, TokenWatcher, resolve_token
 from iskra_ls.api.client import IskraClient
 from iskra_ls.logs import mask, register_secret, set_level
-from iskra_ls.settings import SettingProblem, Settings, merge_settings
+from iskra_ls.settings import SettingProblem, Settings, SettingsLayers
 from iskra_ls.status import QuotaTracker, StatusReporter
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,8 @@ class Session:
         *,
         token_store: TokenStore | None = None,
     ) -> None:
-        self.settings = Settings()
+        self._layers = SettingsLayers()
+        self.settings: Settings = self._layers.current
         self.token_store = token_store or TokenStore()
         self.client = IskraClient(self.settings.api_url, timeout=self.settings.request_timeout_s)
         self.quota = QuotaTracker()
@@ -66,12 +67,29 @@ class Session:
 
     # -- settings ------------------------------------------------------------------
 
-    def apply_settings(self, update: Mapping[str, Any] | None) -> list[SettingProblem]:
-        """Merge an ``iskra`` section; report bad keys; rebuild what depends on them."""
+    def apply_settings(
+        self, update: Mapping[str, Any] | None, *, layer: str = "section"
+    ) -> list[SettingProblem]:
+        """Rebuild the settings from the layers; report bad keys; update what depends on them.
+
+        ``layer``: ``"initializationOptions"``, or ``"section"`` for the latest full
+        ``iskra`` section (``workspace/configuration`` or a pushed change).
+        """
         before = self.settings
-        self.settings, problems = merge_settings(self.settings, update)
+        if layer == "initializationOptions":
+            self.settings, problems = self._layers.with_initialization_options(update)
+        else:
+            self.settings, problems = self._layers.with_section(update)
         for problem in problems:
             self._show("warning", str(problem))
+        transport = self.settings.completion.transport
+        in_force = self._layers.base.completion.transport
+        if transport != before.completion.transport and transport != in_force:
+            self._show(
+                "info",
+                f"Iskra: completion.transport {transport!r} takes effect when the language "
+                f"server restarts (it is announced at start-up); {in_force!r} stays until then.",
+            )
         self.reporter.model = self.settings.completion.model
         if self.settings.log_level != before.log_level:
             set_level(self.settings.log_level)
@@ -93,6 +111,20 @@ class Session:
             if self.load_token() and _loop_running():
                 self._keep(asyncio.ensure_future(self.refresh_account(force=True)))
         return problems
+
+    def toggle_completions(self, wanted: bool | None) -> dict[str, Any]:
+        """Switch completions for this session; the answer says what is really in force."""
+        if self.settings.completion.mode == "off":
+            self.completions_enabled = False
+            self.publish_idle()
+            return {
+                "enabled": False,
+                "message": "Completions are off in the settings (completion.mode is \"off\"); "
+                "set it to \"auto\" or \"manual\" to turn them on.",
+            }
+        self.completions_enabled = wanted if wanted is not None else not self.completions_enabled
+        self.publish_idle()
+        return {"enabled": self.completions_enabled}
 
     def _keep(self, task: asyncio.Future[Any]) -> None:
         self._tasks.add(task)

@@ -1,11 +1,13 @@
 """Every setting of the ``iskra`` section, as one typed pydantic model.
 
 Sources, later ones winning: defaults, the environment (``ISKRA_API_URL``),
-``initializationOptions`` (``{"iskra": {...}}``), ``workspace/configuration``
-and ``workspace/didChangeConfiguration``. Keys may come nested
+``initializationOptions`` (``{"iskra": {...}}``), and the latest full section
+from ``workspace/configuration`` or ``workspace/didChangeConfiguration``
+(:class:`SettingsLayers` rebuilds from these on every change, so a key removed
+from the configuration returns to its default). Keys may come nested
 (``{"completion": {"mode": "off"}}``, as VS Code sends them) or dotted
 (``{"completion.mode": "off"}``). ``None`` values mean "not set" (editors send
-nulls for unset keys) and are ignored.
+nulls for unset keys): the layer below decides.
 
 :func:`merge_settings` validates key by key: a bad value is reported by its
 dotted key and the previous value stays, so one typo never resets the rest.
@@ -70,6 +72,10 @@ class ActionSettings(_Section):
     secret_globs: list[str] = Field(default_factory=list)
     """Extra globs of files the model may neither read nor list."""
     timeout_s: float = Field(default=120.0, gt=0)
+    allow_sensitive_writes: bool = False
+    """Let actions change files that make tools run code without the user's confirmation."""
+    apply_timeout_s: float = Field(default=300.0, gt=0, le=3600)
+    """How long to wait for the editor's answer to ``workspace/applyEdit``."""
 
 
 class Settings(_Section):
@@ -136,16 +142,18 @@ def _normalise_key(dotted: str) -> tuple[str, ...]:
 
 
 def merge_settings(
-    current: Settings, update: Mapping[str, Any] | None
+    current: Settings, update: Mapping[str, Any] | None, *, fallback: Settings | None = None
 ) -> tuple[Settings, list[SettingProblem]]:
     """Apply ``update`` (the ``iskra`` section) over ``current``, key by key.
 
     Returns the new settings and the problems; an invalid key keeps its
-    current value, unknown keys are ignored.
+    ``fallback`` value (the value in force; default: ``current``'s), unknown
+    keys are ignored.
     """
     if not update:
         return current, []
     data = current.model_dump(by_alias=True)
+    kept = fallback.model_dump(by_alias=True) if fallback is not None else None
     problems: list[SettingProblem] = []
     for dotted, value in flatten(update).items():
         if value is None:
@@ -153,23 +161,59 @@ def merge_settings(
         path = _normalise_key(dotted)
         if not _known(path):
             continue
-        candidate = _set_path(_deep_copy(data), path, value)
-        try:
-            checked = Settings.model_validate(candidate)
-        except ValidationError as error:
-            problems.append(SettingProblem(key=".".join(path), message=_first_error(error)))
+        problem = _check_key(data, path, value)
+        if problem is not None:
+            problems.append(problem)
+            if kept is not None and _check_key(data, path, _get_path(kept, path)) is None:
+                data = _set_path(_deep_copy(data), path, _get_path(kept, path))
             continue
-        model_problems = [key for key in checked.check_models() if key == ".".join(path)]
-        if model_problems:
-            problems.append(
-                SettingProblem(
-                    key=model_problems[0],
-                    message=f"unknown model {value!r}; known: {', '.join(KNOWN_MODELS)}",
-                )
-            )
-            continue
-        data = candidate
+        data = _set_path(_deep_copy(data), path, value)
     return Settings.model_validate(data), problems
+
+
+def _check_key(data: dict[str, Any], path: tuple[str, ...], value: Any) -> SettingProblem | None:
+    """Why ``value`` cannot go at ``path`` in ``data`` (None when it can)."""
+    candidate = _set_path(_deep_copy(data), path, value)
+    try:
+        checked = Settings.model_validate(candidate)
+    except ValidationError as error:
+        return SettingProblem(key=".".join(path), message=_first_error(error))
+    if ".".join(path) in checked.check_models():
+        return SettingProblem(
+            key=".".join(path),
+            message=f"unknown model {value!r}; known: {', '.join(KNOWN_MODELS)}",
+        )
+    return None
+
+
+class SettingsLayers:
+    """The settings in force: defaults < ``initializationOptions`` < the latest section.
+
+    Each change rebuilds from the layers, so a key removed from the
+    configuration (or set to null) falls back to the layer below instead of
+    keeping the last value it ever had. A bad key keeps the value in force.
+    """
+
+    def __init__(self) -> None:
+        self.base = Settings()
+        """Defaults + ``initializationOptions``: what the server started with."""
+        self.section: dict[str, Any] = {}
+        self.current = self.base
+
+    def with_initialization_options(
+        self, options: Mapping[str, Any] | None
+    ) -> tuple[Settings, list[SettingProblem]]:
+        self.base, problems = merge_settings(Settings(), options)
+        self.current, more = merge_settings(self.base, self.section, fallback=self.current)
+        return self.current, problems + more
+
+    def with_section(
+        self, section: Mapping[str, Any] | None
+    ) -> tuple[Settings, list[SettingProblem]]:
+        """The latest full ``iskra`` section (``workspace/configuration`` or a push)."""
+        self.section = dict(section or {})
+        self.current, problems = merge_settings(self.base, self.section, fallback=self.current)
+        return self.current, problems
 
 
 def _known(path: tuple[str, ...]) -> bool:
@@ -193,6 +237,13 @@ def _set_path(data: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[s
         node = node.setdefault(part, {})
     node[path[-1]] = value
     return data
+
+
+def _get_path(data: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = data
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
 
 
 def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:

@@ -57,13 +57,14 @@ async def test_bad_setting_is_named_and_previous_value_kept(tmp_path: Path) -> N
     async with lsp_session(tmp_path, settings={"temperature": 7, "completion": {"mode": "manual"}},
                            ) as s:
         await s.wait_for(lambda: any("temperature" in m.message for m in s.client.messages))
-        s.client.set_configuration({"iskra": {"completion": {"debounceMs": -5}}})
+        s.client.set_configuration({"iskra": {"completion": {"mode": "manual",
+                                                             "debounceMs": -5}}})
         s.client.workspace_did_change_configuration(
             types.DidChangeConfigurationParams(settings=None)
         )
         await s.wait_for(lambda: any("completion.debounceMs" in m.message
                                      for m in s.client.messages))
-        # mode=manual from the first pull is still in force: automatic requests are ignored
+        # mode=manual, still in the section, is in force: automatic requests are ignored
         uri = s.open("a.py", "def f():\n    ")
         result = await s.inline(uri, invoked=False)
         assert result is not None and list(result.items) == []
