@@ -11,8 +11,16 @@ import * as vscode from 'vscode';
 
 export const SECTION = 'iskra';
 
-/** Keys whose change needs a new server process rather than a configuration update. */
-export const RESTART_KEYS = ['iskra.server.path', 'iskra.server.pythonPath', 'iskra.apiUrl'];
+/**
+ * Keys whose change needs a new server process rather than a configuration update
+ * (`completion.transport` decides the capabilities the server announces at start-up).
+ */
+export const RESTART_KEYS = [
+  'iskra.server.path',
+  'iskra.server.pythonPath',
+  'iskra.apiUrl',
+  'iskra.completion.transport',
+];
 
 /** Settings the client itself uses to find and start the server. */
 export interface ClientSettings {
