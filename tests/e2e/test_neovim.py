@@ -39,7 +39,10 @@ def nvim_binary() -> Path:
     return path
 
 
-def nvim_env(tmp: Path, stub: StubIskra, token: str | None) -> dict[str, str]:
+def nvim_env(
+    tmp: Path, stub: StubIskra, token: str | None, timeout_s: float = CASE_TIMEOUT_S,
+    *, server_on_path: bool = True,
+) -> dict[str, str]:
     """Neovim's environment: the stub's URL, a token (or none), and nothing in the home folder."""
     keep = ("ISKRA_TEST_LSP_DEBUG",)
     env = {
@@ -47,8 +50,14 @@ def nvim_env(tmp: Path, stub: StubIskra, token: str | None) -> dict[str, str]:
         for k, v in os.environ.items()
         if k in keep or not k.startswith(("NVIM", "ISKRA_", "XDG_"))
     }
-    # The server (`iskra-ls`) must be found the way a user's PATH finds it.
-    env["PATH"] = f"{BIN_DIR}{os.pathsep}{env.get('PATH', '')}"
+    # The server (`iskra-ls`) must be found the way a user's PATH finds it; or nowhere, for
+    # `:Iskra install` to put it in place.
+    path = [d for d in env.get("PATH", "").split(os.pathsep) if d and d != str(BIN_DIR)]
+    if server_on_path:
+        path.insert(0, str(BIN_DIR))
+    else:
+        path = [d for d in path if not (Path(d) / "iskra-ls").exists()]
+    env["PATH"] = os.pathsep.join(path)
     env["ISKRA_API_URL"] = stub.url
     env["ISKRA_CONFIG_DIR"] = str(tmp / "iskra-config")
     if token is not None:
@@ -58,7 +67,7 @@ def nvim_env(tmp: Path, stub: StubIskra, token: str | None) -> dict[str, str]:
     env["ISKRA_PLUGIN_DIR"] = str(PLUGIN_DIR)
     env["ISKRA_TEST_DIR"] = str(SCRIPTS)
     env["ISKRA_TEST_TMP"] = str(tmp)
-    env["ISKRA_TEST_TIMEOUT_MS"] = str(int((CASE_TIMEOUT_S - 3) * 1000))
+    env["ISKRA_TEST_TIMEOUT_MS"] = str(int((timeout_s - 3) * 1000))
     return env
 
 
@@ -79,9 +88,11 @@ async def run_nvim(
     *,
     token: str | None = "test-token",
     param: str | None = None,
+    timeout_s: float = CASE_TIMEOUT_S,
+    server_on_path: bool = True,
 ) -> dict[str, Any]:
     """Runs one Lua test script; returns its report, failing unless it says PASS."""
-    env = nvim_env(tmp, stub, token)
+    env = nvim_env(tmp, stub, token, timeout_s, server_on_path=server_on_path)
     result = tmp / "result.json"
     env["ISKRA_TEST_RESULT"] = str(result)
     if param is not None:
@@ -100,11 +111,11 @@ async def run_nvim(
         cwd=tmp,
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), CASE_TIMEOUT_S)
+        out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
     except TimeoutError:
         proc.kill()
         await proc.wait()
-        pytest.fail(f"{script}: Neovim hung for {CASE_TIMEOUT_S} s and was killed")
+        pytest.fail(f"{script}: Neovim hung for {timeout_s} s and was killed")
     elapsed = time.monotonic() - started
     report = read_report(result)
     report["wall_s"] = round(elapsed, 2)
@@ -200,3 +211,19 @@ async def test_checkhealth_and_status_when_signed_out(stub: StubIskra, tmp_path:
 
 async def test_login_and_logout_commands(stub: StubIskra, tmp_path: Path) -> None:
     await run_nvim("test_login.lua", tmp_path, stub, token=None)
+
+
+INSTALL_TIMEOUT_S = 420.0
+"""`:Iskra install` makes a virtualenv and pip-installs the checkout and its dependencies
+(from pip's cache or PyPI): tens of seconds on a warm cache, minutes on a cold one."""
+
+
+async def test_install_command_from_an_empty_data_dir(stub: StubIskra, tmp_path: Path) -> None:
+    """No iskra-ls on PATH, an empty stdpath('data'): `:Iskra install`, then a completion."""
+    stub.script(Reply.text("a + b"))
+    report = await run_nvim(
+        "test_install.lua", tmp_path, stub, timeout_s=INSTALL_TIMEOUT_S, server_on_path=False
+    )
+    venv = tmp_path / "xdg" / "data" / "nvim" / "iskra" / "venv"
+    assert report["checks"]["server"] == str(venv / "bin" / "iskra-ls")
+    assert len(stub.requests) == 1, "one completion request, from the installed server"

@@ -4,8 +4,9 @@
 ---
 --- `iskra-ls`: inline completions (ghost text) and code actions from the Iskra AI service.
 ---
---- Install the server (`pipx install iskra-ls`), sign in once with `iskra-ls login` (or set
---- `ISKRA_TOKEN`), then:
+--- Install the server with `:Iskra install` (a private virtualenv built from this plugin's
+--- checkout; or `pip install .` in the checkout and put `iskra-ls` on PATH), sign in once
+--- with `:Iskra login` / `iskra-ls login` (or set `ISKRA_TOKEN`), then:
 ---
 --- ```lua
 --- vim.lsp.enable('iskra')
@@ -28,7 +29,8 @@
 
 ---@type vim.lsp.Config
 return {
-  cmd = { 'iskra-ls' },
+  -- The server `:Iskra install` built, else `iskra-ls` on PATH.
+  cmd = require('iskra.install').default_cmd(),
   -- Every filetype: suggestions are useful in prose and config files too.
   filetypes = nil,
   root_markers = { '.git', '.hg', '.jj', '.svn' },

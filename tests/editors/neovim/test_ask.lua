@@ -1,5 +1,5 @@
 --- `:Iskra ask {instruction}` on the cursor line sends iskra.ask, the edit lands and the
---- model's final words are shown.
+--- model's final words are shown, once.
 local T = dofile(vim.fs.joinpath(vim.env.ISKRA_TEST_DIR, 'helpers.lua'))
 
 require('iskra').setup({})
@@ -29,6 +29,13 @@ T.run(function()
       end
     end
   end)
+
+  -- The outcome of the ask is shown once (the server's message), not twice: the status answer
+  -- came after the ask's answer on the same stream, so both have been handled by now.
+  local shown = vim.tbl_filter(function(m)
+    return m.msg:find('Set x to 10.', 1, true) ~= nil
+  end, T.report.messages)
+  T.eq('messages with the outcome', #shown, 1)
 
   -- :Iskra toggle flips completions and says so.
   vim.cmd('Iskra toggle')

@@ -3,7 +3,10 @@
  * End-to-end test of the Iskra VS Code extension in real VS Code (code-server 4.100.3),
  * driven through headless Chromium with playwright-core.
  *
- * What a user would do, against the bundled Iskra stub (`iskra-ls stub-server`):
+ * The user's view: only the platform VSIX is installed, on a PATH without iskra-ls or any
+ * virtualenv of the project, with a private HOME; the server that answers is the frozen one
+ * inside the VSIX (the log must say "from bundled"). The Iskra stub is the same bundled
+ * binary (`server/iskra-ls stub-server`), so no Python is involved at all. Steps:
  *   1. start signed out; sign in with an e-mail code (the extension's own HTTP calls), sign
  *      out, sign in again by pasting a token (SecretStorage -> restart -> ISKRA_TOKEN in the
  *      server's environment); the status bar shows the day's remaining requests;
@@ -13,11 +16,12 @@
  *   4. Iskra: Ask… (Ctrl+Alt+I) with an instruction, get its edit;
  *   5. the status bar agrees with the service's /auth/me;
  *   6. a wrong iskra.server.path typed in the Settings editor gives a message whose
- *      "Set server path" button leads back to the setting; the right path restarts the server;
+ *      "Set server path" button leads back to the setting; clearing it brings back the
+ *      bundled server;
  *   7. the token appears in no log file.
  * Results are checked by saving and reading the file: `.view-line` text includes ghost text.
  *
- * Inputs (environment): ISKRA_LS (iskra-ls executable), ISKRA_CODE_SERVER (code-server's
+ * Inputs (environment): ISKRA_CODE_SERVER (code-server's
  * out/node/entry.js), ISKRA_VSIX (the packaged extension), ISKRA_CHROMIUM (default
  * /usr/bin/chromium), ISKRA_E2E_ARTIFACTS (where a failure screenshot goes; default the temp
  * folder), ISKRA_E2E_KEEP=1 keeps the temp folder.
@@ -129,6 +133,14 @@ function run(command, args, options) {
   });
 }
 
+/** PATH without any directory that holds an iskra-ls or belongs to a Python virtualenv. */
+function pathWithoutIskra(value) {
+  return (value ?? '')
+    .split(path.delimiter)
+    .filter((dir) => dir && !fs.existsSync(path.join(dir, 'iskra-ls')) && !fs.existsSync(path.join(dir, '..', 'pyvenv.cfg')))
+    .join(path.delimiter);
+}
+
 async function startStub(iskraLs, env) {
   const stub = launch('stub', iskraLs, ['stub-server', '--port', '0'], { env });
   let buffer = '';
@@ -231,7 +243,11 @@ async function setSettingText(page, title, value) {
   await input.waitFor({ state: 'visible', timeout: 10000 });
   await input.click();
   await page.keyboard.press('Control+A');
-  await page.keyboard.type(value);
+  if (value) {
+    await page.keyboard.type(value);
+  } else {
+    await page.keyboard.press('Backspace');
+  }
   await page.keyboard.press('Tab'); // leave the field: the value is written at once
   const typed = await input.inputValue();
   if (typed !== value) {
@@ -246,7 +262,6 @@ async function saveAndRead(page, file) {
 }
 
 async function main() {
-  const iskraLs = need('ISKRA_LS');
   const codeServer = need('ISKRA_CODE_SERVER');
   const vsix = need('ISKRA_VSIX');
   const chromiumPath = process.env.ISKRA_CHROMIUM || '/usr/bin/chromium';
@@ -255,7 +270,7 @@ async function main() {
   }
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iskra-vscode-e2e-'));
   const dirs = {};
-  for (const name of ['ws', 'user', 'ext', 'xdg-config', 'xdg-data', 'xdg-cache', 'iskra-config']) {
+  for (const name of ['ws', 'user', 'ext', 'home', 'xdg-config', 'xdg-data', 'xdg-cache', 'iskra-config']) {
     dirs[name] = path.join(tmp, name);
     fs.mkdirSync(dirs[name], { recursive: true });
   }
@@ -263,6 +278,8 @@ async function main() {
   // private config dir (the server would otherwise read a token stored by `iskra-ls login`).
   const env = {
     ...process.env,
+    PATH: pathWithoutIskra(process.env.PATH),
+    HOME: dirs.home,
     XDG_CONFIG_HOME: dirs['xdg-config'],
     XDG_DATA_HOME: dirs['xdg-data'],
     XDG_CACHE_HOME: dirs['xdg-cache'],
@@ -270,19 +287,29 @@ async function main() {
   };
   delete env.ISKRA_TOKEN;
   delete env.ISKRA_API_URL;
-
-  stubUrl = await startStub(iskraLs, env);
-  log(`stub server at ${stubUrl}`);
+  delete env.VIRTUAL_ENV;
+  delete env.PYTHONPATH;
+  delete env.VSCODE_CLI;
 
   const codeArgs = ['--user-data-dir', dirs.user, '--extensions-dir', dirs.ext];
   await run(process.execPath, [codeServer, ...codeArgs, '--install-extension', vsix, '--force'], { env });
-  log('extension installed');
+  const installed = fs.readdirSync(dirs.ext).filter((name) => name.startsWith('iskra.iskra-vscode-'));
+  if (installed.length !== 1) {
+    throw new Error(`expected one installed Iskra extension, found ${JSON.stringify(installed)}`);
+  }
+  const bundled = path.join(dirs.ext, installed[0], 'server', 'iskra-ls');
+  if (!fs.existsSync(bundled)) {
+    throw new Error(`the installed extension carries no server at ${bundled}`);
+  }
+  log(`extension installed: ${installed[0]}`);
+
+  stubUrl = await startStub(bundled, env);
+  log(`stub server (the bundled binary) at ${stubUrl}`);
 
   const workspaceFile = path.join(dirs.ws, 'main.py');
   fs.writeFileSync(workspaceFile, 'def add(a, b):\n    return a + b\n\n\ndef greet(name):');
   fs.mkdirSync(path.join(dirs.user, 'User'), { recursive: true });
   const settings = {
-    'iskra.server.path': iskraLs,
     'iskra.apiUrl': stubUrl,
     'iskra.logLevel': 'debug',
     'workbench.startupEditor': 'none',
@@ -539,17 +566,28 @@ async function main() {
     log('wrong server path reported');
     await page.keyboard.press('Escape');
     await page.click(button);
-    await setSettingText(page, 'Server: Path', iskraLs);
-    await waitFor('the server to come back after the path is fixed', async () =>
+    await setSettingText(page, 'Server: Path', '');
+    await waitFor('the bundled server to come back after the path is cleared', async () =>
       /\d+ left/.test(await statusText(page)), 20000);
-    log('"Set server path" led to the setting; the fixed path restarted the server');
+    log('"Set server path" led to the setting; clearing it brought back the bundled server');
 
     // 7. The token never shows in what the extension and the server logged.
     const logs = findFiles(dirs.user, /\.log$/);
     const leaks = logs.filter((file) => fs.readFileSync(file, 'utf8').includes(TOKEN));
-    if (!logs.some((file) => file.endsWith('Iskra.log'))) {
+    const iskraLogs = logs.filter((file) => file.endsWith('Iskra.log'));
+    if (!iskraLogs.length) {
       throw new Error('no Iskra.log was written');
     }
+    // The server that answered all along is the one inside the VSIX.
+    const iskraLog = iskraLogs.map((file) => fs.readFileSync(file, 'utf8')).join('\n');
+    if (!iskraLog.includes(`Starting ${bundled} (from bundled)`)) {
+      throw new Error(`the Iskra log does not show the bundled server starting:\n${iskraLog.slice(-3000)}`);
+    }
+    const reported = /Server iskra-ls (\S+) \(from bundled\)/.exec(iskraLog)?.[1];
+    if (!reported || !new RegExp(`-${reported.replace(/\./g, '\\.')}(-|$)`).test(installed[0])) {
+      throw new Error(`the bundled server reported version ${reported}, the extension is ${installed[0]}`);
+    }
+    log(`the bundled server ${reported} served every step`);
     if (leaks.length) {
       throw new Error(`the token appears in ${leaks.join(', ')}`);
     }

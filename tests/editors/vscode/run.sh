@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Build the Iskra VS Code extension (VSIX) and run its end-to-end test in code-server.
+# Build the platform VSIX (the extension with its frozen iskra-ls inside) and run the
+# end-to-end test in code-server with only that VSIX installed.
 #
-# Needs: code-server installed by editors/vscode/scripts/install-code-server.sh (same DEST:
-# $ISKRA_CODE_SERVER_DIR, default <repo>/.cache/code-server), Debian's chromium, Node 20,
-# and iskra-ls ($ISKRA_LS, else the one on PATH).
+# Needs: Node 20, Debian's chromium, code-server installed by
+# editors/vscode/scripts/install-code-server.sh (same DEST: $ISKRA_CODE_SERVER_DIR, default
+# <repo>/.cache/code-server), and Python >= 3.11 for the VSIX build (not for the test itself).
+# ISKRA_VSIX=<file> skips the build and tests that VSIX (CI builds it once).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
-ext="$root/editors/vscode"
 cs_dir="${ISKRA_CODE_SERVER_DIR:-$root/.cache/code-server}"
 
 die() { printf 'vscode e2e: %s\n' "$*" >&2; exit 2; }
@@ -19,22 +20,20 @@ if [[ ! -f "$cs_dir/.iskra-code-server-4.100.3" || ! -f "$launcher" ]]; then
   bash "$root/editors/vscode/scripts/install-code-server.sh" "$cs_dir" >/dev/null \
     || die "could not install code-server 4.100.3 into $cs_dir (see the messages above)"
 fi
-iskra_ls="${ISKRA_LS:-$(command -v iskra-ls || true)}"
-[[ -n "$iskra_ls" && -x "$iskra_ls" ]] || die "iskra-ls not found (set ISKRA_LS or put it on PATH)"
 chromium="${ISKRA_CHROMIUM:-/usr/bin/chromium}"
 [[ -x "$chromium" ]] || die "Chromium not found at $chromium (apt-get install -y chromium)"
 
+vsix="${ISKRA_VSIX:-}"
+if [[ -z "$vsix" ]]; then
+  vsix="$(bash "$root/editors/vscode/scripts/build-vsix.sh" | tail -n1)" \
+    || die "building the VSIX failed (see the messages above)"
+fi
+[[ -f "$vsix" ]] || die "no VSIX at $vsix"
+
 # npm ci only when the lock file changed since the last install.
-ensure_deps() {
-  if [[ ! -f "$1/node_modules/.package-lock.json" || "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]]; then
-    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-}
+if [[ ! -f "$here/node_modules/.package-lock.json" || "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]]; then
+  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
-ensure_deps "$ext"
-ensure_deps "$here"
-(cd "$ext" && npm run --silent package >/dev/null)
-[[ -f "$ext/iskra-vscode.vsix" ]] || die "packaging the extension produced no VSIX"
-
-ISKRA_LS="$iskra_ls" ISKRA_CODE_SERVER="$launcher" ISKRA_VSIX="$ext/iskra-vscode.vsix" \
-  ISKRA_CHROMIUM="$chromium" exec node "$here/e2e.mjs"
+ISKRA_CODE_SERVER="$launcher" ISKRA_VSIX="$vsix" ISKRA_CHROMIUM="$chromium" \
+  exec node "$here/e2e.mjs"

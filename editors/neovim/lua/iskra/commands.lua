@@ -1,8 +1,9 @@
---- `:Iskra login|logout|status|ask {instruction}|toggle`.
+--- `:Iskra login|logout|status|ask {instruction}|toggle|install`.
 ---
 --- Sign-in is the CLI's job (it asks for an e-mail and a code, and the running server watches
 --- the token file), so `login` opens it in a terminal split instead of re-implementing it here.
---- Everything else is a `workspace/executeCommand` to the attached server.
+--- `install` builds the plugin's own server (iskra.install). Everything else is a
+--- `workspace/executeCommand` to the attached server.
 
 local config = require('iskra.config')
 local status = require('iskra.status')
@@ -183,14 +184,9 @@ function M.ask(bufnr, opts, instruction)
     instruction = instruction,
   }
   notify('Iskra: working on it…')
-  M.execute(bufnr, 'iskra.ask', { args }, function(result)
-    if type(result) ~= 'table' then
-      return
-    end
-    local msg = result.message ~= vim.NIL and result.message or ''
-    local applied = result.applied == true and ' (edits applied)' or ''
-    notify('Iskra' .. applied .. ': ' .. msg)
-  end)
+  -- The server shows the outcome itself (window/showMessage, which Neovim passes to
+  -- vim.notify): a second message from here would say the same thing twice.
+  M.execute(bufnr, 'iskra.ask', { args })
 end
 
 ---@param bufnr integer
@@ -201,7 +197,7 @@ function M.toggle(bufnr)
   end)
 end
 
-local subcommands = { 'login', 'logout', 'status', 'ask', 'toggle' }
+local subcommands = { 'login', 'logout', 'status', 'ask', 'toggle', 'install' }
 
 --- The `:Iskra` command body.
 ---@param opts table user-command opts
@@ -220,9 +216,11 @@ function M.run(opts)
     M.ask(bufnr, opts, instruction)
   elseif sub == 'toggle' then
     M.toggle(bufnr)
+  elseif sub == 'install' then
+    require('iskra.install').install()
   else
     notify(
-      'Iskra: unknown subcommand ' .. sub .. ' (login, logout, status, ask, toggle)',
+      'Iskra: unknown subcommand ' .. sub .. ' (login, logout, status, ask, toggle, install)',
       vim.log.levels.ERROR
     )
   end
@@ -244,7 +242,7 @@ local command_opts = {
   nargs = '*',
   range = true,
   complete = complete,
-  desc = 'Iskra: login | logout | status | ask {instruction} | toggle',
+  desc = 'Iskra: login | logout | status | ask {instruction} | toggle | install',
 }
 
 --- Creates the global `:Iskra` command.

@@ -37,6 +37,9 @@ end
 
 ---@class iskra.Config
 ---@field cmd string[] How to start the server; the same program runs `login`, `logout`, `status`.
+---  Default: the server `:Iskra install` put under stdpath('data')/iskra, else `iskra-ls` on PATH.
+---@field cmd_is_default boolean? Set by resolve(): `cmd` was not given (so `:Iskra install` may set it).
+---@field python string? The Python (>= 3.11) `:Iskra install` builds the virtualenv with.
 ---@field cmd_env table<string,string>? Extra environment for the server (e.g. ISKRA_API_URL).
 ---@field filetypes string[]? Filetypes to attach to; nil means every filetype.
 ---@field root_markers string[] Files or folders marking a workspace root.
@@ -95,6 +98,10 @@ function M.resolve(opts)
   if opts and opts.cmd then
     cfg.cmd = opts.cmd
   end
+  cfg.cmd_is_default = not (opts and opts.cmd)
+  if cfg.cmd_is_default then
+    cfg.cmd = require('iskra.install').default_cmd()
+  end
   if opts and opts.root_markers then
     cfg.root_markers = opts.root_markers
   end
@@ -102,6 +109,7 @@ function M.resolve(opts)
     return type(v) == 'table' and #v > 0 and type(v[1]) == 'string'
   end, 'a non-empty list of strings')
   M.validate('cmd_env', cfg.cmd_env, 'table', true)
+  M.validate('python', cfg.python, 'string', true)
   M.validate('filetypes', cfg.filetypes, 'table', true)
   M.validate('root_markers', cfg.root_markers, 'table')
   M.validate('settings', cfg.settings, 'table')

@@ -62,25 +62,44 @@ local function check_neovim()
   end
 end
 
+--- Where the server command comes from, in words.
+---@param exe string
+---@return string
+local function server_source(exe)
+  local install = require('iskra.install')
+  if vim.fs.normalize(vim.fn.exepath(exe)) == vim.fs.normalize(install.server_path()) then
+    return 'installed by :Iskra install in ' .. install.venv_dir()
+  end
+  if config.current.cmd_is_default == false then
+    return 'the `cmd` option'
+  end
+  return 'PATH'
+end
+
 ---@return boolean found
 local function check_binary()
   vim.health.start('Server')
   local exe = config.current.cmd[1]
   if vim.fn.executable(exe) ~= 1 then
-    vim.health.error(('`%s` was not found on PATH'):format(exe), {
-      'Install the server: `pipx install iskra-ls`',
-      "Or point the plugin at it: require('iskra').setup({ cmd = { '/path/to/iskra-ls' } })",
-    })
+    local advice_lines = {
+      'Run `:Iskra install` (a private virtualenv built from this plugin\'s checkout)',
+      "Or point the plugin at a server: require('iskra').setup({ cmd = { '/path/to/iskra-ls' } })",
+    }
+    vim.health.error(('The server `%s` was not found (%s)'):format(exe, server_source(exe)), advice_lines)
     return false
   end
   local res = run(config.cli(nil, '--version'))
   if res.code ~= 0 then
     vim.health.error(('`%s --version` failed: %s'):format(exe, reason(res)), {
-      'Reinstall the server: `pipx reinstall iskra-ls`',
+      'Reinstall the server: `:Iskra install`',
     })
     return false
   end
-  vim.health.ok(('%s (%s)'):format(vim.trim(res.stdout), vim.fn.exepath(exe)))
+  vim.health.ok(('Server: %s, %s (from %s)'):format(
+    vim.trim(res.stdout),
+    vim.fn.exepath(exe),
+    server_source(exe)
+  ))
   return true
 end
 
@@ -115,7 +134,7 @@ local function check_account()
   local ok, me = pcall(vim.json.decode, res.stdout or '', { luanil = { object = true } })
   if not ok or type(me) ~= 'table' then
     vim.health.error('`iskra-ls status --json` printed something unexpected', {
-      'Update the server: `pipx upgrade iskra-ls`',
+      'Update the server: `:Iskra install` (after updating the plugin)',
     })
     return
   end
@@ -143,12 +162,17 @@ local function check_account()
   end
 end
 
-local function check_clients()
+---@param found boolean the server binary was found
+local function check_clients(found)
   vim.health.start('Client')
   local get = vim.lsp.get_clients or vim.lsp.get_active_clients
   local clients = get({ name = 'iskra' })
   if #clients == 0 then
-    vim.health.info('No Iskra client is running (it starts when a file is opened)')
+    if found then
+      vim.health.info('No Iskra client is running (it starts when a file is opened)')
+    else
+      vim.health.info('No Iskra client is running: the server is missing (see Server above)')
+    end
     return
   end
   for _, client in ipairs(clients) do
@@ -166,10 +190,11 @@ end
 
 function M.check()
   check_neovim()
-  if check_binary() then
+  local found = check_binary()
+  if found then
     check_account()
   end
-  check_clients()
+  check_clients(found)
 end
 
 return M

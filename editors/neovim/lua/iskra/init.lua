@@ -85,6 +85,15 @@ function M.setup(opts)
   if cfg.commands then
     require('iskra.commands').create()
   end
+  require('iskra.install').ensure_helptags()
+  if vim.fn.executable(cfg.cmd[1]) ~= 1 then
+    -- Otherwise nothing happens at all: Neovim only logs a missing server.
+    vim.notify(
+      ('Iskra: the server `%s` was not found: run `:Iskra install`, or set `cmd`'):format(cfg.cmd[1]),
+      vim.log.levels.WARN,
+      { title = 'Iskra' }
+    )
+  end
 
   vim.api.nvim_create_autocmd('LspAttach', {
     group = group,
