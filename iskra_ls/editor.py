@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "iskra/status"
+PROGRESS_CREATE_TIMEOUT_S = 5.0
+"""How long ``window/workDoneProgress/create`` may go unanswered before we do without."""
 CONFIGURATION_TIMEOUT_S = 5.0
 """How long start-up waits for the editor's ``workspace/configuration`` answer."""
 
@@ -170,14 +172,27 @@ class IskraServer(LanguageServer):
         document_changes = bool(edit.document_changes) or bool(operations)
         return document_changes, operations, bool(edit.change_annotation_support)
 
-    async def progress_begin(self, title: str) -> str:
-        token = f"iskra-{new_id()}"
-        caps = self.client_capabilities.window
-        if caps and caps.work_done_progress:
+    async def progress_begin(self, title: str) -> Any:
+        """Start a progress report as the spec allows; None when the client gets none.
+
+        The client's own ``workDoneToken`` (sent with the command) is used as is.
+        Otherwise a token of ours, only for a client with ``window.workDoneProgress``
+        and only once it accepted ``window/workDoneProgress/create``.
+        """
+        token = self.iskra_protocol.client_work_done_token()
+        if token is None:
+            caps = self.client_capabilities.window
+            if not (caps and caps.work_done_progress):
+                return None
+            token = f"iskra-{new_id()}"
             try:
-                await self.work_done_progress.create_async(token)
-            except Exception:
-                log.debug("the client refused a progress token", exc_info=True)
+                await asyncio.wait_for(
+                    self.work_done_progress.create_async(token), PROGRESS_CREATE_TIMEOUT_S
+                )
+            except Exception as error:  # refused or unanswered: no progress, the work goes on
+                log.info("no progress report: the client did not accept a token (%r)", error)
+                self.work_done_progress.tokens.pop(token, None)
+                return None
         self.work_done_progress.begin(
             token, types.WorkDoneProgressBegin(title=title, cancellable=True, percentage=0)
         )
@@ -187,12 +202,16 @@ class IskraServer(LanguageServer):
             cancelled.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
         return token
 
-    def progress_report(self, token: str, message: str, percentage: int | None) -> None:
+    def progress_report(self, token: Any, message: str, percentage: int | None) -> None:
+        if token is None:
+            return
         self.work_done_progress.report(
             token, types.WorkDoneProgressReport(message=message, percentage=percentage)
         )
 
-    def progress_end(self, token: str, message: str) -> None:
+    def progress_end(self, token: Any, message: str) -> None:
+        if token is None:
+            return
         self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
         self.work_done_progress.tokens.pop(token, None)
 

@@ -18,11 +18,14 @@
   negative position) gets ``InvalidParams`` instead of silence (pygls drops a
   message it cannot structure), and a ``didChange`` for a document that was
   never opened is logged instead of surfacing as "Error in server: KeyError".
+- The ``workDoneToken`` a client sends with ``workspace/executeCommand`` is
+  kept for the command (pygls drops it), so its progress uses the client's token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from typing import Any
 
@@ -56,6 +59,12 @@ class IskraWorkspace(Workspace):
             position_codec=self._position_codec,
         )
 
+
+_COMMAND_TOKEN: contextvars.ContextVar[tuple[Any, Any] | None] = contextvars.ContextVar(
+    "iskra_command_work_done_token", default=None
+)
+"""(request id, ``workDoneToken``) of the ``executeCommand`` being handled; the command's
+task inherits it, as it inherits pygls's request id."""
 
 _ANSWERED = object()
 """What :meth:`IskraProtocol.structure_message` returns for a request it already answered."""
@@ -132,6 +141,19 @@ class IskraProtocol(LanguageServerProtocol):
             log.warning(
                 "ignoring a change to %s: the editor never opened it", params.text_document.uri
             )
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Any:
+        """pygls's handler; the client's ``workDoneToken`` is kept for the command's progress."""
+        _COMMAND_TOKEN.set((self.msg_id, params.work_done_token))
+        return (yield from super().lsp_workspace__execute_command(params))
+
+    def client_work_done_token(self) -> Any:
+        """The ``workDoneToken`` the client sent with the command being run, if any."""
+        current = _COMMAND_TOKEN.get()
+        if current is None or current[0] != self.msg_id:
+            return None
+        return current[1]
 
     def track_command(self, task: asyncio.Task[Any]) -> None:
         """Remember the running command under the current request id."""

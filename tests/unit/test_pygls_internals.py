@@ -33,16 +33,13 @@ READ_ATTRIBUTES = {
     "fm": "server.on_initialize (drops an unused completion feature)",
 }
 WORKSPACE_ATTRIBUTES = ("_sync_kind", "_position_codec")
-OWN_HELPERS = {"_forget", "_drop"}
-"""Private names of IskraProtocol that are ours, not overrides (anything else must be)."""
+OWN_HELPERS = {"_forget", "_drop", "track_command", "client_work_done_token"}
+"""Methods of IskraProtocol that are ours, not overrides (every other one must be)."""
 
 
-def _own_private_members(cls: type) -> list[str]:
-    """Private (single underscore) names a subclass defines: each overrides pygls."""
-    return [
-        name for name in vars(cls)
-        if name.startswith("_") and not name.startswith("__")
-    ]
+def _own_members(cls: type) -> list[str]:
+    """Names a subclass defines (but dunders): each overrides pygls, or is a helper of ours."""
+    return [name for name in vars(cls) if not name.startswith("__")]
 
 
 def _pygls_owner(cls: type, name: str) -> type | None:
@@ -66,8 +63,8 @@ def test_pygls_is_pinned_to_the_release_the_patches_were_written_for() -> None:
     ("cls", "base"), [(IskraProtocol, LanguageServerProtocol), (IskraWorkspace, Workspace)]
 )
 def test_every_overridden_private_member_still_exists_in_pygls(cls: type, base: type) -> None:
-    own = _own_private_members(cls)
-    assert own, f"{cls.__name__} overrides nothing private? update this test"
+    own = _own_members(cls)
+    assert own, f"{cls.__name__} overrides nothing? update this test"
     for name in own:
         owner = _pygls_owner(cls, name)
         if name in OWN_HELPERS:
@@ -95,6 +92,20 @@ def test_overridden_methods_keep_their_parameters(ours: type, name: str) -> None
     theirs = list(inspect.signature(vars(base)[name]).parameters)
     mine = list(inspect.signature(vars(ours)[name]).parameters)
     assert mine == theirs, f"{base.__name__}.{name} now takes {theirs}; we override {mine}"
+
+
+def test_overridden_builtin_handlers_still_answer_the_same_method() -> None:
+    """An ``lsp_*`` override replaces pygls's built-in only under the same LSP method."""
+    for name, member in vars(IskraProtocol).items():
+        method = getattr(member, "method_name", None)
+        if method is None:
+            continue
+        base = _pygls_owner(IskraProtocol, name)
+        assert base is not None, f"pygls no longer has the built-in {name} for {method}"
+        assert getattr(vars(base)[name], "method_name", None) == method, (
+            f"pygls's {name} now handles {getattr(vars(base)[name], 'method_name', None)}, "
+            f"not {method}: both would be registered"
+        )
 
 
 async def test_the_attributes_we_read_exist_on_a_live_protocol() -> None:
