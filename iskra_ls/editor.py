@@ -1,7 +1,7 @@
 """The language server object: pygls's server plus the Iskra services.
 
 It owns the services (created on first use, after ``initialize`` has been
-answered) and implements the :class:`~iskra_ls.actions.runner.EditorPort` the
+answered) and implements the :class:`~iskra_ls.actions.apply.EditorPort` the
 action runner talks to: open documents, workspace folders, encodings, edit
 capabilities, progress and ``workspace/applyEdit``. It registers no handlers;
 :mod:`iskra_ls.server` does.
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
@@ -216,10 +217,26 @@ class IskraServer(LanguageServer):
         self.work_done_progress.tokens.pop(token, None)
 
     async def apply_edit(self, label: str, edit: types.WorkspaceEdit) -> tuple[bool, str | None]:
-        result = await self.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=edit, label=label)
-        )
+        """The editor's answer; an error reply (the spec allows one) is "not applied"."""
+        try:
+            result = await self.workspace_apply_edit_async(
+                types.ApplyWorkspaceEditParams(edit=edit, label=label)
+            )
+        except JsonRpcException as error:
+            log.info("workspace/applyEdit answered with an error: %s", error)
+            return False, str(getattr(error, "message", "") or error)[:500] or "an error reply"
+        if result is None:
+            return False, "the editor answered without a result"
         return bool(result.applied), result.failure_reason
+
+    def log_message(self, text: str) -> None:
+        """To the editor's log (VS Code's output channel, Neovim's ``:LspLog``)."""
+        log.info("%s", text)
+        try:
+            self.window_log_message(types.LogMessageParams(type=types.MessageType.Log,
+                                                           message=text))
+        except Exception:
+            log.debug("could not send a log message", exc_info=True)
 
     async def pull_configuration(self) -> None:
         caps = self.client_capabilities.workspace

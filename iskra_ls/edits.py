@@ -17,7 +17,7 @@ Pure: strings and lsprotocol types only.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -146,6 +146,7 @@ class FileChange:
 
 
 _ANNOTATION_ID = "iskra"
+_CONFIRM_ID = "iskra-confirm"
 
 DocumentChange = types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile
 
@@ -157,6 +158,7 @@ def build_workspace_edit(
     document_changes: bool,
     resource_operations: Sequence[str] = ("create", "rename", "delete"),
     annotation: str | None = None,
+    confirm: Callable[[str], bool] | None = None,
 ) -> types.WorkspaceEdit:
     """One ``WorkspaceEdit`` whose operations apply correctly in sequence.
 
@@ -165,6 +167,9 @@ def build_workspace_edit(
     cycle goes through a temporary name), then creations with their content.
     Without ``document_changes`` only text edits of existing files can be
     expressed (``changes``); anything else raises :class:`UnsupportedEdit`.
+    With an ``annotation`` (the client supports change annotations), every
+    change of a file for which ``confirm(uri)`` is true gets a second annotation
+    with ``needsConfirmation: true``, so the editor asks the user first.
     """
     needed = sorted({c.kind for c in changes} - {"edit"})
     if needed and not document_changes:
@@ -179,6 +184,13 @@ def build_workspace_edit(
             "(workspace.workspaceEdit.resourceOperations)."
         )
     annotation_id = _ANNOTATION_ID if annotation and document_changes else None
+    confirmed: set[str] = set()
+
+    def annotate(*uris: str) -> str | None:
+        if annotation_id is None or confirm is None or not any(confirm(u) for u in uris):
+            return annotation_id
+        confirmed.add(_CONFIRM_ID)
+        return _CONFIRM_ID
     text_edits: list[DocumentChange] = []
     changes_map: dict[str, Sequence[types.TextEdit]] = {}
     for change in changes:
@@ -189,28 +201,36 @@ def build_workspace_edit(
             if plain:
                 changes_map[change.uri] = plain
             continue
-        edits = _edits(change.old_text or "", change.new_text, encoding, annotation_id)
+        edits = _edits(change.old_text or "", change.new_text, encoding,
+                       annotate(change.uri, change.new_uri or change.uri))
         if edits:
             text_edits.append(_document_edit(change.uri, change.version, edits))
     if not document_changes:
         return types.WorkspaceEdit(changes=changes_map)
     ops: list[DocumentChange] = list(text_edits)
     ops += [
-        types.DeleteFile(uri=c.uri, annotation_id=annotation_id)
+        types.DeleteFile(uri=c.uri, annotation_id=annotate(c.uri))
         for c in changes
         if c.kind == "delete"
     ]
     renames = [(c.uri, c.new_uri or c.uri) for c in changes if c.kind == "rename"]
+    sensitive = {
+        uri for old, new in renames if annotate(old, new) == _CONFIRM_ID for uri in (old, new)
+    }
     ops += [
-        types.RenameFile(old_uri=old, new_uri=new, annotation_id=annotation_id)
+        types.RenameFile(
+            old_uri=old, new_uri=new,
+            annotation_id=_CONFIRM_ID if old in sensitive or new in sensitive else annotation_id,
+        )
         for old, new in order_renames(renames)
     ]
     for change in changes:
         if change.kind != "create":
             continue
-        ops.append(types.CreateFile(uri=change.uri, annotation_id=annotation_id))
+        annotation_of = annotate(change.uri)
+        ops.append(types.CreateFile(uri=change.uri, annotation_id=annotation_of))
         if change.new_text:
-            edits = _edits("", change.new_text, encoding, annotation_id)
+            edits = _edits("", change.new_text, encoding, annotation_of)
             ops.append(_document_edit(change.uri, None, edits))
     if not ops:
         return types.WorkspaceEdit(document_changes=[])
@@ -219,6 +239,12 @@ def build_workspace_edit(
         if annotation_id
         else None
     )
+    if annotations is not None and confirmed:
+        annotations[_CONFIRM_ID] = types.ChangeAnnotation(
+            label=f"{annotation}: files that make tools run code",
+            needs_confirmation=True,
+            description="Editor, CI or git-hook configuration: review before applying.",
+        )
     return types.WorkspaceEdit(document_changes=ops, change_annotations=annotations)
 
 

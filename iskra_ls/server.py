@@ -24,7 +24,7 @@ from iskra_ls.lsp_values import plain
 from iskra_ls.textdoc import LineIndex
 
 if TYPE_CHECKING:
-    from iskra_ls.actions.runner import ActionRequest
+    from iskra_ls.actions.request import ActionRequest
     from iskra_ls.completion.service import CompletionRequest
 
 log = logging.getLogger(__name__)
@@ -197,7 +197,7 @@ def _word_start(text: str, offset: int) -> int:
 
 @server.feature(
     types.TEXT_DOCUMENT_CODE_ACTION,
-    types.CodeActionOptions(code_action_kinds=list(ACTION_KINDS), resolve_provider=True),
+    types.CodeActionOptions(code_action_kinds=list(ACTION_KINDS)),
 )
 def on_code_action(
     ls: IskraServer, params: types.CodeActionParams
@@ -207,22 +207,22 @@ def on_code_action(
         return None
     index = doc.index()
     start, end = index.offsets_of(params.range)
-    lines = index.lines[params.range.start.line : params.range.end.line + 1]
+    lines = index.lines_text(params.range.start.line, params.range.end.line)
+    document_changes, operations, _ = ls.edit_capabilities()
+    trigger = params.context.trigger_kind
     return list_actions(
         uri=params.text_document.uri,
         range_=params.range,
-        selection=index.text[start:end],
-        context="".join(lines),
+        selection=index.slice(start, end),
+        context=lines,
         diagnostics=list(params.context.diagnostics),
         only=list(params.context.only or []),
         custom=ls.session.settings.actions.custom,
         converter=ls.protocol._converter,
+        # Automatic (light-bulb) queries get only the actions this spot calls for.
+        invoked=trigger is None or trigger == types.CodeActionTriggerKind.Invoked,
+        operations=operations if document_changes else (),
     )
-
-
-@server.feature(types.CODE_ACTION_RESOLVE)
-def on_code_action_resolve(_ls: IskraServer, action: types.CodeAction) -> types.CodeAction:
-    return action  # actions carry their command already; nothing expensive to defer
 
 
 async def _run_action(ls: IskraServer, request: ActionRequest) -> dict[str, Any]:
@@ -243,14 +243,14 @@ async def _run_action(ls: IskraServer, request: ActionRequest) -> dict[str, Any]
 
 @server.command("iskra.runAction")
 async def cmd_run_action(ls: IskraServer, *args: Any) -> dict[str, Any]:
-    from iskra_ls.actions.runner import ActionRequest
+    from iskra_ls.actions.request import ActionRequest
 
     return await _run_action(ls, ActionRequest.from_run_action(args, ls.session.settings))
 
 
 @server.command("iskra.ask")
 async def cmd_ask(ls: IskraServer, *args: Any) -> dict[str, Any]:
-    from iskra_ls.actions.runner import ActionRequest
+    from iskra_ls.actions.request import ActionRequest
 
     return await _run_action(ls, ActionRequest.from_ask(args))
 

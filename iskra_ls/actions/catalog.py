@@ -9,7 +9,7 @@ cheap and running happens only when the user picks one.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +41,11 @@ class ActionSpec:
     kind: str
     instruction: str
     when: str = "always"
-    """``always``, ``selection`` (non-empty range), ``diagnostics`` or ``stub``."""
+    """``always``, ``selection`` (non-empty range), ``diagnostics`` or ``stub``.
+    ``always`` actions are listed only when the user asked (trigger kind Invoked):
+    otherwise they would put a light bulb on every line."""
+    needs: frozenset[str] = frozenset()
+    """Resource operations the action cannot succeed without (``create``...)."""
 
 
 BUILTIN_ACTIONS: tuple[ActionSpec, ...] = (
@@ -81,6 +85,7 @@ BUILTIN_ACTIONS: tuple[ActionSpec, ...] = (
         "Write unit tests for the selected code or the function at the cursor, in the "
         "project's test layout and framework. Create the test file, or extend it if it "
         "exists (read it first).",
+        needs=frozenset({"create"}),
     ),
     ActionSpec(
         "implement",
@@ -102,14 +107,17 @@ def _kind_wanted(kind: str, only: Sequence[str]) -> bool:
     return any(kind == o or kind.startswith(f"{o}.") for o in only)
 
 
-def _applies(spec: ActionSpec, *, selection: str, diagnostics: Sequence[Any], context: str) -> bool:
+def _applies(spec: ActionSpec, *, selection: str, diagnostics: Sequence[Any], context: str,
+             invoked: bool, operations: Collection[str]) -> bool:
+    if not spec.needs <= set(operations):
+        return False
     if spec.when == "diagnostics":
         return bool(diagnostics)
     if spec.when == "selection":
         return bool(selection.strip())
     if spec.when == "stub":
         return bool(_STUB.search(context))
-    return True
+    return invoked
 
 
 def list_actions(
@@ -122,8 +130,16 @@ def list_actions(
     custom: Sequence[CustomAction],
     converter: Any,
     context: str | None = None,
+    invoked: bool = True,
+    operations: Collection[str] = ("create", "rename", "delete"),
 ) -> list[types.CodeAction]:
-    """The Iskra actions for this range; ``context`` is the text around the cursor."""
+    """The Iskra actions for this range; ``context`` is the text around the cursor.
+
+    ``invoked``: the user asked for code actions (not an automatic light-bulb
+    query); ``operations``: the resource operations the editor can apply, so an
+    action that cannot succeed is not offered. No action is ``isPreferred``:
+    each one spends quota and must not be picked by an editor's auto-fix.
+    """
     context_text = selection if context is None else context
     unstructured_range = converter.unstructure(range_)
     unstructured_diags = [converter.unstructure(d) for d in diagnostics]
@@ -145,7 +161,6 @@ def list_actions(
                 title=full_title,
                 kind=kind,
                 diagnostics=list(diagnostics) if kind == types.CodeActionKind.QuickFix else None,
-                is_preferred=kind == types.CodeActionKind.QuickFix or None,
                 command=types.Command(
                     title=full_title, command=RUN_ACTION_COMMAND, arguments=[argument]
                 ),
@@ -153,9 +168,10 @@ def list_actions(
         )
 
     for spec in BUILTIN_ACTIONS:
-        if _applies(spec, selection=selection, diagnostics=diagnostics, context=context_text):
+        if _applies(spec, selection=selection, diagnostics=diagnostics, context=context_text,
+                    invoked=invoked, operations=operations):
             offer(spec.id, spec.title, spec.kind, {})
-    for index, action in enumerate(custom):
+    for index, action in enumerate(custom if invoked else ()):
         kind = action.kinds[0] if action.kinds else types.CodeActionKind.Refactor
         offer(
             f"custom:{index}",

@@ -23,15 +23,18 @@ vacated paths, pending folders), so they live together.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
+from iskra_ls.actions.fileio import read_text, scan_directory
 from iskra_ls.actions.matching import conform_text, line_of, replace_unique
 from iskra_ls.actions.paths import PathRefused, ResolvedPath, WorkspacePolicy
+from iskra_ls.actions.snapshot import ApplyRefused, Snapshots, changed_paths, refused_targets
 from iskra_ls.actions.tools import (
     CreateFileOrFolder,
     DeleteFile,
@@ -43,7 +46,7 @@ from iskra_ls.actions.tools import (
     ToolError,
     WriteFile,
 )
-from iskra_ls.edits import FileChange, build_workspace_edit
+from iskra_ls.edits import FileChange, build_workspace_edit, changed_spans
 from iskra_ls.textdoc import split_lines
 
 MAX_LISTED = 500
@@ -78,9 +81,21 @@ class ChangeSet:
         open_documents: Mapping[str, OpenDocument],
         *,
         max_answer_chars: int = 48_000,
+        operations: Collection[str] = ("create", "rename", "delete"),
+        guard: Callable[[ResolvedPath], str | None] | None = None,
     ) -> None:
         self._policy = policy
         self._max_answer = max_answer_chars
+        self._operations = frozenset(operations)
+        """Resource operations the editor can apply (``create``, ``rename``, ``delete``)."""
+        self._guard = guard
+        """Returns why a path may not be changed (consent needed), or None."""
+        self.refusals: list[str] = []
+        """Changes refused for the user's attention (shown with the final message)."""
+        self.snapshots = Snapshots()
+        """What every used file looked like when the action first used it."""
+        self.lock = threading.Lock()
+        """Held by the worker thread running a tool, and while the edit is built."""
         self._open: dict[str, OpenDocument] = {}
         for uri, document in open_documents.items():
             path = _path_of_uri(uri)
@@ -115,6 +130,24 @@ class ChangeSet:
         except PathRefused as error:
             raise ToolError(f"Refused: {error}") from None
         raise ToolError(f"Unsupported tool arguments: {type(args).__name__}.")
+
+    def save(self) -> tuple[Any, ...]:
+        """The state a tool may change, to :meth:`restore` if its result is abandoned."""
+        return (dict(self._overlay), set(self._vacated), list(self._folders),
+                dict(self._originals), self.snapshots.copy(), list(self.refusals))
+
+    def restore(self, state: tuple[Any, ...]) -> None:
+        (self._overlay, self._vacated, self._folders, self._originals, self.snapshots,
+         self.refusals) = state
+
+    def _check_change(self, target: ResolvedPath) -> None:
+        """Refuse a change the user must consent to but cannot be asked about."""
+        if self._guard is None:
+            return
+        reason = self._guard(target)
+        if reason is not None:
+            self.refusals.append(reason)
+            raise ToolError(f"Refused: {reason}")
 
     def _read(self, args: ReadFile) -> str:
         target = self._policy.resolve(args.uri)
@@ -160,18 +193,12 @@ class ChangeSet:
         if kind == "file":
             raise ToolError(f"{target.display} is a file; use read_file.")
         folder = str(target.path)
+        scanned, more = scan_directory(folder)
         entries: dict[str, bool] = {}
-        try:
-            with os.scandir(folder) as scan:
-                for item in scan:
-                    if item.is_symlink() and not self._policy.allows(item.path):
-                        continue  # a link out of the workspace (or to a secret): not shown
-                    try:
-                        entries[item.name] = item.is_dir()
-                    except OSError:
-                        entries[item.name] = False
-        except OSError:
-            pass
+        for entry_name, is_dir, is_link in scanned:
+            if is_link and not self._policy.allows(os.path.join(folder, entry_name)):
+                continue  # a link out of the workspace (or to a secret): not shown
+            entries[entry_name] = is_dir
         for path, entry in self._overlay.items():
             name, deeper = _child_of(folder, path)
             if name is None:
@@ -193,12 +220,17 @@ class ChangeSet:
             for name, is_dir in entries.items()
             if not self._policy.is_secret(os.path.join(folder, name))
         )
+        partial = (
+            f"\n[the folder is large: only the first {len(scanned)} entries were looked at; "
+            "list sub-folders or read files you know by name]" if more else ""
+        )
         if not visible:
-            return "[empty folder]"
+            return "[empty folder]" + partial
         if len(visible) > MAX_LISTED:
-            more = len(visible) - MAX_LISTED
-            return "\n".join(visible[:MAX_LISTED]) + f"\n[{more} more entries not shown]"
-        return "\n".join(visible)
+            hidden = len(visible) - MAX_LISTED
+            return ("\n".join(visible[:MAX_LISTED]) + f"\n[{hidden} more entries not shown]"
+                    + partial)
+        return "\n".join(visible) + partial
 
     def _create(self, args: CreateFileOrFolder) -> str:
         target = self._policy.resolve(args.uri)
@@ -211,6 +243,7 @@ class ChangeSet:
             hint = "" if kind == "dir" else "; use write_file or replace_in_file to change it"
             raise ToolError(f"{target.display} already exists as a {what}{hint}.")
         self._require_parent(target)
+        self._check_change(target)
         if target.trailing_slash:
             if args.content:
                 raise ToolError("A folder (uri ending with '/') cannot have content.")
@@ -226,6 +259,7 @@ class ChangeSet:
         kind = self._kind(path)
         if kind == "dir":
             raise ToolError(f"{target.display} is a folder.")
+        self._check_change(target)
         if kind is None:
             self._require_parent(target)
             self._put_new(path, args.content)
@@ -234,12 +268,14 @@ class ChangeSet:
         new = conform_text(args.content, old)
         if new == old:
             return f"{target.display} already has this content; nothing changed."
+        changed_spans(old, new)  # the diff the edit needs: bounded here, in the worker
         self._put(path, new)
         return f"Wrote {target.display} ({_lines(new)})."
 
     def _replace(self, args: ReplaceInFile) -> str:
         target = self._policy.resolve(args.uri)
         self._require_file(target)
+        self._check_change(target)
         old = self._text(target)
         new, match = replace_unique(old, args.search, args.replace, name=target.display)
         line = line_of(old, match.start)
@@ -254,12 +290,19 @@ class ChangeSet:
         if self._kind(str(target.path)) == "dir":
             raise ToolError(f"{target.display} is a folder; delete_file removes files only.")
         self._require_file(target)
-        self._overlay[str(target.path)] = None
-        self._vacated.add(str(target.path))
+        self._require_operation("delete", "delete files")
+        self._check_change(target)
+        path = str(target.path)
+        entry = self._overlay.get(path)
+        origin = path if entry is None else entry.origin
+        if origin is not None and origin not in self._originals:
+            self.snapshots.saw_file(origin)
+        self._overlay[path] = None
+        self._vacated.add(path)
         return f"Deleted {target.display}."
 
     def _rename(self, args: RenameFile) -> str:
-        source = self._policy.resolve(args.uri)
+        source = self._policy.resolve(args.uri, allow_link=False)  # a moved link re-points
         target = self._policy.resolve(args.new_uri)
         if self._kind(str(source.path)) == "dir":
             raise ToolError(f"{source.display} is a folder; only files can be renamed.")
@@ -271,8 +314,17 @@ class ChangeSet:
         if self._kind(str(target.path)) is not None:
             raise ToolError(f"{target.display} already exists; choose another name.")
         self._require_parent(target)
+        self._require_operation("rename", "rename files")
+        self._check_change(source)
+        self._check_change(target)
+        if os.path.islink(str(source.path)):
+            raise ToolError(f"{source.display} is a symbolic link; links are not moved.")
         old, new = str(source.path), str(target.path)
         entry = self._overlay.get(old) or _Entry(origin=old, text=None)
+        if entry.origin is not None and entry.origin not in self._originals:
+            self.snapshots.saw_file(entry.origin)
+        if not self._existed(new):
+            self.snapshots.saw_absent(new)
         self._overlay[old] = None
         self._vacated.add(old)
         self._overlay[new] = entry
@@ -308,6 +360,10 @@ class ChangeSet:
                 raise ToolError(f"{self._policy.display_of(parent)} is a file, not a folder.")
             parent = os.path.dirname(parent)
 
+    def _require_operation(self, operation: str, what: str) -> None:
+        if operation not in self._operations:
+            raise ToolError(f"The editor does not let Iskra {what}; change file contents only.")
+
     def _text(self, target: ResolvedPath) -> str:
         path = str(target.path)
         entry = self._overlay.get(path)
@@ -329,10 +385,11 @@ class ChangeSet:
             if len(text.encode("utf-8", "surrogatepass")) > limit:
                 raise ToolError(f"{display} is too large to read (limit {limit} bytes).")
         else:
-            text = _read_disk(path, display, limit)
+            text = read_text(path, display, limit)
         if "\x00" in text:
             raise ToolError(f"{display} is a binary file; it cannot be read or edited.")
         self._originals[path] = text
+        self.snapshots.saw_text(path, text)
         return text
 
     def _put(self, path: str, text: str) -> None:
@@ -344,45 +401,70 @@ class ChangeSet:
         """A new file; one that replaces an original deleted earlier becomes its edit."""
         was_deleted = path in self._overlay and self._overlay[path] is None
         moved_away = any(e is not None and e.origin == path for e in self._overlay.values())
+        origin: str | None = None
         if was_deleted and not moved_away and self._existed(path):
             try:
                 self._original(path, self._policy.display_of(path))
             except ToolError:  # unreadable original: delete it, then create anew
-                self._overlay[path] = _Entry(origin=None, text=text)
+                origin = None
             else:
-                self._overlay[path] = _Entry(origin=path, text=text)
-        else:
-            self._overlay[path] = _Entry(origin=None, text=text)
+                origin = path
+        if origin is None:
+            self._require_operation("create", "create files")
+            if not self._existed(path):
+                self.snapshots.saw_absent(path)
+        self._overlay[path] = _Entry(origin=origin, text=text)
 
     def _existed(self, path: str) -> bool:
         return path in self._open or (os.path.lexists(path) and not os.path.isdir(path))
 
     # -- results ------------------------------------------------------------
 
-    def changes(self) -> list[FileChange]:
-        """The net change of every file, against the editor's text."""
+    def changes(self, open_now: Mapping[str, OpenDocument] | None = None) -> list[FileChange]:
+        """The net change of every file, against the text the model saw.
+
+        ``open_now`` (by absolute path) are the documents open at apply time: their
+        current versions and URIs go into the edit (checked to match the snapshots by
+        :func:`~iskra_ls.actions.snapshot.changed_paths` first).
+        """
+        documents = self._open if open_now is None else open_now
+
+        def uri(path: str) -> str:
+            document = documents.get(path)
+            return document.uri if document is not None else str(from_fs_path(path))
+
         alive = {p: e for p, e in self._overlay.items() if e is not None}
         origins = {e.origin for e in alive.values() if e.origin is not None}
         out: list[FileChange] = []
         for path, entry in alive.items():
             if entry.origin is None:
-                out.append(FileChange("create", self._uri(path), new_text=entry.text))
+                out.append(FileChange("create", uri(path), new_text=entry.text))
                 continue
             old = self._originals.get(entry.origin)
             if old is None and entry.text is not None:
                 old = self._original(entry.origin, self._policy.display_of(entry.origin))
             new = entry.text if entry.text is not None and entry.text != old else None
-            document = self._open.get(entry.origin)
+            document = documents.get(entry.origin)
             version = document.version if document is not None else None
             if path != entry.origin:
-                source = self._uri(entry.origin)
-                out.append(FileChange("rename", source, old, new, version, self._uri(path)))
+                source = uri(entry.origin)
+                out.append(FileChange("rename", source, old, new, version, uri(path)))
             elif new is not None:
-                out.append(FileChange("edit", self._uri(path), old, new, version))
+                out.append(FileChange("edit", uri(path), old, new, version))
         for path in sorted(self._vacated - origins):
             if self._existed(path):
-                out.append(FileChange("delete", self._uri(path)))
+                out.append(FileChange("delete", uri(path)))
         return out
+
+    def target_paths(self) -> set[str]:
+        """Every path the edit will touch: sources, targets, created and deleted files."""
+        paths = set(self._vacated)
+        for path, entry in self._overlay.items():
+            if entry is not None:
+                paths.add(path)
+                if entry.origin is not None:
+                    paths.add(entry.origin)
+        return paths
 
     @property
     def empty(self) -> bool:
@@ -415,46 +497,48 @@ class ChangeSet:
         document_changes: bool,
         resource_operations: Sequence[str] = ("create", "rename", "delete"),
         annotation: str | None = None,
+        open_now: Mapping[str, OpenDocument] | None = None,
+        confirm: Callable[[str], bool] | None = None,
     ) -> types.WorkspaceEdit:
-        """All edits as one ``WorkspaceEdit``; raises ``UnsupportedEdit`` if the client can't."""
+        """All edits as one ``WorkspaceEdit``, checked against the workspace as it is now.
+
+        ``open_now`` (by URI) are the editor's documents at apply time. Raises
+        :class:`~iskra_ls.actions.snapshot.ApplyRefused` naming the files that
+        changed since the model saw them or whose path the policy now refuses,
+        ``UnsupportedEdit`` if the client cannot apply it. ``confirm(uri)`` marks
+        the changes of that file ``needsConfirmation``. Blocking: run it in a worker.
+        """
+        current: dict[str, OpenDocument] | None = None
+        if open_now is not None:
+            current = {}
+            for uri, document in open_now.items():
+                path = _path_of_uri(uri)
+                if path is not None:
+                    current[path] = document
+            stale = changed_paths(self.snapshots, current, self._policy.max_read_bytes)
+            if stale:
+                names = ", ".join(self._policy.display_of(p) for p in stale)
+                raise ApplyRefused(
+                    f"{names} changed while Iskra worked (in the editor or on disk); "
+                    "nothing was applied. Run the action again."
+                )
+        refused = refused_targets(self._policy, self.target_paths())
+        if refused:
+            reasons = "; ".join(reason for _, reason in refused)
+            raise ApplyRefused(f"A target path is no longer allowed ({reasons}); "
+                               "nothing was applied.")
         return build_workspace_edit(
-            self.changes(),
+            self.changes(current),
             encoding=encoding,
             document_changes=document_changes,
             resource_operations=resource_operations,
             annotation=annotation,
+            confirm=confirm,
         )
-
-    def _uri(self, path: str) -> str:
-        document = self._open.get(path)
-        return document.uri if document is not None else str(from_fs_path(path))
 
     def _display_uri(self, uri: str) -> str:
         path = _path_of_uri(uri)
         return self._policy.display_of(path) if path else uri
-
-
-def _read_disk(path: str, display: str, limit: int) -> str:
-    try:
-        size = os.stat(path).st_size
-        if size > limit:
-            raise ToolError(f"{display} is too large to read ({size} bytes; limit {limit}).")
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise ToolError(f"{display} does not exist.") from None
-    except IsADirectoryError:
-        raise ToolError(f"{display} is a folder; use list_directory.") from None
-    except OSError as error:
-        raise ToolError(f"{display} cannot be read ({error.strerror or error}).") from None
-    if len(data) > limit:
-        raise ToolError(f"{display} is too large to read (limit {limit} bytes).")
-    if b"\x00" in data:
-        raise ToolError(f"{display} is a binary file; it cannot be read or edited.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ToolError(f"{display} is not UTF-8 text (binary?); it cannot be read.") from None
 
 
 def _path_of_uri(uri: str) -> str | None:

@@ -4,45 +4,55 @@ The model (``actions.model``, ``qwen3-coder-plus`` by default) sees the file,
 the selection and the diagnostics, and works through file tools; reads are
 answered from a :class:`~iskra_ls.actions.changeset.ChangeSet`, edits pile up
 there. When the model stops (or ``actions.maxSteps`` rounds have passed) the
-change set becomes one ``WorkspaceEdit`` sent with ``workspace/applyEdit``.
+change set becomes one ``WorkspaceEdit`` (:mod:`iskra_ls.actions.apply`).
 
-Nothing is applied when the action is cancelled (``$/cancelRequest`` or the
-progress's cancel button), when a request fails (quota, 401, network...), or
-when an open document changed while the model worked (stale versions).
+* The model is offered only the tools the editor can apply (no ``create``
+  resource operation: no ``create_file_or_folder``).
+* Every tool runs in a worker thread with a time limit
+  (:mod:`iskra_ls.actions.worker`): file I/O, matching and diffing never block
+  the event loop, and a too-large edit comes back to the model as an error.
+* What goes back to the model is capped per round and per action
+  (:class:`OutputBudget`): 200 reads cannot make an 8 MB request.
+* Changes to files that make tools run code (``.vscode/``, CI workflows, git
+  hooks, ``.envrc``...; :func:`iskra_ls.file_policy.needs_consent`) are marked
+  ``needsConfirmation`` when the editor supports change annotations, refused
+  (with a message to the model and the user) otherwise, unless
+  ``actions.allowSensitiveWrites`` is on.
 
-The editor is reached through :class:`EditorPort`, so this module never
-imports the pygls server.
+Nothing is applied when the action is cancelled before the edit is sent, when a
+request fails (quota, 401, network...), or when a touched file changed while
+the model worked. The editor is reached through
+:class:`~iskra_ls.actions.apply.EditorPort`; this module never imports the
+pygls server.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
-
-from lsprotocol import types
+from typing import Any
 
 from iskra_ls import errors
-from iskra_ls.actions.catalog import find_action
+from iskra_ls.actions.apply import ActionOutcome, EditorPort, apply_changes
 from iskra_ls.actions.changeset import ChangeSet, OpenDocument
-from iskra_ls.actions.paths import WorkspacePolicy
-from iskra_ls.actions.tools import TOOL_SPECS, ToolError, parse_tool_call
-from iskra_ls.edits import UnsupportedEdit
-from iskra_ls.lsp_values import plain
+from iskra_ls.actions.paths import PathRefused, ResolvedPath, WorkspacePolicy
+from iskra_ls.actions.request import ActionRequest
+from iskra_ls.actions.tools import ToolError, available_tools, parse_tool_call, tool_specs
+from iskra_ls.actions.worker import TOOL_TIME_LIMIT_S, run_in_worker
+from iskra_ls.file_policy import needs_consent
 from iskra_ls.session import Session
-from iskra_ls.settings import Settings
 from iskra_ls.textdoc import LineIndex
+
+__all__ = ["ActionOutcome", "ActionRequest", "ActionRunner", "EditorPort", "OutputBudget"]
 
 log = logging.getLogger(__name__)
 
 SYSTEM_PROMPT = """\
 You are Iskra, a careful coding assistant working inside the user's editor.
 You change the user's workspace only through the tools you are given:
-read_file, list_directory, create_file_or_folder, write_file, replace_in_file,
-delete_file, rename_file. Paths are relative to the workspace root.
+{tools}. Paths are relative to the workspace root.
 Rules:
 - Read a file before editing it unless its text is already shown to you.
 - Prefer replace_in_file with a `search` text copied exactly from the file,
@@ -54,88 +64,36 @@ Rules:
 """
 
 MAX_FILE_CHARS = 24_000
+ROUND_OUTPUT_CHARS = 160_000
+"""Tool output sent back to the model in one round (one request)."""
+ACTION_OUTPUT_CHARS = 600_000
+"""Tool output sent back to the model over a whole action."""
 
 
-@dataclass
-class ActionRequest:
-    """What the editor asked for: a catalogue action or a free-form instruction."""
+class OutputBudget:
+    """Caps on the tool output that goes back to the model, per round and per action."""
 
-    uri: str
-    instruction: str
-    title: str
-    range: types.Range | None = None
-    diagnostics: list[dict[str, Any]] = field(default_factory=list)
+    def __init__(self, per_round: int = ROUND_OUTPUT_CHARS,
+                 per_action: int = ACTION_OUTPUT_CHARS) -> None:
+        self.per_round = per_round
+        self.per_action = per_action
+        self.round_used = 0
+        self.action_used = 0
 
-    @classmethod
-    def from_run_action(cls, args: Sequence[Any], settings: Settings) -> ActionRequest:
-        data = _first_mapping(args)
-        action_id = str(data.get("action", ""))
-        if action_id.startswith("custom:"):
-            title = str(data.get("title") or "")
-            instruction = str(data.get("instruction") or "")
-            if not instruction:
-                index = _int(action_id.split(":", 1)[1])
-                custom = settings.actions.custom
-                if index is None or not 0 <= index < len(custom):
-                    raise ValueError(f"unknown custom action {action_id!r}")
-                title, instruction = custom[index].title, custom[index].instruction
-        else:
-            spec = find_action(action_id)
-            if spec is None:
-                raise ValueError(f"unknown Iskra action {action_id!r}")
-            title, instruction = spec.title, spec.instruction
-        return cls(
-            uri=_uri(data),
-            instruction=instruction,
-            title=title,
-            range=_range(data.get("range")),
-            diagnostics=[d for d in data.get("diagnostics") or [] if isinstance(d, dict)],
-        )
+    def new_round(self) -> None:
+        self.round_used = 0
 
-    @classmethod
-    def from_ask(cls, args: Sequence[Any]) -> ActionRequest:
-        data = _first_mapping(args)
-        instruction = str(data.get("instruction") or "").strip()
-        if not instruction:
-            raise ValueError("iskra.ask needs a non-empty `instruction`")
-        return cls(
-            uri=_uri(data), instruction=instruction, title="Ask", range=_range(data.get("range"))
-        )
-
-
-class EditorPort(Protocol):
-    """What the runner needs from the editor connection."""
-
-    def open_documents(self) -> Mapping[str, OpenDocument]: ...
-    def workspace_folders(self) -> list[Path]: ...
-    def position_encoding(self) -> str: ...
-    def edit_capabilities(self) -> tuple[bool, list[str], bool]:
-        """(documentChanges, resourceOperations, changeAnnotationSupport)."""
-        ...
-    async def progress_begin(self, title: str) -> Any: ...
-    def progress_report(self, token: Any, message: str, percentage: int | None) -> None: ...
-    def progress_end(self, token: Any, message: str) -> None: ...
-    async def apply_edit(
-        self, label: str, edit: types.WorkspaceEdit
-    ) -> tuple[bool, str | None]: ...
-
-
-@dataclass
-class ActionOutcome:
-    applied: bool
-    message: str
-    changes: list[str] = field(default_factory=list)
-    steps: int = 0
-    reported: bool = False
-    """The session already showed this failure (rate-limited): don't show it again."""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "applied": self.applied,
-            "message": self.message,
-            "changes": self.changes,
-            "steps": self.steps,
-        }
+    def take(self, text: str) -> str:
+        """``text`` if it fits in both caps, else an error the model can act on."""
+        if self.action_used + len(text) > self.per_action:
+            return (f"Error: this action's tool output limit ({self.per_action} characters) "
+                    "is reached; finish the task with what you have read.")
+        if self.round_used + len(text) > self.per_round:
+            return (f"Error: this round's tool output limit ({self.per_round} characters) is "
+                    "reached; ask for it again in your next step, or read a line range.")
+        self.round_used += len(text)
+        self.action_used += len(text)
+        return text
 
 
 class ActionRunner:
@@ -154,7 +112,8 @@ class ActionRunner:
         folders = editor.workspace_folders()
         if not folders:
             return ActionOutcome(False, "Open a folder first: Iskra edits only workspace files.")
-        policy = WorkspacePolicy(folders, self.session.settings.actions.secret_globs)
+        settings = self.session.settings
+        policy = WorkspacePolicy(folders, settings.actions.secret_globs)
         documents = dict(editor.open_documents())
         path = _path_of(request.uri)
         if path and policy.is_secret(path):
@@ -168,14 +127,26 @@ class ActionRunner:
             message = self.session.quota.exhausted_message or "Quota spent."
             return ActionOutcome(False, message, reported=True)
 
+        document_changes, operations, annotations = editor.edit_capabilities()
+        usable = operations if document_changes else []
+        ask_consent = not settings.actions.allow_sensitive_writes
+        can_ask = annotations and document_changes
         token = await editor.progress_begin(f"Iskra: {request.title}")
         self.session.busy(f"Iskra: {request.title}")
         finished = "Cancelled."
         try:
-            changes = ChangeSet(policy, documents)
-            messages = self._opening_messages(request, documents, policy)
-            text, steps, hit_limit = await self._loop(editor, token, changes, messages)
-            outcome = await self._apply(editor, request, changes, documents, text, steps)
+            changes = ChangeSet(
+                policy, documents, operations=usable,
+                guard=_refuse_sensitive if ask_consent and not can_ask else None,
+            )
+            tools = available_tools(usable)
+            messages = self._opening_messages(request, documents, policy, tools)
+            text, steps, hit_limit = await self._loop(editor, token, changes, messages, tools)
+            outcome = await apply_changes(
+                editor, changes, title=request.title, final_text=text, steps=steps,
+                apply_timeout=settings.actions.apply_timeout_s,
+                confirm=_confirm_for(policy) if ask_consent and can_ask else None,
+            )
             if hit_limit:
                 outcome.message = (
                     f"Stopped after {steps} steps (actions.maxSteps). {outcome.message}"
@@ -191,11 +162,14 @@ class ActionRunner:
             self.session.idle()
 
     def _opening_messages(
-        self, request: ActionRequest, documents: Mapping[str, OpenDocument], policy: WorkspacePolicy
+        self,
+        request: ActionRequest,
+        documents: Mapping[str, OpenDocument],
+        policy: WorkspacePolicy,
+        tools: Sequence[str],
     ) -> list[dict[str, Any]]:
         document = documents.get(request.uri)
-        path = _path_of(request.uri)
-        display = policy.display_of(path) if path else request.uri
+        display = _display(policy, request.uri)
         parts = [f"Task: {request.instruction}", f"File: {display}"]
         if document is not None:
             index = LineIndex(document.text)
@@ -204,9 +178,12 @@ class ActionRunner:
                 start, end = index.offsets_of(request.range)
                 first = request.range.start.line + 1
                 selected = text[start:end]
-                if selected.strip():
+                if selected.strip() and len(selected) <= MAX_FILE_CHARS:
                     parts.append(f"Selected lines {first}-{request.range.end.line + 1}:\n"
                                  f"<selection>\n{selected}\n</selection>")
+                elif selected.strip():
+                    parts.append(f"Lines {first}-{request.range.end.line + 1} are selected "
+                                 "(too many to show; use read_file with line ranges).")
                 else:
                     parts.append(f"The cursor is on line {first}.")
             if len(text) <= MAX_FILE_CHARS:
@@ -215,22 +192,25 @@ class ActionRunner:
             else:
                 parts.append(f"{display} is large; use read_file with line ranges.")
         if request.diagnostics:
-            lines = [
-                f"- line {d.get('range', {}).get('start', {}).get('line', 0) + 1}: "
-                f"{d.get('message', '')} ({d.get('source') or 'diagnostic'})"
-                for d in request.diagnostics
-            ]
-            parts.append("Diagnostics:\n" + "\n".join(lines))
+            parts.append("Diagnostics:\n" + "\n".join(
+                _diagnostic_line(d) for d in request.diagnostics[:50]))
         return [
-            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "system", "content": SYSTEM_PROMPT.format(tools=", ".join(tools))},
             {"role": "user", "content": "\n\n".join(parts)},
         ]
 
     async def _loop(
-        self, editor: EditorPort, token: Any, changes: ChangeSet, messages: list[dict[str, Any]]
+        self,
+        editor: EditorPort,
+        token: Any,
+        changes: ChangeSet,
+        messages: list[dict[str, Any]],
+        tools: Sequence[str],
     ) -> tuple[str, int, bool]:
         settings = self.session.settings
         max_steps = settings.actions.max_steps
+        budget = OutputBudget()
+        specs = tool_specs(tools)
         for step in range(1, max_steps + 1):
             editor.progress_report(token, f"Step {step}: asking {settings.actions.model}",
                                    _percent(step - 1, max_steps))
@@ -239,7 +219,7 @@ class ActionRunner:
                 result = await self.session.client.chat(
                     model=settings.actions.model,
                     messages=messages,
-                    tools=TOOL_SPECS,
+                    tools=specs,
                     temperature=settings.temperature,
                     top_p=settings.top_p,
                     max_tokens=settings.max_tokens,
@@ -251,63 +231,75 @@ class ActionRunner:
             if not result.tool_calls:
                 return (result.content or "").strip(), step, False
             messages.append(_assistant_message(result.content, result.tool_calls))
+            budget.new_round()
             for call in result.tool_calls:
                 editor.progress_report(token, f"Step {step}: {call.name} {_target(call.arguments)}",
                                        _percent(step - 1, max_steps))
+                answer = await _run_tool(changes, call.name, call.arguments, tools)
                 messages.append({"role": "tool", "tool_call_id": call.id,
-                                 "content": _run_tool(changes, call.name, call.arguments)})
+                                 "content": budget.take(answer)})
         return "", max_steps, True
 
-    async def _apply(
-        self,
-        editor: EditorPort,
-        request: ActionRequest,
-        changes: ChangeSet,
-        documents: Mapping[str, OpenDocument],
-        text: str,
-        steps: int,
-    ) -> ActionOutcome:
-        summary = changes.summary()
-        if changes.empty:
-            return ActionOutcome(False, text or "The model made no changes.", summary, steps)
-        touched = {change.uri for change in changes.changes()}
-        stale = _stale_documents(documents, editor.open_documents(), touched)
-        if stale:
-            names = ", ".join(_path_of(u) or u for u in stale)
-            return ActionOutcome(
-                False,
-                f"{names} changed while Iskra worked; nothing was applied. Run it again.",
-                summary,
-                steps,
-            )
-        document_changes, resource_operations, annotations = editor.edit_capabilities()
-        try:
-            edit = changes.to_workspace_edit(
-                encoding=editor.position_encoding(),
-                document_changes=document_changes,
-                resource_operations=resource_operations,
-                annotation=f"Iskra: {request.title}" if annotations else None,
-            )
-        except UnsupportedEdit as error:
-            return ActionOutcome(False, f"{error} Nothing was applied.", summary, steps)
-        applied, reason = await editor.apply_edit(f"Iskra: {request.title}", edit)
-        if not applied:
-            why = f": {reason}" if reason else ""
-            return ActionOutcome(False, f"The editor did not apply the edit{why}.", summary, steps)
-        done = "; ".join(summary)
-        message = text or "Done."
-        return ActionOutcome(True, f"{message} ({done})" if done else message, summary, steps)
 
-
-def _run_tool(changes: ChangeSet, name: str, arguments: str) -> str:
+async def _run_tool(changes: ChangeSet, name: str, arguments: str, tools: Sequence[str]) -> str:
     """One tool call's answer; every error goes back to the model as the result."""
     try:
-        return changes.run(parse_tool_call(name, arguments))
+        args = parse_tool_call(name, arguments, tools)
+        return await run_in_worker(changes, lambda: changes.run(args),
+                                   timeout=TOOL_TIME_LIMIT_S, what=f"{name}")
     except ToolError as error:
         return f"Error: {error}"
+    except (RecursionError, MemoryError, OverflowError) as error:
+        return (f"Error: {name}: the input is too large or too deeply nested "
+                f"({type(error).__name__}); work on a smaller part.")
     except Exception as error:  # a bug must not lose the whole action
         log.exception("tool %s failed", name)
         return f"Error: the tool failed ({type(error).__name__})."
+
+
+def _refuse_sensitive(target: ResolvedPath) -> str | None:
+    """The guard used when the editor cannot ask the user to confirm a change."""
+    if not needs_consent(target.relative):
+        return None
+    return (f"{target.display} is a file that makes tools run code; changing it needs your "
+            "consent and this editor cannot ask for it (no change annotations). Set "
+            "iskra.actions.allowSensitiveWrites to true to allow such changes.")
+
+
+def _confirm_for(policy: WorkspacePolicy) -> Callable[[str], bool]:
+    """``uri -> needs confirmation`` for the edit builder."""
+
+    def confirm(uri: str) -> bool:
+        path = _path_of(uri)
+        if not path:
+            return True
+        try:
+            return needs_consent(policy.resolve(path).relative)
+        except PathRefused:
+            return True
+
+    return confirm
+
+
+def _display(policy: WorkspacePolicy, uri: str) -> str:
+    """The workspace-relative name of the action's file (never an absolute path)."""
+    path = _path_of(uri)
+    if not path:
+        return "the current file"
+    try:
+        return policy.resolve(path).display
+    except PathRefused:
+        return Path(path).name
+
+
+def _diagnostic_line(diagnostic: Mapping[str, Any]) -> str:
+    where = diagnostic.get("range")
+    start = where.get("start") if isinstance(where, dict) else None
+    line = start.get("line") if isinstance(start, dict) else None
+    number = line + 1 if isinstance(line, int) else "?"
+    message = str(diagnostic.get("message", ""))[:500]
+    source = str(diagnostic.get("source") or "diagnostic")[:80]
+    return f"- line {number}: {message} ({source})"
 
 
 def _assistant_message(content: str | None, calls: Sequence[Any]) -> dict[str, Any]:
@@ -322,24 +314,12 @@ def _assistant_message(content: str | None, calls: Sequence[Any]) -> dict[str, A
     }
 
 
-def _stale_documents(
-    before: Mapping[str, OpenDocument], now: Mapping[str, OpenDocument], touched: set[str]
-) -> list[str]:
-    """Open documents this edit touches that the user changed while the model worked."""
-    stale = []
-    for uri, document in before.items():
-        if uri not in touched:
-            continue  # typing elsewhere during an action is fine
-        current = now.get(uri)
-        if current is not None and current.version != document.version:
-            stale.append(uri)
-    return stale
-
-
 def _target(arguments: str) -> str:
+    if not isinstance(arguments, str) or len(arguments) > 1_000_000:
+        return ""
     try:
         data = json.loads(arguments)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return ""
     return str(data.get("uri", ""))[:80] if isinstance(data, dict) else ""
 
@@ -348,46 +328,7 @@ def _percent(done: int, total: int) -> int:
     return min(int(100 * done / max(total, 1)), 99)
 
 
-def _first_mapping(args: Sequence[Any]) -> dict[str, Any]:
-    if args:
-        first = args[0]
-        if isinstance(first, dict):
-            return first
-        if hasattr(first, "_asdict"):
-            return plain(first)
-    raise ValueError("expected one object argument")
-
-
-
-def _uri(data: Mapping[str, Any]) -> str:
-    uri = data.get("uri")
-    if not isinstance(uri, str) or not uri:
-        raise ValueError("the action needs the document's `uri`")
-    return uri
-
-
-def _range(value: Any) -> types.Range | None:
-    if not isinstance(value, dict):
-        return None
-    try:
-        start, end = value["start"], value["end"]
-        return types.Range(
-            start=types.Position(line=int(start["line"]), character=int(start["character"])),
-            end=types.Position(line=int(end["line"]), character=int(end["character"])),
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
 def _path_of(uri: str) -> str | None:
     from pygls.uris import to_fs_path
 
     return to_fs_path(uri)
-
-
-def _int(value: str) -> int | None:
-    try:
-        return int(value)
-    except ValueError:
-        return None
-

@@ -13,6 +13,7 @@ Pure: no server, no filesystem.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -177,14 +178,57 @@ def _spec(model: type[_Args]) -> dict[str, Any]:
 TOOL_SPECS: list[dict[str, Any]] = [_spec(model) for model in TOOL_MODELS.values()]
 """OpenAI ``tools`` entries for every file tool."""
 
+_NEEDS: dict[str, str] = {
+    "create_file_or_folder": "create",
+    "delete_file": "delete",
+    "rename_file": "rename",
+}
+"""The LSP resource operation a tool's edit needs from the editor."""
 
-def parse_tool_call(name: str, arguments: str) -> ToolArgs:
-    """Validate one tool call from the model; raise :class:`ToolError` if it is wrong."""
-    model = TOOL_MODELS.get(name)
-    if model is None:
-        known = ", ".join(TOOL_MODELS)
-        raise ToolError(f"Unknown tool '{name}'. Available tools: {known}.")
+
+def available_tools(operations: Collection[str]) -> list[str]:
+    """Tool names the editor can apply, given its ``resourceOperations``
+    (empty when it has no ``documentChanges``: then only existing files change)."""
+    return [name for name in TOOL_MODELS if _NEEDS.get(name, "") in ("", *operations)]
+
+
+def tool_specs(names: Collection[str]) -> list[dict[str, Any]]:
+    """The ``tools`` entries for ``names``; ``write_file`` says when it cannot create."""
+    specs = [spec for spec in TOOL_SPECS if spec["function"]["name"] in names]
+    if "create_file_or_folder" not in names:
+        for index, spec in enumerate(specs):
+            if spec["function"]["name"] == "write_file":
+                function = dict(spec["function"])
+                function["description"] = (
+                    "Replace the whole text of an existing file with content (this editor "
+                    "does not let Iskra create files). For small changes prefer replace_in_file."
+                )
+                specs[index] = {**spec, "function": function}
+    return specs
+
+
+MAX_ARGUMENT_CHARS = 2_000_000
+"""Arguments longer than this are refused unread (one file's whole text fits easily)."""
+
+
+def parse_tool_call(
+    name: str, arguments: str, allowed: Collection[str] | None = None
+) -> ToolArgs:
+    """Validate one tool call from the model; raise :class:`ToolError` if it is wrong.
+
+    ``allowed`` are the tools offered to the model in this action.
+    """
+    model = TOOL_MODELS.get(name) if isinstance(name, str) else None
+    offered = list(TOOL_MODELS) if allowed is None else [n for n in TOOL_MODELS if n in allowed]
+    if model is None or name not in offered:
+        shown = name[:80] if isinstance(name, str) else "?"
+        raise ToolError(f"Unknown tool '{shown}'. Available tools: {', '.join(offered)}.")
     text = arguments if isinstance(arguments, str) else ""
+    if len(text) > MAX_ARGUMENT_CHARS:
+        raise ToolError(
+            f"{name}: the arguments are too long ({len(text)} characters; limit "
+            f"{MAX_ARGUMENT_CHARS}). Change the file in smaller pieces."
+        )
     if not text.strip():
         data: Any = {}
     else:
@@ -194,6 +238,10 @@ def parse_tool_call(name: str, arguments: str) -> ToolArgs:
             raise ToolError(
                 f"{name}: the arguments are not valid JSON ({error.msg} at character "
                 f"{error.pos}). Send a JSON object."
+            ) from None
+        except RecursionError:
+            raise ToolError(
+                f"{name}: the arguments are nested too deeply. Send a flat JSON object."
             ) from None
     if not isinstance(data, dict):
         raise ToolError(

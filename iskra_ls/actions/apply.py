@@ -1,0 +1,210 @@
+"""The last step of an action: check, build and send ONE ``workspace/applyEdit``, then
+say truthfully what happened.
+
+* The edit is built in a worker thread (:mod:`iskra_ls.actions.worker`), right
+  after every touched file was checked against what the model saw and every
+  target path was resolved again (:mod:`iskra_ls.actions.snapshot`): a file that
+  changed means nothing is applied, and the message names it.
+* Sending the edit is the point of no return. Once ``workspace/applyEdit`` is
+  out, a cancel (``$/cancelRequest`` or the progress's cancel button) no longer
+  stops anything: the answer is awaited (shielded) and reported as it is.
+* An error reply is "not applied" with its reason; an editor that never answers
+  gets ``actions.applyTimeoutS`` seconds, then a message that says the outcome is
+  unknown and which files to check.
+* The model's final answer is summarised for the message (first paragraph, no
+  code, capped); the full text goes to the editor's log (``window/logMessage``).
+
+The editor is reached through :class:`EditorPort`; no pygls server import here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from lsprotocol import types
+
+from iskra_ls.actions.changeset import ChangeSet, OpenDocument
+from iskra_ls.actions.snapshot import ApplyRefused
+from iskra_ls.actions.worker import BUILD_TIME_LIMIT_S, WorkerTimeout, run_in_worker
+from iskra_ls.edits import UnsupportedEdit
+
+SUMMARY_CHARS = 300
+"""The model's final answer as shown in the message (the log has the rest)."""
+
+LOG_CHARS = 100_000
+"""The model's final answer as written to the editor's log."""
+
+
+class EditorPort(Protocol):
+    """What the runner needs from the editor connection."""
+
+    def open_documents(self) -> Mapping[str, OpenDocument]: ...
+    def workspace_folders(self) -> list[Path]: ...
+    def position_encoding(self) -> str: ...
+    def edit_capabilities(self) -> tuple[bool, list[str], bool]:
+        """(documentChanges, resourceOperations, changeAnnotationSupport)."""
+        ...
+    async def progress_begin(self, title: str) -> Any: ...
+    def progress_report(self, token: Any, message: str, percentage: int | None) -> None: ...
+    def progress_end(self, token: Any, message: str) -> None: ...
+    def log_message(self, text: str) -> None:
+        """Write to the editor's log (output channel, ``:LspLog``), not a popup."""
+        ...
+    async def apply_edit(
+        self, label: str, edit: types.WorkspaceEdit
+    ) -> tuple[bool, str | None]:
+        """The editor's answer; an error reply is ``(False, its message)``."""
+        ...
+
+
+@dataclass
+class ActionOutcome:
+    applied: bool
+    message: str
+    changes: list[str] = field(default_factory=list)
+    steps: int = 0
+    reported: bool = False
+    """The session already showed this failure (rate-limited): don't show it again."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "applied": self.applied,
+            "message": self.message,
+            "changes": self.changes,
+            "steps": self.steps,
+        }
+
+
+async def apply_changes(
+    editor: EditorPort,
+    changes: ChangeSet,
+    *,
+    title: str,
+    final_text: str,
+    steps: int,
+    apply_timeout: float,
+    confirm: Callable[[str], bool] | None,
+) -> ActionOutcome:
+    """Check, build, send; ``confirm(uri)`` marks a file's changes needsConfirmation."""
+    said = summarise(final_text)
+    if said.endswith(_IN_LOG):
+        editor.log_message(f"Iskra: {title}: the model's full answer:\n{final_text[:LOG_CHARS]}")
+    refused = _refusals(changes)
+    try:
+        summary = await run_in_worker(changes, changes.summary, timeout=BUILD_TIME_LIMIT_S,
+                                      what="Listing the changes")
+        if not summary or all(line.startswith("create folder") for line in summary):
+            message = _join(said or "The model made no changes.", refused)
+            return ActionOutcome(False, message, summary, steps)
+        open_now = dict(editor.open_documents())
+        document_changes, operations, annotations = editor.edit_capabilities()
+
+        def build() -> types.WorkspaceEdit:
+            return changes.to_workspace_edit(
+                encoding=editor.position_encoding(),
+                document_changes=document_changes,
+                resource_operations=operations,
+                annotation=f"Iskra: {title}" if annotations else None,
+                open_now=open_now,
+                confirm=confirm if annotations else None,
+            )
+
+        edit = await run_in_worker(changes, build, timeout=BUILD_TIME_LIMIT_S,
+                                   what="Preparing the edit")
+    except (ApplyRefused, UnsupportedEdit, WorkerTimeout) as error:
+        text = str(error)
+        if "nothing was applied" not in text.lower():
+            text += " Nothing was applied."
+        return ActionOutcome(False, _join(text, refused), [], steps)
+    applied, reason, cancelled = await send_edit(editor, f"Iskra: {title}", edit, apply_timeout)
+    files = "; ".join(summary)
+    late = "You cancelled after the edit had been sent to the editor. " if cancelled else ""
+    if applied is None:
+        return ActionOutcome(False, _join(
+            f"{late}The editor did not answer the edit request within {apply_timeout:g} s; "
+            f"it may or may not have applied it. Check: {files}.", refused), summary, steps)
+    if not applied:
+        why = f": {reason}" if reason else ""
+        return ActionOutcome(
+            False, _join(f"{late}The editor did not apply the edit{why}.", refused), summary, steps
+        )
+    done = f"{late}The edit was applied. " if cancelled else ""
+    message = f"{done}{said or 'Done.'} ({files})"
+    return ActionOutcome(True, _join(message, refused), summary, steps)
+
+
+async def send_edit(
+    editor: EditorPort, label: str, edit: types.WorkspaceEdit, timeout: float
+) -> tuple[bool | None, str | None, bool]:
+    """``(applied, reason, cancelled)``; ``applied`` is None when the editor never answered.
+
+    A cancel while the request is out is noted, not obeyed: the editor may be
+    applying the edit at that very moment.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    task = asyncio.ensure_future(editor.apply_edit(label, edit))
+    cancelled = False
+    while True:
+        try:
+            applied, reason = await asyncio.wait_for(
+                asyncio.shield(task), max(deadline - loop.time(), 0.0)
+            )
+            return applied, reason, cancelled
+        except asyncio.CancelledError:
+            cancelled = True
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+        except TimeoutError:
+            task.cancel()
+            return None, None, cancelled
+
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_IN_LOG = " (full answer in the log)"
+
+
+def summarise(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """The first paragraph of prose, on one line, without code; at most ``limit`` chars."""
+    paragraph: list[str] = []
+    in_code = False
+    for line in text.strip().splitlines():
+        if _FENCE.match(line):
+            in_code = not in_code
+            if paragraph:
+                break
+            continue
+        if in_code:
+            continue
+        if not line.strip():
+            if paragraph:
+                break
+            continue
+        paragraph.append(line.strip())
+        if sum(map(len, paragraph)) > limit:
+            break
+    said = " ".join(paragraph).replace("`", "")
+    if len(said) > limit:
+        cut = said[: limit - 1]
+        said = (cut[: cut.rfind(" ")] if " " in cut[limit // 2 :] else cut).rstrip() + "…"
+    if said and len(text.strip()) > len(said) + 20:
+        said += _IN_LOG
+    return said
+
+
+def _refusals(changes: ChangeSet) -> str:
+    if not changes.refusals:
+        return ""
+    unique = list(dict.fromkeys(changes.refusals))
+    shown = "; ".join(unique[:3]) + (f" (+{len(unique) - 3} more)" if len(unique) > 3 else "")
+    return f"Not changed: {shown}"
+
+
+def _join(message: str, refused: str) -> str:
+    return f"{message} {refused}".strip() if refused else message
