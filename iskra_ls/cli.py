@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import signal
@@ -133,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return demo_main()
         parser.error(f"unknown command {command!r}")
     except errors.IskraError as exc:
-        return _fail(str(exc))
+        return _fail(_for_the_command_line(exc))
     except KeyboardInterrupt:
         return _fail("interrupted.", code=130)
     except EOFError:
@@ -144,6 +145,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
     return 0
+
+
+def _for_the_command_line(exc: errors.IskraError) -> str:
+    """The error's words, with the editor setting named as the command line knows it."""
+    text = str(exc)
+    if isinstance(exc, errors.Unreachable):
+        text = text.replace("the apiUrl setting", "ISKRA_API_URL")
+    return text
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -212,7 +221,8 @@ async def _login(args: argparse.Namespace, email: str | None) -> int:
                 print(f"A sign-in code was sent to {email}.", flush=True)
                 return input("Code: ")
 
-            token = await login_with_code(client, email, read_code)
+            token = await login_with_code(
+                client, email, read_code, on_wrong_code=lambda text: print(text, flush=True))
             client.token = token
             note = await _verify(client, quiet_failure=True)
     finally:
@@ -234,7 +244,8 @@ async def _verify(client: Any, *, quiet_failure: bool = False) -> str:
     except errors.IskraError as exc:
         if quiet_failure:
             return ""
-        return f"Could not verify the token now ({mask(str(exc))}); storing it anyway."
+        reason = mask(_for_the_command_line(exc)).rstrip(".")
+        return f"Could not verify the token now: {reason}. Stored it anyway."
     tier = f" ({account.tier} tier)" if account.tier else ""
     return f"Signed in as {account.email or 'an Iskra user'}{tier}."
 
@@ -272,8 +283,19 @@ async def _status(args: argparse.Namespace) -> int:
     if account.tokens_today is not None:
         print(f"Tokens today: {account.tokens_today}")
     if account.remaining == 0:
-        print("The daily limit is reached: requests resume after the reset.")
+        print(f"The daily limit is reached: {_reset_time()}.")
     return 0
+
+
+def _reset_time(now: dt.datetime | None = None) -> str:
+    """When Iskra's quota day ends (midnight UTC), also in local time."""
+    now = now or dt.datetime.now(dt.UTC)
+    midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+    minutes = max(1, int((midnight - now).total_seconds() + 59) // 60)
+    hours, minutes = divmod(minutes, 60)
+    left = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    local = midnight.astimezone().strftime("%H:%M")
+    return f"requests resume when the quota resets at 00:00 UTC (in {left}; {local} local time)"
 
 
 def _num(value: int | None) -> str:

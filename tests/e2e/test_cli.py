@@ -168,10 +168,30 @@ async def test_login_with_email_against_the_stub_process(env: dict[str, str]) ->
         assert await asyncio.wait_for(server.wait(), timeout=10) == 0
 
 
-async def test_wrong_code_is_one_line(env: dict[str, str], stub: StubIskra) -> None:
-    run = await cli(env, "login", "--email", "me@example.com", stdin="000000x\n")
-    assert "Wrong or expired code" in run.one_error_line()
+async def test_wrong_code_three_times_is_one_line(env: dict[str, str], stub: StubIskra) -> None:
+    run = await cli(env, "login", "--email", "me@example.com", stdin="000000x\n" * 3)
+    line = run.one_error_line()
+    assert "wrong or has expired" in line and "iskra-ls login" in line, line
+    assert "malformed" not in run.out + run.err
+    assert run.out.count("Code: ") == 3, run.out
     assert not token_file(env).exists()
+
+
+async def test_wrong_code_can_be_typed_again(env: dict[str, str], stub: StubIskra) -> None:
+    """A mistyped code is no reason to start over: the user types it again."""
+    proc = await start(env, "login", "--email", "me@example.com")
+    assert proc.stdin is not None
+    for _ in range(300):  # the code exists once send-code has arrived
+        if "me@example.com" in stub.codes:
+            break
+        await asyncio.sleep(0.02)
+    good = stub.codes["me@example.com"].encode()
+    out, err = await asyncio.wait_for(proc.communicate(b"000000x\n" + good + b"\n"), timeout=30)
+    text = out.decode()
+    assert proc.returncode == 0, (text, err)
+    assert "That code is wrong or has expired; type it again" in text
+    assert "malformed" not in text + err.decode()
+    assert token_file(env).exists()
 
 
 async def test_closed_stdin_at_the_prompt(env: dict[str, str], stub: StubIskra) -> None:
@@ -218,7 +238,10 @@ async def test_unreachable_service(env: dict[str, str]) -> None:
     env["ISKRA_API_URL"] = f"http://127.0.0.1:{closed_port()}"
     env["ISKRA_TOKEN"] = TOKEN
     run = await cli(env, "status")
-    assert run.one_error_line().startswith("iskra-ls: Cannot reach Iskra")
+    line = run.one_error_line()
+    assert line.startswith("iskra-ls: Cannot reach Iskra")
+    # On the command line the URL comes from ISKRA_API_URL (or --api-url), not a setting.
+    assert "ISKRA_API_URL" in line and "apiUrl setting" not in line, line
 
 
 async def test_login_stores_the_token_when_offline(env: dict[str, str]) -> None:
@@ -226,6 +249,8 @@ async def test_login_stores_the_token_when_offline(env: dict[str, str]) -> None:
     run = await cli(env, "--api-url", url, "login", "--token", TOKEN)
     assert run.code == 0, run
     assert "Could not verify" in run.out
+    assert ".)" not in run.out and ").)" not in run.out, run.out  # no nested parentheses
+    assert "Stored it anyway." in run.out, run.out
     assert token_file(env).read_text().strip() == TOKEN
 
 
@@ -237,6 +262,8 @@ async def test_status_when_the_quota_is_spent(env: dict[str, str], stub: StubIsk
     assert run.code == 0, run
     assert "20 of 20, 0 remaining" in run.out
     assert "limit is reached" in run.out
+    # The README promises the reset time: Iskra's day ends at midnight UTC.
+    assert re.search(r"resets at 00:00 UTC \(in (\d+ h )?\d+ min", run.out), run.out
 
 
 async def test_usage_error_exits_2(env: dict[str, str]) -> None:

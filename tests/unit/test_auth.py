@@ -216,7 +216,7 @@ async def test_login_with_a_wrong_code_is_a_user_error() -> None:
     async with StubIskra() as stub:
         client = IskraClient(stub.url)
         try:
-            with pytest.raises(errors.BadRequest, match="Wrong or expired code"):
+            with pytest.raises(errors.BadRequest, match="code is wrong or has expired"):
                 await login_with_code(client, "dev@example.com", lambda: "not-the-code")
         finally:
             await client.aclose()
