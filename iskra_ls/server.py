@@ -13,6 +13,7 @@ start-up and the editor is waiting for ``InitializeResult``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from iskra_ls.textdoc import LineIndex
 
 if TYPE_CHECKING:
     from iskra_ls.actions.request import ActionRequest
+    from iskra_ls.completion.selected import SelectedItem
     from iskra_ls.completion.service import CompletionRequest
 
 log = logging.getLogger(__name__)
@@ -138,15 +140,33 @@ async def on_inline_completion(
     if prepared is None:
         return types.InlineCompletionList(items=[])
     request, index = prepared
+    selected = _selected_item(params.context.selected_completion_info, index, request.offset)
+    if selected is not None:  # suggest widget open: ask as if its item were accepted
+        text, offset = selected.accepted(request.text)
+        request = dataclasses.replace(request, text=text, offset=offset)
     answer = await ls.completions.complete(request)
     if answer is None:
         return types.InlineCompletionList(items=[])
+    start, end, insert = answer.start, answer.end, answer.text
+    if selected is not None:  # VS Code shows only an item that extends the selected one
+        start, end, insert = selected.extend(index.text, start, end, insert)
     item = types.InlineCompletionItem(
-        insert_text=answer.text,
-        range=index.range_at(answer.start, answer.end),
+        insert_text=insert,
+        range=index.range_at(start, end),
         command=types.Command(title="Iskra", command=ACCEPTED_COMMAND, arguments=[answer.id]),
     )
     return types.InlineCompletionList(items=[item])
+
+
+def _selected_item(
+    info: types.SelectedCompletionInfo | None, index: LineIndex, cursor: int
+) -> SelectedItem | None:
+    if info is None:
+        return None
+    from iskra_ls.completion.selected import SelectedItem
+
+    start, end = index.offsets_of(info.range)
+    return SelectedItem.at_cursor(start, end, info.text, cursor)
 
 
 @server.feature(
