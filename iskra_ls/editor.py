@@ -134,16 +134,24 @@ class IskraServer(LanguageServer):
     # -- the runner's EditorPort ---------------------------------------------------------
 
     def is_secret_path(self, path: str) -> bool:
-        """Whether a file is secret (``.env``, keys, ``actions.secretGlobs``...)."""
+        """Whether a document's text must never be sent to Iskra (completion context).
+
+        True for a secret (:mod:`iskra_ls.file_policy` plus ``actions.secretGlobs``,
+        also behind a symlink or a second hard link) and, with a workspace open,
+        for every file outside its folders (an ``~/.aws/credentials`` tab). A
+        document without a file path (an untitled buffer) is the user's own typing.
+        """
+        from iskra_ls import file_policy
         from iskra_ls.actions.paths import WorkspacePolicy
 
-        if not path:
+        if not path or not Path(path).is_absolute():
             return False
-        policy = WorkspacePolicy(
-            self.workspace_folders() or [Path(path).parent],
-            self.session.settings.actions.secret_globs,
-        )
-        return policy.is_secret(path)
+        globs = self.session.settings.actions.secret_globs
+        folders = self.workspace_folders()
+        if not folders:
+            return file_policy.is_secret(Path(path).as_posix(), globs)
+        policy = WorkspacePolicy(folders, globs)
+        return not (policy.contains(path) and policy.allows(path))
 
     def open_documents(self) -> dict[str, OpenDocument]:
         from iskra_ls.actions.changeset import OpenDocument

@@ -144,17 +144,24 @@ class CompletionService:
         return min(max(base, 1.5 * statistics.median(gaps)), 1.0)
 
     def neighbours(self, uri: str, documents: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """Snippets of the two other most recently edited open documents (never secrets)."""
-        recent = sorted(
-            (
-                u
-                for u in self._last_edit_line
-                if u != uri and u in documents
-                and not self.is_secret(getattr(documents[u], "path", "") or "")
-            ),
+        """Snippets of the two other most recently edited open documents.
+
+        Only workspace files that are not secret (``is_secret`` says; asked
+        for the newest candidates only): never an untitled buffer or a tab
+        open outside the workspace.
+        """
+        candidates = sorted(
+            (u for u in self._last_edit_line if u != uri and u in documents),
             key=lambda u: self._last_edit_line[u],
             reverse=True,
-        )[:2]
+        )
+        recent = []
+        for u in candidates:
+            path = getattr(documents[u], "path", "") or ""
+            if u.startswith("file:") and path and not self.is_secret(path):
+                recent.append(u)
+                if len(recent) == 2:
+                    break
         snippets = []
         for other in recent:
             doc = documents[other]
