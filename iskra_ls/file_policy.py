@@ -2,7 +2,7 @@
 
 The ONE place that lists them: the action tools (:mod:`iskra_ls.actions.paths`),
 the completion context (:mod:`iskra_ls.editor`) and the consent rule for edits
-(:mod:`iskra_ls.actions.changeset`) all ask this module, and the README's Safety
+(:mod:`iskra_ls.actions.runner`) all ask this module, and the README's Safety
 section shows these lists verbatim (a unit test keeps the two equal).
 
 Pattern language (matching is case-insensitive, on ``/``-separated paths):

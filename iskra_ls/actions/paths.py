@@ -116,6 +116,10 @@ class WorkspacePolicy:
             Path(pathmod.normpath(self._abspath(str(f)))) for f in folders
         ]
         self._real: list[str] = [self._realpath(str(f)) for f in self.folders]
+        self._private: frozenset[str] = frozenset(
+            self._realpath(p) for p in (_token_file(),) if p and self._native
+        )
+        """Real paths of Iskra's own private files (the token file, wherever it is)."""
         self.extra_globs: tuple[str, ...] = tuple(secret_globs)
         self.secret_globs: tuple[str, ...] = DEFAULT_SECRET_GLOBS + self.extra_globs
         self.max_read_bytes = max_read_bytes
@@ -332,6 +336,8 @@ class WorkspacePolicy:
         text = str(path)
         if self._pm.isabs(text):
             absolute = self._pm.normpath(text)
+            if self._private and self._realpath(absolute) in self._private:
+                return True
             found = self._inside_folder(absolute)
             if found is not None:
                 return self._secret_match(found[1])
@@ -339,6 +345,8 @@ class WorkspacePolicy:
         return self._secret_match(posixpath.normpath(text.replace(self._pm.sep, "/")))
 
     def _secret_relative(self, real: str) -> bool:
+        if real in self._private:
+            return True
         for base in self._real:
             rel = _relative_inside(real, base, self._pm)
             if rel is not None:
@@ -375,6 +383,16 @@ class WorkspacePolicy:
 
     def _same_name(self, a: str, b: str) -> bool:
         return a.lower() == b.lower() if self.windows else a == b
+
+
+def _token_file() -> str | None:
+    """Where Iskra keeps its token (``ISKRA_CONFIG_DIR`` may put it in a workspace)."""
+    from iskra_ls.api.auth import TOKEN_FILE_NAME, config_dir
+
+    try:
+        return str(config_dir() / TOKEN_FILE_NAME)
+    except Exception:  # no usable config directory: nothing to protect there
+        return None
 
 
 def _relative_inside(path: str, base: str, pathmod: ModuleType = os.path) -> str | None:

@@ -357,3 +357,19 @@ def test_relative_inside_on_both(
     path: str, base: str, flavour: ModuleType, expected: str | None
 ) -> None:
     assert _relative_inside(path, base, flavour) == expected
+
+
+def test_the_live_token_file_is_secret_wherever_it_is(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ISKRA_CONFIG_DIR`` may put the token file in a workspace, under any name's folder."""
+    monkeypatch.setenv("ISKRA_CONFIG_DIR", str(workspace / "cfg"))
+    (workspace / "cfg").mkdir()
+    (workspace / "cfg" / "token").write_text("tok\n")
+    os.symlink(workspace / "cfg" / "token", workspace / "src" / "notes.txt")
+    policy = WorkspacePolicy([workspace])
+    for given in ("cfg/token", "src/notes.txt", str(workspace / "cfg" / "token")):
+        with pytest.raises(PathRefused, match="secret"):
+            policy.resolve(given)
+    assert policy.is_secret(workspace / "cfg" / "token")
+    assert not policy.is_secret(workspace / "src" / "app.py")
