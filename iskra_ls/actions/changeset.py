@@ -134,11 +134,11 @@ class ChangeSet:
     def save(self) -> tuple[Any, ...]:
         """The state a tool may change, to :meth:`restore` if its result is abandoned."""
         return (dict(self._overlay), set(self._vacated), list(self._folders),
-                dict(self._originals), self.snapshots.copy(), list(self.refusals))
+                dict(self._originals), self.snapshots.copy())
 
     def restore(self, state: tuple[Any, ...]) -> None:
-        (self._overlay, self._vacated, self._folders, self._originals, self.snapshots,
-         self.refusals) = state
+        """Undo a tool's effects (``refusals`` stay: the user is told about those)."""
+        self._overlay, self._vacated, self._folders, self._originals, self.snapshots = state
 
     def _check_change(self, target: ResolvedPath) -> None:
         """Refuse a change the user must consent to but cannot be asked about."""

@@ -9,16 +9,13 @@ where these tests change the workspace "while the model works".
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from harness import Session, lsp_session
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
 
 from iskra_ls.stub import Reply
 
