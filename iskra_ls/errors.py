@@ -105,6 +105,59 @@ class MalformedResponse(IskraError):
         super().__init__(f"{text}: {detail}" if detail else f"{text}.")
 
 
+class AnswerTooLarge(IskraError):
+    """The answer passed the client's byte or character cap; reading stopped there."""
+
+    kind = "error"
+
+    def __init__(self, what: str = "the answer", limit: int = 0) -> None:
+        size = f" (over {limit / (1 << 20):g} MB)" if limit else ""
+        super().__init__(
+            f"Iskra's answer was too large: {what}{size}; stopped reading it and nothing "
+            "was changed. Ask for a smaller piece of work."
+        )
+
+
+class Redirected(IskraError):
+    """The service answered with a redirect; redirects are never followed."""
+
+    kind = "error"
+
+    def __init__(self, url: str = "", location: str = "") -> None:
+        where = f" at {url}" if url else ""
+        to = f" to {location}" if location else ""
+        super().__init__(
+            f"Iskra{where} answered with a redirect{to}; redirects are not followed, so "
+            "nothing was sent there. If that address is right, set it as iskra.apiUrl."
+        )
+
+
+class InsecureApiUrl(IskraError):
+    """``http://`` to a host that is not this machine: the token would travel in clear."""
+
+    kind = "error"
+
+    def __init__(self, url: str = "") -> None:
+        super().__init__(
+            f"Refusing to use {url or 'the API root'}: plain http:// is allowed only for "
+            "this machine (localhost, 127.0.0.1, ::1); use https://."
+        )
+
+
+class TokenNotForThisRoot(IskraError):
+    """The token was issued for another API root and the user has not confirmed this one."""
+
+    kind = "signedOut"
+
+    def __init__(self, api_url: str = "", token_root: str = "") -> None:
+        super().__init__(
+            f"Your Iskra token was issued for {token_root or 'another address'}, but apiUrl is "
+            f"now {api_url or 'different'}; it is not sent there without your confirmation. "
+            "Run the command `iskra.confirmApiUrl` to allow it, sign in again for the new "
+            "address (`iskra-ls login --api-url ...`), or set apiUrl back."
+        )
+
+
 def _duration(seconds: float) -> str:
     seconds = max(int(seconds), 0)
     hours, rest = divmod(seconds, 3600)

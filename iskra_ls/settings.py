@@ -97,9 +97,13 @@ class Settings(_Section):
     @field_validator("api_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
+        """https://, or http:// only to this machine (the token must not travel in clear)."""
+        from iskra_ls.api.roots import url_problem
+
         value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
+        problem = url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     def check_models(self) -> list[str]:

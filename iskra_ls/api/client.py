@@ -14,6 +14,20 @@ Retries are ours, not the SDK's (``max_retries=0`` there): the SDK would retry
 a 429, and Iskra's 429 is a daily quota that no retry can fix. Callers choose
 how many retries a call may have; only 5xx, connection errors and time-outs
 are retried, with a short back-off.
+
+Every limit is a total limit. A call's ``timeout`` bounds the whole answer, not
+the gap between bytes (a service trickling SSE keep-alive comments would hold
+it open for ever); bodies are read raw, at most ``max_response_bytes`` of
+them, and decoded here (JSON, and SSE with :class:`_SseLines`); the text and
+tool-call arguments of one answer are capped at ``max_answer_chars`` and
+collected in lists joined once. Error bodies are read by the SDK, within the
+same time limit.
+
+The token goes nowhere else: redirects are never followed (a redirect is an
+:class:`~iskra_ls.errors.Redirected` error, so neither the token nor the
+prompt leaves the API root), ``http://`` is refused for hosts other than this
+machine, and a client whose ``token_root`` differs from its ``api_url``
+refuses to send the token (:mod:`iskra_ls.api.roots`).
 """
 
 from __future__ import annotations
@@ -30,13 +44,24 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from iskra_ls import errors
+from iskra_ls.api.roots import same_root, url_problem
 
 if TYPE_CHECKING:
-    from openai import AsyncOpenAI, AsyncStream
+    import httpx2
+    from openai import AsyncOpenAI
 
 log = logging.getLogger(__name__)
 
 AUTH_STEPS = ("send-code", "verify-email", "complete-registration")
+
+MAX_RESPONSE_BYTES = 32 << 20
+"""Bytes of one answer on the wire (SSE framing costs ~200 bytes per streamed token)."""
+MAX_ANSWER_CHARS = 2 << 20
+"""Characters of text plus tool-call arguments in one answer (far above any model's output)."""
+MAX_TOOL_CALLS = 128
+"""Tool calls in one answer."""
+SMALL_BODY_BYTES = 1 << 20
+"""``/auth/me`` and the sign-in steps answer with a few hundred bytes."""
 
 
 class Account(BaseModel):
@@ -124,10 +149,23 @@ def extract_token(body: Any) -> str | None:
 class IskraClient:
     """Async client for one Iskra API root. Share one per process."""
 
-    def __init__(self, api_url: str, token: str | None = None, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 30.0,
+        token_root: str | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        max_answer_chars: int = MAX_ANSWER_CHARS,
+    ) -> None:
         self.api_url = api_url.rstrip("/")
         self.token = token
+        self.token_root = token_root
+        """The API root the token may go to; ``None``: this client's own ``api_url``."""
         self.timeout = timeout
+        self.max_response_bytes = max_response_bytes
+        self.max_answer_chars = max_answer_chars
         self.requests_sent = 0
         """Chat requests sent by this process (each costs one from the quota)."""
         self.last_usage: Usage | None = None
@@ -138,8 +176,14 @@ class IskraClient:
     # -- plumbing -----------------------------------------------------------------
 
     def _client(self, *, need_token: bool = True) -> AsyncOpenAI:
+        if url_problem(self.api_url) is not None:
+            raise errors.InsecureApiUrl(self.api_url)
         if need_token and not self.token:
             raise errors.NotSignedIn()
+        if need_token and self.token_root is not None and not same_root(
+            self.token_root, self.api_url
+        ):
+            raise errors.TokenNotForThisRoot(self.api_url, self.token_root)
         if self._sdk is None:
             import openai  # lazy: ~0.7 s
 
@@ -155,7 +199,35 @@ class IskraClient:
 
     def preload(self) -> None:
         """Import openai and build the HTTP client now (e.g. right after start-up)."""
-        self._client(need_token=False)
+        try:
+            self._client(need_token=False)
+        except errors.IskraError:
+            pass  # an unusable apiUrl is reported when a request is made
+
+    def _options(self, timeout: float, **extra: Any) -> dict[str, Any]:
+        return {"timeout": timeout, "follow_redirects": False, **extra}
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        timeout: float,
+        body: Any = None,
+        need_token: bool = True,
+        max_bytes: int = SMALL_BODY_BYTES,
+        extra: dict[str, Any] | None = None,
+    ) -> Any:
+        """One request read whole, within ``timeout`` in total and ``max_bytes``; JSON back."""
+        sdk = self._client(need_token=need_token)
+        options = self._options(timeout, **(extra or {}))
+        async with asyncio.timeout(timeout):
+            response = await _open_raw(sdk, method, path, body, options)
+            try:
+                raw = await _read_capped(response, max_bytes)
+            finally:
+                await response.aclose()
+        return json.loads(raw)
 
     async def aclose(self) -> None:
         if self._sdk is not None:
@@ -184,13 +256,11 @@ class IskraClient:
 
     async def me(self, *, timeout: float | None = None) -> Account:
         """``GET /auth/me``: tier and today's usage. Does not cost a request."""
-        sdk = self._client()
+        limit = timeout or 10.0
         try:
-            body = await sdk.get(
-                f"{self.api_url}/auth/me", cast_to=object, options={"timeout": timeout or 10.0}
-            )
+            body = await self._send("GET", f"{self.api_url}/auth/me", timeout=limit)
         except Exception as exc:
-            raise translate_error(exc, self.api_url) from None
+            raise translate_error(exc, self.api_url, timeout=limit) from None
         return Account.from_me(body)
 
     async def auth_step(self, step: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -199,16 +269,17 @@ class IskraClient:
             raise ValueError(f"unknown auth step {step!r}")
         from openai import omit
 
-        sdk = self._client(need_token=False)
         try:
-            answer = await sdk.post(
+            answer = await self._send(
+                "POST",
                 f"{self.api_url}/auth/{step}",
                 body=body,
-                cast_to=object,
-                options={"headers": {"Authorization": omit}, "timeout": 30.0},
+                timeout=30.0,
+                need_token=False,
+                extra={"headers": {"Authorization": omit}},
             )
         except Exception as exc:
-            raise translate_error(exc, self.api_url, auth_step=True) from None
+            raise translate_error(exc, self.api_url, auth_step=True, timeout=30.0) from None
         return answer if isinstance(answer, dict) else {"value": answer}
 
     # -- chat -----------------------------------------------------------------------
@@ -229,15 +300,16 @@ class IskraClient:
         kwargs = _chat_kwargs(model, messages, tools, temperature, top_p, max_tokens)
         attempt = 0
         while True:
-            sdk = self._client()
+            self._client()  # refuse before counting a request that cannot go out
             started = time.perf_counter()
             self._count_request()
             try:
-                response = await sdk.post(
+                response = await self._send(
+                    "POST",
                     "/chat/completions",
                     body=kwargs,
-                    cast_to=object,
-                    options={"timeout": timeout or self.timeout},
+                    timeout=timeout or self.timeout,
+                    max_bytes=self.max_response_bytes,
                 )
                 return self._result_from_completion(response, time.perf_counter() - started)
             except Exception as exc:
@@ -261,6 +333,13 @@ class IskraClient:
             ]
         except (KeyError, IndexError, TypeError, AttributeError):
             raise errors.MalformedResponse("no choices in the answer") from None
+        content = message.get("content")
+        size = len(content) if isinstance(content, str) else 0
+        size += sum(len(c.name) + len(c.arguments) for c in calls)
+        if size > self.max_answer_chars:
+            raise errors.AnswerTooLarge("text and tool calls", self.max_answer_chars)
+        if len(calls) > MAX_TOOL_CALLS:
+            raise errors.AnswerTooLarge(f"more than {MAX_TOOL_CALLS} tool calls")
         return ChatResult(
             content=message.get("content"),
             tool_calls=calls,
@@ -290,35 +369,39 @@ class IskraClient:
 
 
 class ChatStream:
-    """Iterate the text deltas of a streamed answer; ``result`` holds the whole."""
+    """Iterate the text deltas of a streamed answer; ``result`` holds the whole.
+
+    The whole answer, not each read, is bounded by ``timeout``; its bytes by the
+    client's ``max_response_bytes`` and its text plus tool-call arguments by
+    ``max_answer_chars``.
+    """
 
     def __init__(self, client: IskraClient, kwargs: dict[str, Any], timeout: float) -> None:
         self._client = client
         self._kwargs = kwargs
         self._timeout = timeout
-        self._stream: AsyncStream[object] | None = None
+        self._response: httpx2.Response | None = None
         self._started = 0.0
+        self._deadline = 0.0
         self.result = ChatResult()
         self.first_byte_at: float | None = None
-        self._fragments: dict[int, dict[str, str]] = {}
+        self._calls: dict[int, _CallParts] = {}
+        self._chars = 0
 
     async def __aenter__(self) -> ChatStream:
-        sdk = self._client._client()
+        client = self._client
+        sdk = client._client()
         self._started = time.perf_counter()
-        self._client._count_request()
-        from openai import AsyncStream
-
+        self._deadline = asyncio.get_running_loop().time() + self._timeout
+        client._count_request()
         try:
-            self._stream = await sdk.post(
-                "/chat/completions",
-                body={**self._kwargs, "stream": True},
-                cast_to=object,
-                options={"timeout": self._timeout},
-                stream=True,
-                stream_cls=AsyncStream[object],
-            )
+            async with asyncio.timeout_at(self._deadline):
+                self._response = await _open_raw(
+                    sdk, "POST", "/chat/completions", {**self._kwargs, "stream": True},
+                    client._options(self._timeout),
+                )
         except Exception as exc:
-            raise translate_error(exc, self._client.api_url, timeout=self._timeout) from None
+            raise translate_error(exc, client.api_url, timeout=self._timeout) from None
         return self
 
     async def __aexit__(
@@ -330,10 +413,10 @@ class ChatStream:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._stream is not None:
-            stream, self._stream = self._stream, None
+        if self._response is not None:
+            response, self._response = self._response, None
             try:
-                await stream.close()
+                await response.aclose()
             except Exception:
                 log.debug("closing the stream failed", exc_info=True)
 
@@ -341,23 +424,26 @@ class ChatStream:
         return self._deltas()
 
     async def _deltas(self) -> AsyncIterator[str]:
-        if self._stream is None:
+        if self._response is None:
             raise RuntimeError("use `async with client.stream_chat(...)` first")
         content: list[str] = []
         try:
-            async for chunk in self._stream:
+            async for data in self._events(self._response):
                 if self.first_byte_at is None:
                     self.first_byte_at = time.perf_counter()
+                chunk = json.loads(data)
                 if not isinstance(chunk, dict):
                     raise errors.MalformedResponse("a streamed chunk is not an object")
+                if chunk.get("error"):
+                    raise errors.StreamEndedEarly(_event_error(chunk["error"]))
                 if chunk.get("usage"):
                     self.result.usage = self._client._record_usage(chunk["usage"])
                 for choice in chunk.get("choices") or []:
                     delta = choice.get("delta") or {}
                     text = delta.get("content")
-                    if text:
+                    if text and isinstance(text, str):
+                        self._count(len(text))
                         content.append(text)
-                        self.result.content = "".join(content)
                         yield text
                     if delta.get("tool_calls"):
                         self._merge_tool_fragments(delta["tool_calls"])
@@ -369,27 +455,171 @@ class ChatStream:
             raise translate_error(
                 exc, self._client.api_url, timeout=self._timeout, mid_stream=True
             ) from None
+        finally:
+            self.result.content = "".join(content) if content else self.result.content
         self.result.elapsed = time.perf_counter() - self._started
         self.result.tool_calls = [
-            ToolCall(id=f["id"] or f"call_{i}", name=f["name"], arguments=f["arguments"])
-            for i, f in sorted(self._fragments.items())
+            ToolCall(id=parts.id or f"call_{i}", name="".join(parts.name),
+                     arguments="".join(parts.arguments))
+            for i, parts in sorted(self._calls.items())
         ]
         if self.result.finish_reason is None:
             raise errors.StreamEndedEarly("the connection closed before the end of the answer")
 
+    async def _events(self, response: httpx2.Response) -> AsyncIterator[str]:
+        """The ``data`` of each SSE event until ``[DONE]``, within the total limits."""
+        lines = _SseLines()
+        data: list[str] = []
+        size = 0
+        chunks = response.aiter_bytes()
+        while True:
+            try:
+                async with asyncio.timeout_at(self._deadline):
+                    piece = await anext(chunks, None)
+            except TimeoutError:
+                raise errors.TimedOut(self._timeout) from None
+            if piece is None:
+                return
+            size += len(piece)
+            if size > self._client.max_response_bytes:
+                raise errors.AnswerTooLarge("the stream", self._client.max_response_bytes)
+            for line in lines.feed(piece):
+                if not line:
+                    if data:
+                        event = "\n".join(data)
+                        data = []
+                        if event.startswith("[DONE]"):
+                            await _drain_rest(chunks)
+                            return
+                        yield event
+                elif line.startswith("data:"):
+                    data.append(line[6:] if line.startswith("data: ") else line[5:])
+                # comments (": keep-alive"), event:, id:, retry: carry nothing we use
+
+    def _count(self, chars: int) -> None:
+        self._chars += chars
+        if self._chars > self._client.max_answer_chars:
+            raise errors.AnswerTooLarge("text and tool calls", self._client.max_answer_chars)
+
     def _merge_tool_fragments(self, fragments: Sequence[Any]) -> None:
-        """Tool calls arrive in pieces: join them by ``index``."""
+        """Tool calls arrive in pieces: collect them by ``index`` (joined once, at the end)."""
         for fragment in fragments:
-            slot = self._fragments.setdefault(
-                _int(fragment.get("index")) or 0, {"id": "", "name": "", "arguments": ""}
-            )
-            if fragment.get("id"):
-                slot["id"] = fragment["id"]
+            if not isinstance(fragment, dict):
+                raise errors.MalformedResponse("a tool-call fragment is not an object")
+            index = _int(fragment.get("index")) or 0
+            parts = self._calls.get(index)
+            if parts is None:
+                if len(self._calls) >= MAX_TOOL_CALLS:
+                    raise errors.AnswerTooLarge(f"more than {MAX_TOOL_CALLS} tool calls")
+                parts = self._calls[index] = _CallParts()
+            if isinstance(fragment.get("id"), str) and fragment["id"]:
+                parts.id = fragment["id"][:200]
             function = fragment.get("function") or {}
-            if function.get("name"):
-                slot["name"] += function["name"]
-            if function.get("arguments"):
-                slot["arguments"] += function["arguments"]
+            for key in ("name", "arguments"):
+                value = function.get(key) if isinstance(function, dict) else None
+                if isinstance(value, str) and value:
+                    self._count(len(value))
+                    getattr(parts, key).append(value)
+
+
+@dataclass
+class _CallParts:
+    id: str = ""
+    name: list[str] = field(default_factory=list)
+    arguments: list[str] = field(default_factory=list)
+
+
+class _SseLines:
+    """Split a byte stream into SSE lines (``\n``, ``\r\n`` or ``\r``), linearly.
+
+    A long line arriving in many pieces is searched only where new bytes came in.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._scanned = 0
+
+    def feed(self, piece: bytes) -> list[str]:
+        buffer = self._buffer
+        buffer += piece
+        lines: list[str] = []
+        start = 0
+        position = self._scanned
+        while True:
+            newline = _next_break(buffer, position)
+            if newline < 0:
+                break
+            end = newline
+            step = 1
+            if buffer[newline] == 0x0D:  # \r, maybe \r\n
+                if newline + 1 >= len(buffer):
+                    break  # wait: the \n may come in the next piece
+                if buffer[newline + 1] == 0x0A:
+                    step = 2
+            lines.append(buffer[start:end].decode("utf-8", errors="replace"))
+            start = position = newline + step
+        if start:
+            del buffer[:start]
+        self._scanned = max(len(buffer) - 1, 0) if buffer and buffer[-1] == 0x0D else len(buffer)
+        return lines
+
+
+def _next_break(buffer: bytearray, position: int) -> int:
+    newline = buffer.find(b"\n", position)
+    carriage = buffer.find(b"\r", position, newline if newline >= 0 else len(buffer))
+    return carriage if carriage >= 0 else newline
+
+
+async def _open_raw(
+    sdk: AsyncOpenAI, method: str, path: str, body: Any, options: dict[str, Any]
+) -> httpx2.Response:
+    """The SDK's request (auth, pool, status errors) with the body left unread for us."""
+    import httpx2
+
+    call: Any = sdk.get if method == "GET" else sdk.post
+    extra = {} if method == "GET" else {"body": body}
+    response: httpx2.Response = await call(
+        path, cast_to=httpx2.Response, options=options, stream=True, **extra
+    )
+    return response
+
+
+async def _read_capped(response: httpx2.Response, max_bytes: int) -> bytes:
+    """The whole body, refusing past ``max_bytes`` (checked as the bytes arrive)."""
+    declared = _int(response.headers.get("content-length"))
+    if declared is not None and declared > max_bytes:
+        raise errors.AnswerTooLarge("the answer", max_bytes)
+    parts: list[bytes] = []
+    size = 0
+    async for piece in response.aiter_bytes():
+        size += len(piece)
+        if size > max_bytes:
+            raise errors.AnswerTooLarge("the answer", max_bytes)
+        parts.append(piece)
+    return b"".join(parts)
+
+
+def _event_error(error: Any) -> str:
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])[:300]
+    return str(error)[:300] if error else "the service reported an error"
+
+
+async def _drain_rest(chunks: AsyncIterator[bytes]) -> None:
+    """Read the bytes after ``[DONE]`` (the chunked terminator) so the connection is kept.
+
+    A response closed before its end closes its keep-alive connection, and the next
+    request pays a new TCP + TLS set-up.
+    """
+    try:
+        async with asyncio.timeout(DRAIN_AFTER_DONE_S):
+            async for _ in chunks:
+                pass
+    except Exception:  # a time-out included: the connection is closed, nothing else lost
+        log.debug("no clean end after [DONE]", exc_info=True)
+
+
+DRAIN_AFTER_DONE_S = 0.1
 
 
 def _chat_kwargs(
@@ -439,6 +669,8 @@ def translate_error(
         return errors.Unreachable(api_url, cause)
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
+        if 300 <= status < 400:
+            return errors.Redirected(api_url, _location(exc))
         detail = _error_detail(exc)
         if status == 401 and not auth_step:
             return errors.TokenRejected()
@@ -466,6 +698,12 @@ def _error_detail(exc: Any) -> str:
             return str(body["message"])[:300]
     message = getattr(exc, "message", "")
     return str(message)[:300] if message else ""
+
+
+def _location(exc: Any) -> str:
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    location = headers.get("location") if headers is not None else None
+    return str(location)[:300] if location else ""
 
 
 def _retry_after(exc: Any) -> float | None:
