@@ -270,6 +270,8 @@ class IskraServer(LanguageServer):
             return
         if result and isinstance(result[0], dict):
             self.session.apply_settings(result[0])
+        elif result and result[0] is None:  # no `iskra` section (any more): the lower layers
+            self.session.apply_settings({})
 
 
 def new_id() -> str:

@@ -13,9 +13,12 @@ SAMPLING = {"temperature": 0.7, "topP": 0.5, "maxTokens": 100, "completion": {"m
 
 
 async def _change(s: Session, how: str, section: dict[str, Any]) -> None:
-    """Change the ``iskra`` section the way editors do, and wait until it is applied."""
+    """Change the ``iskra`` section the way editors do, and wait until it is applied.
+
+    ``gone``: the section is no longer there at all (the client answers null).
+    """
     seen = len(s.statuses)
-    s.client.set_configuration({"iskra": section})
+    s.client.set_configuration({} if how == "gone" else {"iskra": section})
     settings = {"iskra": section} if how == "push" else None
     s.client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(settings=settings))
@@ -35,7 +38,7 @@ async def _bodies(s: Session) -> tuple[dict[str, Any], dict[str, Any]]:
     return completion, action
 
 
-@pytest.mark.parametrize("how", ["pull", "push", "null"])
+@pytest.mark.parametrize("how", ["pull", "push", "null", "gone"])
 async def test_a_removed_setting_returns_to_its_default(tmp_path: Path, how: str) -> None:
     async with lsp_session(tmp_path, settings=SAMPLING) as s:
         await s.wait_for(lambda: any(st["state"] == "ready" for st in s.statuses))
