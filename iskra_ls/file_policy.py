@@ -25,7 +25,9 @@ Pure: no server, no network, no filesystem.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 SECRET_PATTERNS: tuple[str, ...] = (
@@ -166,31 +168,50 @@ def components(relative_posix_path: str) -> list[str]:
     return out
 
 
-_Pattern = tuple[bool, tuple[str, ...]]
-"""(anchored at the workspace root, lower-cased names)."""
+@dataclass(frozen=True)
+class _Compiled:
+    """A pattern list as regular expressions: one for all one-name patterns."""
+
+    anywhere: re.Pattern[str] | None
+    """One-name patterns, tried on every name of the path."""
+    first: re.Pattern[str] | None
+    """Anchored one-name patterns (``/name``), tried on the first name only."""
+    runs: tuple[tuple[bool, tuple[re.Pattern[str], ...]], ...]
+    """Multi-name patterns: (anchored, one expression per name)."""
 
 
 @lru_cache(maxsize=64)
-def _compiled(patterns: tuple[str, ...]) -> tuple[_Pattern, ...]:
-    out: list[_Pattern] = []
+def _compiled(patterns: tuple[str, ...]) -> _Compiled:
+    anywhere: list[str] = []
+    first: list[str] = []
+    runs: list[tuple[bool, tuple[re.Pattern[str], ...]]] = []
     for pattern in patterns:
         text = pattern.strip().lower().replace("\\", "/")
-        if not text.strip("/"):
-            continue
-        names = tuple(p for p in text.strip("/").split("/") if p)
-        out.append((text.startswith("/"), names))
-    return tuple(out)
+        names = [fnmatch.translate(p) for p in text.strip("/").split("/") if p]
+        anchored = text.startswith("/")
+        if len(names) == 1:
+            (first if anchored else anywhere).append(names[0])
+        elif names:
+            runs.append((anchored, tuple(re.compile(n) for n in names)))
+    return _Compiled(_union(anywhere), _union(first), tuple(runs))
 
 
-def _matches_any(parts: list[str], patterns: Iterable[_Pattern]) -> bool:
-    for anchored, names in patterns:
+def _union(expressions: list[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{e})" for e in expressions)) if expressions else None
+
+
+def _matches_any(parts: list[str], compiled: _Compiled) -> bool:
+    """Any window of consecutive names matches (a match on a folder covers its contents)."""
+    if compiled.anywhere is not None and any(compiled.anywhere.match(p) for p in parts):
+        return True
+    if compiled.first is not None and compiled.first.match(parts[0]):
+        return True
+    for anchored, names in compiled.runs:
         width = len(names)
-        # Any window of consecutive names: a match on a directory covers what is in it.
-        starts = [0] if anchored else range(len(parts) - width + 1)
-        for start in starts:
+        for start in [0] if anchored else range(len(parts) - width + 1):
             window = parts[start : start + width]
             if len(window) == width and all(
-                fnmatch.fnmatchcase(name, glob) for name, glob in zip(window, names, strict=True)
+                expression.match(name) for name, expression in zip(window, names, strict=True)
             ):
                 return True
     return False

@@ -43,6 +43,7 @@ import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from urllib.parse import unquote, urlsplit
@@ -387,6 +388,11 @@ class WorkspacePolicy:
 
 def _token_file() -> str | None:
     """Where Iskra keeps its token (``ISKRA_CONFIG_DIR`` may put it in a workspace)."""
+    return _token_file_for(os.environ.get("ISKRA_CONFIG_DIR", ""))
+
+
+@lru_cache(maxsize=4)
+def _token_file_for(_config_dir_setting: str) -> str | None:
     from iskra_ls.api.auth import TOKEN_FILE_NAME, config_dir
 
     try:
