@@ -102,3 +102,86 @@ async def test_a_service_echoing_the_token_in_error_bodies_never_gets_it_to_the_
         leaked = [text for text in everything if TOKEN in text]
         assert not leaked, leaked
         assert any("***" in text or "*****" in text for text in received)
+
+
+async def healthy_me(request: web.Request) -> web.Response:
+    return web.json_response({"user": {"email": "u@example.com", "tier": "free"},
+                              "usage": {"requestsToday": 0, "limit": 20, "remaining": 20}})
+
+
+def sse(delta: dict[str, Any]) -> bytes:
+    body = {"id": "c", "object": "chat.completion.chunk", "model": "qwen3-coder-flash",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+    return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+# -- 10.5: a trickling service cannot hold a completion or an action open --------------------
+
+
+async def test_a_trickling_service_cannot_hold_a_completion_or_an_action_open(
+    tmp_path: Path,
+) -> None:
+    async def chat(request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        if body.get("stream"):
+            response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+            await response.prepare(request)
+            await response.write(sse({"role": "assistant", "content": ""}))
+            await response.write(sse({"content": "return "}))
+            while True:  # keep-alive comments, for ever
+                await asyncio.sleep(0.1)
+                await response.write(b": keep-alive\n\n")
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        while True:  # JSON whitespace, for ever
+            await asyncio.sleep(0.1)
+            await response.write(b" ")
+
+    routes = {("POST", "/ai/v1/chat/completions"): chat, ("GET", "/auth/me"): healthy_me}
+    settings = {"requestTimeoutS": 1.5, "actions": {"timeoutS": 1.5},
+                "completion": {"debounceMs": 0}}
+    async with http_service(routes) as url, lsp_session(
+        tmp_path, env={"ISKRA_API_URL": url}, settings=settings
+    ) as s:
+        await s.wait_for(lambda: any(st["state"] == "ready" for st in s.statuses), 10)
+        uri = s.open("a.py", "def add(a, b):\n    ")
+        result = await asyncio.wait_for(s.inline(uri), HANG_GUARD_S)
+        assert result is None or not result.items
+        answer = await asyncio.wait_for(
+            s.command("iskra.ask", {"uri": uri, "instruction": "finish it"}), HANG_GUARD_S)
+        assert answer.applied is False
+        assert "in time" in answer.message, answer.message
+        assert s.edits == []
+
+
+# -- 10.7: no redirect to another origin is followed ----------------------------------------
+
+
+async def test_a_redirect_to_another_origin_carries_neither_token_nor_prompt(
+    tmp_path: Path,
+) -> None:
+    elsewhere: list[bytes] = []
+
+    async def collect(request: web.Request) -> web.Response:
+        elsewhere.append(await request.read())
+        return web.json_response({"choices": [{"message": {"content": "x"},
+                                               "finish_reason": "stop"}]})
+
+    other_routes = {("POST", "/ai/v1/chat/completions"): collect, ("GET", "/auth/me"): healthy_me}
+    async with http_service(other_routes) as other:
+
+        async def redirect(request: web.Request) -> web.Response:
+            raise web.HTTPTemporaryRedirect(other + request.path)
+
+        routes = {("POST", "/ai/v1/chat/completions"): redirect, ("GET", "/auth/me"): healthy_me}
+        async with http_service(routes) as url, lsp_session(
+            tmp_path, env={"ISKRA_API_URL": url}, settings={"completion": {"debounceMs": 0}}
+        ) as s:
+            uri = s.open("a.py", "SECRET_CODE = 1\n")
+            await asyncio.wait_for(s.inline(uri), HANG_GUARD_S)
+            answer = await asyncio.wait_for(
+                s.command("iskra.ask", {"uri": uri, "instruction": "explain"}), HANG_GUARD_S)
+            assert answer.applied is False
+            assert "redirect" in answer.message, answer.message
+            assert other in answer.message
+    assert elsewhere == [], "the prompt was forwarded to another origin"
