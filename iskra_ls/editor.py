@@ -125,6 +125,7 @@ class IskraServer(LanguageServer):
         return task
 
     def document(self, uri: str) -> LspTextDocument | None:
+        """The open document of ``uri`` in any spelling (see ``protocol.uri_key``)."""
         doc = self.workspace.text_documents.get(uri)
         return doc if isinstance(doc, LspTextDocument) else None
 
@@ -156,9 +157,10 @@ class IskraServer(LanguageServer):
     def open_documents(self) -> dict[str, OpenDocument]:
         from iskra_ls.actions.changeset import OpenDocument
 
+        # Keyed by the URI as the editor opened it: edits must come back in its spelling.
         return {
-            uri: OpenDocument(uri=uri, text=doc.source, version=doc.version)
-            for uri, doc in self.workspace.text_documents.items()
+            doc.uri: OpenDocument(uri=doc.uri, text=doc.source, version=doc.version)
+            for doc in self.workspace.text_documents.values()
         }
 
     def workspace_folders(self) -> list[Path]:

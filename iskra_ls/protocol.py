@@ -2,6 +2,12 @@
 
 - Documents use :class:`~iskra_ls.textdoc.LspTextDocument` (LSP line breaks
   only; pygls 2.1.1 splits on ``\\f``, ``\\u2028``... and corrupts edits).
+- Open documents are found by any spelling of their URI: pygls keys them by
+  the decoded URI and callers looked them up by the editor's encoded one, so
+  ``my file.py``, ``проект/main.py``, ``c#/x.py`` and every Windows file
+  (``file:///c%3A/...``) had no completion and no action. One key function,
+  :func:`uri_key`, is used for every lookup; each document keeps the URI the
+  editor opened it with, which is what replies carry.
 - ``$/cancelRequest`` for a ``workspace/executeCommand`` cancels the command's
   own task: pygls only cancels its wrapper, so the command would keep running
   and could still apply edits after the user cancelled.
@@ -27,7 +33,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import re
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
@@ -42,7 +50,116 @@ from iskra_ls.textdoc import LspTextDocument
 log = logging.getLogger(__name__)
 
 
+_DRIVE = re.compile(r"^/[A-Za-z]:")
+
+
+def uri_key(uri: str) -> str:
+    """One spelling per document URI: decoded once, re-encoded one fixed way.
+
+    ``file:///c%3A/a%20b.py``, ``file:///C:/a b.py`` and ``FILE:///c:/a%20b.py``
+    share a key; ``a%2520b.py`` (a file really named ``a%20b.py``) keeps its own.
+    """
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return uri
+    scheme = parts.scheme.lower()
+    netloc = parts.netloc
+    path = unquote(parts.path)
+    if scheme == "file":
+        netloc = "" if netloc.lower() == "localhost" else netloc.lower()
+        if _DRIVE.match(path):
+            path = "/" + path[1].lower() + path[2:]
+    return urlunsplit((
+        scheme,
+        netloc,
+        quote(path, safe="/"),
+        quote(unquote(parts.query), safe="=&"),
+        quote(unquote(parts.fragment), safe=""),
+    ))
+
+
+class DocumentMap(dict[str, TextDocument]):
+    """Open documents by :func:`uri_key`: any spelling of a URI finds its document."""
+
+    def __getitem__(self, uri: str) -> TextDocument:
+        return super().__getitem__(uri_key(uri))
+
+    def __setitem__(self, uri: str, document: TextDocument) -> None:
+        super().__setitem__(uri_key(uri), document)
+
+    def __delitem__(self, uri: str) -> None:
+        super().__delitem__(uri_key(uri))
+
+    def __contains__(self, uri: object) -> bool:
+        return isinstance(uri, str) and super().__contains__(uri_key(uri))
+
+    def get(self, uri: str, default: Any = None) -> Any:
+        return super().get(uri_key(uri), default)
+
+    def pop(self, uri: str, *default: Any) -> Any:
+        return super().pop(uri_key(uri), *default)
+
+
 class IskraWorkspace(Workspace):
+    """pygls's workspace with :class:`LspTextDocument` and URI-spelling-proof lookups.
+
+    pygls's own methods key by ``unquote(uri)``; they are replaced so that a URI
+    is decoded exactly once (``a%2520b.py`` is not ``a b.py``).
+    """
+
+    @property
+    def _text_documents(self) -> DocumentMap:
+        # A property, because the protocol turns a plain Workspace into this class
+        # after pygls has filled the instance's plain dict.
+        documents = self.__dict__.get("_text_documents")
+        if not isinstance(documents, DocumentMap):
+            adopted = DocumentMap()
+            for document in (documents or {}).values():
+                adopted[document.uri] = document
+            self.__dict__["_text_documents"] = documents = adopted
+        return documents
+
+    @_text_documents.setter
+    def _text_documents(self, documents: dict[str, TextDocument]) -> None:
+        adopted = DocumentMap()
+        for document in documents.values():
+            adopted[document.uri] = document
+        self.__dict__["_text_documents"] = adopted
+
+    def find_text_document(self, uri: str) -> TextDocument | None:
+        """The open document with this URI (in any spelling), or None."""
+        document: TextDocument | None = self._text_documents.get(uri)
+        return document
+
+    def get_text_document(self, doc_uri: str) -> TextDocument:
+        return self._text_documents.get(doc_uri) or self._create_text_document(doc_uri)
+
+    def put_text_document(
+        self, text_document: types.TextDocumentItem, notebook_uri: str | None = None
+    ) -> None:
+        self._text_documents[text_document.uri] = self._create_text_document(
+            text_document.uri,
+            source=text_document.text,
+            version=text_document.version,
+            language_id=text_document.language_id,
+        )
+        if notebook_uri:
+            self._cell_in_notebook[unquote(text_document.uri)] = unquote(notebook_uri)
+
+    def remove_text_document(self, doc_uri: str) -> None:
+        self._text_documents.pop(doc_uri, None)
+        self._cell_in_notebook.pop(unquote(doc_uri), None)
+
+    def update_text_document(
+        self,
+        text_doc: types.VersionedTextDocumentIdentifier,
+        change: types.TextDocumentContentChangeEvent,
+    ) -> None:
+        document = self._text_documents[text_doc.uri]
+        document.apply_change(change)
+        document.version = text_doc.version
+
     def _create_text_document(
         self,
         doc_uri: str,
