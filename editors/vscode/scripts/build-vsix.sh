@@ -63,7 +63,6 @@ log "freezing iskra-ls $version for $target (PyInstaller, one folder)"
   --collect-submodules pydantic \
   --collect-submodules lsprotocol \
   --collect-submodules pygls \
-  --collect-data certifi \
   --exclude-module tkinter --exclude-module numpy --exclude-module pandas \
   "$here/iskra_ls_frozen.py" >&2
 

@@ -234,6 +234,12 @@ async function waitForQuietStub() {
 
 /** In the Settings editor (searched for "iskra.server"): replace a text setting's value. */
 async function setSettingText(page, title, value) {
+  // iskra.server.* are machine-scoped: in code-server (a remote window) they live on the
+  // "Remote" tab, as they would over VS Code Remote; desktop VS Code shows them under "User".
+  const remoteTab = page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: 'Remote' });
+  if (await remoteTab.count()) {
+    await remoteTab.first().click();
+  }
   await page.waitForSelector('.settings-editor .settings-count-widget:has-text("2 Settings Found")');
   await sleep(300); // the list renders once more after the count shows
   const input = page
