@@ -9,6 +9,8 @@ import pytest
 from harness import Session, lsp_session
 from lsprotocol import types
 
+from iskra_ls.stub import Reply
+
 
 async def _shutdown_and_exit(s: Session) -> tuple[object, int | None]:
     """Send ``shutdown`` then ``exit`` by hand; the server's answer and exit code."""
@@ -58,3 +60,29 @@ async def test_shutdown_when_idle_exits_zero(tmp_path: Path) -> None:
         await s.wait_for(lambda: any(st["state"] == "ready" for st in s.statuses))
         result, code = await _shutdown_and_exit(s)
         assert result is None and code == 0
+
+
+async def test_shutdown_while_a_cancelled_completion_still_streams(tmp_path: Path) -> None:
+    """A fetch left to finish into the cache after ``$/cancelRequest`` ends quietly too."""
+    async with lsp_session(tmp_path, editor="vscode") as s:
+        uri = s.open("c.py", "x = ")
+        await s.wait_for(lambda: any(st["state"] == "ready" for st in s.statuses))
+        s.stub.script(Reply.text("1 + 2", stall_seconds=30))
+        pending = asyncio.ensure_future(s.client.protocol.send_request_async(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION,
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=s.position(uri),
+                context=types.InlineCompletionContext(
+                    trigger_kind=types.InlineCompletionTriggerKind.Invoked))))
+        await s.wait_for(lambda: s.stub.active_streams == 1)
+        msg_id = next(reversed(s.client.protocol._request_futures))
+        s.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+        await asyncio.gather(pending, return_exceptions=True)
+        messages_before = len(s.client.messages)
+
+        result, code = await _shutdown_and_exit(s)
+
+        assert result is None and code == 0
+        late = s.client.messages[messages_before:]
+        assert not [m.message for m in late if m.type == types.MessageType.Error], late
