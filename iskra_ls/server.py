@@ -98,12 +98,14 @@ def on_change(ls: IskraServer, params: types.DidChangeTextDocumentParams) -> Non
 @server.feature(types.SHUTDOWN)
 async def on_shutdown(ls: IskraServer, _params: Any) -> None:
     """Cancel and await the work in flight, then close the HTTP client (see lifecycle)."""
-    from iskra_ls.lifecycle import stop_in_flight
+    from iskra_ls.lifecycle import SHUTDOWN_GRACE_S, stop_in_flight
 
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SHUTDOWN_GRACE_S  # one total for everything below
     own = [*ls._tasks, *ls.iskra_protocol.command_tasks.values()]
-    await stop_in_flight(ls.protocol, own)
+    await stop_in_flight(ls.protocol, own, SHUTDOWN_GRACE_S)
     if ls._session is not None:
-        await ls.session.stop()
+        await ls.session.stop(grace_s=max(deadline - loop.time(), 0.05))
 
 
 # -- inline completions ---------------------------------------------------------------
