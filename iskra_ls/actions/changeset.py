@@ -1,40 +1,32 @@
-"""One action's view of the workspace, and the edits it has made so far.
+"""One action's file tools, and the edits they have made so far, as ONE workspace edit.
 
 The model works through file tools; nothing it does touches the disk. Reads
 see the editor's unsaved text for open documents, the disk otherwise, with
-this action's earlier edits applied; edits are recorded here and, at the end,
-become ONE ``WorkspaceEdit`` (:meth:`ChangeSet.to_workspace_edit`) that the
-editor applies -- so the user can undo or review it as one change.
+this action's earlier edits applied (:mod:`iskra_ls.actions.vfs`); edits are
+recorded there and, at the end, become ONE ``WorkspaceEdit``
+(:meth:`ChangeSet.to_workspace_edit`) that the editor applies -- so the user
+can undo or review it as one change. Just before, every file the action used
+is checked against what the model saw and every target path is resolved again
+(:mod:`iskra_ls.actions.snapshot`).
 
 Each file is tracked by its *origin* (the path it had before the action), so
 "edit, then rename, then edit again" becomes one versioned text edit against
-the text the editor has, followed by one rename.
-
-Folders: LSP has no operation that creates an empty folder. A folder created
-with ``create_file_or_folder("x/")`` is remembered (listings and the summary
-show it, files can be created inside it); it reaches the disk only through
-the files created in it, because ``CreateFile`` makes missing parent folders.
-Renaming or deleting folders is refused.
-
-One class on purpose: the seven tools share the virtual filesystem (overlay,
-vacated paths, pending folders), so they live together.
+the text the editor has, followed by one rename. Renaming or deleting folders
+is refused; so is any resource operation the editor cannot apply.
 """
 
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
 
 from lsprotocol import types
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import from_fs_path
 
-from iskra_ls.actions.fileio import read_text, scan_directory
+from iskra_ls.actions.fileio import scan_directory
 from iskra_ls.actions.matching import conform_text, line_of, replace_unique
-from iskra_ls.actions.paths import PathRefused, ResolvedPath, WorkspacePolicy
-from iskra_ls.actions.snapshot import ApplyRefused, Snapshots, changed_paths, refused_targets
+from iskra_ls.actions.paths import PathRefused, ResolvedPath
+from iskra_ls.actions.snapshot import ApplyRefused, changed_paths, refused_targets
 from iskra_ls.actions.tools import (
     CreateFileOrFolder,
     DeleteFile,
@@ -46,67 +38,17 @@ from iskra_ls.actions.tools import (
     ToolError,
     WriteFile,
 )
+from iskra_ls.actions.vfs import Entry, OpenDocument, VirtualWorkspace, child_of, path_of_uri
 from iskra_ls.edits import FileChange, build_workspace_edit, changed_spans
 from iskra_ls.textdoc import split_lines
+
+__all__ = ["ChangeSet", "OpenDocument"]
 
 MAX_LISTED = 500
 
 
-@dataclass
-class OpenDocument:
-    """A document the editor has open (its text may be unsaved)."""
-
-    uri: str
-    text: str
-    version: int | None
-
-
-@dataclass
-class _Entry:
-    origin: str | None
-    """Path the file had before the action; None for a file this action creates."""
-    text: str | None
-    """Current text; None means the origin's text, unchanged (not loaded)."""
-
-
-Kind = Literal["file", "dir"]
-
-
-class ChangeSet:
+class ChangeSet(VirtualWorkspace):
     """The workspace as the model sees it during one action, plus its pending edits."""
-
-    def __init__(
-        self,
-        policy: WorkspacePolicy,
-        open_documents: Mapping[str, OpenDocument],
-        *,
-        max_answer_chars: int = 48_000,
-        operations: Collection[str] = ("create", "rename", "delete"),
-        guard: Callable[[ResolvedPath], str | None] | None = None,
-    ) -> None:
-        self._policy = policy
-        self._max_answer = max_answer_chars
-        self._operations = frozenset(operations)
-        """Resource operations the editor can apply (``create``, ``rename``, ``delete``)."""
-        self._guard = guard
-        """Returns why a path may not be changed (consent needed), or None."""
-        self.refusals: list[str] = []
-        """Changes refused for the user's attention (shown with the final message)."""
-        self.snapshots = Snapshots()
-        """What every used file looked like when the action first used it."""
-        self.lock = threading.Lock()
-        """Held by the worker thread running a tool, and while the edit is built."""
-        self._open: dict[str, OpenDocument] = {}
-        for uri, document in open_documents.items():
-            path = _path_of_uri(uri)
-            if path is not None:
-                self._open[path] = document
-        self._overlay: dict[str, _Entry | None] = {}
-        """Files changed by this action, by current path; None: no longer there."""
-        self._vacated: set[str] = set()
-        """Paths this action deleted or renamed away (maybe re-used later)."""
-        self._folders: list[str] = []
-        self._originals: dict[str, str] = {}
 
     # -- tools ---------------------------------------------------------------
 
@@ -130,15 +72,6 @@ class ChangeSet:
         except PathRefused as error:
             raise ToolError(f"Refused: {error}") from None
         raise ToolError(f"Unsupported tool arguments: {type(args).__name__}.")
-
-    def save(self) -> tuple[Any, ...]:
-        """The state a tool may change, to :meth:`restore` if its result is abandoned."""
-        return (dict(self._overlay), set(self._vacated), list(self._folders),
-                dict(self._originals), self.snapshots.copy())
-
-    def restore(self, state: tuple[Any, ...]) -> None:
-        """Undo a tool's effects (``refusals`` stay: the user is told about those)."""
-        self._overlay, self._vacated, self._folders, self._originals, self.snapshots = state
 
     def _check_change(self, target: ResolvedPath) -> None:
         """Refuse a change the user must consent to but cannot be asked about."""
@@ -200,7 +133,7 @@ class ChangeSet:
                 continue  # a link out of the workspace (or to a secret): not shown
             entries[entry_name] = is_dir
         for path, entry in self._overlay.items():
-            name, deeper = _child_of(folder, path)
+            name, deeper = child_of(folder, path)
             if name is None:
                 continue
             if deeper:
@@ -212,7 +145,7 @@ class ChangeSet:
             else:
                 entries[name] = False
         for path in self._folders:
-            name, _ = _child_of(folder, path)
+            name, _ = child_of(folder, path)
             if name is not None:
                 entries[name] = True
         visible = sorted(
@@ -320,7 +253,7 @@ class ChangeSet:
         if os.path.islink(str(source.path)):
             raise ToolError(f"{source.display} is a symbolic link; links are not moved.")
         old, new = str(source.path), str(target.path)
-        entry = self._overlay.get(old) or _Entry(origin=old, text=None)
+        entry = self._overlay.get(old) or Entry(origin=old, text=None)
         if entry.origin is not None and entry.origin not in self._originals:
             self.snapshots.saw_file(entry.origin)
         if not self._existed(new):
@@ -329,94 +262,6 @@ class ChangeSet:
         self._vacated.add(old)
         self._overlay[new] = entry
         return f"Renamed {source.display} to {target.display}."
-
-    # -- virtual filesystem --------------------------------------------------
-
-    def _kind(self, path: str) -> Kind | None:
-        prefix = path + os.sep
-        if path in self._folders or any(
-            p.startswith(prefix) for p in self._folders
-        ) or any(p.startswith(prefix) and e is not None for p, e in self._overlay.items()):
-            return "dir"
-        if path in self._overlay:
-            return "file" if self._overlay[path] is not None else None
-        if path in self._open:
-            return "file"
-        if os.path.isdir(path):
-            return "dir"
-        return "file" if os.path.lexists(path) else None
-
-    def _require_file(self, target: ResolvedPath) -> None:
-        kind = self._kind(str(target.path))
-        if kind is None:
-            raise ToolError(f"{target.display} does not exist.")
-        if kind == "dir":
-            raise ToolError(f"{target.display} is a folder; use list_directory.")
-
-    def _require_parent(self, target: ResolvedPath) -> None:
-        parent = os.path.dirname(str(target.path))
-        while len(parent) > len(str(target.folder)):
-            if self._kind(parent) == "file":
-                raise ToolError(f"{self._policy.display_of(parent)} is a file, not a folder.")
-            parent = os.path.dirname(parent)
-
-    def _require_operation(self, operation: str, what: str) -> None:
-        if operation not in self._operations:
-            raise ToolError(f"The editor does not let Iskra {what}; change file contents only.")
-
-    def _text(self, target: ResolvedPath) -> str:
-        path = str(target.path)
-        entry = self._overlay.get(path)
-        if entry is not None:
-            if entry.text is not None:
-                return entry.text
-            assert entry.origin is not None
-            return self._original(entry.origin, target.display)
-        return self._original(path, target.display)
-
-    def _original(self, path: str, display: str) -> str:
-        """The text the editor has (open document) or the disk has, once loaded."""
-        if path in self._originals:
-            return self._originals[path]
-        limit = self._policy.max_read_bytes
-        document = self._open.get(path)
-        if document is not None:
-            text = document.text
-            if len(text.encode("utf-8", "surrogatepass")) > limit:
-                raise ToolError(f"{display} is too large to read (limit {limit} bytes).")
-        else:
-            text = read_text(path, display, limit)
-        if "\x00" in text:
-            raise ToolError(f"{display} is a binary file; it cannot be read or edited.")
-        self._originals[path] = text
-        self.snapshots.saw_text(path, text)
-        return text
-
-    def _put(self, path: str, text: str) -> None:
-        entry = self._overlay.get(path)
-        origin = entry.origin if entry is not None else path
-        self._overlay[path] = _Entry(origin=origin, text=text)
-
-    def _put_new(self, path: str, text: str) -> None:
-        """A new file; one that replaces an original deleted earlier becomes its edit."""
-        was_deleted = path in self._overlay and self._overlay[path] is None
-        moved_away = any(e is not None and e.origin == path for e in self._overlay.values())
-        origin: str | None = None
-        if was_deleted and not moved_away and self._existed(path):
-            try:
-                self._original(path, self._policy.display_of(path))
-            except ToolError:  # unreadable original: delete it, then create anew
-                origin = None
-            else:
-                origin = path
-        if origin is None:
-            self._require_operation("create", "create files")
-            if not self._existed(path):
-                self.snapshots.saw_absent(path)
-        self._overlay[path] = _Entry(origin=origin, text=text)
-
-    def _existed(self, path: str) -> bool:
-        return path in self._open or (os.path.lexists(path) and not os.path.isdir(path))
 
     # -- results ------------------------------------------------------------
 
@@ -512,7 +357,7 @@ class ChangeSet:
         if open_now is not None:
             current = {}
             for uri, document in open_now.items():
-                path = _path_of_uri(uri)
+                path = path_of_uri(uri)
                 if path is not None:
                     current[path] = document
             stale = changed_paths(self.snapshots, current, self._policy.max_read_bytes)
@@ -537,25 +382,8 @@ class ChangeSet:
         )
 
     def _display_uri(self, uri: str) -> str:
-        path = _path_of_uri(uri)
+        path = path_of_uri(uri)
         return self._policy.display_of(path) if path else uri
-
-
-def _path_of_uri(uri: str) -> str | None:
-    if not uri.startswith("file:"):
-        return None
-    path = to_fs_path(uri)
-    return os.path.normpath(path) if path else None
-
-
-def _child_of(folder: str, path: str) -> tuple[str | None, bool]:
-    """The name of ``path``'s entry directly in ``folder``, and whether it is deeper."""
-    prefix = folder.rstrip(os.sep) + os.sep
-    if not path.startswith(prefix):
-        return None, False
-    rest = path[len(prefix) :]
-    name, _, deeper = rest.partition(os.sep)
-    return name, bool(deeper)
 
 
 def _ensure_newline(text: str) -> str:

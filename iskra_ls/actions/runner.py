@@ -252,9 +252,11 @@ async def _run_tool(changes: ChangeSet, name: str, arguments: str, tools: Sequen
     except (RecursionError, MemoryError, OverflowError) as error:
         return (f"Error: {name}: the input is too large or too deeply nested "
                 f"({type(error).__name__}); work on a smaller part.")
-    except Exception as error:  # a bug must not lose the whole action
-        log.exception("tool %s failed", name)
-        return f"Error: the tool failed ({type(error).__name__})."
+    except Exception as error:  # a refused input (too large) or a bug: never lose the action
+        log.warning("tool %s failed", name, exc_info=True)
+        detail = str(error)[:300]
+        return f"Error: {name} could not be carried out ({type(error).__name__}" + (
+            f": {detail})." if detail else ").")
 
 
 def _refuse_sensitive(target: ResolvedPath) -> str | None:

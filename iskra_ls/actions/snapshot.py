@@ -32,7 +32,7 @@ from iskra_ls.actions.fileio import Fingerprint, fingerprint_disk, stat_identity
 from iskra_ls.actions.paths import PathRefused, WorkspacePolicy
 
 if TYPE_CHECKING:
-    from iskra_ls.actions.changeset import OpenDocument
+    from iskra_ls.actions.vfs import OpenDocument
 
 
 class ApplyRefused(Exception):
