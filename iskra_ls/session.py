@@ -87,8 +87,9 @@ class Session:
         if transport != before.completion.transport and transport != in_force:
             self._show(
                 "info",
-                f"Iskra: completion.transport {transport!r} takes effect when the language "
-                f"server restarts (it is announced at start-up); {in_force!r} stays until then.",
+                f"Iskra: completion.transport {transport!r} needs a restart of the language "
+                "server, with the setting in its initializationOptions (completion features "
+                f"are announced at start-up); {in_force!r} stays in force until then.",
             )
         self.reporter.model = self.settings.completion.model
         if self.settings.log_level != before.log_level:
