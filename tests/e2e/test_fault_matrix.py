@@ -321,6 +321,10 @@ MODEL_MISBEHAVES = [
     pytest.param([("run_shell", {"command": "rm -rf /"})], id="unknown-tool"),
     pytest.param([("write_file", '["a.py", "x = 2"]')], id="arguments-not-an-object"),
     pytest.param([("replace_in_file", {"uri": "a.py"})], id="missing-arguments"),
+    pytest.param([("read_file", "[" * 2000)], id="deeply-nested-arguments"),
+    pytest.param([("write_file", '{"uri": ' + "[" * 3000 + "]" * 3000 + "}")],
+                 id="deeply-nested-value"),
+    pytest.param([("read_file", {"uri": "a.py", "start_line": 10**30})], id="huge-number"),
 ]
 
 
@@ -393,3 +397,43 @@ async def test_action_slow_then_cancel(tmp_path: Path) -> None:
         assert [m for m in s.client.messages if m.type == types.MessageType.Error] == []
         s.stub.script(Reply.text("Nothing to do."))
         assert (await ask(s, uri)).message == "Nothing to do."
+
+
+def _apply_handler(s: Session, way: str, never: asyncio.Event) -> Any:
+    async def handler(params: types.ApplyWorkspaceEditParams) -> Any:
+        s.edits.append(params.edit)
+        if way == "error-reply":
+            raise ValueError("the workspace is read-only")
+        if way == "refused":
+            return types.ApplyWorkspaceEditResult(applied=False, failure_reason="user said no")
+        await never.wait()  # never-answers
+        return None
+
+    return handler
+
+
+@pytest.mark.parametrize(("way", "expect"), [
+    ("error-reply", r"did not apply.*read-only"),
+    ("refused", r"did not apply.*user said no"),
+    ("never-answers", r"did not answer.*check"),
+])
+async def test_action_editor_answers_apply_edit_badly(tmp_path: Path, way: str,
+                                                      expect: str) -> None:
+    """The editor's answer to workspace/applyEdit: one clear message, the server stays alive."""
+    async with lsp_session(tmp_path, settings={"actions": {"applyTimeoutS": 1}}) as s:
+        await s.wait_for(lambda: any(st["state"] == "ready" for st in s.statuses))
+        never = asyncio.Event()
+        s.client.protocol.fm._features.pop(types.WORKSPACE_APPLY_EDIT)
+        s.client.feature(types.WORKSPACE_APPLY_EDIT)(_apply_handler(s, way, never))
+        disk = seed_disk(s.root)
+        uri = s.open("a.py", "x = 1\n")
+        s.stub.script(Reply.tool_calls([("replace_in_file", {"uri": "a.py", "search": "x = 1",
+                                                             "replace": "x = 2"})]),
+                      Reply.text("Set x to 2."))
+        answer = await ask(s, uri)
+        assert answer.applied is False
+        assert re.search(expect, answer.message, re.IGNORECASE | re.DOTALL), answer.message
+        assert len(s.edits) == 1 and snapshot(s.root) == disk
+        assert [m for m in s.client.messages if "Error in server" in m.message] == []
+        never.set()
+        assert (await s.command("iskra.completion.toggle")).enabled is False
