@@ -20,6 +20,7 @@ The editor is reached through :class:`EditorPort`; no pygls server import here.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,8 +31,10 @@ from lsprotocol import types
 
 from iskra_ls.actions.changeset import ChangeSet, OpenDocument
 from iskra_ls.actions.snapshot import ApplyRefused
-from iskra_ls.actions.worker import BUILD_TIME_LIMIT_S, WorkerTimeout, run_in_worker
-from iskra_ls.edits import UnsupportedEdit
+from iskra_ls.actions.tools import ToolError
+from iskra_ls.actions.worker import BUILD_TIME_LIMIT_S, run_in_worker
+
+log = logging.getLogger(__name__)
 
 SUMMARY_CHARS = 300
 """The model's final answer as shown in the message (the log has the rest)."""
@@ -95,6 +98,7 @@ async def apply_changes(
     if said.endswith(_IN_LOG):
         editor.log_message(f"Iskra: {title}: the model's full answer:\n{final_text[:LOG_CHARS]}")
     refused = _refusals(changes)
+    summary: list[str] = []
     try:
         summary = await run_in_worker(changes, changes.summary, timeout=BUILD_TIME_LIMIT_S,
                                       what="Listing the changes")
@@ -116,18 +120,24 @@ async def apply_changes(
 
         edit = await run_in_worker(changes, build, timeout=BUILD_TIME_LIMIT_S,
                                    what="Preparing the edit")
-    except (ApplyRefused, UnsupportedEdit, WorkerTimeout) as error:
+    except (ApplyRefused, ToolError) as error:  # stale, unsupported, too slow
         text = str(error)
         if "nothing was applied" not in text.lower():
             text += " Nothing was applied."
-        return ActionOutcome(False, _join(text, refused), [], steps)
+        return ActionOutcome(False, _join(text, refused), summary, steps)
+    except Exception:  # a bug must not leave the action without an answer
+        log.exception("building the workspace edit failed")
+        return ActionOutcome(False, "Iskra could not prepare the edit (see the log); nothing "
+                             "was applied.", summary, steps)
     applied, reason, cancelled = await send_edit(editor, f"Iskra: {title}", edit, apply_timeout)
     files = "; ".join(summary)
     late = "You cancelled after the edit had been sent to the editor. " if cancelled else ""
     if applied is None:
+        what = (f"The edit request failed ({reason})" if reason else
+                f"The editor did not answer the edit request within {apply_timeout:g} s")
         return ActionOutcome(False, _join(
-            f"{late}The editor did not answer the edit request within {apply_timeout:g} s; "
-            f"it may or may not have applied it. Check: {files}.", refused), summary, steps)
+            f"{late}{what}; it may or may not have applied it. Check: {files}.", refused),
+            summary, steps)
     if not applied:
         why = f": {reason}" if reason else ""
         return ActionOutcome(
@@ -157,6 +167,8 @@ async def send_edit(
             )
             return applied, reason, cancelled
         except asyncio.CancelledError:
+            if task.cancelled():  # the request itself was cancelled: the outcome is unknown
+                return None, None, cancelled
             cancelled = True
             current = asyncio.current_task()
             if current is not None:
@@ -164,6 +176,9 @@ async def send_edit(
         except TimeoutError:
             task.cancel()
             return None, None, cancelled
+        except Exception as error:  # the transport failed: we cannot know either
+            log.warning("workspace/applyEdit failed", exc_info=True)
+            return None, str(error)[:200] or None, cancelled
 
 
 _FENCE = re.compile(r"^\s*(```|~~~)")

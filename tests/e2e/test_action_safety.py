@@ -16,6 +16,7 @@ from typing import Any
 
 from harness import Session, lsp_session
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from iskra_ls.stub import Reply
 
@@ -183,6 +184,45 @@ async def test_cancel_while_the_edit_is_out_reports_what_really_happened(tmp_pat
         assert s.text(uri) == "x = 2\n"
         assert answer.applied is True
         assert "nothing was changed" not in answer.message.lower()
+
+
+async def test_cancel_request_while_the_edit_is_out_tells_the_user_it_was_applied(
+    tmp_path: Path,
+) -> None:
+    async with lsp_session(tmp_path) as s:
+        uri = s.open("c.py", "x = 1\n")
+        arrived = asyncio.Event()
+        release = asyncio.Event()
+
+        async def slow_apply(params: types.ApplyWorkspaceEditParams,
+                             ) -> types.ApplyWorkspaceEditResult:
+            s.edits.append(params.edit)
+            arrived.set()
+            await release.wait()
+            s.apply(params.edit)
+            return types.ApplyWorkspaceEditResult(applied=True)
+
+        _replace_apply_handler(s, slow_apply)
+        s.stub.script(Reply.tool_calls([("replace_in_file", {"uri": "c.py", "search": "x = 1",
+                                                             "replace": "x = 2"})]),
+                      Reply.text("Set x to 2."))
+        future = asyncio.ensure_future(s.client.protocol.send_request_async(
+            types.WORKSPACE_EXECUTE_COMMAND,
+            types.ExecuteCommandParams(command="iskra.ask",
+                                       arguments=[{"uri": uri, "instruction": "2"}])))
+        await asyncio.sleep(0)
+        msg_id = next(reversed(s.client.protocol._request_futures))  # executeCommand's id
+        await asyncio.wait_for(arrived.wait(), 10)
+        s.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+        await asyncio.sleep(0.2)
+        release.set()
+        try:
+            await asyncio.wait_for(future, 10)
+        except JsonRpcException:
+            pass  # pygls answers a cancelled request with RequestCancelled
+        await s.wait_for(lambda: any("applied" in m.message for m in s.client.messages))
+        assert s.text(uri) == "x = 2\n"
+        assert not any("nothing was changed" in m.message.lower() for m in s.client.messages)
 
 
 # -- 9.8: editor answers the spec allows --------------------------------------------------
