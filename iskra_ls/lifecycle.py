@@ -7,10 +7,10 @@ removes itself from that dict on the spot, so the iteration fails with
 ``exit`` returns 1. Closing the HTTP client while a request still streams
 would also fail it with a false "answer stopped" error.
 
-So the shutdown handler first cancels and awaits our own tasks (request
-handlers, commands, background work), then cancels what is left from a copy
-of the dict, and only then closes the client. pygls's own loop finds nothing
-left to cancel.
+So the shutdown handler cancels the pending requests itself, from a copy of
+the dict, together with our own tasks (commands, background work), awaits
+them within one time limit, and only then closes the client (``Session.stop``).
+pygls's own loop finds nothing left to cancel.
 """
 
 from __future__ import annotations
