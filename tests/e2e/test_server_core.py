@@ -20,7 +20,7 @@ async def test_initialize_advertises_the_interface(tmp_path: Path, editor: str) 
         commands = set(caps.execute_command_provider.commands)
         assert {"iskra.runAction", "iskra.ask", "iskra.status", "iskra.setToken",
                 "iskra.logout", "iskra.completion.toggle"} <= commands
-        assert caps.code_action_provider.resolve_provider is True
+        assert not caps.code_action_provider.resolve_provider  # listed actions are complete
         assert caps.text_document_sync.change == types.TextDocumentSyncKind.Incremental
         if editor == "emacs":  # no inlineCompletion capability: completion items instead
             assert caps.inline_completion_provider is None
