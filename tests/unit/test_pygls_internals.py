@@ -33,13 +33,26 @@ READ_ATTRIBUTES = {
     "fm": "server.on_initialize (drops an unused completion feature)",
 }
 WORKSPACE_ATTRIBUTES = ("_sync_kind", "_position_codec")
-OWN_HELPERS = {"_forget", "_drop", "track_command", "client_work_done_token"}
-"""Methods of IskraProtocol that are ours, not overrides (every other one must be)."""
+OWN_HELPERS = {"_forget", "_drop", "track_command", "client_work_done_token",
+               "find_text_document"}
+"""Members of IskraProtocol / IskraWorkspace that are ours, not overrides (every other
+one must override a pygls member)."""
 
 
 def _own_members(cls: type) -> list[str]:
     """Names a subclass defines (but dunders): each overrides pygls, or is a helper of ours."""
     return [name for name in vars(cls) if not name.startswith("__")]
+
+
+def _set_in_init(cls: type, name: str) -> bool:
+    """Whether a pygls base sets ``self.<name>`` in ``__init__`` (we made it a property)."""
+    for base in cls.__mro__[1:]:
+        init = vars(base).get("__init__")
+        if base.__module__.startswith("pygls") and init is not None:
+            if f"self.{name} " in inspect.getsource(init) or f"self.{name}:" in \
+                    inspect.getsource(init):
+                return True
+    return False
 
 
 def _pygls_owner(cls: type, name: str) -> type | None:
@@ -70,22 +83,23 @@ def test_every_overridden_private_member_still_exists_in_pygls(cls: type, base: 
         if name in OWN_HELPERS:
             assert owner is None, f"pygls now defines {name}: our helper shadows it"
             continue
-        assert owner is not None or name in _INSTANCE_ATTRIBUTES_OF.get(base, ()), (
+        assert owner is not None or _set_in_init(cls, name), (
             f"pygls {version('pygls')} no longer has {base.__name__}.{name}, which "
             f"{cls.__name__} overrides: the fix it carries is off (or, if {name} is a new "
             "helper of ours, add it to OWN_HELPERS)"
         )
 
 
-@pytest.mark.parametrize(
-    ("ours", "name"),
-    [
-        (IskraProtocol, "_handle_cancel_notification"),
-        (IskraProtocol, "_execute_handler"),
-        (IskraProtocol, "_handle_response"),
-        (IskraWorkspace, "_create_text_document"),
-    ],
-)
+def _overridden_methods() -> list[tuple[type, str]]:
+    return [
+        (cls, name) for cls in (IskraProtocol, IskraWorkspace)
+        for name, member in vars(cls).items()
+        if inspect.isfunction(member) and not name.startswith("__")
+        and _pygls_owner(cls, name) is not None
+    ]
+
+
+@pytest.mark.parametrize(("ours", "name"), _overridden_methods())
 def test_overridden_methods_keep_their_parameters(ours: type, name: str) -> None:
     base = _pygls_owner(ours, name)
     assert base is not None, f"pygls no longer defines {name}"
@@ -133,17 +147,13 @@ def test_shutdown_still_cancels_pending_requests_as_lifecycle_expects() -> None:
     )
 
 
-_INSTANCE_ATTRIBUTES_OF: dict[type, tuple[str, ...]] = {
-    # pygls sets these in __init__, not as class members: IskraProtocol turns
-    # ``_workspace`` into a property.
-    LanguageServerProtocol: ("_workspace",),
-}
-
-
-def test_instance_attributes_we_turn_into_properties_are_still_set_by_pygls() -> None:
-    source = inspect.getsource(LanguageServerProtocol.__init__)
-    for name in _INSTANCE_ATTRIBUTES_OF[LanguageServerProtocol]:
-        assert f"self.{name}" in source, (
-            f"pygls no longer sets LanguageServerProtocol.{name}: IskraProtocol's "
-            "property for it (our document class) is bypassed"
+@pytest.mark.parametrize("cls", [IskraProtocol, IskraWorkspace])
+def test_instance_attributes_we_turn_into_properties_are_still_set_by_pygls(cls: type) -> None:
+    """A property over an attribute pygls sets in ``__init__`` (our document class...)."""
+    properties = [n for n, v in vars(cls).items() if isinstance(v, property) and
+                  _pygls_owner(cls, n) is None and n.startswith("_")]
+    for name in properties:
+        assert _set_in_init(cls, name), (
+            f"pygls no longer sets {name} in __init__: {cls.__name__}'s property for it "
+            "is bypassed"
         )
