@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import early_stop, load, overhead, startup_memory, typing_replay
+from bench import action_io, early_stop, load, overhead, startup_memory, typing_replay
 from bench.edit_fidelity import run_corpus
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -99,6 +99,7 @@ def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
         ),
         ("load", lambda: load.run(plan.load_requests, plan.load_editors, plan.load_latency_s)),
         ("edit_fidelity", lambda: _fidelity(plan)),
+        ("action_io", lambda: action_io.run()),
     ]
 
 
@@ -200,6 +201,12 @@ def rows(b: dict[str, Any]) -> list[Row]:
         _row(f, "edit fidelity: refused correctly", "refused_correctly_share", "%", scale=100),
         _row(f, "edit fidelity: corrupting edits", "corrupting_edits", "", "0",
              lambda v: v == 0),
+        _row(b.get("action_io", {}), "actions: list_directory of 50 000 files", "list_50k_ms",
+             "ms"),
+        _row(b.get("action_io", {}), "actions: worst loop stall during that listing",
+             "list_50k_loop_stall_ms", "ms"),
+        _row(b.get("action_io", {}), "actions: one round of 100 x 40 KB reads sent back",
+             "round_100_reads_chars", "chars", "<= 200000", lambda v: v <= 200_000),
     ]
     for name, bench in b.items():
         if "error" in bench:

@@ -46,7 +46,8 @@ async def test_every_benchmark_produces_its_figures(tmp_path: Path) -> None:
     results = await bench_run.run_all(TINY, progress=lambda _text: None)
     benches = results["benchmarks"]
     assert set(benches) == {
-        "typing_replay", "overhead", "early_stop", "startup_memory", "load", "edit_fidelity"
+        "typing_replay", "overhead", "early_stop", "startup_memory", "load", "edit_fidelity",
+        "action_io",
     }
     for name, figures in benches.items():
         assert "error" not in figures, f"{name}: {figures.get('traceback')}"
@@ -66,6 +67,7 @@ async def test_every_benchmark_produces_its_figures(tmp_path: Path) -> None:
     assert _number(benches["load"]["memory"]["rss_growth_mb"])
     assert benches["edit_fidelity"]["cases"] == 4
     assert _number(benches["edit_fidelity"]["corrupting_edits"])
+    assert _number(benches["action_io"]["list_50k_loop_stall_ms"])
 
     table = bench_run.table(results)
     assert "overhead per invoked completion, median" in table
