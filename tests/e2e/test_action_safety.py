@@ -138,6 +138,29 @@ async def test_folder_swapped_for_a_link_out_applies_nothing(tmp_path: Path) -> 
         assert not (outside / "run.sh").exists()
 
 
+async def test_file_swapped_for_a_link_to_an_identical_outside_file_applies_nothing(
+    tmp_path: Path,
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "hosts").write_text("127.0.0.1 localhost\n", encoding="utf-8")
+    async with lsp_session(tmp_path) as s:
+        notes = s.root / "notes.txt"
+        notes.write_text("127.0.0.1 localhost\n", encoding="utf-8")
+        main = s.open("main.py", "pass\n")
+
+        def swap() -> Reply:  # same text: only the path check can catch it
+            notes.unlink()
+            os.symlink(outside / "hosts", notes)
+            return Reply.text("Edited the notes.")
+
+        _script(s, Reply.tool_calls([("replace_in_file", {
+            "uri": "notes.txt", "search": "localhost", "replace": "evil.example"})]), swap)
+        answer = await s.command("iskra.ask", {"uri": main, "instruction": "notes"})
+        assert answer.applied is False and "notes.txt" in answer.message
+        assert (outside / "hosts").read_text(encoding="utf-8") == "127.0.0.1 localhost\n"
+
+
 async def test_file_created_by_someone_else_meanwhile_applies_nothing(tmp_path: Path) -> None:
     async with lsp_session(tmp_path) as s:
         main = s.open("main.py", "pass\n")
