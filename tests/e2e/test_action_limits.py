@@ -46,6 +46,11 @@ async def _actions(s: Session, uri: str, end: int, *, automatic: bool = False,
     return [a for a in result or [] if isinstance(a, types.CodeAction)]
 
 
+def _touch(path: Path) -> Path:
+    path.touch()
+    return path
+
+
 # -- 9.5: regular files only, never blocking ---------------------------------------------
 
 
@@ -59,6 +64,24 @@ async def test_reading_a_fifo_does_not_hang_the_server(tmp_path: Path) -> None:
             s.command("iskra.ask", {"uri": uri, "instruction": "read"}), 20)
         assert _tool_results(s)[0].startswith("Error")
         assert answer.applied is False
+
+
+async def test_huge_and_binary_files_get_a_clear_note(tmp_path: Path) -> None:
+    async with lsp_session(tmp_path) as s:
+        os.truncate(_touch(s.root / "dump.sql"), 500 * 1024 * 1024)  # 500 MB, sparse
+        (s.root / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+        uri = s.open("m.py", "x = 1\n")
+        s.stub.script(Reply.tool_calls([("read_file", {"uri": "dump.sql"}),
+                                        ("read_file", {"uri": "logo.png"}),
+                                        ("replace_in_file", {"uri": "dump.sql", "search": "a",
+                                                             "replace": "b"})]),
+                      Reply.text("could not"))
+        await asyncio.wait_for(s.command("iskra.ask", {"uri": uri, "instruction": "read"}), 20)
+        big, binary, edit = _tool_results(s)
+        assert big.startswith("Error") and "too large" in big
+        assert binary.startswith("Error") and "binary" in binary
+        assert edit.startswith("Error") and "too large" in edit
+        assert s.edits == []
 
 
 async def test_a_huge_folder_is_listed_partially_with_a_note(tmp_path: Path) -> None:
