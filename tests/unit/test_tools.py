@@ -117,3 +117,46 @@ def test_parse_errors(name: str, arguments: str, message: str) -> None:
     if name in NAMES:
         assert text.startswith(f"{name}: ")
     assert len(text) < 400
+
+
+@pytest.mark.parametrize("arguments", ["[" * 2000, '{"uri": ' + "[" * 5000 + "]" * 5000 + "}"])
+def test_deeply_nested_arguments_are_an_error_for_the_model(arguments: str) -> None:
+    with pytest.raises(ToolError) as caught:
+        parse_tool_call("read_file", arguments)
+    assert str(caught.value).startswith("read_file: ")
+
+
+@pytest.mark.parametrize(("operations", "missing"), [
+    (["create", "rename", "delete"], set()),
+    (["rename", "delete"], {"create_file_or_folder"}),
+    ([], {"create_file_or_folder", "delete_file", "rename_file"}),
+])
+def test_tools_follow_the_editors_resource_operations(
+    operations: list[str], missing: set[str]
+) -> None:
+    from iskra_ls.actions.tools import available_tools, tool_specs
+
+    names = available_tools(operations)
+    assert set(NAMES) - set(names) == missing
+    specs = tool_specs(names)
+    assert [s["function"]["name"] for s in specs] == names
+    write = next(s for s in specs if s["function"]["name"] == "write_file")
+    assert ("does not let Iskra create files" in write["function"]["description"]) == (
+        "create_file_or_folder" in missing)
+    for name in missing:
+        with pytest.raises(ToolError, match="Unknown tool"):
+            parse_tool_call(name, '{"uri": "a"}', names)
+
+
+def test_output_budget_caps_a_round_and_the_action() -> None:
+    from iskra_ls.actions.runner import OutputBudget
+
+    budget = OutputBudget(per_round=100, per_action=250)
+    assert budget.take("a" * 60) == "a" * 60
+    assert budget.take("b" * 60).startswith("Error: this round's")
+    budget.new_round()
+    assert budget.take("c" * 90) == "c" * 90
+    budget.new_round()
+    assert budget.take("d" * 90) == "d" * 90
+    budget.new_round()
+    assert budget.take("e" * 20).startswith("Error: this action's")
