@@ -99,3 +99,33 @@ def test_summarise_takes_the_first_prose_paragraph(text: str, expected: str) -> 
 def test_summarise_caps_a_huge_answer() -> None:
     said = summarise("word " * 1_000_000)
     assert len(said) <= 330 and said.endswith("(full answer in the log)")
+
+
+def test_confirm_marks_only_the_sensitive_files_changes() -> None:
+    from lsprotocol import types
+
+    from iskra_ls.edits import FileChange, build_workspace_edit
+
+    changes = [
+        FileChange("edit", "file:///ws/a.py", "x = 1\n", "x = 2\n", 3),
+        FileChange("create", "file:///ws/.vscode/tasks.json", new_text="{}\n"),
+        FileChange("rename", "file:///ws/b.py", None, None, None, "file:///ws/.githooks/b"),
+        FileChange("delete", "file:///ws/.gitlab-ci.yml"),
+    ]
+    edit = build_workspace_edit(changes, encoding="utf-16", document_changes=True,
+                                annotation="Iskra: Ask",
+                                confirm=lambda uri: "/." in uri)
+    annotations = edit.change_annotations or {}
+    confirm = {k for k, a in annotations.items() if a.needs_confirmation}
+    assert len(confirm) == 1 and len(annotations) == 2
+    for op in edit.document_changes or []:
+        if isinstance(op, types.TextDocumentEdit):
+            sensitive = "/." in op.text_document.uri
+            ids = {e.annotation_id for e in op.edits}  # type: ignore[union-attr]
+            assert (ids <= confirm) == sensitive
+        else:
+            uri = getattr(op, "uri", None) or getattr(op, "new_uri", "")
+            assert (op.annotation_id in confirm) == ("/." in uri)
+    plain = build_workspace_edit(changes[:1], encoding="utf-16", document_changes=True,
+                                 annotation="Iskra: Ask", confirm=lambda uri: False)
+    assert all(not a.needs_confirmation for a in (plain.change_annotations or {}).values())
