@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import action_io, early_stop, load, overhead, startup_memory, typing_replay
+from bench import (
+    action_io,
+    bundled_server,
+    early_stop,
+    load,
+    overhead,
+    startup_memory,
+    typing_replay,
+)
 from bench.edit_fidelity import run_corpus
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -99,6 +107,7 @@ def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
         ),
         ("load", lambda: load.run(plan.load_requests, plan.load_editors, plan.load_latency_s)),
         ("edit_fidelity", lambda: _fidelity(plan)),
+        ("bundled_server", lambda: bundled_server.run(plan.startup_runs)),
         ("action_io", lambda: action_io.run()),
     ]
 
@@ -145,6 +154,26 @@ def _row(
     if check is not None and value is not None:
         met = bool(check(value))
     return {"figure": figure, "value": value, "unit": unit, "target": target, "met": met}
+
+
+def _bundled_rows(bs: dict[str, Any]) -> list[Row]:
+    """The VS Code extension's frozen server next to the pip-installed one (same run)."""
+    if "skipped" in bs:
+        return [{"figure": "bundled server (VSIX)", "value": bs["skipped"], "unit": "",
+                 "target": "", "met": None}]
+    return [
+        _row(bs, "VSIX size (linux-x64, server inside)", "vsix_size_mb", "MB", "<= 40 MB",
+             lambda v: v <= 40),
+        _row(bs, "bundled server unpacked", "bundled_server_unpacked_mb", "MB"),
+        _row(bs, "start-up, bundled server, median", "startup_bundled_median_ms", "ms"),
+        _row(bs, "start-up, pip-installed server, median (same run)", "startup_pip_median_ms",
+             "ms"),
+        _row(bs, "start-up, bundled / pip", "startup_ratio_bundled_to_pip", "x", "<= 1.2",
+             lambda v: v <= 1.2),
+        _row(bs, "memory after a completion, bundled", "rss_bundled_after_completion_mb", "MB"),
+        _row(bs, "memory after a completion, pip-installed", "rss_pip_after_completion_mb",
+             "MB"),
+    ]
 
 
 def rows(b: dict[str, Any]) -> list[Row]:
@@ -207,6 +236,7 @@ def rows(b: dict[str, Any]) -> list[Row]:
              "list_50k_loop_stall_ms", "ms"),
         _row(b.get("action_io", {}), "actions: one round of 100 x 40 KB reads sent back",
              "round_100_reads_chars", "chars", "<= 200000", lambda v: v <= 200_000),
+        *_bundled_rows(b.get("bundled_server", {})),
     ]
     for name, bench in b.items():
         if "error" in bench:
