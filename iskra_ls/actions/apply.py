@@ -107,10 +107,11 @@ async def apply_changes(
             return ActionOutcome(False, message, summary, steps)
         open_now = dict(editor.open_documents())
         document_changes, operations, annotations = editor.edit_capabilities()
+        encoding = editor.position_encoding()
 
         def build() -> types.WorkspaceEdit:
             return changes.to_workspace_edit(
-                encoding=editor.position_encoding(),
+                encoding=encoding,
                 document_changes=document_changes,
                 resource_operations=operations,
                 annotation=f"Iskra: {title}" if annotations else None,
@@ -139,7 +140,7 @@ async def apply_changes(
             f"{late}{what}; it may or may not have applied it. Check: {files}.", refused),
             summary, steps)
     if not applied:
-        why = f": {reason}" if reason else ""
+        why = f": {reason[:300]}" if reason else ""
         return ActionOutcome(
             False, _join(f"{late}The editor did not apply the edit{why}.", refused), summary, steps
         )
