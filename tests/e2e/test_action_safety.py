@@ -201,7 +201,7 @@ async def test_cancel_while_the_edit_is_out_reports_what_really_happened(tmp_pat
         await asyncio.wait_for(arrived.wait(), 10)
         token = next(iter(s.client.progress_reports))
         s.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.5)  # the cancel reaches the server before the editor answers
         release.set()
         answer = await asyncio.wait_for(pending, 10)
         assert s.text(uri) == "x = 2\n"
@@ -237,7 +237,7 @@ async def test_cancel_request_while_the_edit_is_out_tells_the_user_it_was_applie
         msg_id = next(reversed(s.client.protocol._request_futures))  # executeCommand's id
         await asyncio.wait_for(arrived.wait(), 10)
         s.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.5)  # the cancel reaches the server before the editor answers
         release.set()
         try:
             await asyncio.wait_for(future, 10)
