@@ -17,6 +17,7 @@ is refused; so is any resource operation the editor cannot apply.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 
@@ -43,6 +44,8 @@ from iskra_ls.edits import FileChange, build_workspace_edit, changed_spans
 from iskra_ls.textdoc import split_lines
 
 __all__ = ["ChangeSet", "OpenDocument"]
+
+log = logging.getLogger(__name__)
 
 MAX_LISTED = 500
 
@@ -369,9 +372,13 @@ class ChangeSet(VirtualWorkspace):
                 )
         refused = refused_targets(self._policy, self.target_paths())
         if refused:
-            reasons = "; ".join(reason for _, reason in refused)
-            raise ApplyRefused(f"A target path is no longer allowed ({reasons}); "
-                               "nothing was applied.")
+            names = ", ".join(self._policy.display_of(path) for path, _ in refused)
+            log.warning("targets refused at apply time: %s", [r for _, r in refused])
+            raise ApplyRefused(
+                f"{names} can no longer be written safely (the path changed while Iskra "
+                "worked: it now leads outside the workspace, to a secret, or through a link); "
+                "nothing was applied."
+            )
         return build_workspace_edit(
             self.changes(current),
             encoding=encoding,
