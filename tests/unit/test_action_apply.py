@@ -129,3 +129,14 @@ def test_confirm_marks_only_the_sensitive_files_changes() -> None:
     plain = build_workspace_edit(changes[:1], encoding="utf-16", document_changes=True,
                                  annotation="Iskra: Ask", confirm=lambda uri: False)
     assert all(not a.needs_confirmation for a in (plain.change_annotations or {}).values())
+
+
+def test_a_symlink_is_never_moved(tmp_path: Path) -> None:
+    from iskra_ls.actions.tools import RenameFile
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "dl").symlink_to("../outside")  # dangling, relative: moved, it points out
+    changes = _changes(tmp_path)
+    with pytest.raises(ToolError):
+        changes.run(RenameFile(uri="a/dl", new_uri="dist"))
+    assert changes.summary() == []
