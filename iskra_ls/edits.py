@@ -2,10 +2,11 @@
 
 A whole-file replacement would move the user's cursor, scroll the view, lose
 folds and make the undo step and the review diff useless, so a file's new
-text is sent as the few ranges that changed: a line diff (difflib) finds the
-changed hunks, then the common prefix and suffix inside each hunk are
-trimmed away. Positions come from :class:`iskra_ls.textdoc.LineIndex` in the
-client's position encoding, against the text the editor has.
+text is sent as the few ranges that changed: a line diff of bounded cost
+(:mod:`iskra_ls.linediff`) finds the changed hunks, then the common prefix and
+suffix inside each hunk are trimmed away. Positions come from
+:class:`iskra_ls.textdoc.LineIndex` in the client's position encoding, against
+the text the editor has.
 
 :func:`apply_text_edits` is the client side of the same contract (used by the
 edit-fidelity benchmark and the tests): it applies edits by position in a
@@ -16,7 +17,6 @@ Pure: strings and lsprotocol types only.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -24,6 +24,7 @@ from typing import Literal
 from lsprotocol import types
 
 from iskra_ls.actions.tools import ToolError
+from iskra_ls.linediff import line_hunks
 from iskra_ls.textdoc import LineIndex, split_lines
 
 
@@ -31,6 +32,7 @@ def changed_spans(old: str, new: str) -> list[tuple[int, int, str]]:
     """``(start, end, replacement)`` spans of ``old`` that turn it into ``new``.
 
     Spans are in ascending order, never overlap and never split a ``\\r\\n``.
+    The line diff is :func:`iskra_ls.linediff.line_hunks`: bounded cost, always exact.
     """
     if old == new:
         return []
@@ -38,11 +40,8 @@ def changed_spans(old: str, new: str) -> list[tuple[int, int, str]]:
     new_lines = split_lines(new)
     old_starts = _starts(old_lines)
     new_starts = _starts(new_lines)
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     spans: list[tuple[int, int, str]] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
+    for i1, i2, j1, j2 in line_hunks(old_lines, new_lines):
         start, end = old_starts[i1], old_starts[i2]
         chunk_old = old[start:end]
         chunk_new = new[new_starts[j1] : new_starts[j2]]
@@ -106,18 +105,27 @@ def _starts(lines: list[str]) -> list[int]:
 
 
 def _common_prefix(a: str, b: str) -> int:
-    limit = min(len(a), len(b))
-    n = 0
-    while n < limit and a[n] == b[n]:
-        n += 1
-    return n
+    """Length of the common prefix: a binary search of slice comparisons (in C)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def _common_suffix(a: str, b: str, limit: int) -> int:
-    n = 0
-    while n < limit and a[len(a) - 1 - n] == b[len(b) - 1 - n]:
-        n += 1
-    return n
+    """Length of the common suffix, at most ``limit``."""
+    lo, hi = 0, max(min(limit, len(a), len(b)), 0)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid : len(a) - lo] == b[len(b) - mid : len(b) - lo]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 # -- whole workspace edits ---------------------------------------------------
