@@ -26,6 +26,21 @@ T.run(function()
   T.wait('the "server not found" hint', function()
     return said(':Iskra install')
   end)
+  -- Before the install the health check names the real cause: the missing server.
+  vim.cmd('checkhealth iskra')
+  local before = T.wait('the health report before the install', function()
+    if vim.bo.filetype ~= 'checkhealth' then
+      return nil
+    end
+    local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+    return text:find('Client', 1, true) and text
+  end, 20000)
+  T.note('report_before', before)
+  assert(before:find('was not found', 1, true), 'health does not say the server is missing')
+  assert(before:find(':Iskra install', 1, true), 'health does not suggest :Iskra install')
+  assert(not before:find('it starts when a file is opened', 1, true), 'misleading client hint')
+  vim.cmd('bwipeout')
+
   local root = T.workspace({ ['calc.py'] = 'def add(a, b):\n    return \n' })
   vim.cmd.edit(vim.fn.fnameescape(vim.fs.joinpath(root, 'calc.py')))
   local bufnr = vim.api.nvim_get_current_buf()
