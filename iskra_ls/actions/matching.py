@@ -15,6 +15,13 @@ place:
 More than one place is never guessed at: the model is told how many places
 matched and where. When nothing matches, the model is shown the closest lines.
 
+Cost is linear: each tolerant tier searches a normalised copy of the file (one
+line per line, offsets mapped back) with ``str.find``, never a regex built from
+the search (that took 12-14 s and 130 MB on a big file), counting stops past
+:data:`MAX_PLACES`, and inputs over :data:`MAX_SEARCH_CHARS` or
+:data:`MAX_TEXT_CHARS` raise :class:`EditTooLarge` (a :class:`ToolError`, so the
+model is told to split the edit).
+
 Pure: strings in, offsets out.
 """
 
@@ -23,13 +30,30 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from iskra_ls.actions.tools import ToolError
-from iskra_ls.textdoc import split_lines, strip_line_ending
+from iskra_ls.textdoc import line_starts, split_lines, strip_line_ending
 
 TAB_WIDTH = 4
 """Columns a tab counts for when comparing indentation levels."""
+
+MAX_SEARCH_CHARS = 200_000
+"""Longest ``search`` accepted; larger edits go through ``write_file`` or in pieces."""
+
+MAX_TEXT_CHARS = 16_000_000
+"""Largest file searched."""
+
+MAX_PLACES = 100
+"""Places counted before "more than" is all the model needs to know."""
+
+_NEAR_BUDGET = 2_000_000
+"""Characters compared when looking for the lines closest to a missed search."""
+
+
+class EditTooLarge(ToolError):
+    """An edit over the explicit size limits; ``str(error)`` tells the model what to do."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +141,17 @@ def find_unique(text: str, search: str, *, name: str = "the file") -> Match:
     """The one place where ``search`` occurs in ``text``, or a :class:`ToolError`."""
     if search == "":
         raise ToolError("search is empty: copy the exact text to replace from the file.")
+    if len(search) > MAX_SEARCH_CHARS:
+        raise EditTooLarge(
+            f"search is too large ({len(search):,} characters; the limit is "
+            f"{MAX_SEARCH_CHARS:,}): replace a smaller, unique piece, or several in turn, "
+            "or rewrite the file with write_file."
+        )
+    if len(text) > MAX_TEXT_CHARS:
+        raise EditTooLarge(
+            f"{name} is too large to search ({len(text):,} characters; the limit is "
+            f"{MAX_TEXT_CHARS:,})."
+        )
     exact = _overlapping_starts(text, search)
     if len(exact) == 1:
         return Match(exact[0], exact[0] + len(search))
@@ -150,31 +185,65 @@ def replace_unique(
 
 def line_of(text: str, offset: int) -> int:
     """1-based line number of ``offset``."""
-    return len(split_lines(text[:offset]))
+    crlf = text.count("\r\n", 0, offset)
+    return text.count("\n", 0, offset) + text.count("\r", 0, offset) - crlf + 1
 
 
 # -- tiers -------------------------------------------------------------------
 
 
-def _overlapping_starts(text: str, search: str) -> list[int]:
+def _overlapping_starts(text: str, needle: str, start: int = 0, end: int | None = None,
+                        ) -> list[int]:
+    """Where ``needle`` starts (overlaps included), at most ``MAX_PLACES + 1`` of them."""
     starts: list[int] = []
-    index = text.find(search)
-    while index != -1:
+    index = text.find(needle, start, end)
+    while index != -1 and len(starts) <= MAX_PLACES:
         starts.append(index)
-        index = text.find(search, index + 1)
+        index = text.find(needle, index + 1, end)
     return starts
 
 
-def _regex_matches(text: str, pattern: str, tier: str) -> list[Match]:
-    regex = re.compile(f"(?=({pattern}))")
-    return [Match(m.start(1), m.end(1), tier) for m in regex.finditer(text)]
+class _Lines:
+    """``text`` one normalised line per line (joined by ``\\n``), offsets mapped back."""
+
+    def __init__(self, text: str, normalise: str) -> None:
+        starts = line_starts(text)
+        ends = [*starts[1:], len(text)]
+        self.starts = starts
+        self.contents = [strip_line_ending(text[a:b]) for a, b in zip(starts, ends, strict=True)]
+        if normalise == "rstrip":
+            lines = [c.rstrip(" \t") for c in self.contents]
+        elif normalise == "strip":
+            lines = [c.strip(" \t") for c in self.contents]
+        else:
+            lines = self.contents
+        self.view = "\n".join(lines)
+        self.view_starts = [0]
+        for line in lines[:-1]:
+            self.view_starts.append(self.view_starts[-1] + len(line) + 1)
+
+    def line(self, position: int) -> int:
+        return bisect_right(self.view_starts, position) - 1
+
+    def offset(self, position: int) -> int:
+        """The offset in the original text of a position in :attr:`view`."""
+        line = self.line(position)
+        return self.starts[line] + position - self.view_starts[line]
+
+    def content_end(self, line: int) -> int:
+        return self.starts[line] + len(self.contents[line])
 
 
 def _line_endings(text: str, search: str, tier: str) -> list[Match]:
     parts = re.split(r"\r\n|\r|\n", search)
     if len(parts) == 1:
         return []
-    return _regex_matches(text, r"(?:\r\n|\r|\n)".join(re.escape(p) for p in parts), tier)
+    lines = _Lines(text, "keep")
+    needle = "\n".join(parts)
+    return [
+        Match(lines.offset(p), lines.offset(p + len(needle)), tier)
+        for p in _overlapping_starts(lines.view, needle)
+    ]
 
 
 def _trailing_whitespace(text: str, search: str, tier: str) -> list[Match]:
@@ -182,12 +251,20 @@ def _trailing_whitespace(text: str, search: str, tier: str) -> list[Match]:
     stripped = [p.rstrip(" \t") for p in parts]
     if stripped == parts and len(parts) == 1:
         return []
-    pieces = [re.escape(p) + r"[ \t]*" for p in stripped[:-1]]
-    last = re.escape(stripped[-1])
-    if stripped[-1] != parts[-1]:
-        last += r"[ \t]*(?=\r\n|\r|\n|\Z)"
-    pattern = r"(?:\r\n|\r|\n)".join([*pieces, last])
-    return _regex_matches(text, pattern, tier)
+    lines = _Lines(text, "rstrip")
+    needle = "\n".join(stripped)
+    if stripped[-1] == parts[-1]:
+        return [
+            Match(lines.offset(p), lines.offset(p + len(needle)), tier)
+            for p in _overlapping_starts(lines.view, needle)
+        ]
+    # The search's last line had trailing blanks: it must end a line, and takes the file's.
+    view = lines.view + "\n"
+    found = []
+    for p in _overlapping_starts(view, needle + "\n"):
+        last = lines.line(p + len(needle))
+        found.append(Match(lines.offset(p), lines.content_end(last), tier))
+    return found
 
 
 def _width(indent: str) -> int:
@@ -215,24 +292,22 @@ def _indentation(text: str, search: str, tier: str) -> list[Match]:
         wanted = wanted[:-1]
     if not wanted or not any(w.strip() for w in wanted):
         return []
-    lines = split_lines(text)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
-    bodies = [strip_line_ending(line) for line in lines]
-    want_bodies = [w.strip(" \t") for w in wanted]
-    found: list[Match] = []
+    lines = _Lines(text, "strip")
+    needle = "\n" + "\n".join(w.strip(" \t") for w in wanted) + "\n"
+    view = "\n" + lines.view + "\n"  # whole lines only: a match starts and ends at a break
     count = len(wanted)
-    for first in range(len(bodies) - count + 1):
-        window = bodies[first : first + count]
-        if any(got.strip(" \t") != want for got, want in zip(window, want_bodies, strict=True)):
-            continue
-        indentation = _map_indentation(window, wanted)
+    found: list[Match] = []
+    for p in _overlapping_starts(view, needle):
+        first = lines.line(p)  # p + 1 in ``lines.view`` is the first line's start
+        last = first + count - 1
+        indentation = _map_indentation(lines.contents[first : last + 1], wanted)
         if indentation is None:
             continue
-        last = first + count - 1
-        end = starts[last + 1] if ends_with_newline else starts[last] + len(bodies[last])
-        found.append(Match(starts[first], end, tier, indentation))
+        if ends_with_newline:
+            end = lines.starts[last + 1] if last + 1 < len(lines.starts) else len(text)
+        else:
+            end = lines.content_end(last)
+        found.append(Match(lines.starts[first], end, tier, indentation))
     return found
 
 
@@ -260,27 +335,38 @@ def _newline_near(text: str, match: Match) -> str | None:
     after = re.compile(r"\r\n|\r|\n").search(text, match.start)
     if after is not None:
         return after.group(0)
-    before = list(re.finditer(r"\r\n|\r|\n", text[: match.start]))
-    return before[-1].group(0) if before else None
+    at = max(text.rfind("\n", 0, match.start), text.rfind("\r", 0, match.start))
+    if at == -1:
+        return None
+    if text[at] == "\n" and at > 0 and text[at - 1] == "\r":
+        return "\r\n"
+    return text[at]
 
 
 def _ambiguous(text: str, starts: list[int], name: str, how: str) -> str:
-    lines = sorted({line_of(text, s) for s in starts})
-    shown = ", ".join(str(n) for n in lines[:8]) + (", ..." if len(lines) > 8 else "")
+    lines = sorted({line_of(text, s) for s in starts[:8]})
+    shown = ", ".join(str(n) for n in lines) + (", ..." if len(starts) > 8 else "")
+    places = f"more than {MAX_PLACES}" if len(starts) > MAX_PLACES else str(len(starts))
     return (
-        f"search matches {len(starts)} places in {name}{how} (lines {shown}); include more "
+        f"search matches {places} places in {name}{how} (lines {shown}); include more "
         "surrounding lines so that it matches exactly one place."
     )
 
 
 def _not_found(text: str, search: str, name: str) -> str:
-    wanted = next((s.strip() for s in search.splitlines() if s.strip()), search.strip())
+    wanted = next((s.strip() for s in search.splitlines() if s.strip()), search.strip())[:200]
     bodies = [strip_line_ending(line) for line in split_lines(text)]
     scored: list[tuple[float, int]] = []
+    budget = _NEAR_BUDGET
+    # ratio = 2 * matches / total >= 0.6 needs the shorter to be >= 3/7 of the longer.
+    shortest, longest = len(wanted) * 3 // 7, len(wanted) * 7 // 3 + 1
     for number, body in enumerate(bodies, start=1):
         candidate = body.strip()
-        if not candidate:
+        if not candidate or not shortest <= len(candidate) <= longest:
             continue
+        budget -= len(candidate) + len(wanted)
+        if budget < 0:
+            break
         ratio = difflib.SequenceMatcher(None, wanted, candidate, autojunk=False).quick_ratio()
         if ratio >= 0.6:
             ratio = difflib.SequenceMatcher(None, wanted, candidate, autojunk=False).ratio()

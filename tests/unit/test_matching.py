@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from iskra_ls.actions.matching import dominant_newline, find_unique, replace_unique
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from iskra_ls.actions import matching
+from iskra_ls.actions.matching import EditTooLarge, dominant_newline, find_unique, replace_unique
 from iskra_ls.actions.tools import ToolError
 
 PY = "def f(x):\n    if x:\n        return 1\n    return 2\n"
@@ -100,3 +105,84 @@ def test_indentation_tier_keeps_file_style_for_new_deeper_lines() -> None:
 )
 def test_dominant_newline(text: str, newline: str) -> None:
     assert dominant_newline(text) == newline
+
+
+# -- bounded cost (issue 10 item 4) ---------------------------------------------------------
+
+
+
+@pytest.mark.timeout(10)
+def test_tolerant_tiers_are_linear_on_a_big_repetitive_file() -> None:
+    """Every tier over 24 000 lines with an 8000-line search (~15 s before: lines x search)."""
+    text = "    x = 1\r\n" * 24_000
+    with pytest.raises(ToolError, match="not found"):
+        find_unique(text, "  x = 1\n" * 8000 + "nope")
+    with pytest.raises(ToolError, match="more than 100 places"):
+        find_unique(text, "  x = 1\n" * 8000)
+
+
+@pytest.mark.timeout(10)
+def test_counting_places_is_bounded() -> None:
+    with pytest.raises(ToolError, match="more than 100 places") as caught:
+        find_unique("a" * 2_000_000, "a" * 1000)
+    assert "lines 1" in str(caught.value)
+
+
+def test_a_search_over_the_limit_is_refused_with_a_clear_message() -> None:
+    search = "x" * (matching.MAX_SEARCH_CHARS + 1)
+    with pytest.raises(EditTooLarge, match="search is too large") as caught:
+        find_unique("x = 1\n", search)
+    assert isinstance(caught.value, ToolError)  # goes back to the model as a tool result
+    assert f"{matching.MAX_SEARCH_CHARS:,}" in str(caught.value)
+
+
+def test_a_file_over_the_limit_is_refused_with_a_clear_message() -> None:
+    text = "y" * (matching.MAX_TEXT_CHARS + 1)
+    with pytest.raises(EditTooLarge, match="too large"):
+        find_unique(text, "x = 1\nz")
+
+
+# The tiers as they were (one regex per search): the reference for the linear ones, with
+# one fix: the old regex could take a CRLF for two line breaks (``\r`` then ``\n``).
+_REF_BREAK = r"(?:\r\n|\r(?!\n)|\n)"
+
+
+def _ref_regex(text: str, pattern: str) -> list[tuple[int, int]]:
+    return [(m.start(1), m.end(1)) for m in re.finditer(f"(?=({pattern}))", text)]
+
+
+def _ref_line_endings(text: str, search: str) -> list[tuple[int, int]]:
+    parts = re.split(r"\r\n|\r|\n", search)
+    if len(parts) == 1:
+        return []
+    return _ref_regex(text, _REF_BREAK.join(re.escape(p) for p in parts))
+
+
+def _ref_trailing_whitespace(text: str, search: str) -> list[tuple[int, int]]:
+    parts = re.split(r"\r\n|\r|\n", search)
+    stripped = [p.rstrip(" \t") for p in parts]
+    if stripped == parts and len(parts) == 1:
+        return []
+    pieces = [re.escape(p) + r"[ \t]*" for p in stripped[:-1]]
+    last = re.escape(stripped[-1])
+    if stripped[-1] != parts[-1]:
+        last += r"[ \t]*(?=\r\n|\r|\n|\Z)"
+    return _ref_regex(text, _REF_BREAK.join([*pieces, last]))
+
+
+_BITS = st.sampled_from(["a", "b", " ", "\t", "\n", "\r\n", "\r", "ж"])
+_LINE = st.lists(st.sampled_from(["a", "b", "ж", " ", "\t"]), min_size=1, max_size=4).map(
+    "".join).filter(lambda s: s.strip(" \t") != "" and s[0] not in " \t")
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.lists(_BITS, max_size=40).map("".join), first=_LINE,
+       rest=st.lists(_BITS, max_size=12).map("".join))
+def test_linear_tiers_find_what_the_regex_tiers_found(text: str, first: str, rest: str) -> None:
+    search = first + rest  # starts with content, as the old tiers needed to be exact
+    for tier, finder, reference in (
+        ("line-endings", matching._line_endings, _ref_line_endings),
+        ("trailing-whitespace", matching._trailing_whitespace, _ref_trailing_whitespace),
+    ):
+        found = [(m.start, m.end) for m in finder(text, search, tier)]
+        assert found == reference(text, search), tier
