@@ -61,7 +61,14 @@ export function extractToken(body: unknown): string | undefined {
   return undefined;
 }
 
-class AuthError extends Error {}
+class AuthError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+  }
+}
+
+/** Codes a user may type before a new one must be sent (a typo should not cost an e-mail). */
+const CODE_ATTEMPTS = 3;
 
 async function post(apiUrl: string, route: string, body: object): Promise<unknown> {
   let response: Response;
@@ -84,7 +91,7 @@ async function post(apiUrl: string, route: string, body: object): Promise<unknow
   }
   if (!response.ok) {
     const detail = describeError(parsed) ?? (text.slice(0, 200) || response.statusText);
-    throw new AuthError(`${route} failed: HTTP ${response.status}: ${detail}`);
+    throw new AuthError(`${route} failed: HTTP ${response.status}: ${detail}`, response.status);
   }
   return parsed;
 }
@@ -151,16 +158,31 @@ async function emailFlow(apiUrl: string): Promise<string | undefined> {
   }
   const address = email.trim();
   await post(apiUrl, '/auth/send-code', { email: address });
-  const code = await vscode.window.showInputBox({
-    title: 'Iskra: Sign in (2/2)',
-    prompt: `Enter the code sent to ${address}.`,
-    ignoreFocusOut: true,
-    validateInput: (value) => (value.trim() ? undefined : 'Enter the code from the e-mail'),
-  });
-  if (!code) {
-    return undefined;
+  let verified: unknown;
+  for (let attempt = 1; ; attempt += 1) {
+    const code = await vscode.window.showInputBox({
+      title: 'Iskra: Sign in (2/2)',
+      prompt: attempt === 1
+        ? `Enter the code sent to ${address}.`
+        : `That code is wrong or has expired; type it again (try ${attempt} of ${CODE_ATTEMPTS}).`,
+      ignoreFocusOut: true,
+      validateInput: (value) => (value.trim() ? undefined : 'Enter the code from the e-mail'),
+    });
+    if (!code) {
+      return undefined;
+    }
+    try {
+      verified = await post(apiUrl, '/auth/verify-email', { email: address, code: code.trim() });
+      break;
+    } catch (error) {
+      if (!(error instanceof AuthError) || error.status !== 400) {
+        throw error;
+      }
+      if (attempt === CODE_ATTEMPTS) {
+        throw new AuthError('the code is wrong or has expired. Sign in again for a new code.');
+      }
+    }
   }
-  const verified = await post(apiUrl, '/auth/verify-email', { email: address, code: code.trim() });
   // Some deployments answer with the token already at this step.
   const early = extractToken(verified);
   if (early) {

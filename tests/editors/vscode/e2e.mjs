@@ -7,7 +7,8 @@
  * virtualenv of the project, with a private HOME; the server that answers is the frozen one
  * inside the VSIX (the log must say "from bundled"). The Iskra stub is the same bundled
  * binary (`server/iskra-ls stub-server`), so no Python is involved at all. Steps:
- *   1. start signed out; sign in with an e-mail code (the extension's own HTTP calls), sign
+ *   1. start signed out; sign in with an e-mail code (the extension's own HTTP calls; a
+ *      mistyped code first, which the box asks for again), sign
  *      out, sign in again by pasting a token (SecretStorage -> restart -> ISKRA_TOKEN in the
  *      server's environment); the status bar shows the day's remaining requests;
  *   2. type in a Python file, see ghost text, accept it with Tab;
@@ -386,6 +387,11 @@ async function main() {
     await page.keyboard.type('dev@example.com');
     await page.keyboard.press('Enter');
     await page.waitForSelector('.quick-input-title:has-text("Sign in (2/2)")');
+    // A mistyped code: the box asks again, saying why, instead of ending the sign-in.
+    await page.keyboard.type('000000x');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.quick-input-widget:has-text("wrong or has expired")');
+    log('a wrong code is reported and may be typed again');
     const codes = await http(`${stubUrl}/_stub/codes`);
     await page.keyboard.type(codes['dev@example.com']);
     await page.keyboard.press('Enter');
