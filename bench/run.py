@@ -26,6 +26,7 @@ from typing import Any
 
 from bench import (
     action_io,
+    bounded_work,
     bundled_server,
     early_stop,
     load,
@@ -55,6 +56,8 @@ class Plan:
     load_requests: int = 10_000
     fidelity_cases: int | None = None
     """None runs the whole corpus."""
+    bounded_doc_mb: int = 20
+    """Size of the document the keystroke figure types into."""
 
 
 FULL = Plan("full", replay=typing_replay.ReplayConfig(lines=80))
@@ -109,6 +112,10 @@ def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
         ("edit_fidelity", lambda: _fidelity(plan)),
         ("bundled_server", lambda: bundled_server.run(plan.startup_runs)),
         ("action_io", lambda: action_io.run()),
+        (
+            "bounded_work",
+            lambda: bounded_work.run(doc_mb=plan.bounded_doc_mb, cases=plan.fidelity_cases),
+        ),
     ]
 
 
@@ -176,6 +183,29 @@ def _bundled_rows(bs: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _bounded_rows(bw: dict[str, Any]) -> list[Row]:
+    """Big documents and big edits (issue 10 items 1, 3, 4)."""
+    return [
+        _row(bw, "1 MB one-line document: index build", "one_line_1mb_index_ms", "ms",
+             "< 50 ms", lambda v: v < 50),
+        _row(bw, "1 MB one-line document: code-action listing, median",
+             "one_line_1mb_code_actions_ms", "ms", "< 50 ms", lambda v: v < 50),
+        _row(bw, "  first listing (after the 1 MB didOpen)",
+             "one_line_1mb_code_actions_first_ms", "ms"),
+        _row(bw, "keystroke on a 20 MB document, median", "keystroke_20mb_median_ms", "ms",
+             "< 5 ms", lambda v: v < 5),
+        _row(bw, "keystroke on a 20 MB document, worst", "keystroke_20mb_max_ms", "ms",
+             "< 5 ms", lambda v: v < 5),
+        _row(bw, "  first keystroke (cuts the text into pieces once)",
+             "keystroke_20mb_first_ms", "ms"),
+        _row(bw, "  first full read of the text after typing", "keystroke_20mb_read_ms", "ms"),
+        _row(bw, "worst loop stall: edit-fidelity corpus", "stall_fidelity_corpus_ms", "ms"),
+        _row(bw, "worst loop stall: 4000-line write_file + edit", "stall_write_4000_lines_ms",
+             "ms"),
+        _row(bw, "4000-line write_file + edit, wall time", "write_4000_lines_ms", "ms"),
+    ]
+
+
 def rows(b: dict[str, Any]) -> list[Row]:
     """The table: one row per figure, with the issue's target where it has one."""
     t, o, e = b.get("typing_replay", {}), b.get("overhead", {}), b.get("early_stop", {})
@@ -236,6 +266,7 @@ def rows(b: dict[str, Any]) -> list[Row]:
              "list_50k_loop_stall_ms", "ms"),
         _row(b.get("action_io", {}), "actions: one round of 100 x 40 KB reads sent back",
              "round_100_reads_chars", "chars", "<= 200000", lambda v: v <= 200_000),
+        *_bounded_rows(b.get("bounded_work", {})),
         *_bundled_rows(b.get("bundled_server", {})),
     ]
     for name, bench in b.items():

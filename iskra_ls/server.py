@@ -229,7 +229,7 @@ def on_code_action(
         return None
     index = doc.index()
     start, end = index.offsets_of(params.range)
-    lines = index.lines_text(params.range.start.line, params.range.end.line)
+    lines = index.context_of(start, end)
     document_changes, operations, _ = ls.edit_capabilities()
     trigger = params.context.trigger_kind
     return list_actions(

@@ -249,6 +249,15 @@ class LineIndex:
         end = self.line_start(last + 1) if last + 1 < len(self._starts) else len(self._text)
         return self._text.slice(self.line_start(first), end)
 
+    def context_of(self, start: int, end: int, margin: int = 2_000, limit: int = 64_000) -> str:
+        """The lines around ``[start, end)``, at most ``margin`` characters either side
+        and ``limit`` in all: what a light-bulb query looks at, bounded on a minified file."""
+        first = self.line_start(self.line_of(start))
+        last = self.line_of(end)
+        stop = self.line_start(last + 1) if last + 1 < len(self._starts) else len(self._text)
+        low = max(first, start - margin)
+        return self._text.slice(low, min(stop, end + margin, low + limit))
+
     def offset_at(self, position: types.Position) -> int:
         """Offset of ``position``; past the end of a line clamps to its end."""
         if position.line < 0:

@@ -34,6 +34,7 @@ TINY = bench_run.Plan(
     load_latency_s=0.05,
     load_requests=40,
     fidelity_cases=4,
+    bounded_doc_mb=1,
 )
 
 
@@ -52,7 +53,7 @@ async def test_every_benchmark_produces_its_figures(
     benches = results["benchmarks"]
     assert set(benches) == {
         "typing_replay", "overhead", "early_stop", "startup_memory", "load", "edit_fidelity",
-        "action_io", "bundled_server",
+        "action_io", "bundled_server", "bounded_work",
     }
     for name, figures in benches.items():
         assert "error" not in figures, f"{name}: {figures.get('traceback')}"

@@ -336,3 +336,15 @@ def test_lone_surrogates_do_not_break_positions(encoding: str, lone: str) -> Non
         range=types.Range(start=P(1, 1 + width), end=P(1, 1 + width)), text="!"))
     assert document.source == text + "!"
     assert document.client_position_at_offset(len(text) + 1) == P(1, 2 + width)
+
+
+def test_the_context_of_a_range_is_its_lines_clipped_on_a_huge_line() -> None:
+    text = "a = 1\nb = 2\r\nc = 3\n"
+    index = LineIndex(text)
+    assert index.context_of(7, 8) == "b = 2\r\n"
+    assert index.context_of(0, 8) == "a = 1\nb = 2\r\n"
+    assert index.context_of(len(text), len(text)) == ""
+    line = "x" * 100_000
+    index = LineIndex(line + "\n")
+    assert index.context_of(50_000, 50_010, margin=100) == line[49_900:50_110]
+    assert len(index.context_of(0, 100_000)) == 64_000
