@@ -227,3 +227,8 @@ async def test_install_command_from_an_empty_data_dir(stub: StubIskra, tmp_path:
     venv = tmp_path / "xdg" / "data" / "nvim" / "iskra" / "venv"
     assert report["checks"]["server"] == str(venv / "bin" / "iskra-ls")
     assert len(stub.requests) == 1, "one completion request, from the installed server"
+
+
+async def test_repository_as_a_package_finds_the_plugin(stub: StubIskra, tmp_path: Path) -> None:
+    """`vim.pack.add`/lazy.nvim put the repository root on 'runtimepath'; the plugin still loads."""
+    await run_nvim("test_pack.lua", tmp_path, stub)

@@ -207,15 +207,15 @@ function M.install(opts)
   end
 end
 
---- `:helptags` for the plugin's doc/ when the tags file is missing (plugin managers that add
---- the repository root never generate them for a subdirectory).
+--- `:helptags` for the plugin's doc/ when the tags file is missing or older than the help
+--- (plugin managers that add the repository root never generate them for a subdirectory, and
+--- an update of the plugin brings new tags).
 function M.ensure_helptags()
   local doc = vim.fs.joinpath(M.source_dir(), 'editors', 'neovim', 'doc')
-  if
-    vim.fn.isdirectory(doc) == 1
-    and vim.fn.filereadable(vim.fs.joinpath(doc, 'tags')) ~= 1
-    and vim.fn.filewritable(doc) == 2
-  then
+  local tags = vim.fs.joinpath(doc, 'tags')
+  local help = vim.fs.joinpath(doc, 'iskra.txt')
+  local stale = vim.fn.filereadable(tags) ~= 1 or vim.fn.getftime(help) > vim.fn.getftime(tags)
+  if stale and vim.fn.isdirectory(doc) == 1 and vim.fn.filewritable(doc) == 2 then
     pcall(vim.cmd.helptags, vim.fn.fnameescape(doc))
   end
 end
