@@ -47,7 +47,7 @@ fi
 log "installing iskra-ls and PyInstaller into the build venv"
 "$venv_bin/python" -m pip install -q --disable-pip-version-check "$root[freeze]"
 version="$("$venv_bin/python" -c 'import iskra_ls; print(iskra_ls.__version__)')"
-ext_version="$(node -p "require('$ext/package.json').version" 2>/dev/null || true)"
+ext_version="$(cd "$ext" && node -p "require('./package.json').version" 2>/dev/null || true)"
 [[ -z "$ext_version" || "$ext_version" == "$version" ]] \
   || die "the extension is $ext_version but the server is $version: bump both together"
 
