@@ -32,6 +32,9 @@ _SCOPE_LINE_CHARS = 160
 _MAX_NEIGHBOURS = 3
 _MIN_NEIGHBOUR_CHARS = 80
 _SCAN_LINES = 800
+_WINDOW_CHARS = 200_000
+"""Text on each side of the cursor that context and prompt building look at: the prompt
+shows a few thousand characters, so a 20 MB file costs what a 400 KB one does."""
 _ENOUGH_EVIDENCE = 60
 """Indented lines after which the indentation unit is considered known."""
 
@@ -173,13 +176,27 @@ def _wants_block(line_prefix: str, line_suffix: str) -> bool:
     )
 
 
+def _window_before(prefix: str) -> str:
+    """The last :data:`_WINDOW_CHARS` of ``prefix``, from a line start when cut."""
+    if len(prefix) <= _WINDOW_CHARS:
+        return prefix
+    window = prefix[-_WINDOW_CHARS:]
+    cut = window.find("\n") + 1  # drop the partial first line (its indentation would lie)
+    return window[cut:] if 0 < cut < len(window) else window
+
+
+def _window_after(suffix: str) -> str:
+    """The first :data:`_WINDOW_CHARS` of ``suffix``."""
+    return suffix[:_WINDOW_CHARS]
+
+
 def build_context(text: str, offset: int, *, language_id: str, path: str) -> CompletionContext:
     """Cut ``text`` at ``offset`` (a Python string index) and classify the cursor."""
     offset = max(0, min(offset, len(text)))
     if 0 < offset < len(text) and text[offset - 1] == "\r" and text[offset] == "\n":
         offset -= 1  # never split a CRLF: the cursor is at the end of that line
     prefix, suffix = text[:offset], text[offset:]
-    prefix_lines = split_lines(prefix)
+    prefix_lines = split_lines(_window_before(prefix))
     line_prefix = prefix_lines[-1]
     line_suffix = strip_line_ending(split_lines(suffix[: suffix.find("\n") + 1 or None])[0])
     indent = leading_ws(line_prefix + line_suffix)
@@ -330,8 +347,8 @@ def build_prompt(
     trimmed at whole lines; ``neighbours`` are ``(path, snippet)`` of other recently
     edited documents, most relevant first, sharing ``neighbour_budget_chars``.
     """
-    prefix_lines = split_lines(to_lf(ctx.prefix))
-    suffix_lines = split_lines(to_lf(ctx.suffix))
+    prefix_lines = split_lines(to_lf(_window_before(ctx.prefix)))
+    suffix_lines = split_lines(to_lf(_window_after(ctx.suffix)))
     unit = ctx.indent_unit
     cursor_indent = indent_columns(
         ctx.enclosing_indent if not ctx.after_opener else ctx.line_indent, unit
