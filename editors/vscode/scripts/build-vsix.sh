@@ -82,5 +82,7 @@ out="iskra-vscode-$target-$version.vsix"
 rm -f "$out"
 log "packaging $out"
 npx --no-install vsce package --target "$target" --allow-missing-repository -o "$out" >&2 </dev/null
+# server/ belongs in this platform's package only: a later `npm run package` must not pick it up.
+rm -rf "$ext/server"
 log "built $ext/$out ($(du -h "$out" | cut -f1))"
 echo "$ext/$out"
