@@ -185,6 +185,16 @@ def _window_before(prefix: str) -> str:
     return window[cut:] if 0 < cut < len(window) else window
 
 
+def _well_formed(text: str) -> str:
+    """``text`` encodable as UTF-8: a lone surrogate (JSON allows ``"\\ud800"`` in a
+    document) becomes U+FFFD, or the request body cannot be encoded at all."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
 def _window_after(suffix: str) -> str:
     """The first :data:`_WINDOW_CHARS` of ``suffix``."""
     return suffix[:_WINDOW_CHARS]
@@ -401,7 +411,7 @@ def build_prompt(
     return Prompt(
         messages=[
             {"role": "system", "content": system},
-            {"role": "user", "content": "".join(sections)},
+            {"role": "user", "content": _well_formed("".join(sections))},
         ],
         max_tokens=max_tokens,
         stop=None,

@@ -22,3 +22,12 @@ def test_prompts_for_a_huge_document_cost_what_a_small_one_does() -> None:
         prompt = build_prompt(ctx, budget_chars=2000)
     shown = "".join(message["content"] for message in prompt.messages)
     assert f"def tail(self):\n        {CURSOR_MARKER}" in shown
+
+
+def test_a_prompt_with_a_lone_surrogate_can_be_sent() -> None:
+    """JSON allows "\\ud800" in a document; UTF-8 (the request body) does not."""
+    text = "bad = '\ud800'\nok = '\ud83d\ude00'\nx = "
+    prompt = build_prompt(build_context(text, len(text), language_id="python", path="/s.py"))
+    user = prompt.messages[-1]["content"]
+    user.encode("utf-8")
+    assert "bad = '\ufffd'" in user and "ok = '😀'" in user
