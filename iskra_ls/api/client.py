@@ -622,6 +622,23 @@ async def _drain_rest(chunks: AsyncIterator[bytes]) -> None:
 DRAIN_AFTER_DONE_S = 0.1
 
 
+def _utf8_safe(value: Any) -> Any:
+    """``value`` with every string UTF-8-encodable: a lone surrogate (a document may hold
+    ``"\\ud800"``, a file read with ``surrogateescape`` ``"\\udcff"``) becomes U+FFFD,
+    instead of the whole request failing to encode."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        return value
+    if isinstance(value, dict):
+        return {key: _utf8_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_utf8_safe(item) for item in value]
+    return value
+
+
 def _chat_kwargs(
     model: str,
     messages: Sequence[dict[str, Any]],
@@ -630,7 +647,7 @@ def _chat_kwargs(
     top_p: float | None,
     max_tokens: int | None,
 ) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"model": model, "messages": list(messages)}
+    kwargs: dict[str, Any] = {"model": model, "messages": _utf8_safe(list(messages))}
     if tools:
         kwargs["tools"] = list(tools)
     if temperature is not None:

@@ -50,3 +50,16 @@ async def test_a_minified_megabyte_on_one_line_keeps_the_server_answering(
             middle += 8
         s.type_text(uri, "var b=2;")
         assert "Iskra: Refactor selection" in await _titles(s, uri, len(text), len(text) + 8)
+
+
+async def test_an_action_on_a_document_with_a_lone_surrogate_runs(tmp_path: Path) -> None:
+    """The request body used to fail to encode: "answer that could not be read"."""
+    async with lsp_session(tmp_path) as s:
+        (s.root / "s.py").write_text("x = 1\n", encoding="utf-8")
+        uri = s.open("s.py", "bad = '\ud800'\nx = 1\n")
+        s.stub.script(Reply.tool_calls([("replace_in_file", {
+            "uri": "s.py", "search": "x = 1", "replace": "x = 2"})]), Reply.text("Done."))
+        await s.command("iskra.ask", {"uri": uri, "instruction": "set x to 2"})
+        assert s.text(uri) == "bad = '\ud800'\nx = 2\n"
+        sent = str(s.stub.requests[0]["messages"])
+        assert "\ufffd" in sent and "\ud800" not in sent
