@@ -5,7 +5,7 @@ plus a frozen iskra-ls), installs only that VSIX into code-server, on a PATH wit
 and no virtualenv of the project, and runs ``e2e.mjs``: sign in (e-mail code, then a pasted
 token), ghost text accepted with Tab, an Iskra code action picked with the keyboard, Ask, the
 status bar's remaining requests, a wrong server path and back, all answered by the bundled
-server.
+server; then a server of another version on ``iskra.server.path`` is warned about.
 
 Outside CI the test skips, saying what is missing, when Node 20, Chromium or code-server
 (a 312 MB first-time install: ``editors/vscode/scripts/install-code-server.sh``) are not
@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,8 @@ def test_vscode_extension_end_to_end(tmp_path: Path) -> None:
     # code-server is installed by run.sh itself when Node is there; in CI that must work.
     if missing and not _in_ci():
         pytest.skip("VS Code e2e needs " + "; ".join(missing))
-    env = {**os.environ, "ISKRA_E2E_ARTIFACTS": str(tmp_path)}
+    # The test's Python runs the one "other version" server of the version-warning step.
+    env = {**os.environ, "ISKRA_E2E_ARTIFACTS": str(tmp_path), "ISKRA_OTHER_PYTHON": sys.executable}
     proc = subprocess.Popen(
         ["bash", str(RUN)],
         env=env,
@@ -84,3 +86,4 @@ def test_vscode_extension_end_to_end(tmp_path: Path) -> None:
     assert proc.returncode == 0, f"the VS Code e2e run failed (exit {proc.returncode}):\n{output}"
     assert "VS Code e2e OK" in stdout, output
     assert "served every step" in stdout, output
+    assert "a server of another version is warned about" in stdout, output

@@ -583,6 +583,34 @@ async function main() {
       /\d+ left/.test(await statusText(page)), 20000);
     log('"Set server path" led to the setting; clearing it brought back the bundled server');
 
+    // 6b. A server of another version (iskra.server.path at an older install): a warning
+    // names both versions. The other server is this checkout run by the test's Python with
+    // its version changed, the only step that uses Python at all (skipped without it).
+    const otherPython = process.env.ISKRA_OTHER_PYTHON;
+    if (otherPython && fs.existsSync(otherPython)) {
+      const other = path.join(tmp, 'other-iskra-ls');
+      fs.writeFileSync(
+        other,
+        `#!/bin/sh\nexec "${otherPython}" -c 'import sys, iskra_ls; iskra_ls.__version__ = "0.0.0-old"; ` +
+          `from iskra_ls.cli import main; sys.exit(main(sys.argv[1:]))' "$@"\n`,
+        { mode: 0o755 },
+      );
+      // The Settings editor re-renders after the restart the previous change caused: retry
+      // until the typed value sticks.
+      await waitFor('the other server path in the setting', async () => {
+        await setSettingText(page, 'Server: Path', other);
+        return true;
+      }, 15000, 500);
+      await page.waitForSelector(
+        '.notifications-toasts:has-text("is version 0.0.0-old, this extension is")', { timeout: 30000 });
+      log('a server of another version is warned about');
+      await page.keyboard.press('Escape');
+      await setSettingText(page, 'Server: Path', '');
+      await waitFor('the bundled server to come back', async () => /\d+ left/.test(await statusText(page)), 20000);
+    } else {
+      log('ISKRA_OTHER_PYTHON not set: the version warning is not checked');
+    }
+
     // 7. The token never shows in what the extension and the server logged.
     const logs = findFiles(dirs.user, /\.log$/);
     const leaks = logs.filter((file) => fs.readFileSync(file, 'utf8').includes(TOKEN));
