@@ -605,7 +605,10 @@ async function main() {
         '.notifications-toasts:has-text("is version 0.0.0-old, this extension is")', { timeout: 30000 });
       log('a server of another version is warned about');
       await page.keyboard.press('Escape');
-      await setSettingText(page, 'Server: Path', '');
+      await waitFor('the cleared server path in the setting', async () => {
+        await setSettingText(page, 'Server: Path', '');
+        return true;
+      }, 15000, 500);
       await waitFor('the bundled server to come back', async () => /\d+ left/.test(await statusText(page)), 20000);
     } else {
       log('ISKRA_OTHER_PYTHON not set: the version warning is not checked');
