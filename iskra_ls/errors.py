@@ -7,6 +7,8 @@ CLI prints ``str(error)`` as its one line, the language server shows it with
 
 from __future__ import annotations
 
+import math
+
 
 class IskraError(Exception):
     """Base of every expected failure. ``str(e)`` is the user-facing line."""
@@ -40,6 +42,10 @@ class QuotaExhausted(IskraError):
     kind = "quotaExhausted"
 
     def __init__(self, retry_after: float | None = None, message: str | None = None) -> None:
+        if retry_after is not None and not (
+            isinstance(retry_after, int | float) and math.isfinite(retry_after) and retry_after >= 0
+        ):
+            retry_after = None  # "inf", "nan" or garbage: paused until the reset
         self.retry_after = retry_after
         if message is None:
             message = "Iskra's daily request limit is reached (429)"

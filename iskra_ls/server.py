@@ -177,34 +177,59 @@ def _selected_item(
 async def on_completion(
     ls: IskraServer, params: types.CompletionParams
 ) -> types.CompletionList | None:
-    invoked = (
-        params.context is None
-        or params.context.trigger_kind == types.CompletionTriggerKind.Invoked
-    )
-    prepared = _completion_request(ls, params.text_document.uri, params.position, invoked=invoked)
+    # Always automatic: `Invoked` also means idle completion (eglot/company, Helix, VS Code
+    # quick suggestions). The explicit request is the `iskra.complete` command.
+    prepared = _completion_request(ls, params.text_document.uri, params.position, invoked=False)
     if prepared is None:
         return None
     request, index = prepared
     answer = await ls.completions.complete(request)
     if answer is None:
         return types.CompletionList(is_incomplete=True, items=[])
-    first_line = answer.text.strip().splitlines()[0] if answer.text.strip() else answer.text
+    # The item replaces the word before the cursor with word + suggestion, and its label is
+    # that same text: eglot inserts the label over the word before applying the edit, and
+    # other clients filter by the word.
+    start = _word_start(request.text, request.offset)
+    new_text = request.text[start : request.offset] + answer.text
+    lines = new_text.strip().splitlines()
     item = types.CompletionItem(
-        label=first_line[:60] or "Iskra suggestion",
+        label=(lines[0] if lines else new_text) or "Iskra suggestion",
         kind=types.CompletionItemKind.Snippet,
         detail="Iskra",
         documentation=answer.text,
-        filter_text=request.text[_word_start(request.text, request.offset) : request.offset]
-        + answer.text,
+        filter_text=new_text,
         sort_text="0",
         preselect=True,
-        text_edit=types.TextEdit(
-            range=index.range_at(request.offset, answer.end), new_text=answer.text
-        ),
+        text_edit=types.TextEdit(range=index.range_at(start, answer.end), new_text=new_text),
         insert_text_format=types.InsertTextFormat.PlainText,
         command=types.Command(title="Iskra", command=ACCEPTED_COMMAND, arguments=[answer.id]),
     )
     return types.CompletionList(is_incomplete=True, items=[item])
+
+
+@server.command("iskra.complete")
+async def cmd_complete(ls: IskraServer, *args: Any) -> dict[str, Any]:
+    """The explicit completion request (``{uri, position}``): like an invoked inline one."""
+    uri, position = _arg(args, "uri"), _arg(args, "position")
+    try:
+        where = types.Position(line=int(position["line"]), character=int(position["character"]))
+    except (TypeError, KeyError, ValueError):
+        where = None
+    if not isinstance(uri, str) or where is None or where.line < 0 or where.character < 0:
+        return {"items": [], "message": "iskra.complete needs {uri, position}."}
+    prepared = _completion_request(ls, uri, where, invoked=True)
+    if prepared is None:
+        return {"items": [], "message": "That document is not open."}
+    request, index = prepared
+    answer = await ls.completions.complete(request)
+    if answer is None:
+        return {"items": []}
+    item = types.InlineCompletionItem(
+        insert_text=answer.text,
+        range=index.range_at(answer.start, answer.end),
+        command=types.Command(title="Iskra", command=ACCEPTED_COMMAND, arguments=[answer.id]),
+    )
+    return {"items": [plain(ls.protocol._converter.unstructure(item))]}
 
 
 def _word_start(text: str, offset: int) -> int:

@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from iskra_ls import errors
 from iskra_ls.api.auth import TokenStore, TokenWatcher, resolve_token
@@ -22,6 +22,7 @@ from iskra_ls.settings import SettingProblem, Settings, SettingsLayers
 from iskra_ls.status import QuotaTracker, StatusReporter
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 StatusCallback = Callable[[dict[str, Any]], None]
 MessageCallback = Callable[[str, str], None]
@@ -42,6 +43,7 @@ class Session:
         self.settings: Settings = self._layers.current
         self.token_store = token_store or TokenStore()
         self.client = IskraClient(self.settings.api_url, timeout=self.settings.request_timeout_s)
+        self.client.on_request = self._request_sent
         self.quota = QuotaTracker()
         self.reporter = StatusReporter(self.quota, model=self.settings.completion.model)
         self.completions_enabled = True
@@ -59,7 +61,14 @@ class Session:
         self._last_error: str = ""
         self._editor_token: str | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
+        self.quota_poll_s = _env_seconds("ISKRA_QUOTA_POLL_S", QUOTA_POLL_S)
+        """While automatic completions are paused, ask ``/auth/me`` this often."""
+        self._poll_task: asyncio.Task[None] | None = None
         self.load_token()
+
+    def _request_sent(self) -> None:
+        """Every HTTP attempt costs a request (a retried round is paid twice)."""
+        self.quota.request_sent()
 
     def show_message(self, level: str, text: str) -> None:
         """Tell the user something (``level``: error, warning or info)."""
@@ -105,6 +114,7 @@ class Session:
             self.client = IskraClient(
                 self.settings.api_url, self.client.token, timeout=self.settings.request_timeout_s
             )
+            self.client.on_request = self._request_sent
             if _loop_running():
                 self._keep(asyncio.ensure_future(old.aclose()))
         if self.settings.token != before.token:
@@ -130,6 +140,11 @@ class Session:
     def _keep(self, task: asyncio.Future[Any]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def keep(self, task: asyncio.Task[_T]) -> asyncio.Task[_T]:
+        """Track a background task (e.g. a fetch finishing into the cache) so ``stop`` ends it."""
+        self._keep(task)
+        return task
 
     # -- token -------------------------------------------------------------------------
 
@@ -168,7 +183,10 @@ class Session:
         In that order: a request cut by closing the client first would be
         reported as a broken answer.
         """
-        pending = [t for t in (self._me_task, *self._tasks) if t is not None and not t.done()]
+        pending = [
+            t for t in (self._me_task, self._poll_task, *self._tasks)
+            if t is not None and not t.done()
+        ]
         for task in pending:
             task.cancel()
         if pending:
@@ -235,9 +253,36 @@ class Session:
         if self.quota.remaining == 0 or self.quota.is_paused():
             await self.refresh_account(force=True)
         if self.quota.remaining == 0:
-            self.report_error(errors.QuotaExhausted(_seconds_left(self.quota)))
+            self.report_error(errors.QuotaExhausted(_seconds_left(self.quota)), explicit=True)
             return False
         return True
+
+    def _poll_while_paused(self) -> None:
+        """Automatic completions are paused (429 or budget spent): watch for the reset.
+
+        ``/auth/me`` is free; without it a pause after a 429 with no ``Retry-After``
+        (or a spent budget) would last until the editor restarts.
+        """
+        if not _loop_running() or not self.client.token:
+            return
+        if self._poll_task is None or self._poll_task.done():
+            self._poll_task = asyncio.ensure_future(self._poll_loop())
+
+    async def _poll_loop(self) -> None:
+        while self._paused():
+            await asyncio.sleep(self.quota_poll_s)
+            if not self._paused():
+                break
+            try:
+                await self.refresh_account(force=True)
+            except Exception:
+                log.debug("usage look-up while paused failed", exc_info=True)
+
+    def _paused(self) -> bool:
+        budget = self.settings.completion.auto_budget
+        return bool(self.client.token) and self.quota.signed_in and (
+            self.quota.is_paused() or not self.quota.auto_allowed(budget)
+        )
 
     # -- status ------------------------------------------------------------------------
 
@@ -258,10 +303,17 @@ class Session:
         if self._busy:
             return
         state, message = self.idle_state()
+        if state in ("quotaExhausted", "paused"):
+            self._poll_while_paused()
         self._publish(self.reporter.payload(state, message))
 
-    def report_error(self, error: errors.IskraError) -> None:
-        """Status for every error; a message at most once a minute per kind."""
+    def report_error(self, error: errors.IskraError, *, explicit: bool = False) -> None:
+        """Status for every error; a message at most once a minute per kind.
+
+        A failure of something the user asked for (``explicit``, or any error while an
+        action runs) is always shown: editors such as eglot ignore command results,
+        so the message is the only place the user learns of it.
+        """
         text = mask(str(error))
         if isinstance(error, errors.TokenRejected | errors.NotSignedIn):
             self.quota.signed_in = False
@@ -272,9 +324,21 @@ class Session:
         self._last_error = text
         if not self._busy:
             self._publish(self.reporter.payload(error.kind, text))
-        if self.reporter.should_show(error):
+        if explicit or self._busy or self.reporter.should_show(error):
             level = "warning" if isinstance(error, errors.QuotaExhausted) else "error"
             self._show(level, text)
+
+
+QUOTA_POLL_S = 180.0
+"""How often ``/auth/me`` is asked while automatic completions are paused (seconds)."""
+
+
+def _env_seconds(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if 0 < value < float("inf") else default
 
 
 def _fresh_quota(old: QuotaTracker, *, signed_in: bool) -> QuotaTracker:

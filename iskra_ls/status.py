@@ -6,6 +6,13 @@ count between ``/auth/me`` look-ups: every request sent takes one from
 The same object decides whether an automatic (typing-triggered) completion may
 still go out (``completion.autoBudget``) and whether we are paused after a 429.
 
+Under concurrency the check and the count are one step (:meth:`QuotaTracker.reserve`):
+requests that wake together cannot all pass a check made before any of them was
+counted. Every HTTP attempt is counted (:meth:`QuotaTracker.request_sent`), so a
+retried round costs two. The day's automatic spending starts again when
+``/auth/me`` shows a new day (``requestsToday`` falls or ``remaining`` rises) or
+the known reset time passes.
+
 Pure: no LSP, no network.
 """
 
@@ -51,12 +58,21 @@ class QuotaTracker:
     signed_out_reason: str | None = None
     """Why we are signed out (e.g. the token was rejected), for the status."""
     _seen_at: float = field(default=0.0)
+    _unsent: int = 0
+    """Requests counted (reserved) whose HTTP attempt has not been made yet."""
+    _me_figures: tuple[int | None, int | None] | None = None
+    """``(requestsToday, remaining)`` of the last ``/auth/me``, to notice a new day."""
+    resets_at: float | None = None
+    """Monotonic time of the next quota reset, when the service told us (``Retry-After``)."""
 
     def update_account(self, *, email: str | None, tier: str | None, limit: int | None,
                        requests_today: int | None, remaining: int | None) -> None:
         """Figures from ``/auth/me``: they win over our own count."""
         self.signed_in = True
         self.signed_out_reason = None
+        if self._me_figures is not None and _new_day(self._me_figures, requests_today, remaining):
+            self.new_day()
+        self._me_figures = (requests_today, remaining)
         self.email, self.tier, self.limit = email, tier, limit
         self.requests_today, self.remaining = requests_today, remaining
         self._seen_at = self.clock()
@@ -66,13 +82,42 @@ class QuotaTracker:
             self.pause(None)
 
     def record_request(self, *, automatic: bool) -> None:
-        """One request sent: count it before the answer arrives."""
+        """One request about to be sent: count it before the answer arrives."""
+        self._check_reset()
+        self._unsent += 1
         if self.remaining is not None:
             self.remaining = max(self.remaining - 1, 0)
         if self.requests_today is not None:
             self.requests_today += 1
         if automatic:
             self.auto_spent += 1
+
+    def reserve(self, *, automatic: bool, budget: float = 1.0) -> bool:
+        """Check and count in one step; False when an automatic request may not go out."""
+        if automatic and not self.auto_allowed(budget):
+            return False
+        self.record_request(automatic=automatic)
+        return True
+
+    def request_sent(self) -> None:
+        """The client made an HTTP attempt: it uses a reservation, or costs one more (a retry)."""
+        if self._unsent > 0:
+            self._unsent -= 1
+        else:
+            self.record_request(automatic=False)
+            self._unsent -= 1
+
+    def release(self, *, automatic: bool) -> None:
+        """A reserved request was never sent (it failed before reaching the network)."""
+        if self._unsent <= 0:
+            return
+        self._unsent -= 1
+        if self.remaining is not None:
+            self.remaining += 1
+        if self.requests_today:
+            self.requests_today -= 1
+        if automatic and self.auto_spent:
+            self.auto_spent -= 1
 
     def auto_allowed(self, budget: float) -> bool:
         """May an automatic completion spend a request now?
@@ -89,7 +134,10 @@ class QuotaTracker:
 
     def pause(self, retry_after: float | None) -> None:
         """A 429: stop automatic requests until the reset (or ``/auth/me`` says so)."""
+        retry_after = usable_retry_after(retry_after)
         self.paused_until = math.inf if retry_after is None else self.clock() + retry_after
+        if retry_after is not None:
+            self.resets_at = self.paused_until
         self.remaining = 0
         self.exhausted_message = str(QuotaExhausted(retry_after))
 
@@ -101,6 +149,7 @@ class QuotaTracker:
         self.exhausted_message = None
 
     def is_paused(self) -> bool:
+        self._check_reset()
         if self.paused_until is None:
             return False
         if self.clock() >= self.paused_until:
@@ -111,6 +160,30 @@ class QuotaTracker:
     def new_day(self) -> None:
         """Forget the day's spending (the service reset the quota)."""
         self.auto_spent = 0
+        self.resets_at = None
+
+    def _check_reset(self) -> None:
+        if self.resets_at is not None and self.clock() >= self.resets_at:
+            self.new_day()
+            if self.remaining == 0:
+                self.remaining = None  # unknown until /auth/me answers
+
+
+def usable_retry_after(value: float | None) -> float | None:
+    """A ``Retry-After`` we can wait for: finite and not negative, else None ("until the reset")."""
+    if value is None or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value) if value >= 0 else None
+
+
+def _new_day(
+    before: tuple[int | None, int | None], requests_today: int | None, remaining: int | None
+) -> bool:
+    """``/auth/me`` shows the quota was reset: fewer requests today, or more remaining."""
+    old_used, old_remaining = before
+    if old_used is not None and requests_today is not None and requests_today < old_used:
+        return True
+    return old_remaining is not None and remaining is not None and remaining > old_remaining
 
 
 @dataclass

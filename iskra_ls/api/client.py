@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -172,6 +173,9 @@ class IskraClient:
         self.on_request: Callable[[], None] | None = None
         self.on_usage: Callable[[Usage], None] | None = None
         self._sdk: AsyncOpenAI | None = None
+        self._sdk_lock = threading.Lock()
+        """``preload`` builds the SDK in a worker thread: build it once, never replace it
+        (a replaced SDK is garbage-collected and closes its pool, connections in use too)."""
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -187,12 +191,14 @@ class IskraClient:
         if self._sdk is None:
             import openai  # lazy: ~0.7 s
 
-            self._sdk = openai.AsyncOpenAI(
-                base_url=f"{self.api_url}/ai/v1",
-                api_key=self.token or "none",
-                max_retries=0,
-                timeout=openai.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
-            )
+            with self._sdk_lock:
+                if self._sdk is None:
+                    self._sdk = openai.AsyncOpenAI(
+                        base_url=f"{self.api_url}/ai/v1",
+                        api_key=self.token or "none",
+                        max_retries=0,
+                        timeout=openai.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+                    )
         if self.token and self._sdk.api_key != self.token:
             self._sdk.api_key = self.token
         return self._sdk

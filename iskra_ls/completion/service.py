@@ -7,14 +7,19 @@ day. In order, a request is answered:
    (or revisiting a spot) — no request;
 2. not at all when completions are off, the cursor sits where a suggestion
    cannot help (inside a word, before code), or the automatic budget is spent;
-3. after a debounce (automatic triggers only; adapted to the typing rhythm),
-   during which a newer request for the same document supersedes it —
-   Neovim never cancels superseded requests, so the server does;
-4. by one streamed model request; one-line suggestions stop reading at the
-   end of the first line and close the stream.
+3. after a debounce (automatic triggers only; adapted to the typing rhythm and
+   shorter where a pause is likely: after Enter, at the end of a statement).
+   Requests wait "at the door": a newer request for the same document answers
+   the older one at once (empty), so a flood costs one waiting request per
+   document — Neovim never cancels superseded requests, so the server does;
+4. by one streamed model request (:mod:`iskra_ls.completion.fetch`), with the
+   quota reserved before it is sent (the check and the count are one step).
 
-``$/cancelRequest`` cancels the handler's task, which cancels the fetch task
-it awaits, which closes the HTTP stream.
+A paid request is never thrown away: a fetch runs in its own task, so a newer
+keystroke or ``$/cancelRequest`` answers the editor at once while the fetch
+finishes in the background and its answer goes into the cache. One fetch per
+document at a time: a newer request waits for the one in flight and is often
+served from its answer.
 """
 
 from __future__ import annotations
@@ -32,17 +37,19 @@ from typing import Any
 
 from iskra_ls import errors
 from iskra_ls.completion.cache import SuggestionCache
-from iskra_ls.completion.context import CompletionContext, build_context, build_prompt
-from iskra_ls.completion.postprocess import Suggestion, early_stop_text, postprocess
+from iskra_ls.completion.context import build_context, build_prompt
+from iskra_ls.completion.fetch import stream_suggestion
+from iskra_ls.completion.postprocess import Suggestion
 from iskra_ls.session import Session
 
 log = logging.getLogger(__name__)
 
-CHARS_PER_TOKEN_CAP = 8
-"""An answer longer than ``max_tokens`` × this is a runaway: stop reading it."""
+QUICK_DEBOUNCE_MIN_S = 0.08
+"""The shortest wait where a pause is likely (after Enter, at the end of a statement)."""
 
 _WORD = re.compile(r"\w")
 _CLOSERS_ONLY = re.compile(r"^[\s)\]}\"'`;:,.]*$")
+_STATEMENT_END = re.compile(r"[:;{]\s*$")
 
 
 @dataclass
@@ -78,6 +85,11 @@ class CompletionStats:
     skipped: int = 0
     superseded: int = 0
     errors: int = 0
+    waiting: int = 0
+    """Requests waiting right now (debounce, quota look-up, a fetch in flight)."""
+    peak_waiting: int = 0
+    background: int = 0
+    """Fetches whose answer went to the cache after the editor stopped waiting."""
 
     def as_dict(self) -> dict[str, Any]:
         rate = self.accepted / self.shown if self.shown else None
@@ -90,6 +102,9 @@ class CompletionStats:
             "skipped": self.skipped,
             "superseded": self.superseded,
             "errors": self.errors,
+            "waiting": self.waiting,
+            "peakWaiting": self.peak_waiting,
+            "background": self.background,
             "acceptanceRate": rate,
             "requestsPerAccepted": per_accept,
         }
@@ -107,6 +122,32 @@ def worth_asking(prefix: str, suffix: str) -> bool:
     return bool(_CLOSERS_ONLY.match(line_suffix))
 
 
+def pause_likely(prefix: str) -> bool:
+    """Is the user likely to stop typing here? Right after Enter, or at a statement's end."""
+    line = prefix.rsplit("\n", 1)
+    if len(line) == 2 and not line[1].strip():
+        return bool(line[0].strip())  # a fresh line below code
+    return bool(_STATEMENT_END.search(line[-1]))
+
+
+@dataclass
+class _Fetch:
+    """A model request in flight for one document."""
+
+    shown: asyncio.Future[Suggestion | None]
+    """What the editor gets: the first line as soon as it has streamed."""
+    final: asyncio.Future[None]
+    """Done when the cache holds the final answer (or the request failed)."""
+    task: asyncio.Task[None] | None = None
+    waiters: int = 0
+    """Requests still waiting for ``shown``."""
+
+
+def _resolve(future: asyncio.Future[Any], value: Any) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
 class CompletionService:
     """Decides whether, when and how to ask the model for a suggestion."""
 
@@ -114,8 +155,9 @@ class CompletionService:
         self.session = session
         self.cache = SuggestionCache()
         self.counts = CompletionStats()
-        self._inflight: dict[str, asyncio.Task[Suggestion | None]] = {}
+        self._inflight: dict[str, _Fetch] = {}
         self._generation: dict[str, int] = {}
+        self._door: dict[str, asyncio.Future[bool]] = {}
         self._edits: dict[str, deque[float]] = {}
         self._last_edit_line: dict[str, float] = {}
         self._shown: OrderedDict[str, str] = OrderedDict()
@@ -130,18 +172,30 @@ class CompletionService:
         stamps.append(time.monotonic())
         self._last_edit_line[uri] = time.monotonic()
 
-    def debounce_s(self, uri: str) -> float:
+    def debounce_s(self, uri: str, prefix: str = "") -> float:
+        """How long to wait for the next key before asking the model.
+
+        A little longer than this user's usual gap between keys, so a request
+        goes out at a pause, not between two keystrokes; where a pause is likely
+        (after Enter, at a statement's end) only just longer than that gap.
+        """
         settings = self.session.settings.completion
         base = settings.debounce_ms / 1000.0
+        if not settings.adaptive_debounce:
+            return base
+        gap = self._usual_gap(uri)
+        wait = base if gap is None else min(max(base, 1.5 * gap), 1.0)
+        if pause_likely(prefix):
+            quick = base / 2 if gap is None else 1.4 * gap
+            return min(wait, max(QUICK_DEBOUNCE_MIN_S, quick))
+        return wait
+
+    def _usual_gap(self, uri: str) -> float | None:
         stamps = self._edits.get(uri)
-        if not settings.adaptive_debounce or not stamps or len(stamps) < 4:
-            return base
+        if not stamps or len(stamps) < 4:
+            return None
         gaps = [b - a for a, b in zip(stamps, list(stamps)[1:], strict=False) if b - a < 2.0]
-        if len(gaps) < 3:
-            return base
-        # Wait a little longer than this user's usual gap between keys, so a
-        # request goes out at a pause, not between two keystrokes.
-        return min(max(base, 1.5 * statistics.median(gaps)), 1.0)
+        return statistics.median(gaps) if len(gaps) >= 3 else None
 
     def neighbours(self, uri: str, documents: Mapping[str, Any]) -> list[tuple[str, str]]:
         """Snippets of the two other most recently edited open documents.
@@ -203,95 +257,146 @@ class CompletionService:
             return None
 
         generation = self._supersede(request.uri)
+        self.counts.waiting += 1
+        self.counts.peak_waiting = max(self.counts.peak_waiting, self.counts.waiting)
+        try:
+            suggestion = await self._obtain(request, prefix, suffix, generation)
+        finally:
+            self.counts.waiting -= 1
+        if suggestion is None:
+            return None
+        return self._answer(request, suggestion, cached=False)
+
+    async def _obtain(
+        self, request: CompletionRequest, prefix: str, suffix: str, generation: int
+    ) -> Suggestion | None:
+        uri = request.uri
         if request.invoked:
             if not await self.session.ensure_quota_for_invoked():
                 return None
-        else:
-            await asyncio.sleep(self.debounce_s(request.uri))
-            if self._generation.get(request.uri) != generation:
-                self.counts.superseded += 1
-                return None
-            if not self.session.quota.auto_allowed(settings.auto_budget):
-                self.counts.skipped += 1
-                self.session.publish_idle()
-                return None
+        elif not await self._hold(uri, generation, delay=self.debounce_s(uri, prefix)):
+            return self._superseded()
+        if self._generation.get(uri) != generation:
+            return self._superseded()  # a newer request came while the quota was checked
 
+        older = self._inflight.get(uri)
+        if older is not None and not older.final.done():
+            # One fetch per document: its answer (paid for) often fits this cursor too.
+            if not await self._hold(uri, generation, until=older.final):
+                return self._superseded()
+            cached = self.cache.lookup(uri, prefix, suffix)
+            if cached is not None:
+                self.counts.cache_hits += 1
+                return cached
+
+        budget = self.session.settings.completion.auto_budget
+        if not self.session.quota.reserve(automatic=not request.invoked, budget=budget):
+            self.counts.skipped += 1
+            self.session.publish_idle()
+            return None
+        fetch = self._start(request, prefix, suffix)
+        fetch.waiters += 1
+        try:
+            # Not awaiting the fetch itself: a newer request or $/cancelRequest answers
+            # the editor now, and the fetch goes on into the cache.
+            if not await self._hold(uri, generation, until=fetch.shown):
+                return self._superseded()
+        finally:
+            fetch.waiters -= 1
+        return fetch.shown.result()
+
+    def _supersede(self, uri: str) -> int:
+        """A newer request for ``uri``: the one waiting at the door is answered at once."""
+        generation = self._generation.get(uri, 0) + 1
+        self._generation[uri] = generation
+        door = self._door.pop(uri, None)
+        if door is not None:
+            _resolve(door, False)
+        return generation
+
+    def _superseded(self) -> Suggestion | None:
+        self.counts.superseded += 1
+        return None
+
+    async def _hold(
+        self,
+        uri: str,
+        generation: int,
+        *,
+        delay: float | None = None,
+        until: asyncio.Future[Any] | None = None,
+    ) -> bool:
+        """Wait ``delay`` or for ``until``; False at once when a newer request supersedes this."""
+        if self._generation.get(uri) != generation:
+            return False
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
+        self._door[uri] = waiter
+        timer = loop.call_later(delay, _resolve, waiter, True) if delay is not None else None
+
+        def finished(_future: asyncio.Future[Any]) -> None:
+            _resolve(waiter, True)
+
+        if until is not None:
+            until.add_done_callback(finished)
+        try:
+            return await waiter
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if until is not None:
+                until.remove_done_callback(finished)
+            if self._door.get(uri) is waiter:
+                del self._door[uri]
+
+    def _start(self, request: CompletionRequest, prefix: str, suffix: str) -> _Fetch:
+        """Send one model request (its quota already reserved), in its own task."""
+        loop = asyncio.get_running_loop()
+        fetch = _Fetch(shown=loop.create_future(), final=loop.create_future())
         ctx = build_context(
             request.text, request.offset, language_id=request.language_id, path=request.path
         )
-        fetch = asyncio.ensure_future(self._fetch(request, ctx))
-        self._inflight[request.uri] = fetch
-        try:
-            suggestion = await fetch
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise  # our own request was cancelled by the editor
-            self.counts.superseded += 1
-            return None
-        except errors.IskraError as error:
-            self.counts.errors += 1
-            self.session.report_error(error)
-            return None
-        finally:
-            if self._inflight.get(request.uri) is fetch:
-                del self._inflight[request.uri]
-        if suggestion is None:
-            return None
-        self.cache.remember(request.uri, prefix, suffix, suggestion)
-        return self._answer(request, suggestion, cached=False)
-
-    def _supersede(self, uri: str) -> int:
-        """A newer request for ``uri`` makes older ones give up (and close their stream)."""
-        generation = self._generation.get(uri, 0) + 1
-        self._generation[uri] = generation
-        older = self._inflight.pop(uri, None)
-        if older is not None and not older.done():
-            older.cancel()
-        return generation
-
-    async def _fetch(self, request: CompletionRequest, ctx: CompletionContext) -> Suggestion | None:
-        settings = self.session.settings
         prompt = build_prompt(
-            ctx, budget_chars=settings.completion.budget_chars, neighbours=request.neighbours
+            ctx,
+            budget_chars=self.session.settings.completion.budget_chars,
+            neighbours=request.neighbours,
         )
-        max_tokens = settings.completion.max_tokens or prompt.max_tokens
-        self.session.quota.record_request(automatic=not request.invoked)
         self.counts.requests += 1
-        raw = ""
-        try:
-            async with self.session.client.stream_chat(
-                model=settings.completion.model,
-                messages=prompt.messages,
-                temperature=settings.temperature if settings.temperature is not None else 0.2,
-                top_p=settings.top_p,
-                max_tokens=max_tokens,
-                timeout=settings.request_timeout_s,
-            ) as stream:
-                parts: list[str] = []
-                size, limit = 0, max_tokens * CHARS_PER_TOKEN_CAP
-                async for delta in stream:
-                    parts.append(delta)
-                    size += len(delta)
-                    if size > limit:  # a runaway answer: stop paying for it
-                        raw = "".join(parts)[:limit]
-                        break
-                    if not ctx.multiline:
-                        early = early_stop_text("".join(parts), ctx)
-                        if early is not None:
-                            raw = early
-                            break
+        uri = request.uri
+
+        def on_answer(suggestion: Suggestion | None, final: bool) -> None:
+            if suggestion is not None:
+                self.cache.remember(uri, prefix, suffix, suggestion)
+            if not fetch.shown.done():
+                if fetch.waiters == 0:
+                    self.counts.background += 1
+                fetch.shown.set_result(suggestion)
+            if final:
+                _resolve(fetch.final, None)
+
+        async def run() -> None:
+            try:
+                suggestion = await stream_suggestion(self.session, ctx, prompt, on_answer)
+            except errors.IskraError as error:
+                if isinstance(error, errors.NotSignedIn):
+                    self.session.quota.release(automatic=not request.invoked)
+                if fetch.shown.done():
+                    log.info("the rest of a suggestion was lost: %s", error)
                 else:
-                    raw = "".join(parts)
-        finally:
+                    self.counts.errors += 1
+                    self.session.report_error(error)
+            else:
+                on_answer(suggestion, True)
+            finally:
+                _resolve(fetch.shown, None)
+                _resolve(fetch.final, None)
+                if self._inflight.get(uri) is fetch:
+                    del self._inflight[uri]
             self.session.refresh_soon()
-        suggestion = postprocess(raw, ctx)
-        limit = max_tokens * CHARS_PER_TOKEN_CAP
-        if suggestion is not None and len(suggestion.text) > limit:
-            # Re-indenting can lengthen a capped answer: keep whole lines within the cap.
-            cut = suggestion.text[:limit].rsplit("\n", 1)[0]
-            return Suggestion(cut, 0) if cut.strip() else None
-        return suggestion
+
+        fetch.task = self.session.keep(asyncio.ensure_future(run()))
+        self._inflight[uri] = fetch
+        return fetch
 
     def _answer(
         self, request: CompletionRequest, suggestion: Suggestion, *, cached: bool

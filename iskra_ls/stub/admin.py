@@ -16,7 +16,9 @@ from iskra_ls.stub.replies import Reply
 if TYPE_CHECKING:
     from iskra_ls.stub.server import StubIskra
 
-_CONFIG_KEYS = {"latency", "tokens_per_second", "chunk_chars", "limit", "tier"}
+_CONFIG_KEYS = {
+    "latency", "tokens_per_second", "chunk_chars", "limit", "tier", "rtt", "connect_delay"
+}
 _ACCOUNT_KEYS = {"token", "tier", "requests_today", "limit"}
 
 
@@ -54,6 +56,8 @@ def routes(stub: StubIskra) -> list[web.RouteDef]:
             limit=_opt_int(body, "limit", minimum=0),
             tier=_opt_str(body, "tier"),
             pace="tokens_per_second" in body,
+            rtt=_opt_number(body, "rtt"),
+            connect_delay=_opt_number(body, "connect_delay"),
         )
         return web.json_response({"ok": True, **_knobs(stub)})
 
@@ -120,6 +124,8 @@ def _knobs(stub: StubIskra) -> dict[str, Any]:
         "chunk_chars": stub.chunk_chars,
         "limit": stub.limit,
         "tier": stub.tier,
+        "rtt": stub.rtt,
+        "connect_delay": stub.connect_delay,
     }
 
 

@@ -72,7 +72,8 @@ class Reply:
     calls: tuple[ToolCall, ...] = ()
     status: int | None = None
     message: str | None = None
-    retry_after: float | None = None
+    retry_after: float | str | None = None
+    """Seconds for ``Retry-After``; a string is sent verbatim (``"inf"``, garbage...)."""
     drop_after_chunks: int | None = None
     malformed_chunk_at: int | None = None
     error_event: str | None = None
@@ -111,7 +112,7 @@ class Reply:
 
     @classmethod
     def error(
-        cls, status: int, message: str = "Stub error", retry_after: float | None = None
+        cls, status: int, message: str = "Stub error", retry_after: float | str | None = None
     ) -> Reply:
         """An HTTP error answer with an OpenAI-style error body (and ``Retry-After`` if given)."""
         if not 400 <= status <= 599:
@@ -183,8 +184,8 @@ def _read_error(raw: Any) -> Reply:
     retry_after = raw.get("retry_after")
     if not isinstance(message, str):
         raise ValueError("error message must be a string")
-    if retry_after is not None and not _is_number(retry_after):
-        raise ValueError("retry_after must be a number")
+    if retry_after is not None and not (_is_number(retry_after) or isinstance(retry_after, str)):
+        raise ValueError("retry_after must be a number or a string")
     return Reply.error(raw["status"], message, retry_after)
 
 

@@ -60,7 +60,9 @@ def json_error(
 
 def error_reply(reply: Reply) -> web.Response:
     headers = {}
-    if reply.retry_after is not None:
+    if isinstance(reply.retry_after, str):
+        headers["Retry-After"] = reply.retry_after
+    elif reply.retry_after is not None:
         headers["Retry-After"] = str(max(0, math.ceil(reply.retry_after)))
         headers["retry-after-ms"] = str(max(0, round(reply.retry_after * 1000)))
     return json_error(reply.status or 500, reply.message or "Stub error", headers=headers)

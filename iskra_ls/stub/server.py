@@ -7,6 +7,11 @@ own client run against it unchanged. What the "model" answers is scripted with
 ways a real service does. ``/_stub/...`` endpoints (see ``admin.py``) script a stub that
 runs as a separate process.
 
+A simulated network (``rtt``, ``connect_delay``; the model's pace is
+``tokens_per_second`` × ``chunk_chars``) delays every API answer by a round trip, and
+the first one on a new connection by a TCP + TLS set-up; ``connections`` counts them,
+so benchmarks can see what keep-alive saves.
+
 The stub runs inside the caller's event loop (``async with StubIskra() as stub``) or as
 a process (:func:`run_stub_server`). Bearer tokens are never logged.
 """
@@ -18,6 +23,7 @@ import contextlib
 import logging
 import signal
 import sys
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,6 +91,8 @@ class StubIskra:
         latency: float = 0.0,
         tokens_per_second: float | None = None,
         chunk_chars: int = 4,
+        rtt: float = 0.0,
+        connect_delay: float = 0.0,
     ) -> None:
         self.host = host
         self.port = port
@@ -96,6 +104,8 @@ class StubIskra:
             "latency": latency,
             "tokens_per_second": tokens_per_second,
             "chunk_chars": chunk_chars,
+            "rtt": rtt,
+            "connect_delay": connect_delay,
         }
         self.limit = limit
         """Daily request limit given to accounts created from now on."""
@@ -107,6 +117,15 @@ class StubIskra:
         """Pace of streamed chunks (one chunk = one token); None streams at once."""
         self.chunk_chars = chunk_chars
         """Characters of content per streamed chunk."""
+        self.rtt = rtt
+        """Simulated network: seconds of round trip added to every API answer."""
+        self.connect_delay = connect_delay
+        """Simulated network: extra seconds on the first request of a new connection."""
+        self.connections = 0
+        """HTTP connections the API routes have seen (keep-alive reuses one)."""
+        self.me_requests = 0
+        """``GET /auth/me`` requests answered."""
+        self._seen: weakref.WeakSet[Any] = weakref.WeakSet()
         self.reply_function: Callable[[dict[str, Any]], Reply] | None = None
         """Answers a chat request body when no scripted reply is queued."""
         self.requests: list[dict[str, Any]] = []
@@ -127,7 +146,7 @@ class StubIskra:
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
         """Listen on ``host:port`` (port 0 picks a free one) and set :attr:`url`."""
-        app = web.Application()
+        app = web.Application(middlewares=[self._network])
         app.add_routes(
             [
                 web.post("/ai/v1/chat/completions", self._chat),
@@ -173,6 +192,23 @@ class StubIskra:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
+
+    @web.middleware
+    async def _network(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Count connections and add the simulated round trip (and set-up on a new one)."""
+        if request.path.startswith("/_stub/"):
+            response: web.StreamResponse = await handler(request)
+            return response
+        delay = self.rtt
+        transport = request.transport
+        if transport is not None and transport not in self._seen:
+            self._seen.add(transport)
+            self.connections += 1
+            delay += self.connect_delay
+        if delay:
+            await asyncio.sleep(delay)
+        response = await handler(request)
+        return response
 
     # ------------------------------------------------------------------- scripting
     def script(self, *replies: Reply) -> None:
@@ -224,6 +260,8 @@ class StubIskra:
         limit: int | None = None,
         tier: str | None = None,
         pace: bool = False,
+        rtt: float | None = None,
+        connect_delay: float | None = None,
     ) -> None:
         """Change knobs; ``limit``/``tier`` apply to every account, present and future.
 
@@ -236,6 +274,10 @@ class StubIskra:
             self.tokens_per_second = tokens_per_second
         if chunk_chars is not None:
             self.chunk_chars = chunk_chars
+        if rtt is not None:
+            self.rtt = rtt
+        if connect_delay is not None:
+            self.connect_delay = connect_delay
         if tier is not None:
             self.tier = tier
             self.limit = limit_for_tier(tier, self.limit)
@@ -257,6 +299,7 @@ class StubIskra:
         self.requests.clear()
         self.auth_requests.clear()
         self.disconnects = 0
+        self.connections = 0
         self._accounts.clear()
         self._revoked.clear()
         self._auth = AuthFlow()
@@ -268,6 +311,7 @@ class StubIskra:
         return {
             "requests": len(self.requests),
             "disconnects": self.disconnects,
+            "connections": self.connections,
             "active_streams": self.active_streams,
             "queued": len(self._queue),
         }
@@ -409,6 +453,7 @@ class StubIskra:
         token = bearer_token(request)
         if token is None or token in self._revoked:
             return unauthorized(token is None)
+        self.me_requests += 1
         return web.json_response(self.account(token).me())
 
     async def _auth_step(self, request: web.Request) -> web.Response:

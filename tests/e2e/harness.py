@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import sys
 import time
@@ -21,6 +22,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from lsprotocol import types
+from lsprotocol.converters import get_converter
 from pygls.uris import from_fs_path, to_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
@@ -31,17 +33,29 @@ from iskra_ls.textdoc import LineIndex
 
 TOKEN = "e2e-marker-token-5f1c2a"
 
+converter = get_converter()
+
 CLIENTS = {
     "neovim": "neovim@v0.11.0",
     "vscode": "visual_studio_code@v1.65.2",
     "emacs": "emacs@v29.1",
 }
 
+HAND_WRITTEN = {"helix": "helix@23.10.json"}
+"""Editors pytest-lsp has no recorded capabilities for (``tests/e2e/clients/``)."""
+
+
+def _hand_written(editor: str) -> types.ClientCapabilities:
+    data = json.loads((Path(__file__).parent / "clients" / HAND_WRITTEN[editor]).read_text())
+    data.pop("_comment", None)
+    caps: types.ClientCapabilities = converter.structure(data, types.ClientCapabilities)
+    return caps
+
 
 def capabilities(editor: str, encoding: str | None = None, inline: bool | None = None,
                  ) -> types.ClientCapabilities:
     """A real editor's capabilities; Neovim 0.12 and VS Code have inline completion."""
-    caps = client_capabilities(CLIENTS[editor])
+    caps = _hand_written(editor) if editor in HAND_WRITTEN else client_capabilities(CLIENTS[editor])
     if inline is None:
         inline = editor in ("neovim", "vscode")
     if inline:

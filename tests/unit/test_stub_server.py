@@ -446,7 +446,8 @@ async def test_admin_endpoints_script_and_inspect_the_stub(
         with pytest.raises(openai.AuthenticationError):
             await ask(client)
         stats = (await call("GET", "/_stub/stats"))[1]
-        assert stats == {"requests": 5, "disconnects": 0, "active_streams": 0, "queued": 0}
+        assert stats == {"requests": 5, "disconnects": 0, "connections": 1, "active_streams": 0,
+                         "queued": 0}
 
         assert (await call("POST", "/_stub/reset"))[0] == 200
         assert stub.requests == [] and stub.chunk_chars == 4 and stub.limit == 20

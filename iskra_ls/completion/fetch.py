@@ -1,0 +1,116 @@
+"""One paid model request for a suggestion: streamed, shown early, never thrown away.
+
+Iskra counts requests, not tokens, so once a request is sent its answer is worth
+keeping whatever happens in the editor meanwhile:
+
+- a one-line suggestion is handed over (``on_answer``) as soon as its line has
+  streamed; the rest of a short stream is then read to its end in the background
+  (at most ``DRAIN_S``) instead of closing it, because closing a stream early
+  closes its keep-alive connection and the next request pays a new TCP + TLS
+  set-up (``bench/latency.py`` measures both);
+- a block's first line is handed over as soon as it has streamed, and the whole
+  block when it has (the service keeps both in its cache, so accepting the first
+  line is followed by the rest without a new request).
+
+No LSP here; the caller decides what the editor sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+
+from iskra_ls.completion.context import CompletionContext, Prompt
+from iskra_ls.completion.postprocess import Suggestion, early_stop_text, postprocess
+from iskra_ls.session import Session
+
+log = logging.getLogger(__name__)
+
+CHARS_PER_TOKEN_CAP = 8
+"""An answer longer than ``max_tokens`` × this is a runaway: stop reading it."""
+
+DRAIN_S = 1.0
+"""After a one-line answer is in, read the rest of the stream for at most this long.
+
+Draining keeps the connection for the next request; past this the stream is
+long (the model ignored "one line") and is closed.
+"""
+
+AnswerCallback = Callable[[Suggestion | None, bool], None]
+"""``(suggestion, final)``: a suggestion to show now; ``final`` when no better one follows."""
+
+
+async def stream_suggestion(
+    session: Session,
+    ctx: CompletionContext,
+    prompt: Prompt,
+    on_answer: AnswerCallback,
+) -> Suggestion | None:
+    """Stream one answer for ``ctx``; ``on_answer`` hears of it early; returns the final one."""
+    settings = session.settings
+    max_tokens = settings.completion.max_tokens or prompt.max_tokens
+    limit = max_tokens * CHARS_PER_TOKEN_CAP
+    first_line_ctx = dataclasses.replace(ctx, multiline=False) if ctx.multiline else None
+    parts: list[str] = []
+    size = 0
+    raw: str | None = None
+    first_shown = False
+    async with session.client.stream_chat(
+        model=settings.completion.model,
+        messages=prompt.messages,
+        temperature=settings.temperature if settings.temperature is not None else 0.2,
+        top_p=settings.top_p,
+        max_tokens=max_tokens,
+        timeout=settings.request_timeout_s,
+    ) as stream:
+        deltas = aiter(stream)
+        async for delta in deltas:
+            parts.append(delta)
+            size += len(delta)
+            if size > limit:  # a runaway answer: stop paying for it
+                raw = raw if raw is not None else "".join(parts)[:limit]
+                break
+            joined = "".join(parts)
+            if first_line_ctx is None:
+                early = early_stop_text(joined, ctx)
+                if early is not None:
+                    raw = early
+                    on_answer(_finish(raw, ctx, max_tokens), True)
+                    await _drain(deltas, limit - size)
+                    break
+            elif not first_shown:
+                first = early_stop_text(joined, first_line_ctx)
+                if first is not None:
+                    first_shown = True
+                    on_answer(postprocess(first, first_line_ctx), False)
+        if raw is None:
+            raw = "".join(parts)
+    return _finish(raw, ctx, max_tokens)
+
+
+async def _drain(deltas: AsyncIterator[str], budget_chars: int) -> None:
+    """Read the rest of a short stream so its connection stays open; give up past the limits."""
+    deadline = time.monotonic() + DRAIN_S
+    try:
+        async with asyncio.timeout_at(asyncio.get_running_loop().time() + DRAIN_S):
+            async for delta in deltas:
+                budget_chars -= len(delta)
+                if budget_chars < 0 or time.monotonic() > deadline:
+                    return
+    except TimeoutError:
+        log.debug("a long stream was closed after its first line")
+    except Exception:
+        log.debug("the rest of a one-line answer broke off", exc_info=True)
+
+
+def _finish(raw: str, ctx: CompletionContext, max_tokens: int) -> Suggestion | None:
+    suggestion = postprocess(raw, ctx)
+    limit = max_tokens * CHARS_PER_TOKEN_CAP
+    if suggestion is not None and len(suggestion.text) > limit:
+        # Re-indenting can lengthen a capped answer: keep whole lines within the cap.
+        cut = suggestion.text[:limit].rsplit("\n", 1)[0]
+        return Suggestion(cut, 0) if cut.strip() else None
+    return suggestion
