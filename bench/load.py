@@ -12,6 +12,11 @@ Part 2 -- memory. ``requests`` invoked completions, real round trips through the
 server to the stub (each after a new last line, so the cache cannot answer), from
 4 documents of 2 KB at once; the server's VmRSS after a warm-up, every so often, and at the
 end.
+
+Part 3 -- flood (issue 10.9). ``flood_requests`` inline requests (invoked and automatic
+alternately, none cancelled) for one 20 KB document within about two seconds, twice: the
+server's VmRSS growth once the first flood is answered, how many reached the model, and
+how long ``shutdown`` takes when sent right after the second flood.
 """
 
 from __future__ import annotations
@@ -170,12 +175,60 @@ async def memory(requests: int = 10_000, workers: int = 4, samples: int = 10) ->
     }
 
 
+async def _flood_once(driver: Driver, uri: str, count: int) -> list[asyncio.Future[Any]]:
+    futures = []
+    for n in range(count):
+        futures.append(driver.inline_request(uri, invoked=n % 2 == 0)[1])
+        if n % 100 == 99:
+            await asyncio.sleep(0.04)  # ~5 000 in 2 s
+    return futures
+
+
+async def flood(requests: int = 5_000) -> dict[str, Any]:
+    """A flood of inline requests: memory, model requests and shutdown stay flat."""
+    async with running_stub() as stub:
+        stub.reply_function = lambda _body: Reply.text("compute(a, b)", stall_seconds=0.3)
+        with tempfile.TemporaryDirectory() as folder:
+            driver = Driver(Path(folder), stub)
+            await driver.start()
+            try:
+                body = "".join(f"def f_{k}(a, b):\n    return a * {k} + b\n\n" for k in range(500))
+                uri = driver.open("flood.py", body + "value = ")
+                await asyncio.sleep(1.0)
+                start_rss = driver.rss_mb()
+                started = time.perf_counter()
+                futures = await _flood_once(driver, uri, requests)
+                await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), 60)
+                answered_s = time.perf_counter() - started
+                await asyncio.sleep(0.3)
+                end_rss = driver.rss_mb()
+                backend = len(stub.requests)
+                await _flood_once(driver, uri, requests)
+                started = time.perf_counter()
+                await asyncio.wait_for(driver.client.shutdown_async(None), 30)
+                shutdown_s = time.perf_counter() - started
+                driver.client.exit(None)
+            finally:
+                await driver.stop()
+    return {
+        "requests": requests,
+        "backend_requests": backend,
+        "all_answered_s": answered_s,
+        "rss_start_mb": start_rss,
+        "rss_end_mb": end_rss,
+        "rss_growth_mb": end_rss - start_rss,
+        "shutdown_after_flood_ms": 1000 * shutdown_s,
+    }
+
+
 async def run(
-    requests: int = 10_000, editors: int = 20, latency_s: float = 0.25
+    requests: int = 10_000, editors: int = 20, latency_s: float = 0.25,
+    flood_requests: int = 5_000,
 ) -> dict[str, Any]:
     return {
         "concurrency": await concurrency(latency_s, editors),
         "memory": await memory(requests),
+        "flood": await flood(flood_requests),
     }
 
 

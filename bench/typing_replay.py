@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import random
 import re
 import tempfile
@@ -64,7 +65,12 @@ class ReplayConfig:
     latency_s: float = 0.15
     """Stub: time to the first byte of every answer."""
     tokens_per_second: float = 200.0
-    """Stub: streaming pace (4 characters per token)."""
+    """Stub: streaming pace (``chunk_chars`` characters per token)."""
+    chunk_chars: int = 4
+    rtt_s: float = 0.0
+    """Stub's simulated network: round trip added to every answer."""
+    connect_delay_s: float = 0.0
+    """Stub's simulated network: extra set-up time on a new connection (TCP + TLS)."""
     seed: int = 7
     settings: dict[str, Any] = field(default_factory=dict)
     """Server settings (defaults: debounce 300 ms, adaptive)."""
@@ -156,6 +162,10 @@ class Typist:
         self._shown = asyncio.Event()
         self._background: set[asyncio.Future[Any]] = set()
         self.wrong_samples: list[dict[str, str]] = []
+        self.last_key_at = 0.0
+        self._shown_at = 0.0
+        self.ready_after_s: list[float] = []
+        """Per pause with a suggestion: last keystroke -> suggestion ready."""
         self._sampled: set[str] = set()
 
     # -- the editor side -------------------------------------------------------------
@@ -182,6 +192,7 @@ class Typist:
         items = items_of(future.result())
         if items and isinstance(items[0].insert_text, str) and items[0].insert_text:
             self._showing = items[0]
+            self._shown_at = time.perf_counter()
             self.counts.suggestions_seen += 1
             self._shown.set()
 
@@ -242,6 +253,7 @@ class Typist:
             self.position += len(key)
             self.oracle.position = self.position
             self.counts.keystrokes += 1
+            self.last_key_at = time.perf_counter()
             self.counts.chars_typed += len(key.rstrip(" \t")) if key.startswith("\n") else 1
             self._request()
             if self._pause_here(key):
@@ -272,6 +284,7 @@ class Typist:
             await asyncio.wait_for(self._shown.wait(), length)
         if self._showing is not None:
             self.counts.pauses_showing += 1
+            self.ready_after_s.append(max(self._shown_at - self.last_key_at, 0.0))
             if self._right(self._showing):
                 self.counts.pauses_showing_right += 1
 
@@ -287,7 +300,11 @@ async def run(config: ReplayConfig | None = None) -> dict[str, Any]:
     target = source_text(config)
     oracle = Oracle(target, config.block_lines)
     async with running_stub(
-        latency=config.latency_s, tokens_per_second=config.tokens_per_second
+        latency=config.latency_s,
+        tokens_per_second=config.tokens_per_second,
+        chunk_chars=config.chunk_chars,
+        rtt=config.rtt_s,
+        connect_delay=config.connect_delay_s,
     ) as stub:
         stub.reply_function = oracle.reply
         with tempfile.TemporaryDirectory() as folder:
@@ -325,12 +342,26 @@ async def run(config: ReplayConfig | None = None) -> dict[str, Any]:
         "wrong_suggestion_samples": typist.wrong_samples,
         "server_stats": completions,
         "stub_disconnects": stub.disconnects,
+        "stub_connections": stub.connections,
+        "connections_per_request": stub.connections / backend if backend else None,
+        "requests_per_pause": backend / c.pauses if c.pauses else None,
+        "ready_after_ms_median": _percentile(typist.ready_after_s, 50),
+        "ready_after_ms_p90": _percentile(typist.ready_after_s, 90),
         "oracle_misplaced": oracle.misplaced,
         "document_matches_source": final_ok,
         "wall_s": wall,
         "config": {k: v for k, v in asdict(config).items() if k != "settings"},
     }
 
+
+
+def _percentile(values: list[float], pct: float) -> float | None:
+    """``pct``-th percentile of ``values`` in ms (nearest rank), None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(math.ceil(pct / 100 * len(ordered)) - 1, 0)
+    return 1000 * ordered[rank]
 
 
 def main() -> None:

@@ -141,6 +141,11 @@ class Session:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def warm_up(self) -> None:
+        """Open a connection before it is needed: a free ``/auth/me`` (also fresh figures)."""
+        if _loop_running() and self.client.token:
+            self._keep(asyncio.ensure_future(self.refresh_account(force=True)))
+
     def keep(self, task: asyncio.Task[_T]) -> asyncio.Task[_T]:
         """Track a background task (e.g. a fetch finishing into the cache) so ``stop`` ends it."""
         self._keep(task)

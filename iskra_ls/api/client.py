@@ -193,11 +193,19 @@ class IskraClient:
 
             with self._sdk_lock:
                 if self._sdk is None:
+                    import httpx2
+
                     self._sdk = openai.AsyncOpenAI(
                         base_url=f"{self.api_url}/ai/v1",
                         api_key=self.token or "none",
                         max_retries=0,
                         timeout=openai.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+                        # Keep idle connections longer than the SDK's 5 s: a pause to
+                        # think must not cost the next completion a TCP + TLS set-up.
+                        http_client=openai.DefaultAsyncHttpxClient(limits=httpx2.Limits(
+                            max_connections=100, max_keepalive_connections=20,
+                            keepalive_expiry=KEEPALIVE_S,
+                        )),
                     )
         if self.token and self._sdk.api_key != self.token:
             self._sdk.api_key = self.token
@@ -626,6 +634,9 @@ async def _drain_rest(chunks: AsyncIterator[bytes]) -> None:
 
 
 DRAIN_AFTER_DONE_S = 0.1
+
+KEEPALIVE_S = 60.0
+"""How long an idle connection is kept for the next request (the server may close it sooner)."""
 
 
 def _utf8_safe(value: Any) -> Any:

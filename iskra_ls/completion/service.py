@@ -44,6 +44,10 @@ from iskra_ls.session import Session
 
 log = logging.getLogger(__name__)
 
+WARM_AFTER_IDLE_S = 50.0
+"""Typing after this long without a request: open a connection now (a free ``/auth/me``),
+so the first completion does not pay the TCP + TLS set-up (kept alive ~60 s)."""
+
 QUICK_DEBOUNCE_MIN_S = 0.08
 """The shortest wait where a pause is likely (after Enter, at the end of a statement)."""
 
@@ -158,6 +162,7 @@ class CompletionService:
         self._inflight: dict[str, _Fetch] = {}
         self._generation: dict[str, int] = {}
         self._door: dict[str, asyncio.Future[bool]] = {}
+        self._last_network = time.monotonic()
         self._edits: dict[str, deque[float]] = {}
         self._last_edit_line: dict[str, float] = {}
         self._shown: OrderedDict[str, str] = OrderedDict()
@@ -168,9 +173,13 @@ class CompletionService:
 
     def note_edit(self, uri: str) -> None:
         """Remember when the user typed, for the adaptive debounce and neighbours."""
+        now = time.monotonic()
         stamps = self._edits.setdefault(uri, deque(maxlen=12))
-        stamps.append(time.monotonic())
-        self._last_edit_line[uri] = time.monotonic()
+        stamps.append(now)
+        self._last_edit_line[uri] = now
+        if now - self._last_network > WARM_AFTER_IDLE_S and self.session.client.token:
+            self._last_network = now
+            self.session.warm_up()
 
     def debounce_s(self, uri: str, prefix: str = "") -> float:
         """How long to wait for the next key before asking the model.
@@ -284,10 +293,11 @@ class CompletionService:
             # One fetch per document: its answer (paid for) often fits this cursor too.
             if not await self._hold(uri, generation, until=older.final):
                 return self._superseded()
-            cached = self.cache.lookup(uri, prefix, suffix)
-            if cached is not None:
-                self.counts.cache_hits += 1
-                return cached
+        # A fetch may have answered for this cursor while we waited.
+        cached = self.cache.lookup(uri, prefix, suffix)
+        if cached is not None:
+            self.counts.cache_hits += 1
+            return cached
 
         budget = self.session.settings.completion.auto_budget
         if not self.session.quota.reserve(automatic=not request.invoked, budget=budget):
@@ -362,6 +372,7 @@ class CompletionService:
             neighbours=request.neighbours,
         )
         self.counts.requests += 1
+        self._last_network = time.monotonic()
         uri = request.uri
 
         def on_answer(suggestion: Suggestion | None, final: bool) -> None:

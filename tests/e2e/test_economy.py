@@ -253,3 +253,22 @@ async def test_429_without_retry_after_resumes_when_requests_remain(tmp_path: Pa
             assert result is not None and [i.insert_text for i in result.items] == ["3"]
     finally:
         await stub.stop()
+
+
+# -- 10.9 a flood stays cheap -------------------------------------------------------------
+
+
+async def test_a_flood_of_requests_is_dropped_at_the_door(tmp_path: Path) -> None:
+    """5 000 inline requests at once: one model request, every request answered, flat state."""
+    async with lsp_session(tmp_path) as s:
+        await _ready(s)
+        uri = s.open("f.py", "def f(x):\n    return ")
+        s.stub.script(Reply.text("x + 1", stall_seconds=0.5))
+        kinds = [True, False] * 2500
+        requests = [asyncio.ensure_future(s.inline(uri, invoked=k)) for k in kinds]
+        results = await asyncio.gather(*requests)
+        assert len(results) == 5000
+        assert len(s.stub.requests) == 1
+        stats = (await s.command("iskra.status")).completions
+        assert stats.waiting == 0
+        assert stats.superseded + stats.shown + stats.cacheHits >= 4999

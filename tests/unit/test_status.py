@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
+
 from iskra_ls.errors import QuotaExhausted, TokenRejected
-from iskra_ls.status import QuotaTracker, StatusReporter
+from iskra_ls.status import QuotaTracker, StatusReporter, usable_retry_after
 
 
 class Clock:
@@ -101,3 +105,54 @@ def test_each_error_kind_shown_at_most_once_a_minute() -> None:
     assert reporter.should_show(TokenRejected())
     clock.now += 61
     assert reporter.should_show(QuotaExhausted(10))
+
+
+def test_reserve_checks_and_counts_in_one_step() -> None:
+    quota, _ = _tracker()
+    granted = sum(quota.reserve(automatic=True, budget=0.5) for _ in range(60))
+    assert granted == 10 and quota.auto_spent == 10 and quota.remaining == 10
+
+
+def test_every_http_attempt_counts_and_a_retry_costs_one_more() -> None:
+    quota, _ = _tracker()
+    quota.record_request(automatic=False)
+    quota.request_sent()  # the first attempt uses the reservation
+    quota.request_sent()  # the retry after a time-out is paid too
+    assert quota.remaining == 18 and quota.requests_today == 2
+
+
+def test_a_reservation_never_sent_is_given_back() -> None:
+    quota, _ = _tracker()
+    assert quota.reserve(automatic=True, budget=0.5)
+    quota.release(automatic=True)
+    assert quota.remaining == 20 and quota.auto_spent == 0 and quota.requests_today == 0
+
+
+def test_new_day_when_auth_me_shows_fewer_requests_or_more_remaining() -> None:
+    for used, left in ((0, 20), (10, 20)):
+        quota, _ = _tracker()
+        while quota.reserve(automatic=True, budget=0.5):
+            quota.request_sent()
+        quota.update_account(email=None, tier="free", limit=20, requests_today=10, remaining=10)
+        assert not quota.auto_allowed(0.5)
+        quota.update_account(email=None, tier="free", limit=20, requests_today=used,
+                             remaining=left)
+        assert quota.auto_spent == 0 and quota.auto_allowed(0.5)
+
+
+def test_new_day_when_the_known_reset_time_passes() -> None:
+    quota, clock = _tracker()
+    while quota.reserve(automatic=True, budget=0.5):
+        pass
+    quota.pause(3600)
+    clock.now += 3601
+    assert not quota.is_paused() and quota.auto_spent == 0
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, -5.0])
+def test_unusable_retry_after_pauses_until_the_reset(value: float) -> None:
+    assert usable_retry_after(value) is None
+    quota, _ = _tracker()
+    quota.pause(value)
+    assert quota.is_paused() and quota.paused_until == math.inf
+    assert "429" in str(QuotaExhausted(value))
