@@ -29,6 +29,7 @@ from bench import (
     bounded_work,
     bundled_server,
     early_stop,
+    latency,
     load,
     overhead,
     startup_memory,
@@ -54,6 +55,9 @@ class Plan:
     load_editors: int = 20
     load_latency_s: float = 0.25
     load_requests: int = 10_000
+    latency_lines: int = 80
+    """Lines typed in the keystroke-to-suggestion replay over the simulated network."""
+    flood_requests: int = 5_000
     fidelity_cases: int | None = None
     """None runs the whole corpus."""
     bounded_doc_mb: int = 20
@@ -69,6 +73,8 @@ QUICK = Plan(
     early_stop_runs=2,
     startup_runs=3,
     load_requests=1_000,
+    latency_lines=24,
+    flood_requests=1_000,
 )
 
 
@@ -108,7 +114,13 @@ def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
             "startup_memory",
             lambda: startup_memory.run(plan.startup_runs, plan.memory_docs, plan.memory_doc_size),
         ),
-        ("load", lambda: load.run(plan.load_requests, plan.load_editors, plan.load_latency_s)),
+        ("latency", lambda: latency.run(plan.latency_lines)),
+        (
+            "load",
+            lambda: load.run(
+                plan.load_requests, plan.load_editors, plan.load_latency_s, plan.flood_requests
+            ),
+        ),
         ("edit_fidelity", lambda: _fidelity(plan)),
         ("bundled_server", lambda: bundled_server.run(plan.startup_runs)),
         ("action_io", lambda: action_io.run()),
@@ -161,6 +173,21 @@ def _row(
     if check is not None and value is not None:
         met = bool(check(value))
     return {"figure": figure, "value": value, "unit": unit, "target": target, "met": met}
+
+
+def _latency_rows(la: dict[str, Any]) -> list[Row]:
+    """Issue 11.3: the typing replay over 60 ms RTT, 150 ms set-up, 10 ms per 3 chars."""
+    return [
+        _row(la, "network: last keystroke -> suggestion, median", "ready_after_ms_median", "ms",
+             "<= 400 ms", lambda v: v <= 400),
+        _row(la, "network: last keystroke -> suggestion, p90", "ready_after_ms_p90", "ms"),
+        _row(la, "network: connections per model request", "connections_per_request", "",
+             "<= 0.2", lambda v: v <= 0.2),
+        _row(la, "network: model requests per pause", "requests_per_pause", "", "<= 0.9",
+             lambda v: v <= 0.9),
+        _row(la, "network: pauses served", "pauses_showing_share", "%", ">= 98 %",
+             lambda v: v >= 98, scale=100),
+    ]
 
 
 def _bundled_rows(bs: dict[str, Any]) -> list[Row]:
@@ -256,6 +283,14 @@ def rows(b: dict[str, Any]) -> list[Row]:
         _row(lo, "load: RSS at start", "memory.rss_start_mb", "MB"),
         _row(lo, "load: RSS at end", "memory.rss_end_mb", "MB"),
         _row(lo, "load: RSS growth", "memory.rss_growth_mb", "MB"),
+        _row(lo, "flood: inline requests in ~2 s (none cancelled)", "flood.requests"),
+        _row(lo, "flood: model requests sent", "flood.backend_requests", "", "<= 2",
+             lambda v: v <= 2),
+        _row(lo, "flood: RSS growth", "flood.rss_growth_mb", "MB", "<= 20 MB",
+             lambda v: v <= 20),
+        _row(lo, "flood: shutdown right after a flood", "flood.shutdown_after_flood_ms", "ms",
+             "<= 500 ms", lambda v: v <= 500),
+        *_latency_rows(b.get("latency", {})),
         _row(f, "edit fidelity: applied exactly", "applied_exactly_share", "%", scale=100),
         _row(f, "edit fidelity: refused correctly", "refused_correctly_share", "%", scale=100),
         _row(f, "edit fidelity: corrupting edits", "corrupting_edits", "", "0",
