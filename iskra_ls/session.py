@@ -253,12 +253,12 @@ class Session:
             self._me_dirty = False
             await self.refresh_account(force=True)
 
-    async def ensure_quota_for_invoked(self) -> bool:
+    async def ensure_quota_for_invoked(self, *, explicit: bool = True) -> bool:
         """Before a request the user asked for: re-check when we believe it is spent."""
         if self.quota.remaining == 0 or self.quota.is_paused():
             await self.refresh_account(force=True)
         if self.quota.remaining == 0:
-            self.report_error(errors.QuotaExhausted(_seconds_left(self.quota)), explicit=True)
+            self.report_error(errors.QuotaExhausted(_seconds_left(self.quota)), explicit=explicit)
             return False
         return True
 

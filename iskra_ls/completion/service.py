@@ -281,7 +281,7 @@ class CompletionService:
     ) -> Suggestion | None:
         uri = request.uri
         if request.invoked:
-            if not await self.session.ensure_quota_for_invoked():
+            if not await self.session.ensure_quota_for_invoked(explicit=False):
                 return None
         elif not await self._hold(uri, generation, delay=self.debounce_s(uri, prefix)):
             return self._superseded()

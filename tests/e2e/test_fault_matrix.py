@@ -153,10 +153,17 @@ def shown(s: Session) -> list[str]:
     return [m.message for m in s.client.messages]
 
 
-def assert_clear_message(fault: Fault, messages: list[str], status: dict[str, Any]) -> None:
-    """ONE message for two triggers of the same fault, and it says what happened."""
-    assert len(messages) == 1, f"{fault.id}: expected one message, got {messages}"
-    assert re.search(fault.expect, messages[0], re.IGNORECASE | re.DOTALL), messages[0]
+def assert_clear_message(
+    fault: Fault, messages: list[str], status: dict[str, Any], *, expected: int = 1
+) -> None:
+    """``expected`` messages for two triggers of the same fault, each saying what happened.
+
+    Completions: ONE (no message storms). Actions: one per failed action (issue 11.1:
+    eglot ignores command results, so the message is all the user sees).
+    """
+    assert len(messages) == expected, f"{fault.id}: expected {expected}, got {messages}"
+    for message in messages:
+        assert re.search(fault.expect, message, re.IGNORECASE | re.DOTALL), message
     if fault.mechanism == "revoked":
         assert status["state"] == "signedOut", status
         assert re.search(r"sign in", status["message"], re.IGNORECASE), status
@@ -225,11 +232,14 @@ async def test_completion_slow_stream_then_cancel(tmp_path: Path) -> None:
         s.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
         with pytest.raises(JsonRpcException):
             await asyncio.wait_for(future, 3)
-        await s.wait_for(lambda: s.stub.disconnects == 1)
         assert shown(s) == []  # a cancel is the user's own doing, not an error
+        # The paid answer is not thrown away (issue 11.2): the stream goes on into the cache.
         s.stub.tokens_per_second = None
-        s.stub.script(Reply.text("return sum(xs)"))
-        assert [i.insert_text for i in _items(await s.inline(uri))] == ["return sum(xs)"]
+        await s.wait_for(lambda: s.stub.active_streams == 0)
+        assert s.stub.disconnects == 0
+        items = _items(await s.inline(uri))
+        assert items and LONG_TEXT.startswith(str(items[0].insert_text).splitlines()[0])
+        assert len(s.stub.requests) == 1
 
 
 async def test_completion_oversized_answer(tmp_path: Path) -> None:
@@ -313,7 +323,9 @@ async def test_action_fault(tmp_path: Path, fault: Fault) -> None:
         assert snapshot(s.root) == disk  # the open document changed in the editor only
         for text in answers:  # the command's own answer says what went wrong
             assert re.search(fault.expect, text, re.IGNORECASE | re.DOTALL), text
-        assert_clear_message(fault, messages, status)
+        # Not signed in is reported before the action starts, under the repeat limit.
+        assert_clear_message(fault, messages, status,
+                             expected=1 if fault.mechanism == "no-token" else 2)
 
 
 MODEL_MISBEHAVES = [
