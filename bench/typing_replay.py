@@ -22,6 +22,11 @@ at every ``pause_every``-th line. Time compression, the only one: once a suggest
 is showing during a pause, the rest of that pause is skipped (nothing changes on
 screen until the next key; the server's adaptive debounce only sees a shorter long
 gap, which its median ignores).
+
+The stub can simulate a network (``rtt_s``, ``connect_delay_s``; see
+:mod:`bench.latency`): then the replay also reports, per pause that showed a
+suggestion, the time from the last keystroke to the suggestion being ready, and
+connections opened per model request.
 """
 
 from __future__ import annotations
