@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import statistics
 import time
 import uuid
@@ -39,6 +38,7 @@ from iskra_ls import errors
 from iskra_ls.completion.cache import SuggestionCache
 from iskra_ls.completion.context import build_context, build_prompt
 from iskra_ls.completion.fetch import stream_suggestion
+from iskra_ls.completion.heuristics import CompletionStats, pause_likely, worth_asking
 from iskra_ls.completion.postprocess import Suggestion
 from iskra_ls.session import Session
 
@@ -50,10 +50,6 @@ so the first completion does not pay the TCP + TLS set-up (kept alive ~60 s)."""
 
 QUICK_DEBOUNCE_MIN_S = 0.08
 """The shortest wait where a pause is likely (after Enter, at the end of a statement)."""
-
-_WORD = re.compile(r"\w")
-_CLOSERS_ONLY = re.compile(r"^[\s)\]}\"'`;:,.]*$")
-_STATEMENT_END = re.compile(r"[:;{]\s*$")
 
 
 @dataclass
@@ -77,61 +73,6 @@ class CompletionAnswer:
     end: int
     """Offset where the replaced text ends (auto-closed characters after the cursor)."""
     cached: bool = False
-
-
-@dataclass
-class CompletionStats:
-    requests: int = 0
-    """Model requests sent."""
-    shown: int = 0
-    accepted: int = 0
-    cache_hits: int = 0
-    skipped: int = 0
-    superseded: int = 0
-    errors: int = 0
-    waiting: int = 0
-    """Requests waiting right now (debounce, quota look-up, a fetch in flight)."""
-    peak_waiting: int = 0
-    background: int = 0
-    """Fetches whose answer went to the cache after the editor stopped waiting."""
-
-    def as_dict(self) -> dict[str, Any]:
-        rate = self.accepted / self.shown if self.shown else None
-        per_accept = self.requests / self.accepted if self.accepted else None
-        return {
-            "requests": self.requests,
-            "shown": self.shown,
-            "accepted": self.accepted,
-            "cacheHits": self.cache_hits,
-            "skipped": self.skipped,
-            "superseded": self.superseded,
-            "errors": self.errors,
-            "waiting": self.waiting,
-            "peakWaiting": self.peak_waiting,
-            "background": self.background,
-            "acceptanceRate": rate,
-            "requestsPerAccepted": per_accept,
-        }
-
-
-def worth_asking(prefix: str, suffix: str) -> bool:
-    """Heuristics: would an automatic suggestion here help?
-
-    No when the cursor is inside a word, or when real code follows it on the
-    line (only closers such as ``)`` or quotes may follow).
-    """
-    line_suffix = suffix.split("\n", 1)[0].rstrip("\r")
-    if line_suffix and _WORD.match(line_suffix[0]):
-        return False
-    return bool(_CLOSERS_ONLY.match(line_suffix))
-
-
-def pause_likely(prefix: str) -> bool:
-    """Is the user likely to stop typing here? Right after Enter, or at a statement's end."""
-    line = prefix.rsplit("\n", 1)
-    if len(line) == 2 and not line[1].strip():
-        return bool(line[0].strip())  # a fresh line below code
-    return bool(_STATEMENT_END.search(line[-1]))
 
 
 @dataclass

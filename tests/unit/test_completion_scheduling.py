@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iskra_ls.completion.service import pause_likely, worth_asking
+from iskra_ls.completion.heuristics import pause_likely, worth_asking
 
 
 @pytest.mark.parametrize(
