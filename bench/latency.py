@@ -26,10 +26,11 @@ CHUNK_CHARS = 3
 CHUNK_S = 0.01
 
 
-def config(lines: int = 80) -> typing_replay.ReplayConfig:
+def config(lines: int = 80, pause_every: int = 3) -> typing_replay.ReplayConfig:
     """The replay over the simulated network."""
     return typing_replay.ReplayConfig(
         lines=lines,
+        pause_every=pause_every,
         latency_s=0.0,
         tokens_per_second=1 / CHUNK_S,
         chunk_chars=CHUNK_CHARS,
@@ -38,8 +39,8 @@ def config(lines: int = 80) -> typing_replay.ReplayConfig:
     )
 
 
-async def run(lines: int = 80) -> dict[str, Any]:
-    replay = await typing_replay.run(config(lines))
+async def run(lines: int = 80, pause_every: int = 3) -> dict[str, Any]:
+    replay = await typing_replay.run(config(lines, pause_every))
     keys = (
         "ready_after_ms_median", "ready_after_ms_p90", "connections_per_request",
         "requests_per_pause", "pauses_showing_share", "backend_requests", "stub_connections",

@@ -57,6 +57,7 @@ class Plan:
     load_requests: int = 10_000
     latency_lines: int = 80
     """Lines typed in the keystroke-to-suggestion replay over the simulated network."""
+    latency_pause_every: int = 3
     flood_requests: int = 5_000
     fidelity_cases: int | None = None
     """None runs the whole corpus."""
@@ -114,7 +115,7 @@ def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
             "startup_memory",
             lambda: startup_memory.run(plan.startup_runs, plan.memory_docs, plan.memory_doc_size),
         ),
-        ("latency", lambda: latency.run(plan.latency_lines)),
+        ("latency", lambda: latency.run(plan.latency_lines, plan.latency_pause_every)),
         (
             "load",
             lambda: load.run(

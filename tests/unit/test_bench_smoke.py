@@ -33,6 +33,9 @@ TINY = bench_run.Plan(
     load_editors=3,
     load_latency_s=0.05,
     load_requests=40,
+    flood_requests=50,
+    latency_lines=4,
+    latency_pause_every=1,
     fidelity_cases=4,
     bounded_doc_mb=1,
 )
@@ -53,7 +56,7 @@ async def test_every_benchmark_produces_its_figures(
     benches = results["benchmarks"]
     assert set(benches) == {
         "typing_replay", "overhead", "early_stop", "startup_memory", "load", "edit_fidelity",
-        "action_io", "bundled_server", "bounded_work",
+        "action_io", "bundled_server", "bounded_work", "latency",
     }
     for name, figures in benches.items():
         assert "error" not in figures, f"{name}: {figures.get('traceback')}"
@@ -71,6 +74,9 @@ async def test_every_benchmark_produces_its_figures(
     assert benches["load"]["concurrency"]["completions_during_action"] > 0
     assert isinstance(benches["load"]["concurrency"]["deadlock"], bool)
     assert _number(benches["load"]["memory"]["rss_growth_mb"])
+    assert benches["load"]["flood"]["backend_requests"] >= 1
+    assert _number(benches["load"]["flood"]["shutdown_after_flood_ms"])
+    assert benches["latency"]["keystrokes"] > 0 and benches["latency"]["stub_connections"] >= 1
     assert benches["edit_fidelity"]["cases"] == 4
     assert _number(benches["edit_fidelity"]["corrupting_edits"])
     assert _number(benches["action_io"]["list_50k_loop_stall_ms"])
