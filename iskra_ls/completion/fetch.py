@@ -8,8 +8,8 @@ keeping whatever happens in the editor meanwhile:
   (at most ``DRAIN_S``) instead of closing it, because closing a stream early
   closes its keep-alive connection and the next request pays a new TCP + TLS
   set-up (``bench/latency.py`` measures both);
-- a block's first line is handed over as soon as it has streamed, and the whole
-  block when it has (the service keeps both in its cache, so accepting the first
+- for an automatic request, a block's first line is handed over as soon as it has
+  streamed, and the whole block when it has (the service keeps both in its cache, so accepting the first
   line is followed by the rest without a new request).
 
 No LSP here; the caller decides what the editor sees.
@@ -48,16 +48,22 @@ async def stream_suggestion(
     ctx: CompletionContext,
     prompt: Prompt,
     on_answer: AnswerCallback,
+    *,
+    first_line_early: bool = True,
 ) -> Suggestion | None:
-    """Stream one answer for ``ctx``; ``on_answer`` hears of it early; returns the final one."""
+    """Stream one answer for ``ctx``; ``on_answer`` hears of it early; returns the final one.
+
+    ``first_line_early``: hand over a block's first line before the rest (automatic
+    requests: sooner ghost text); a requested completion waits for the whole block.
+    """
     settings = session.settings
     max_tokens = settings.completion.max_tokens or prompt.max_tokens
     limit = max_tokens * CHARS_PER_TOKEN_CAP
     first_line_ctx = dataclasses.replace(ctx, multiline=False) if ctx.multiline else None
+    first_shown = not first_line_early
     parts: list[str] = []
     size = 0
     raw: str | None = None
-    first_shown = False
     async with session.client.stream_chat(
         model=settings.completion.model,
         messages=prompt.messages,

@@ -328,7 +328,9 @@ class CompletionService:
 
         async def run() -> None:
             try:
-                suggestion = await stream_suggestion(self.session, ctx, prompt, on_answer)
+                suggestion = await stream_suggestion(
+                    self.session, ctx, prompt, on_answer, first_line_early=not request.invoked
+                )
             except errors.IskraError as error:
                 if isinstance(error, errors.NotSignedIn):
                     self.session.quota.release(automatic=not request.invoked)
