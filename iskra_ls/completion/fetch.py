@@ -9,8 +9,8 @@ keeping whatever happens in the editor meanwhile:
   closes its keep-alive connection and the next request pays a new TCP + TLS
   set-up (``bench/latency.py`` measures both);
 - for an automatic request, a block's first line is handed over as soon as it has
-  streamed, and the whole block when it has (the service keeps both in its cache, so accepting the first
-  line is followed by the rest without a new request).
+  streamed, and the whole block when it has (the service keeps both in its cache,
+  so accepting the first line is followed by the rest without a new request).
 
 No LSP here; the caller decides what the editor sees.
 """
