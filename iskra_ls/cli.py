@@ -227,7 +227,7 @@ async def _login(args: argparse.Namespace, email: str | None) -> int:
             note = await _verify(client, quiet_failure=True)
     finally:
         await client.aclose()
-    store.save(token)
+    store.save(token, api_url)  # the token belongs to this API root only
     if note:
         print(note)
     print(f"Token saved to {store.token_file}")

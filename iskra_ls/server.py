@@ -70,6 +70,7 @@ def _raw_transport(options: dict[str, Any] | None) -> str:
 @server.feature(types.INITIALIZED)
 async def on_initialized(ls: IskraServer, _params: types.InitializedParams) -> None:
     ls.publish_status(ls.session.reporter.payload("starting", "Iskra is starting."))
+    ls.session.ask_user = lambda question, choices: _ask_user(ls, question, choices)
     loop = asyncio.get_running_loop()
     ls.spawn(loop.run_in_executor(None, ls.session.client.preload))
     await ls.pull_configuration()
@@ -321,6 +322,28 @@ async def cmd_set_token(ls: IskraServer, *args: Any) -> dict[str, Any]:
     ls.session.set_editor_token(token if isinstance(token, str) else None)
     await ls.session.refresh_account(force=True)
     return {"signedIn": ls.session.quota.signed_in}
+
+
+async def _ask_user(ls: IskraServer, question: str, choices: list[str]) -> str | None:
+    """``window/showMessageRequest``: the title the user picked, or None."""
+    answer = await ls.window_show_message_request_async(
+        types.ShowMessageRequestParams(
+            type=types.MessageType.Warning,
+            message=question,
+            actions=[types.MessageActionItem(title=choice) for choice in choices],
+        )
+    )
+    return answer.title if answer is not None else None
+
+
+@server.command("iskra.confirmApiUrl")
+async def cmd_confirm_api_url(ls: IskraServer, *args: Any) -> dict[str, Any]:
+    """Allow the token to go to the current apiUrl (for editors that cannot show choices)."""
+    wanted = _arg(args, "apiUrl")
+    answer = ls.session.confirm_api_root(wanted if isinstance(wanted, str) else None)
+    if answer["confirmed"]:
+        await ls.session.refresh_account(force=True)
+    return answer
 
 
 @server.command("iskra.logout")

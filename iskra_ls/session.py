@@ -11,12 +11,13 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from iskra_ls import errors
 from iskra_ls.api.auth import TokenStore, TokenWatcher, resolve_token
 from iskra_ls.api.client import IskraClient
+from iskra_ls.api.roots import normalise_root, origin, same_root
 from iskra_ls.logs import mask, register_secret, set_level
 from iskra_ls.settings import SettingProblem, Settings, SettingsLayers
 from iskra_ls.status import QuotaTracker, StatusReporter
@@ -27,6 +28,8 @@ _T = TypeVar("_T")
 StatusCallback = Callable[[dict[str, Any]], None]
 MessageCallback = Callable[[str, str], None]
 """(level, text) with level one of "error", "warning", "info"."""
+AskCallback = Callable[[str, list[str]], Awaitable[str | None]]
+"""(question, choices) -> the choice the user picked, or None."""
 
 
 class Session:
@@ -64,6 +67,14 @@ class Session:
         self.quota_poll_s = _env_seconds("ISKRA_QUOTA_POLL_S", QUOTA_POLL_S)
         """While automatic completions are paused, ask ``/auth/me`` this often."""
         self._poll_task: asyncio.Task[None] | None = None
+        self.ask_user: AskCallback | None = None
+        """Asks the user to choose (``window/showMessageRequest``); set by the server."""
+        self._start_root = self.settings.api_url
+        """The API root in force at start: env and editor tokens are tied to it."""
+        self._token_root: str | None = None
+        self._confirmed: set[tuple[str, str]] = set()
+        self._asked: set[tuple[str, str]] = set()
+        self._section_seen = False
         self.load_token()
 
     def _request_sent(self) -> None:
@@ -87,7 +98,10 @@ class Session:
         before = self.settings
         if layer == "initializationOptions":
             self.settings, problems = self._layers.with_initialization_options(update)
+            if not self._section_seen:  # still the start: the editor's own launch settings
+                self._start_root = self.settings.api_url
         else:
+            self._section_seen = True
             self.settings, problems = self._layers.with_section(update)
         for problem in problems:
             self._show("warning", str(problem))
@@ -117,6 +131,9 @@ class Session:
             self.client.on_request = self._request_sent
             if _loop_running():
                 self._keep(asyncio.ensure_future(old.aclose()))
+        if layer == "initializationOptions" and not self._section_seen:
+            self.load_token()
+        self._bind_token()
         if self.settings.token != before.token:
             self._editor_token = self.settings.token
             if self.load_token() and _loop_running():
@@ -161,10 +178,70 @@ class Session:
             register_secret(token)
         changed = token != self.client.token
         self.client.token = token
+        recorded = self.token_store.api_root if source == "token file" else None
+        self._token_root = recorded or self._start_root
+        self._bind_token()
         if changed:
             self.quota = _fresh_quota(self.quota, signed_in=bool(token))
             self.reporter.quota = self.quota
         return changed
+
+    def _bind_token(self) -> None:
+        """The token goes only to the API root it was issued for, or one the user confirmed.
+
+        Otherwise the client refuses to send it (``TokenNotForThisRoot``) and the user
+        is asked once, with the address named (``window/showMessageRequest``).
+        """
+        token, api_url = self.client.token, self.client.api_url
+        root = self._token_root or self._start_root
+        if not token or same_root(root, api_url) or (
+            (token, normalise_root(api_url)) in self._confirmed
+        ):
+            self.client.token_root = None
+            return
+        self.client.token_root = root
+        key = (token, normalise_root(api_url))
+        if key in self._asked or not _loop_running():
+            return
+        self._asked.add(key)
+        self._keep(asyncio.ensure_future(self._ask_to_confirm(token, root, api_url)))
+
+    async def _ask_to_confirm(self, token: str, root: str, api_url: str) -> None:
+        refusal = errors.TokenNotForThisRoot(api_url, root)
+        send = f"Send my token to {origin(api_url)}"
+        if self.ask_user is None:
+            self._show("warning", str(refusal))
+            return
+        try:
+            answer = await self.ask_user(
+                f"Iskra: apiUrl is now {api_url}, but your token was issued for {root}. "
+                f"Send your token to {api_url}? Only do this if you trust that address.",
+                [send, "Keep it private"],
+            )
+        except Exception:
+            log.debug("the editor could not ask about the API root", exc_info=True)
+            self._show("warning", str(refusal))
+            return
+        if answer != send:
+            self._show("warning", str(refusal))
+            return
+        if self.client.token == token and same_root(self.client.api_url, api_url):
+            self.confirm_api_root()
+            await self.refresh_account(force=True)
+
+    def confirm_api_root(self, api_url: str | None = None) -> dict[str, Any]:
+        """The user allows the current token to go to the current apiUrl (this session)."""
+        current = self.client.api_url
+        if api_url and not same_root(api_url, current):
+            return {"confirmed": False, "apiUrl": current,
+                    "message": f"apiUrl is {current}, not {api_url}; nothing was confirmed."}
+        token = self.client.token
+        if not token:
+            return {"confirmed": False, "apiUrl": current, "message": "Not signed in."}
+        self._confirmed.add((token, normalise_root(current)))
+        self._bind_token()
+        log.info("the user allowed the token to go to %s", current)
+        return {"confirmed": True, "apiUrl": current}
 
     def set_editor_token(self, token: str | None) -> None:
         self._editor_token = token or None

@@ -53,12 +53,23 @@ def _clean(token: str | None) -> str | None:
     return token or None
 
 
+ROOT_PREFIX = "api-root="
+"""The token file's second line: the API root the token was issued for."""
+
+
 class TokenStore:
-    """The token file (``config_dir()/token`` unless ``path`` is given)."""
+    """The token file (``config_dir()/token`` unless ``path`` is given).
+
+    Line one is the token; line two, ``api-root=<url>``, the API root it was
+    issued for (``login`` writes it). A file without it (older versions) is
+    tied to the API root in force when the server starts.
+    """
 
     def __init__(self, path: Path | None = None) -> None:
         self.token_file: Path = path if path is not None else config_dir() / TOKEN_FILE_NAME
         """Where the token is kept."""
+        self.api_root: str | None = None
+        """The API root recorded with the token at the last :meth:`load`."""
 
     @property
     def directory(self) -> Path:
@@ -74,7 +85,12 @@ class TokenStore:
             log.warning("Cannot read the token file %s: %s", self.token_file, exc.strerror)
             return None
         self._tighten()
-        token = _clean(text)
+        first, _, rest = text.partition("\n")
+        token = _clean(first)
+        self.api_root = None
+        for line in rest.splitlines():
+            if line.startswith(ROOT_PREFIX):
+                self.api_root = line[len(ROOT_PREFIX):].strip().rstrip("/") or None
         register_secret(token)
         return token
 
@@ -100,11 +116,14 @@ class TokenStore:
         if os.name == "posix":
             directory.chmod(0o700)  # mkdir's mode is reduced by the umask
 
-    def save(self, token: str) -> None:
-        """Store ``token`` atomically; the file is 0600 from the moment it exists."""
+    def save(self, token: str, api_root: str | None = None) -> None:
+        """Store ``token`` (issued for ``api_root``) atomically; 0600 from the moment it exists."""
         clean = _clean(token)
-        if clean is None:
-            raise ValueError("refusing to store an empty token")
+        if clean is None or "\n" in clean:
+            raise ValueError("refusing to store an empty or multi-line token")
+        text = clean + "\n"
+        if api_root:
+            text += f"{ROOT_PREFIX}{api_root.strip().rstrip('/')}\n"
         register_secret(clean)
         self.ensure_directory()
         tmp = self.directory / f".{self.token_file.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
@@ -114,7 +133,7 @@ class TokenStore:
             try:
                 if hasattr(os, "fchmod"):
                     os.fchmod(fd, 0o600)  # the umask may only remove bits; be exact anyway
-                os.write(fd, (clean + "\n").encode("utf-8"))
+                os.write(fd, text.encode("utf-8"))
                 os.fsync(fd)
             finally:
                 os.close(fd)

@@ -16,6 +16,8 @@ from typing import Any
 
 from aiohttp import web
 from harness import TOKEN, Session, lsp_session
+from lsprotocol import types
+from pytest_lsp import LanguageClient
 
 HANG_GUARD_S = 30.0
 """Only guards against a hang; no test measures time."""
@@ -185,3 +187,53 @@ async def test_a_redirect_to_another_origin_carries_neither_token_nor_prompt(
             assert "redirect" in answer.message, answer.message
             assert other in answer.message
     assert elsewhere == [], "the prompt was forwarded to another origin"
+
+
+# -- 10.7: the token goes only to the API root it was issued for ----------------------------
+
+
+async def test_a_workspace_apiurl_does_not_get_the_token_without_confirmation(
+    tmp_path: Path,
+) -> None:
+    bearers: list[str] = []
+
+    async def me(request: web.Request) -> web.Response:
+        bearers.append(_bearer(request))
+        return await healthy_me(request)
+
+    async def chat(request: web.Request) -> web.Response:
+        bearers.append(_bearer(request))
+        return web.json_response({"choices": [{"message": {"content": "x"},
+                                               "finish_reason": "stop"}]})
+
+    routes = {("POST", "/ai/v1/chat/completions"): chat, ("GET", "/auth/me"): me}
+    questions: list[str] = []
+    async with http_service(routes) as attacker, lsp_session(
+        tmp_path, settings={"completion": {"debounceMs": 0}}
+    ) as s:
+
+        @s.client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+        def on_question(_client: LanguageClient, params: types.ShowMessageRequestParams) -> None:
+            questions.append(params.message)
+            return None  # the user closes the question
+
+        await s.wait_for(lambda: any(st["state"] == "ready" for st in s.statuses), 10)
+        # A plain-http non-loopback root is refused as a setting.
+        s.client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"iskra": {"apiUrl": "http://evil.example"}}))
+        await s.wait_for(lambda: any("apiUrl" in m.message for m in s.client.messages), 10)
+        # A loopback root the token was not issued for: asked, refused, nothing sent.
+        s.client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"iskra": {"apiUrl": attacker}}))
+        await s.wait_for(lambda: bool(questions), 10)
+        assert attacker in questions[0]
+        uri = s.open("a.py", "x = ")
+        await asyncio.wait_for(s.inline(uri), HANG_GUARD_S)
+        await asyncio.wait_for(s.command("iskra.status"), HANG_GUARD_S)
+        assert TOKEN not in bearers and bearers == []
+        await s.wait_for(lambda: any("iskra.confirmApiUrl" in m.message
+                                     for m in s.client.messages), 10)
+        # The user confirms with the command: now it goes there.
+        confirmed = await s.command("iskra.confirmApiUrl", {"apiUrl": attacker})
+        assert confirmed.confirmed is True
+        await s.wait_for(lambda: TOKEN in bearers, 10)
