@@ -39,7 +39,8 @@ def _host_port(value: str) -> tuple[str, int]:
 def _serve_options(parser: argparse.ArgumentParser) -> None:
     # SUPPRESS: an option given before the subcommand is not reset by the subparser.
     parser.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", default=argparse.SUPPRESS,
-                        help="listen on a TCP socket instead of stdio")
+                        help="listen on a loopback TCP socket instead of stdio "
+                             "(one client; stdio is the safe default)")
     parser.add_argument("--stdio", action="store_true", default=argparse.SUPPRESS,
                         help="use stdio (the default; accepted for editors that add it)")
     parser.add_argument("--clientProcessId", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -167,6 +168,11 @@ TERMINAL_HINT = (
 
 
 def _serve(args: argparse.Namespace, level: str) -> int:
+    tcp = getattr(args, "tcp", None)
+    if tcp is not None:
+        from iskra_ls.transport import check_tcp_host
+
+        check_tcp_host(tcp[0])  # before anything is bound: loopback only
     if getattr(args, "api_url", None):
         os.environ["ISKRA_API_URL"] = args.api_url  # the server's settings default
     if getattr(args, "tcp", None) is None and sys.stdin is not None and sys.stdin.isatty():

@@ -379,6 +379,8 @@ def _arg(args: tuple[Any, ...], key: str) -> Any:
 def run_server(tcp: tuple[str, int] | None = None) -> None:
     """Serve over stdio (or a TCP socket)."""
     if tcp is not None:
-        server.start_tcp(*tcp)
+        from iskra_ls.transport import serve_tcp
+
+        serve_tcp(server, *tcp)  # loopback only, one client
     else:
         server.start_io()
