@@ -24,15 +24,23 @@ from pydantic.alias_generators import to_camel
 
 DEFAULT_API_URL = "https://cli.cryptocatslab.ru"
 
-KNOWN_MODELS: tuple[str, ...] = (
-    "qwen3-coder-flash",
-    "qwen3-coder-plus",
-    "claude-haiku-4-5",
-    "claude-sonnet-4-5",
-    "claude-sonnet-4-5-20250929",
-    "claude-sonnet-4-20250514",
-    "claude-3-7-sonnet-20250219",
+MODELS: tuple[tuple[str, str], ...] = (
+    ("qwen3-coder-flash", "Qwen, fast (good for completions)"),
+    ("qwen3-coder-plus", "Qwen, powerful (good for actions)"),
+    ("claude-haiku-4-5", "Claude, fast"),
+    ("claude-sonnet-4-5", "Claude, balanced"),
+    ("claude-sonnet-4-5-20250929", "Claude, improved"),
+    ("claude-sonnet-4-20250514", "Claude, stable"),
+    ("claude-3-7-sonnet-20250219", "Claude, advanced"),
 )
+"""The model ids Iskra serves, with a label: the one list (settings check, editor enums)."""
+
+KNOWN_MODELS: tuple[str, ...] = tuple(model_id for model_id, _ in MODELS)
+
+_MODEL_ENUM: dict[str, Any] = {
+    "enum": list(KNOWN_MODELS),
+    "enumDescriptions": [label for _, label in MODELS],
+}
 
 
 class _Section(BaseModel):
@@ -42,55 +50,167 @@ class _Section(BaseModel):
 
 
 class CompletionSettings(_Section):
-    mode: Literal["auto", "manual", "off"] = "auto"
-    """``auto``: on typing and on request; ``manual``: only when asked; ``off``."""
-    model: str = "qwen3-coder-flash"
-    debounce_ms: int = Field(default=300, ge=0, le=5000)
-    """Base wait after the last keystroke; adapted to the typing rhythm."""
-    adaptive_debounce: bool = True
-    auto_budget: float = Field(default=0.5, ge=0.0, le=1.0)
-    """Share of the day's remaining requests that automatic completions may spend."""
-    transport: Literal["auto", "inline", "completionItem", "both"] = "auto"
-    """``auto``: inline completion when the client has it, else completion items."""
-    budget_chars: int = Field(default=6000, ge=200, le=100_000)
-    """Prompt size budget around the cursor, in characters."""
-    skip_heuristics: bool = True
-    """Skip requests where a suggestion cannot help (cursor inside a word...)."""
-    max_tokens: int | None = Field(default=None, gt=0)
+    mode: Literal["auto", "manual", "off"] = Field(
+        default="auto",
+        description="When Iskra suggests inline completions.",
+        json_schema_extra={
+            "enumDescriptions": [
+                "Suggest while typing and when asked (Trigger Inline Suggestion).",
+                "Suggest only when asked (Trigger Inline Suggestion).",
+                "No inline completions.",
+            ]
+        },
+    )
+    model: str = Field(
+        default="qwen3-coder-flash",
+        description="Model for inline completions.",
+        json_schema_extra=_MODEL_ENUM,
+    )
+    debounce_ms: int = Field(
+        default=300,
+        ge=0,
+        le=5000,
+        description="Wait this many milliseconds after the last keystroke before asking "
+        "the model (typing-triggered completions only).",
+    )
+    adaptive_debounce: bool = Field(
+        default=True,
+        description="Adapt the wait to your typing rhythm, so fast typing spends fewer requests.",
+    )
+    auto_budget: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Share of the day's remaining requests that typing-triggered completions "
+        "may spend; past it only completions you ask for go out.",
+    )
+    transport: Literal["auto", "inline", "completionItem", "both"] = Field(
+        default="auto",
+        description="How suggestions are delivered to the editor. Read at start-up: "
+        "changing it restarts the server.",
+        json_schema_extra={
+            "enumDescriptions": [
+                "Ghost text where the editor supports it, else completion-list items.",
+                "Ghost text only.",
+                "Completion-list items only.",
+                "Both ghost text and completion-list items.",
+            ],
+            "restart": True,
+        },
+    )
+    budget_chars: int = Field(
+        default=6000,
+        ge=200,
+        le=100_000,
+        description="Characters of the file around the cursor sent with a completion request.",
+    )
+    skip_heuristics: bool = Field(
+        default=True,
+        description="Skip requests where a suggestion cannot help "
+        "(for example the cursor in the middle of a word).",
+    )
+    max_tokens: int | None = Field(
+        default=None,
+        gt=0,
+        description="Longest completion, in tokens. Empty: chosen by context.",
+    )
 
 
 class CustomAction(_Section):
-    title: str = Field(min_length=1)
-    instruction: str = Field(min_length=1)
-    kinds: list[str] = Field(default_factory=lambda: ["refactor"])
+    title: str = Field(
+        min_length=1, description='Shown in the light-bulb menu after "Iskra: ".'
+    )
+    instruction: str = Field(
+        min_length=1,
+        description="What the model is asked to do with the selection or the cursor's code.",
+    )
+    kinds: list[str] = Field(
+        default_factory=lambda: ["refactor"],
+        description="Code action kinds, e.g. quickfix, refactor, refactor.rewrite, source.",
+    )
 
 
 class ActionSettings(_Section):
-    model: str = "qwen3-coder-plus"
-    max_steps: int = Field(default=8, ge=1, le=50)
-    custom: list[CustomAction] = Field(default_factory=list)
-    secret_globs: list[str] = Field(default_factory=list)
-    """Extra globs of files the model may neither read nor list."""
-    timeout_s: float = Field(default=120.0, gt=0)
-    allow_sensitive_writes: bool = False
-    """Let actions change files that make tools run code without the user's confirmation."""
-    apply_timeout_s: float = Field(default=300.0, gt=0, le=3600)
-    """How long to wait for the editor's answer to ``workspace/applyEdit``."""
+    model: str = Field(
+        default="qwen3-coder-plus",
+        description="Model for code actions and Iskra: Ask…",
+        json_schema_extra=_MODEL_ENUM,
+    )
+    max_steps: int = Field(
+        default=8,
+        ge=1,
+        le=50,
+        description="Most tool-call rounds (read a file, edit a file, ...) one action may take.",
+    )
+    custom: list[CustomAction] = Field(
+        default_factory=list,
+        description="Your own code actions: each has a `title`, an `instruction` for the model "
+        'and the code action `kinds` it appears under (e.g. `["refactor"]`).',
+    )
+    secret_globs: list[str] = Field(
+        default_factory=list,
+        description="Extra glob patterns of files the model may neither read nor list "
+        "(`.env*`, keys and `.git/` are always refused).",
+    )
+    timeout_s: float = Field(
+        default=120.0, gt=0, description="Seconds an action may run before it is given up."
+    )
+    allow_sensitive_writes: bool = Field(
+        default=False,
+        description="Let actions change files that make tools run code (`.vscode/`, CI, "
+        "hooks…) without asking for confirmation.",
+    )
+    apply_timeout_s: float = Field(
+        default=300.0,
+        gt=0,
+        le=3600,
+        description="Seconds to wait for the editor to answer `workspace/applyEdit` "
+        "(you may be reviewing a preview).",
+    )
 
 
 class Settings(_Section):
     api_url: str = Field(
         default_factory=lambda: os.environ.get("ISKRA_API_URL") or DEFAULT_API_URL,
         validate_default=True,
+        description="Root of the Iskra API (chat at `<root>/ai/v1`, account at "
+        "`<root>/auth/...`). "
+        "Empty: `ISKRA_API_URL` from the environment, else `https://cli.cryptocatslab.ru`. "
+        "Changing it restarts the server.",
+        json_schema_extra={"editorDefault": "", "scope": "machine", "restart": True},
     )
-    token: str | None = Field(default=None, repr=False)
-    """A JWT handed over by an editor that cannot set ``ISKRA_TOKEN``."""
-    allow_unknown_models: bool = False
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    top_p: float | None = Field(default=None, ge=0.0, le=1.0)
-    max_tokens: int | None = Field(default=None, gt=0)
-    request_timeout_s: float = Field(default=30.0, gt=0)
-    log_level: Literal["error", "warning", "info", "debug"] = "info"
+    token: str | None = Field(
+        default=None,
+        repr=False,
+        description="A JWT for clients that cannot set `ISKRA_TOKEN` "
+        "(it would show in LSP traces).",
+        json_schema_extra={"serverOnly": True},
+    )
+    allow_unknown_models: bool = Field(
+        default=False,
+        description="Accept model ids that are not in the known list "
+        "(for models added to the service later).",
+    )
+    temperature: float | None = Field(
+        default=None, ge=0.0, le=2.0, description="Sampling temperature. Empty: the API's default."
+    )
+    top_p: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Nucleus sampling top_p. Empty: the API's default.",
+    )
+    max_tokens: int | None = Field(
+        default=None,
+        gt=0,
+        description="Longest answer of a code action, in tokens. Empty: the API's default.",
+    )
+    request_timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds to wait for one API request."
+    )
+    log_level: Literal["error", "warning", "info", "debug"] = Field(
+        default="info", description="How much the server writes to its log."
+    )
     completion: CompletionSettings = Field(default_factory=CompletionSettings)
     actions: ActionSettings = Field(default_factory=ActionSettings)
 
