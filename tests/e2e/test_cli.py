@@ -99,7 +99,9 @@ async def test_login_with_token_then_status(env: dict[str, str], stub: StubIskra
     assert "user@example.com" in run.out or "Signed in" in run.out
     assert stat.S_IMODE(token_file(env).stat().st_mode) == 0o600
     assert stat.S_IMODE(token_file(env).parent.stat().st_mode) == 0o700
-    assert token_file(env).read_text().strip() == TOKEN
+    assert token_file(env).read_text().splitlines()[0] == TOKEN
+    # The file records the API root the token was issued for (issue 10.7).
+    assert token_file(env).read_text().splitlines()[1] == f"api-root={env['ISKRA_API_URL']}"
 
     run = await cli(env, "status", "--json")
     assert run.code == 0, run
@@ -117,7 +119,7 @@ async def test_login_with_token_then_status(env: dict[str, str], stub: StubIskra
 async def test_login_token_from_stdin(env: dict[str, str], stub: StubIskra) -> None:
     run = await cli(env, "login", "--token", "-", stdin=TOKEN + "\n")
     assert run.code == 0, run
-    assert token_file(env).read_text().strip() == TOKEN
+    assert token_file(env).read_text().splitlines()[0] == TOKEN
 
 
 async def test_login_with_email_and_code(env: dict[str, str], stub: StubIskra) -> None:
@@ -133,7 +135,7 @@ async def test_login_with_email_and_code(env: dict[str, str], stub: StubIskra) -
     await proc.stdin.drain()
     out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
     assert proc.returncode == 0, (out, err)
-    token = token_file(env).read_text().strip()
+    token = token_file(env).read_text().splitlines()[0]
     assert token and token not in out.decode() and token not in err.decode()
     assert f"Token saved to {token_file(env)}" in out.decode()
 
@@ -251,7 +253,7 @@ async def test_login_stores_the_token_when_offline(env: dict[str, str]) -> None:
     assert "Could not verify" in run.out
     assert ".)" not in run.out and ").)" not in run.out, run.out  # no nested parentheses
     assert "Stored it anyway." in run.out, run.out
-    assert token_file(env).read_text().strip() == TOKEN
+    assert token_file(env).read_text().splitlines()[0] == TOKEN
 
 
 async def test_status_when_the_quota_is_spent(env: dict[str, str], stub: StubIskra) -> None:
