@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from iskra_ls import errors
 from iskra_ls.api.auth import TokenStore, TokenWatcher, resolve_token
 from iskra_ls.api.client import IskraClient
+from iskra_ls.api.models import available_models
 from iskra_ls.api.roots import normalise_root, origin, same_root
 from iskra_ls.logs import mask, register_secret, set_level
 from iskra_ls.settings import SettingProblem, Settings, SettingsLayers
@@ -75,6 +76,10 @@ class Session:
         self._confirmed: set[tuple[str, str]] = set()
         self._asked: set[tuple[str, str]] = set()
         self._section_seen = False
+        self._models_checked: tuple[str, str, str] | None = None
+        """(apiUrl, completion model, actions model) last checked against the service."""
+        self._served: dict[str, list[str] | None] = {}
+        """The service's model list per API root (None: it could not tell)."""
         self.load_token()
 
     def _request_sent(self) -> None:
@@ -138,6 +143,32 @@ class Session:
             self._editor_token = self.settings.token
             if self.load_token() and _loop_running():
                 self._keep(asyncio.ensure_future(self.refresh_account(force=True)))
+        self._check_models_soon()
+        return problems
+
+    def _check_models_soon(self) -> None:
+        """Check the model settings against the service's list once per change, off the loop."""
+        settings = self.settings
+        wanted = (settings.api_url, settings.completion.model, settings.actions.model)
+        if wanted == self._models_checked or not _loop_running():
+            return
+        self._models_checked = wanted
+        self._keep(asyncio.ensure_future(self.check_models_with_service()))
+
+    async def check_models_with_service(self) -> list[SettingProblem]:
+        """Warn about model ids the service does not serve, naming the ones it does.
+
+        Skipped (no message) when the service cannot tell: offline, no endpoint.
+        """
+        root = self.settings.api_url
+        if root not in self._served:
+            self._served[root] = await available_models(self.client)
+        served = self._served[root]
+        if not served or root != self.settings.api_url:
+            return []
+        problems = self.settings.unserved_models(served)
+        for problem in problems:
+            self._show("warning", str(problem))
         return problems
 
     def toggle_completions(self, wanted: bool | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ dotted key and the previous value stays, so one typo never resets the rest.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -237,12 +237,30 @@ class Settings(_Section):
             bad.append("actions.model")
         return bad
 
+    def unserved_models(self, available: Sequence[str]) -> list[SettingProblem]:
+        """Model settings the service does not serve, each naming the ones it does."""
+        problems = []
+        for key, value in (("completion.model", self.completion.model),
+                           ("actions.model", self.actions.model)):
+            if value not in available:
+                problems.append(SettingProblem(
+                    key=key,
+                    message=f"the service has no model {value!r}; "
+                    f"available: {', '.join(available)}",
+                    keeps=False,
+                ))
+        return problems
+
 
 class SettingProblem(BaseModel):
     key: str
     message: str
+    keeps: bool = True
+    """The previous value stays (a rejected value); False: the value is in force but off."""
 
     def __str__(self) -> str:
+        if not self.keeps:
+            return f"Iskra setting `{self.key}`: {self.message}."
         return (
             f"Iskra setting `{self.key}` is invalid ({self.message}); "
             "keeping the previous value."
