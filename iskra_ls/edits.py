@@ -23,7 +23,7 @@ from typing import Literal
 
 from lsprotocol import types
 
-from iskra_ls.actions.tools import ToolError
+from iskra_ls.errors import ToolError
 from iskra_ls.linediff import line_hunks
 from iskra_ls.textdoc import LineIndex, split_lines
 

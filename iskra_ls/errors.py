@@ -10,6 +10,14 @@ from __future__ import annotations
 import math
 
 
+class ToolError(Exception):
+    """A tool call that cannot be carried out; ``str(error)`` goes back to the model.
+
+    Lives here, below both ``edits`` and ``actions``, so the edit builder can raise it
+    without importing the action layer above it.
+    """
+
+
 class IskraError(Exception):
     """Base of every expected failure. ``str(e)`` is the user-facing line."""
 

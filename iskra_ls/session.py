@@ -62,7 +62,6 @@ class Session:
         self.refresh_delay_s = 0.25
         self._me_sent = 0
         self._me_applied = 0
-        self._last_error: str = ""
         self._editor_token: str | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self.quota_poll_s = _env_seconds("ISKRA_QUOTA_POLL_S", QUOTA_POLL_S)
@@ -434,7 +433,6 @@ class Session:
         if isinstance(error, errors.QuotaExhausted):
             self.quota.pause(error.retry_after)
             text = mask(str(self.quota.exhausted_message or text))
-        self._last_error = text
         if not self._busy:
             self._publish(self.reporter.payload(error.kind, text))
         if explicit or self._busy or self.reporter.should_show(error):

@@ -18,14 +18,12 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from iskra_ls.errors import ToolError as ToolError  # re-exported for the action modules
+
 _URI = (
     "File path: workspace-relative ('src/app.py'), '/'-rooted at the workspace "
     "('/src/app.py'), or a file:// URI inside the workspace."
 )
-
-
-class ToolError(Exception):
-    """A tool call that cannot be carried out; ``str(error)`` goes back to the model."""
 
 
 class _Args(BaseModel):
@@ -136,12 +134,6 @@ TOOL_MODELS: dict[str, type[_Args]] = {
         RenameFile,
     )
 }
-
-EDIT_TOOLS = frozenset(
-    {"create_file_or_folder", "write_file", "replace_in_file", "delete_file", "rename_file"}
-)
-"""Tools whose calls become part of the workspace edit."""
-
 
 def _clean_schema(node: Any) -> Any:
     """Drop titles, and turn ``anyOf [T, null]`` with a None default into ``T``."""

@@ -1,0 +1,55 @@
+"""The layout follows the pipeline: low modules never import the layers above them.
+
+``edits`` (the workspace-edit builder) sits below ``actions``; the pure modules import
+neither pygls's server nor the network client nor the feature packages.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import iskra_ls
+
+PACKAGE = Path(iskra_ls.__file__).parent
+
+LOW = ["edits", "textdoc", "linediff", "errors", "file_policy", "settings", "schema", "logs"]
+HIGHER = (
+    "iskra_ls.actions",
+    "iskra_ls.completion",
+    "iskra_ls.server",
+    "iskra_ls.session",
+    "iskra_ls.api.client",
+    "pygls.server",
+    "iskra_ls.editor",
+)
+
+
+def _imports(module: str) -> set[str]:
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("module", LOW)
+def test_low_module_imports_nothing_above_it(module: str) -> None:
+    upward = sorted(
+        name
+        for name in _imports(module)
+        if any(name == high or name.startswith(high + ".") for high in HIGHER)
+    )
+    assert upward == [], f"iskra_ls/{module}.py imports {upward}"
+
+
+def test_dead_names_are_gone() -> None:
+    from iskra_ls.actions import tools
+
+    assert not hasattr(tools, "EDIT_TOOLS")
+    assert "_last_error" not in (PACKAGE / "session.py").read_text(encoding="utf-8")
