@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument("--token", metavar="JWT",
                        help="store a token you already have ('-' reads it from stdin)")
     login.add_argument("--email", metavar="E", help="e-mail address to send the code to")
+    login.add_argument("--json", action="store_true",
+                       help="for editors: JSON lines on stdout, each code read from a stdin "
+                       "line, the token printed instead of stored (needs --email)")
 
     logout = sub.add_parser("logout", help="forget the stored token")
     _common_options(logout)
@@ -116,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "serve":
             return _serve(args, level or os.environ.get("ISKRA_LOG_LEVEL") or "info")
         setup_logging(level or ("info" if command == "stub-server" else "warning"))
+        if command == "login" and args.json:
+            return asyncio.run(_login_json(args))
         if command == "login":
             email = None
             if args.token is None:
@@ -238,6 +243,45 @@ async def _login(args: argparse.Namespace, email: str | None) -> int:
         print(note)
     print(f"Token saved to {store.token_file}")
     _env_note()
+    return 0
+
+
+async def _login_json(args: argparse.Namespace) -> int:
+    """``login --email E --json``: the e-mail code flow driven by an editor.
+
+    One sign-in flow and one token parser for every client: the VS Code extension runs
+    this instead of its own HTTP calls. On stdout, one JSON object a line:
+    ``{"event": "askCode", "email"}`` (then one code is read from a stdin line),
+    ``{"event": "wrongCode", "message"}``, and last ``{"event": "signedIn", "token"}``
+    or ``{"event": "error", "message"}`` (exit code 1). The token is not stored: the
+    editor keeps it (VS Code: its secret storage) and hands it over as ``ISKRA_TOKEN``.
+    """
+    from iskra_ls.api.auth import login_with_code
+    from iskra_ls.api.client import IskraClient
+
+    def emit(**event: str) -> None:
+        print(json.dumps(event), flush=True)
+
+    email = (args.email or "").strip()
+    loop = asyncio.get_running_loop()
+
+    async def read_code() -> str:
+        emit(event="askCode", email=email)
+        return await loop.run_in_executor(None, sys.stdin.readline)
+
+    client = IskraClient(_api_url(args))
+    try:
+        if not email:
+            raise errors.IskraError("An e-mail address is needed to sign in.")
+        token = await login_with_code(
+            client, email, read_code, on_wrong_code=lambda text: emit(event="wrongCode",
+                                                                      message=text))
+    except errors.IskraError as exc:
+        emit(event="error", message=mask(_for_the_command_line(exc)))
+        return 1
+    finally:
+        await client.aclose()
+    emit(event="signedIn", token=token)
     return 0
 
 

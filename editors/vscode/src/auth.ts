@@ -1,10 +1,15 @@
 /**
  * The Iskra token: kept in VS Code's SecretStorage, handed to the server only as the
  * `ISKRA_TOKEN` environment variable of its process (never in an LSP message, which the
- * trace would show). Sign-in talks to the API itself with fetch, like `iskra-ls login`:
- * send-code -> verify-email -> complete-registration; or the user pastes a token.
+ * trace would show). E-mail sign-in runs the server's own flow (`iskra-ls login --json`, the
+ * same code as the command line), so there is one flow and one token parser; or the user
+ * pastes a token.
  */
+import { spawn } from 'child_process';
+import * as readline from 'readline';
 import * as vscode from 'vscode';
+
+import type { ServerCommand } from './server';
 
 const SECRET_KEY = 'iskra.token';
 
@@ -40,79 +45,16 @@ export class TokenStore implements vscode.Disposable {
   }
 }
 
-/** Find the token in an auth response: token/accessToken/access_token/jwt, maybe under data. */
-export function extractToken(body: unknown): string | undefined {
-  if (!body || typeof body !== 'object') {
-    return undefined;
-  }
-  const record = body as Record<string, unknown>;
-  for (const key of ['token', 'accessToken', 'access_token', 'jwt']) {
-    const value = record[key];
-    if (typeof value === 'string' && value.trim()) {
-      return value.trim();
-    }
-  }
-  for (const key of ['data', 'result']) {
-    const nested = extractToken(record[key]);
-    if (nested) {
-      return nested;
-    }
-  }
-  return undefined;
-}
+class AuthError extends Error {}
 
-class AuthError extends Error {
-  constructor(message: string, readonly status?: number) {
-    super(message);
-  }
-}
-
-/** Codes a user may type before a new one must be sent (a typo should not cost an e-mail). */
-const CODE_ATTEMPTS = 3;
-
-async function post(apiUrl: string, route: string, body: object): Promise<unknown> {
-  let response: Response;
-  try {
-    response = await fetch(`${apiUrl}${route}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (error) {
-    throw new AuthError(`Cannot reach ${apiUrl} (${(error as Error).message}). Check iskra.apiUrl and your network.`);
-  }
-  const text = await response.text();
-  let parsed: unknown = undefined;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!response.ok) {
-    const detail = describeError(parsed) ?? (text.slice(0, 200) || response.statusText);
-    throw new AuthError(`${route} failed: HTTP ${response.status}: ${detail}`, response.status);
-  }
-  return parsed;
-}
-
-function describeError(body: unknown): string | undefined {
-  if (body && typeof body === 'object') {
-    const record = body as Record<string, unknown>;
-    for (const key of ['message', 'detail', 'error']) {
-      if (typeof record[key] === 'string') {
-        return record[key] as string;
-      }
-    }
-  }
-  return undefined;
-}
+/** How to run the server executable (the same one the extension starts). */
+export type FindServer = () => Promise<ServerCommand>;
 
 /**
  * Ask the user how to sign in and get a token. Returns undefined when cancelled.
  * Shows its own error messages.
  */
-export async function signInFlow(apiUrl: string): Promise<string | undefined> {
+export async function signInFlow(apiUrl: string, findServer: FindServer): Promise<string | undefined> {
   const choice = await vscode.window.showQuickPick(
     [
       { label: '$(mail) Sign in with e-mail code', id: 'email', detail: `A one-time code is sent to your e-mail (${apiUrl})` },
@@ -124,7 +66,7 @@ export async function signInFlow(apiUrl: string): Promise<string | undefined> {
     return undefined;
   }
   try {
-    return choice.id === 'paste' ? await pasteToken() : await emailFlow(apiUrl);
+    return choice.id === 'paste' ? await pasteToken() : await emailFlow(apiUrl, findServer);
   } catch (error) {
     if (error instanceof AuthError) {
       void vscode.window.showErrorMessage(`Iskra sign-in failed: ${error.message}`);
@@ -145,7 +87,20 @@ async function pasteToken(): Promise<string | undefined> {
   return token?.trim() || undefined;
 }
 
-async function emailFlow(apiUrl: string): Promise<string | undefined> {
+/** One event of `iskra-ls login --email E --json` (one JSON object a stdout line). */
+interface LoginEvent {
+  event: 'askCode' | 'wrongCode' | 'signedIn' | 'error';
+  message?: string;
+  token?: string;
+}
+
+/**
+ * The e-mail code flow, run by the server's own implementation (`iskra-ls login --json`):
+ * one flow and one token parser for every editor. It asks for codes through JSON lines; this
+ * function only shows the input boxes. The token comes back on the child's stdout (never in
+ * an LSP message) and the server stores nothing: SecretStorage keeps it.
+ */
+async function emailFlow(apiUrl: string, findServer: FindServer): Promise<string | undefined> {
   const email = await vscode.window.showInputBox({
     title: 'Iskra: Sign in (1/2)',
     prompt: 'Your e-mail address; a one-time code will be sent to it.',
@@ -157,41 +112,60 @@ async function emailFlow(apiUrl: string): Promise<string | undefined> {
     return undefined;
   }
   const address = email.trim();
-  await post(apiUrl, '/auth/send-code', { email: address });
-  let verified: unknown;
-  for (let attempt = 1; ; attempt += 1) {
-    const code = await vscode.window.showInputBox({
-      title: 'Iskra: Sign in (2/2)',
-      prompt: attempt === 1
-        ? `Enter the code sent to ${address}.`
-        : `That code is wrong or has expired; type it again (try ${attempt} of ${CODE_ATTEMPTS}).`,
-      ignoreFocusOut: true,
-      validateInput: (value) => (value.trim() ? undefined : 'Enter the code from the e-mail'),
-    });
-    if (!code) {
-      return undefined;
-    }
-    try {
-      verified = await post(apiUrl, '/auth/verify-email', { email: address, code: code.trim() });
-      break;
-    } catch (error) {
-      if (!(error instanceof AuthError) || error.status !== 400) {
-        throw error;
+  let server: ServerCommand;
+  try {
+    server = await findServer();
+  } catch (error) {
+    throw new AuthError((error as Error).message);
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.ISKRA_TOKEN;
+  const child = spawn(
+    server.command,
+    [...server.args, 'login', '--email', address, '--json', '--api-url', apiUrl],
+    { env, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let failure = '';
+  child.on('error', (error) => {
+    failure = error.message;
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    failure = (failure + chunk.toString()).slice(-2000);
+  });
+  const lines = readline.createInterface({ input: child.stdout! });
+  let note: string | undefined;
+  try {
+    for await (const line of lines) {
+      let event: LoginEvent;
+      try {
+        event = JSON.parse(line) as LoginEvent;
+      } catch {
+        continue;
       }
-      if (attempt === CODE_ATTEMPTS) {
-        throw new AuthError('the code is wrong or has expired. Sign in again for a new code.');
+      if (event.event === 'askCode') {
+        const code = await vscode.window.showInputBox({
+          title: 'Iskra: Sign in (2/2)',
+          prompt: note ?? `Enter the code sent to ${address}.`,
+          ignoreFocusOut: true,
+          validateInput: (value) => (value.trim() ? undefined : 'Enter the code from the e-mail'),
+        });
+        if (!code) {
+          return undefined;
+        }
+        child.stdin?.write(`${code.trim()}\n`);
+      } else if (event.event === 'wrongCode') {
+        note = event.message;
+      } else if (event.event === 'signedIn' && event.token) {
+        return event.token;
+      } else if (event.event === 'error') {
+        throw new AuthError(event.message ?? 'the sign-in failed.');
       }
     }
+  } finally {
+    lines.close();
+    if (child.exitCode === null) {
+      child.kill();
+    }
   }
-  // Some deployments answer with the token already at this step.
-  const early = extractToken(verified);
-  if (early) {
-    return early;
-  }
-  const completed = await post(apiUrl, '/auth/complete-registration', { email: address });
-  const token = extractToken(completed);
-  if (!token) {
-    throw new AuthError('the service answered without a token. Try "Paste a token" instead.');
-  }
-  return token;
+  throw new AuthError(`the server ended the sign-in without a token${failure ? `: ${failure.trim()}` : '.'}`);
 }

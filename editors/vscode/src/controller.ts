@@ -227,7 +227,9 @@ export class Iskra implements vscode.Disposable {
   }
 
   private async signIn(): Promise<void> {
-    const token = await signInFlow(effectiveApiUrl(readClientSettings()));
+    const token = await signInFlow(effectiveApiUrl(readClientSettings()), () =>
+      findServer(readClientSettings(), this.extensionPath),
+    );
     if (!token) {
       return;
     }

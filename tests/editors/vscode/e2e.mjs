@@ -241,7 +241,7 @@ async function setSettingText(page, title, value) {
   if (await remoteTab.count()) {
     await remoteTab.first().click();
   }
-  await page.waitForSelector('.settings-editor .settings-count-widget:has-text("2 Settings Found")');
+  await page.waitForSelector('.settings-editor .settings-count-widget:has-text("Settings Found")');
   await sleep(300); // the list renders once more after the count shows
   const input = page
     .locator('.settings-editor .setting-item-contents')
