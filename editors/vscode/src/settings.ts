@@ -51,7 +51,7 @@ export interface ClientSettings {
   serverPath: string;
   /** Python interpreter to run `-m iskra_ls` with ('' = not set). */
   pythonPath: string;
-  /** API root for the extension's own sign-in calls ('' = the server's default). */
+  /** API root for sign-in (handed to `iskra-ls login --json`; '' = the server's default). */
   apiUrl: string;
 }
 
