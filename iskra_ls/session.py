@@ -422,9 +422,10 @@ class Session:
     def report_error(self, error: errors.IskraError, *, explicit: bool = False) -> None:
         """Status for every error; a message at most once a minute per kind.
 
-        A failure of something the user asked for (``explicit``, or any error while an
-        action runs) is always shown: editors such as eglot ignore command results,
-        so the message is the only place the user learns of it.
+        A failure of something the user asked for (``explicit``: an action, a command)
+        is always shown: editors such as eglot ignore command results, so the message
+        is the only place the user learns of it. Background errors (a usage look-up
+        while an action runs) keep the once-a-minute limit, so one failure is one message.
         """
         text = mask(str(error))
         if isinstance(error, errors.TokenRejected | errors.NotSignedIn):
@@ -435,7 +436,7 @@ class Session:
             text = mask(str(self.quota.exhausted_message or text))
         if not self._busy:
             self._publish(self.reporter.payload(error.kind, text))
-        if explicit or self._busy or self.reporter.should_show(error):
+        if explicit or self.reporter.should_show(error):
             level = "warning" if isinstance(error, errors.QuotaExhausted) else "error"
             self._show(level, text)
 

@@ -121,7 +121,7 @@ class ActionRunner:
                 False, f"{policy.display_of(path)} is a secret file: Iskra never sends it."
             )
         if not self.session.client.token:
-            self.session.report_error(errors.NotSignedIn())
+            self.session.report_error(errors.NotSignedIn(), explicit=True)
             return ActionOutcome(False, str(errors.NotSignedIn()), reported=True)
         if not await self.session.ensure_quota_for_invoked():
             message = self.session.quota.exhausted_message or "Quota spent."
@@ -154,7 +154,7 @@ class ActionRunner:
             finished = "Done." if outcome.applied else "Nothing applied."
             return outcome
         except errors.IskraError as error:
-            self.session.report_error(error)
+            self.session.report_error(error, explicit=True)
             finished = "Failed."
             return ActionOutcome(False, f"{error} Nothing was changed.", reported=True)
         finally:

@@ -719,7 +719,17 @@ def translate_error(
         return errors.MalformedResponse(type(exc).__name__)
     if isinstance(exc, asyncio.TimeoutError):
         return errors.TimedOut(timeout)
+    if _is_transport_error(exc):
+        # The raw body is read by us, not the SDK: httpx's own errors arrive unwrapped.
+        if mid_stream or type(exc).__name__ in _BROKEN_ANSWER:
+            return errors.StreamEndedEarly("the connection closed before the end of the answer")
+        return errors.Unreachable(api_url, type(exc).__name__)
     return errors.ServiceError(None, type(exc).__name__)
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    """An httpx (httpx2) transport error, matched by name so no import is needed."""
+    return any(cls.__name__ == "TransportError" for cls in type(exc).__mro__)
 
 
 def _error_detail(exc: Any) -> str:

@@ -128,7 +128,10 @@ async def disarm(s: Session, fault: Fault) -> None:
     elif fault.mechanism == "refused":
         s.client.workspace_did_change_configuration(
             types.DidChangeConfigurationParams(settings={"iskra": {"apiUrl": s.stub.url}}))
-        await s.command("iskra.status")  # ordered after the notification
+        # The token was handed over for the address in force at start-up: a new address
+        # gets it only with the user's confirmation (issue 10.7).
+        confirmed = await s.command("iskra.confirmApiUrl", {"apiUrl": s.stub.url})
+        assert confirmed.confirmed is True
     elif fault.id == "429-retry-after":
         await asyncio.sleep(1.05)
 
@@ -295,6 +298,7 @@ async def test_action_fault(tmp_path: Path, fault: Fault) -> None:
         uri = s.open("a.py", "x = 1\n")
         arm(s, fault, staged_edits)
         answers = []
+        earlier = len(shown(s))  # start-up's own message (an unreachable service) is not ours
         for attempt in range(2):
             before = len(s.stub.requests)
             answer = await ask(s, uri)
@@ -309,7 +313,7 @@ async def test_action_fault(tmp_path: Path, fault: Fault) -> None:
         assert s.edits == [], "a failed action sent a workspace edit"
         assert s.text(uri) == "x = 1\n"
         assert snapshot(s.root) == disk
-        messages, status = shown(s), s.statuses[-1]
+        messages, status = shown(s)[earlier:], s.statuses[-1]
 
         await disarm(s, fault)
         s.stub.script(
@@ -323,9 +327,9 @@ async def test_action_fault(tmp_path: Path, fault: Fault) -> None:
         assert snapshot(s.root) == disk  # the open document changed in the editor only
         for text in answers:  # the command's own answer says what went wrong
             assert re.search(fault.expect, text, re.IGNORECASE | re.DOTALL), text
-        # Not signed in is reported before the action starts, under the repeat limit.
-        assert_clear_message(fault, messages, status,
-                             expected=1 if fault.mechanism == "no-token" else 2)
+        # One message per failed action, not signed in included (issue 11.1: eglot ignores
+        # command results); no second one from a background usage look-up.
+        assert_clear_message(fault, messages, status, expected=2)
 
 
 MODEL_MISBEHAVES = [
