@@ -100,9 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _api_url(args: argparse.Namespace) -> str:
+    from iskra_ls.api.roots import url_problem
     from iskra_ls.settings import DEFAULT_API_URL
 
     url = getattr(args, "api_url", None) or os.environ.get("ISKRA_API_URL") or DEFAULT_API_URL
+    problem = url_problem(url)
+    if problem:  # refused before any request: the token never goes to such an address
+        raise errors.IskraError(f"The API address {url!r} (--api-url / ISKRA_API_URL) {problem}.")
     return url.strip().rstrip("/")
 
 

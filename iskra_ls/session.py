@@ -20,7 +20,13 @@ from iskra_ls.api.client import IskraClient
 from iskra_ls.api.models import available_models
 from iskra_ls.api.roots import normalise_root, origin, same_root
 from iskra_ls.logs import mask, register_secret, set_level
-from iskra_ls.settings import SettingProblem, Settings, SettingsLayers
+from iskra_ls.settings import (
+    DEFAULT_API_URL,
+    SettingProblem,
+    Settings,
+    SettingsLayers,
+    environment_url_problem,
+)
 from iskra_ls.status import QuotaTracker, StatusReporter
 
 log = logging.getLogger(__name__)
@@ -69,8 +75,14 @@ class Session:
         self._poll_task: asyncio.Task[None] | None = None
         self.ask_user: AskCallback | None = None
         """Asks the user to choose (``window/showMessageRequest``); set by the server."""
-        self._start_root = self.settings.api_url
+        self._env_url_problem = environment_url_problem()
+        """A bad ``ISKRA_API_URL``: the default is used, but the token stays tied to it."""
+        self._start_root = (
+            os.environ.get("ISKRA_API_URL", "") if self._env_url_problem else self.settings.api_url
+        )
         """The API root in force at start: env and editor tokens are tied to it."""
+        if self._env_url_problem:
+            self._show("warning", self._env_url_problem)
         self._token_root: str | None = None
         self._confirmed: set[tuple[str, str]] = set()
         self._asked: set[tuple[str, str]] = set()
@@ -102,7 +114,8 @@ class Session:
         before = self.settings
         if layer == "initializationOptions":
             self.settings, problems = self._layers.with_initialization_options(update)
-            if not self._section_seen:  # still the start: the editor's own launch settings
+            kept = self._env_url_problem and self.settings.api_url == DEFAULT_API_URL
+            if not self._section_seen and not kept:  # the editor's own launch settings
                 self._start_root = self.settings.api_url
         else:
             self._section_seen = True

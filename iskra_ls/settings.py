@@ -169,9 +169,34 @@ class ActionSettings(_Section):
     )
 
 
+def environment_url_problem() -> str | None:
+    """Why ``ISKRA_API_URL`` cannot be used (to tell the user once), or ``None``."""
+    from iskra_ls.api.roots import url_problem
+
+    url = os.environ.get("ISKRA_API_URL")
+    problem = url_problem(url) if url else None
+    if problem is None:
+        return None
+    return (
+        f"ISKRA_API_URL {url!r} is not used ({problem}). The server uses {DEFAULT_API_URL} "
+        "but sends it no token without your confirmation; fix the variable or set apiUrl."
+    )
+
+
+def api_url_from_environment() -> str:
+    """``ISKRA_API_URL`` when it is a usable API root, else the default.
+
+    A bad variable must not stop the server (its settings could never be built);
+    :func:`environment_url_problem` gives the message the session shows.
+    """
+    if environment_url_problem() is not None:
+        return DEFAULT_API_URL
+    return os.environ.get("ISKRA_API_URL") or DEFAULT_API_URL
+
+
 class Settings(_Section):
     api_url: str = Field(
-        default_factory=lambda: os.environ.get("ISKRA_API_URL") or DEFAULT_API_URL,
+        default_factory=lambda: api_url_from_environment(),
         validate_default=True,
         description="Root of the Iskra API (chat at `<root>/ai/v1`, account at "
         "`<root>/auth/...`). "

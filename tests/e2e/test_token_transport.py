@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from harness import TOKEN, Session, lsp_session
+from harness import TOKEN, Session, StubIskra, lsp_session
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -237,3 +237,26 @@ async def test_a_workspace_apiurl_does_not_get_the_token_without_confirmation(
         confirmed = await s.command("iskra.confirmApiUrl", {"apiUrl": attacker})
         assert confirmed.confirmed is True
         await s.wait_for(lambda: TOKEN in bearers, 10)
+
+
+async def test_a_bad_iskra_api_url_is_named_and_the_server_keeps_working(tmp_path: Path) -> None:
+    """A plain-http ISKRA_API_URL to another host: one clear message, no 'Error in server'.
+
+    The editor's own apiUrl (initializationOptions) still works; before, building the
+    settings raised a pydantic ValidationError and the server never became usable.
+    """
+    stub = StubIskra()
+    await stub.start()
+    try:
+        async with lsp_session(
+            tmp_path,
+            stub=stub,
+            env={"ISKRA_API_URL": "http://example.invalid"},
+            initialization_options={"iskra": {"apiUrl": stub.url}},
+        ) as s:
+            await s.wait_for(lambda: any(st["state"] == "ready" for st in s.statuses), timeout=10)
+            messages = [m.message for m in s.client.messages]
+            assert any("ISKRA_API_URL" in m and "example.invalid" in m for m in messages)
+            assert not any("Error in server" in m for m in messages), messages
+    finally:
+        await stub.stop()
