@@ -12,8 +12,8 @@ from iskra_ls.completion.context import (
     Prompt,
     build_context,
     build_prompt,
-    detect_indent_unit,
 )
+from iskra_ls.completion.indentation import detect_indent_unit
 from iskra_ls.completion.postprocess import (
     Suggestion,
     early_stop_text,

@@ -14,10 +14,16 @@ Pure: strings in, values out; nothing here touches the server or the network.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from iskra_ls.completion.indentation import (
+    code_part,
+    indent_columns,
+    indent_evidence,
+    leading_ws,
+    opens_block,
+)
 from iskra_ls.textdoc import split_lines, strip_line_ending
 
 CURSOR_MARKER = "<CURSOR>"
@@ -26,7 +32,6 @@ CURSOR_MARKER = "<CURSOR>"
 SINGLE_LINE_MAX_TOKENS = 64
 BLOCK_MAX_TOKENS = 320
 
-_TAB_COLUMNS = 4
 _SCOPE_LINES = 4
 _SCOPE_LINE_CHARS = 160
 _MAX_NEIGHBOURS = 3
@@ -35,12 +40,7 @@ _SCAN_LINES = 800
 _WINDOW_CHARS = 200_000
 """Text on each side of the cursor that context and prompt building look at: the prompt
 shows a few thousand characters, so a 20 MB file costs what a 400 KB one does."""
-_ENOUGH_EVIDENCE = 60
-"""Indented lines after which the indentation unit is considered known."""
 
-_TRAILING_COMMENT = re.compile(r"\s+(#|//|--).*$")
-_OPENER_WORD = re.compile(r"(?:^|\s)(?:then|do)$")
-_SYMBOL_OPENERS = (":", "{", "(", "[", "=>")
 _COMMENT_STARTS = ("#", "//", "/*", "*", "--", ";")
 
 
@@ -76,77 +76,6 @@ class CompletionContext:
     def line_indent(self) -> str:
         """Leading whitespace of the cursor's line."""
         return leading_ws(self.line_prefix + self.line_suffix)
-
-
-def leading_ws(line: str) -> str:
-    """The run of spaces and tabs that starts ``line``."""
-    return line[: len(line) - len(line.lstrip(" \t"))]
-
-
-def indent_columns(ws: str, indent_unit: str = "    ") -> int:
-    """Width of leading whitespace in columns; a tab is one unit (4 columns for tabs)."""
-    tab = len(indent_unit) if indent_unit.strip(" ") == "" and indent_unit else _TAB_COLUMNS
-    return sum(tab if ch == "\t" else 1 for ch in leading_ws(ws))
-
-
-def render_indent(columns: int, indent_unit: str) -> str:
-    """Whitespace of ``columns`` width in the document's style (tabs, then spaces)."""
-    columns = max(columns, 0)
-    if indent_unit == "\t":
-        return "\t" * (columns // _TAB_COLUMNS) + " " * (columns % _TAB_COLUMNS)
-    return " " * columns
-
-
-def code_part(line: str) -> str:
-    """The line without a trailing ``#``/``//``/``--`` comment, right-stripped (heuristic)."""
-    return _TRAILING_COMMENT.sub("", line).rstrip()
-
-
-def opens_block(line: str) -> bool:
-    """Whether ``line`` ends with something that opens an indented block or bracket."""
-    code = code_part(line)
-    if not code:
-        return False
-    return code.endswith(_SYMBOL_OPENERS) or bool(_OPENER_WORD.search(code))
-
-
-def detect_indent_unit(text: str) -> str:
-    """The document's indentation unit, from how its indented lines grow.
-
-    Tabs win when most indented lines start with one; otherwise the most common
-    increase in leading spaces between consecutive lines (2, 3, 4 or 8); four spaces
-    when there is nothing to go by.
-    """
-    return _indent_evidence(text) or "    "
-
-
-def _indent_evidence(text: str) -> str | None:
-    tabs = spaces = 0
-    growth: Counter[int] = Counter()
-    previous = 0
-    for line in split_lines(text[: _SCAN_LINES * 200])[:_SCAN_LINES]:
-        body = strip_line_ending(line)
-        stripped = body.lstrip(" \t")
-        if not stripped or stripped.startswith("*"):
-            continue
-        ws = body[: len(body) - len(stripped)]
-        if ws.startswith("\t"):
-            tabs += 1
-            continue
-        if ws:
-            spaces += 1
-            if spaces >= _ENOUGH_EVIDENCE:
-                break
-        width = len(ws)
-        if width > previous:
-            growth[width - previous] += 1
-        previous = width
-    if tabs > spaces:
-        return "\t"
-    for step, _count in growth.most_common():
-        if step in (2, 3, 4, 8):
-            return " " * step
-    return "\t" if tabs else None
 
 
 def _detect_eol(text: str) -> str:
@@ -211,7 +140,7 @@ def build_context(text: str, offset: int, *, language_id: str, path: str) -> Com
     line_suffix = strip_line_ending(split_lines(suffix[: suffix.find("\n") + 1 or None])[0])
     indent = leading_ws(line_prefix + line_suffix)
     # A document with nothing indented yet goes by the cursor's own line.
-    indent_unit = _indent_evidence(text) or ("\t" if "\t" in indent else "    ")
+    indent_unit = indent_evidence(text) or ("\t" if "\t" in indent else "    ")
     multiline = _wants_block(line_prefix, line_suffix)
     if line_prefix.strip():
         enclosing = indent + indent_unit if multiline else indent
@@ -243,9 +172,6 @@ class Prompt:
 
     messages: list[dict[str, str]]
     max_tokens: int
-    stop: list[str] | None
-    """Always None: the Iskra API does not document ``stop``; the caller reads the
-    stream and stops early with ``postprocess.early_stop_text`` instead."""
 
 
 def to_lf(text: str) -> str:
@@ -414,5 +340,4 @@ def build_prompt(
             {"role": "user", "content": _well_formed("".join(sections))},
         ],
         max_tokens=max_tokens,
-        stop=None,
     )

@@ -14,14 +14,12 @@ import re
 from dataclasses import dataclass
 from math import gcd
 
-from iskra_ls.completion.context import (
-    CURSOR_MARKER,
-    CompletionContext,
+from iskra_ls.completion.context import CURSOR_MARKER, CompletionContext, to_lf
+from iskra_ls.completion.indentation import (
     code_part,
     indent_columns,
     opens_block,
     render_indent,
-    to_lf,
 )
 
 

@@ -12,11 +12,9 @@ from iskra_ls.completion.context import (
     Prompt,
     build_context,
     build_prompt,
-    detect_indent_unit,
     enclosing_scope_lines,
-    indent_columns,
-    opens_block,
 )
+from iskra_ls.completion.indentation import detect_indent_unit, indent_columns, opens_block
 from iskra_ls.textdoc import split_lines
 
 CURSOR = "█"
@@ -147,7 +145,6 @@ def test_prompt_single_line_shape() -> None:
     ctx = ctx_of("import os\n\nx = os.pa█\nprint(x)\n")
     prompt = build_prompt(ctx)
     assert prompt.max_tokens == SINGLE_LINE_MAX_TOKENS
-    assert prompt.stop is None
     assert [m["role"] for m in prompt.messages] == ["system", "user"]
     body = user_message(prompt)
     assert f"x = os.pa{CURSOR_MARKER}\nprint(x)" in body

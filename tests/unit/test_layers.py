@@ -53,3 +53,22 @@ def test_dead_names_are_gone() -> None:
 
     assert not hasattr(tools, "EDIT_TOOLS")
     assert "_last_error" not in (PACKAGE / "session.py").read_text(encoding="utf-8")
+    from iskra_ls.completion.context import Prompt
+
+    assert "stop" not in Prompt.__dataclass_fields__
+
+
+def test_indentation_helpers_sit_below_context_and_postprocess() -> None:
+    """Prompt building and post-processing share the helpers; neither lends them to the other."""
+    assert _imports("completion/indentation") <= {"__future__", "re", "collections",
+                                                  "iskra_ls.textdoc"}
+    source = (PACKAGE / "completion" / "postprocess.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    from_context = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "iskra_ls.completion.context"
+        for alias in node.names
+    }
+    assert not from_context & {"leading_ws", "indent_columns", "render_indent", "code_part",
+                               "opens_block", "detect_indent_unit"}, from_context

@@ -1,0 +1,93 @@
+"""The indentation helpers shared by prompt building and post-processing (pure).
+
+:mod:`.context` uses them to describe the document's style to the model;
+:mod:`.postprocess` uses them to re-indent the answer into that style. They live
+below both so neither has to reach into the other for them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from iskra_ls.textdoc import split_lines, strip_line_ending
+
+_TAB_COLUMNS = 4
+_SCAN_LINES = 800
+_ENOUGH_EVIDENCE = 60
+"""Indented lines after which the indentation unit is considered known."""
+
+_TRAILING_COMMENT = re.compile(r"\s+(#|//|--).*$")
+_OPENER_WORD = re.compile(r"(?:^|\s)(?:then|do)$")
+_SYMBOL_OPENERS = (":", "{", "(", "[", "=>")
+
+
+def leading_ws(line: str) -> str:
+    """The run of spaces and tabs that starts ``line``."""
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def indent_columns(ws: str, indent_unit: str = "    ") -> int:
+    """Width of leading whitespace in columns; a tab is one unit (4 columns for tabs)."""
+    tab = len(indent_unit) if indent_unit.strip(" ") == "" and indent_unit else _TAB_COLUMNS
+    return sum(tab if ch == "\t" else 1 for ch in leading_ws(ws))
+
+
+def render_indent(columns: int, indent_unit: str) -> str:
+    """Whitespace of ``columns`` width in the document's style (tabs, then spaces)."""
+    columns = max(columns, 0)
+    if indent_unit == "\t":
+        return "\t" * (columns // _TAB_COLUMNS) + " " * (columns % _TAB_COLUMNS)
+    return " " * columns
+
+
+def code_part(line: str) -> str:
+    """The line without a trailing ``#``/``//``/``--`` comment, right-stripped (heuristic)."""
+    return _TRAILING_COMMENT.sub("", line).rstrip()
+
+
+def opens_block(line: str) -> bool:
+    """Whether ``line`` ends with something that opens an indented block or bracket."""
+    code = code_part(line)
+    if not code:
+        return False
+    return code.endswith(_SYMBOL_OPENERS) or bool(_OPENER_WORD.search(code))
+
+
+def detect_indent_unit(text: str) -> str:
+    """The document's indentation unit, from how its indented lines grow.
+
+    Tabs win when most indented lines start with one; otherwise the most common
+    increase in leading spaces between consecutive lines (2, 3, 4 or 8); four spaces
+    when there is nothing to go by.
+    """
+    return indent_evidence(text) or "    "
+
+
+def indent_evidence(text: str) -> str | None:
+    tabs = spaces = 0
+    growth: Counter[int] = Counter()
+    previous = 0
+    for line in split_lines(text[: _SCAN_LINES * 200])[:_SCAN_LINES]:
+        body = strip_line_ending(line)
+        stripped = body.lstrip(" \t")
+        if not stripped or stripped.startswith("*"):
+            continue
+        ws = body[: len(body) - len(stripped)]
+        if ws.startswith("\t"):
+            tabs += 1
+            continue
+        if ws:
+            spaces += 1
+            if spaces >= _ENOUGH_EVIDENCE:
+                break
+        width = len(ws)
+        if width > previous:
+            growth[width - previous] += 1
+        previous = width
+    if tabs > spaces:
+        return "\t"
+    for step, _count in growth.most_common():
+        if step in (2, 3, 4, 8):
+            return " " * step
+    return "\t" if tabs else None
