@@ -7,14 +7,67 @@ token (the stub only listens on 127.0.0.1) and answer 400 naming the bad field.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from iskra_ls.stub.accounts import Account
 from iskra_ls.stub.replies import Reply
 
-if TYPE_CHECKING:
-    from iskra_ls.stub.server import StubIskra
+
+class StubControls(Protocol):
+    """What the admin endpoints drive: the stub's knobs, script, accounts and records.
+
+    Declared here, implemented by :class:`iskra_ls.stub.server.StubIskra`, so this
+    module needs nothing from the server module (which imports it to mount the routes).
+    """
+
+    latency: float
+    tokens_per_second: float | None
+    chunk_chars: int
+    limit: int
+    tier: str
+    rtt: float
+    connect_delay: float
+    requests: list[dict[str, Any]]
+
+    @property
+    def queued(self) -> int: ...
+
+    @property
+    def codes(self) -> dict[str, str]: ...
+
+    def script(self, *replies: Reply) -> None: ...
+
+    def account(self, token: str) -> Account: ...
+
+    def set_account(
+        self,
+        token: str,
+        *,
+        tier: str | None = None,
+        requests_today: int | None = None,
+        limit: int | None = None,
+    ) -> None: ...
+
+    def configure(
+        self,
+        *,
+        latency: float | None = None,
+        tokens_per_second: float | None = None,
+        chunk_chars: int | None = None,
+        limit: int | None = None,
+        tier: str | None = None,
+        pace: bool = False,
+        rtt: float | None = None,
+        connect_delay: float | None = None,
+    ) -> None: ...
+
+    def revoke(self, token: str) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def stats(self) -> dict[str, int]: ...
 
 _CONFIG_KEYS = {
     "latency", "tokens_per_second", "chunk_chars", "limit", "tier", "rtt", "connect_delay"
@@ -26,7 +79,7 @@ class _BadInput(ValueError):
     """The admin request body is wrong; the message says how."""
 
 
-def routes(stub: StubIskra) -> list[web.RouteDef]:
+def routes(stub: StubControls) -> list[web.RouteDef]:
     """The admin routes bound to ``stub``."""
 
     async def script(request: web.Request) -> web.Response:
@@ -117,7 +170,7 @@ def routes(stub: StubIskra) -> list[web.RouteDef]:
     ]
 
 
-def _knobs(stub: StubIskra) -> dict[str, Any]:
+def _knobs(stub: StubControls) -> dict[str, Any]:
     return {
         "latency": stub.latency,
         "tokens_per_second": stub.tokens_per_second,

@@ -72,3 +72,8 @@ def test_indentation_helpers_sit_below_context_and_postprocess() -> None:
     }
     assert not from_context & {"leading_ws", "indent_columns", "render_indent", "code_part",
                                "opens_block", "detect_indent_unit"}, from_context
+
+
+def test_the_stub_admin_api_does_not_import_the_stub_server() -> None:
+    """The admin routes drive a declared interface; the server mounts them (one direction)."""
+    assert not any(name.startswith("iskra_ls.stub.server") for name in _imports("stub/admin"))
