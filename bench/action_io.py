@@ -19,34 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.loop_stall import stall_during
 from iskra_ls.actions.changeset import ChangeSet
 from iskra_ls.actions.paths import WorkspacePolicy
 from iskra_ls.actions.runner import OutputBudget
 from iskra_ls.actions.tools import parse_tool_call
 from iskra_ls.actions.worker import TOOL_TIME_LIMIT_S, run_in_worker
-
-
-async def _stall_during(work: Any) -> tuple[Any, float]:
-    """Run ``work`` (a coroutine) and return its result and the worst loop stall, in ms."""
-    worst = 0.0
-    done = False
-
-    async def ticker() -> None:
-        nonlocal worst
-        last = time.perf_counter()
-        while not done:
-            await asyncio.sleep(0.001)
-            now = time.perf_counter()
-            worst = max(worst, now - last)
-            last = now
-
-    tick = asyncio.ensure_future(ticker())
-    try:
-        result = await work
-    finally:
-        done = True
-        await tick
-    return result, worst * 1000
 
 
 async def run(files: int = 50_000, reads: int = 100) -> dict[str, Any]:
@@ -60,7 +38,7 @@ async def run(files: int = 50_000, reads: int = 100) -> dict[str, Any]:
         changes = ChangeSet(WorkspacePolicy([root]), {})
         listing = parse_tool_call("list_directory", '{"uri": "big"}')
         started = time.perf_counter()
-        answer, stall = await _stall_during(run_in_worker(
+        answer, stall = await stall_during(run_in_worker(
             changes, lambda: changes.run(listing), timeout=TOOL_TIME_LIMIT_S, what="list"))
         list_ms = (time.perf_counter() - started) * 1000
         read = parse_tool_call("read_file", '{"uri": "data.py"}')

@@ -29,41 +29,16 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from lsprotocol import types
 from pygls.workspace import Workspace
 
+from bench.loop_stall import stall_during
 from bench.lsp_driver import Driver, percentile, running_stub
 from iskra_ls.protocol import IskraWorkspace
 from iskra_ls.textdoc import LineIndex
-
-T = TypeVar("T")
-
-
-async def _stall_during(work: Awaitable[T]) -> tuple[T, float]:
-    """``work``'s result and the worst gap between ticks of a 1 ms ticker, in ms."""
-    worst = 0.0
-    done = False
-
-    async def ticker() -> None:
-        nonlocal worst
-        last = time.perf_counter()
-        while not done:
-            await asyncio.sleep(0.001)
-            now = time.perf_counter()
-            worst = max(worst, now - last)
-            last = now
-
-    tick = asyncio.ensure_future(ticker())
-    try:
-        result = await work
-    finally:
-        done = True
-        await tick
-    return result, worst * 1000
 
 
 def _index_build_ms(text: str) -> float:
@@ -146,7 +121,7 @@ async def _write_4000_lines(root: Path) -> tuple[float, float]:
             timeout=BUILD_TIME_LIMIT_S, what="edit")
 
     started = time.perf_counter()
-    _edit, stall = await _stall_during(write_and_build())
+    _edit, stall = await stall_during(write_and_build())
     return (time.perf_counter() - started) * 1000, stall
 
 
@@ -167,7 +142,7 @@ async def run(actions_runs: int = 20, keystrokes: int = 300, doc_mb: int = 20,
     }
     figures.update(await asyncio.to_thread(_keystrokes, doc_mb * 1_000_000, keystrokes))
     chosen = CASES if cases is None else CASES[:cases]
-    corpus, stall = await _stall_during(asyncio.to_thread(run_corpus, chosen))
+    corpus, stall = await stall_during(asyncio.to_thread(run_corpus, chosen))
     figures["stall_fidelity_corpus_ms"] = round(stall, 1)
     figures["fidelity_corrupting_edits"] = corpus["corrupting_edits"]
     with tempfile.TemporaryDirectory() as folder:
