@@ -1,0 +1,132 @@
+"""Figures for the recorded real-model corpus: what the model wrote, what the editor gets.
+
+No model is needed: the raw answers are fixtures (``tests/fixtures/real_completions``).
+For every case the raw answer and today's post-processed suggestion are checked
+against the invariants of ``bench/real_model/invariants.py``; the figures are
+
+- violations by kind in the raw answers and in what is returned (target 0);
+- the share of answers kept (a suggestion is returned at all);
+- exact first token / first three tokens against the real code that was cut out;
+- for Python, the share of kept suggestions after which the enclosing top-level
+  definition still parses (target >= 90 %), counted over cases whose real code parses.
+
+``python -m bench.real_model.quality`` prints them per language too;
+``python -m bench.run`` includes them in its table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections import Counter, defaultdict
+from typing import Any
+
+from bench.real_model.corpus import RecordedCase, load_corpus
+from bench.real_model.invariants import KINDS, check, first_tokens, python_parses
+from iskra_ls.completion.context import build_context, to_lf
+from iskra_ls.completion.postprocess import postprocess
+
+
+def _score(cases: list[RecordedCase]) -> dict[str, Any]:
+    raw_kinds: Counter[str] = Counter()
+    returned_kinds: Counter[str] = Counter()
+    raw_bad = returned_bad = kept = first_exact = first3_exact = 0
+    parses = parse_total = 0
+    for case in cases:
+        ctx = build_context(case.text, case.offset, language_id=case.language_id, path=case.path)
+        raw = to_lf(case.raw or "")
+        raw_found = {v.kind for v in check(case.text, case.offset, case.language_id, raw)}
+        raw_kinds.update(raw_found)
+        raw_bad += bool(raw_found)
+        suggestion = postprocess(raw, ctx)
+        if suggestion is None:
+            continue
+        kept += 1
+        text = to_lf(suggestion.text)
+        found = {
+            v.kind
+            for v in check(
+                case.text, case.offset, case.language_id, text, suggestion.replace_after
+            )
+        }
+        returned_kinds.update(found)
+        returned_bad += bool(found)
+        want = case.expected if ctx.multiline else case.expected.split("\n", 1)[0]
+        first_exact += first_tokens(text, 1) == first_tokens(want, 1)
+        first3_exact += first_tokens(text, 3) == first_tokens(want, 3)
+        if case.language_id == "python":
+            if python_parses(case.text, case.offset, want, len(ctx.line_suffix)):
+                parse_total += 1
+                parses += python_parses(
+                    case.text, case.offset, text, suggestion.replace_after
+                )
+    total = len(cases)
+    return {
+        "cases": total,
+        "raw_with_violation_share": raw_bad / total if total else None,
+        "raw_violations": {k: raw_kinds[k] for k in KINDS},
+        "returned_with_violation": returned_bad,
+        "returned_violations": {k: returned_kinds[k] for k in KINDS},
+        "kept_share": kept / total if total else None,
+        "first_token_exact_share": first_exact / kept if kept else None,
+        "first3_tokens_exact_share": first3_exact / kept if kept else None,
+        "python_kept_parse_share": parses / parse_total if parse_total else None,
+        "python_parse_cases": parse_total,
+    }
+
+
+def score(cases: list[RecordedCase] | None = None) -> dict[str, Any]:
+    """The corpus figures, overall and per language."""
+    cases = load_corpus() if cases is None else cases
+    by_language: dict[str, list[RecordedCase]] = defaultdict(list)
+    for case in cases:
+        by_language[case.language_id].append(case)
+    result = _score(cases)
+    result["by_language"] = {
+        lang: {k: v for k, v in _score(group).items() if not isinstance(v, dict)}
+        for lang, group in sorted(by_language.items())
+    }
+    return result
+
+
+async def run() -> dict[str, Any]:
+    """For ``bench.run``: the figures, computed in a worker thread."""
+    return await asyncio.to_thread(score)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f} %"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.parse_args(argv)
+    figures = score()
+    print(f"real-model corpus: {figures['cases']} cases")
+    print(f"{'kind':<18} {'raw':>6} {'returned':>9}")
+    for kind in KINDS:
+        print(
+            f"{kind:<18} {figures['raw_violations'][kind]:>6}"
+            f" {figures['returned_violations'][kind]:>9}"
+        )
+    print(f"raw answers with a violation:  {_percent(figures['raw_with_violation_share'])}")
+    print(f"returned with a violation:     {figures['returned_with_violation']}")
+    print(f"answers kept:                  {_percent(figures['kept_share'])}")
+    print(f"first token exact (kept):      {_percent(figures['first_token_exact_share'])}")
+    print(f"first 3 tokens exact (kept):   {_percent(figures['first3_tokens_exact_share'])}")
+    print(
+        f"Python: kept and still parses: {_percent(figures['python_kept_parse_share'])}"
+        f" of {figures['python_parse_cases']}"
+    )
+    print(f"{'language':<12} {'cases':>5} {'kept':>8} {'bad':>4} {'first':>8} {'parses':>8}")
+    for lang, f in figures["by_language"].items():
+        print(
+            f"{lang:<12} {f['cases']:>5} {_percent(f['kept_share']):>8}"
+            f" {f['returned_with_violation']:>4} {_percent(f['first_token_exact_share']):>8}"
+            f" {_percent(f['python_kept_parse_share']):>8}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

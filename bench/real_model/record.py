@@ -1,0 +1,157 @@
+"""Record the real model's answers to iskra-ls's own completion requests.
+
+Starts ``llama-server`` with the tiny model, puts :class:`~bench.real_model.proxy.ModelProxy`
+(Iskra's paths) in front of it, and drives the real iskra-ls over stdio like an editor:
+for each case of :mod:`bench.real_model.cases` it opens the document, asks for an
+invoked inline completion at the cursor (one model request), and records the prompt,
+the model's whole answer, how much of it iskra-ls read, and what iskra-ls returned.
+
+    python -m bench.real_model.record                 # the full corpus (~30-40 min)
+    python -m bench.real_model.record --per-language 3 --out /tmp/smoke
+
+Writes ``tests/fixtures/real_completions/<language>.jsonl`` (see ``corpus.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from bench.lsp_driver import Driver
+from bench.real_model.cases import Case, all_cases
+from bench.real_model.corpus import DEFAULT_DIR, RecordedCase, write_corpus
+from bench.real_model.model import MODEL_NAME, running_model
+from bench.real_model.proxy import ModelProxy, running_proxy
+
+DEFAULT_COUNTS = {
+    "python": 50,
+    "javascript": 30,
+    "typescript": 30,
+    "go": 45,
+    "rust": 45,
+    "lua": 45,
+}
+SETTINGS: dict[str, Any] = {"requestTimeoutS": 180}
+"""The tiny model on 2 busy cores can take a while to read a long prompt."""
+
+
+def _returned(driver: Driver, uri: str, offset: int, items: list[Any]) -> tuple[str | None, int]:
+    if not items:
+        return None, 0
+    item = items[0]
+    text = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
+    if item.range is None:
+        return text, 0
+    start, end = driver.offsets(uri, item.range)
+    document = driver.text(uri)
+    if start < offset and text.startswith(document[start:offset]):
+        text = text[offset - start :]
+    return text, max(end - offset, 0)
+
+
+async def _record_one(driver: Driver, proxy: ModelProxy, case: Case, n: int) -> RecordedCase:
+    before = len(proxy.exchanges)
+    uri = driver.open(f"c{n:03d}_{case.path}", case.text, case.language_id)
+    try:
+        items = await asyncio.wait_for(driver.inline(uri, case.offset, invoked=True), 300)
+    finally:
+        driver.client.text_document_did_close(
+            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+    returned, replace_after = _returned(driver, uri, case.offset, items)
+    exchanges = proxy.exchanges[before:]
+    for exchange in exchanges:
+        await asyncio.wait_for(exchange.done.wait(), 300)  # the whole answer, for the record
+    last = exchanges[-1] if exchanges else None
+    request = last.request if last else {}
+    return RecordedCase(
+        id=case.id,
+        language_id=case.language_id,
+        path=case.path,
+        source=case.source,
+        kind=case.kind,
+        text=case.text,
+        offset=case.offset,
+        expected=case.expected,
+        raw=last.raw if last else None,
+        delivered_chars=last.delivered_chars if last else None,
+        returned=returned,
+        returned_replace_after=replace_after,
+        prompt=list(request.get("messages", [])),
+        max_tokens=request.get("max_tokens"),
+        model=MODEL_NAME,
+    )
+
+
+async def record(counts: dict[str, int], out: Path) -> list[RecordedCase]:
+    cases = all_cases(counts)
+    git = await asyncio.create_subprocess_exec(
+        "git", "rev-parse", "--short", "HEAD", stdout=subprocess.PIPE
+    )
+    commit = (await git.communicate())[0].decode().strip()
+    print(f"{len(cases)} cases; iskra-ls at {commit}", flush=True)
+    recorded: list[RecordedCase] = []
+    seconds: list[float] = []
+    async with running_model() as model_url, running_proxy(model_url) as proxy:
+        with tempfile.TemporaryDirectory() as tmp:
+            async with Driver(Path(tmp), proxy, settings=SETTINGS) as driver:
+                for n, case in enumerate(cases):
+                    started = time.perf_counter()
+                    try:
+                        row = await _record_one(driver, proxy, case, n)
+                    except Exception as error:  # one bad case must not lose the others
+                        print(f"  {case.id}: {type(error).__name__}: {error}", flush=True)
+                        continue
+                    seconds.append(time.perf_counter() - started)
+                    if row.raw is None:
+                        print(f"  {case.id}: no model request", flush=True)
+                        continue
+                    recorded.append(row)
+                    print(
+                        f"[{n + 1}/{len(cases)}] {case.id} {seconds[-1]:.1f}s "
+                        f"returned={row.returned is not None}",
+                        flush=True,
+                    )
+                    if len(recorded) % 20 == 0:
+                        write_corpus(recorded, out)
+    write_corpus(recorded, out)
+    _summary(recorded, seconds)
+    return recorded
+
+
+def _summary(recorded: list[RecordedCase], seconds: list[float]) -> None:
+    print(f"recorded {len(recorded)} cases, {statistics.mean(seconds or [0]):.1f} s per case")
+    blocks = [r for r in recorded if r.max_tokens and r.max_tokens > 100 and r.raw]
+    if blocks:
+        delivered = statistics.mean(r.delivered_chars or 0 for r in blocks)
+        total = statistics.mean(len(r.raw or "") for r in blocks)
+        print(
+            f"block requests: {len(blocks)}; chars read by iskra-ls {delivered:.0f} "
+            f"of {total:.0f} generated (mean)"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-language", type=int, help="cases per language (default: a mix)")
+    parser.add_argument("--languages", nargs="+", default=list(DEFAULT_COUNTS))
+    parser.add_argument("--out", type=Path, default=DEFAULT_DIR)
+    args = parser.parse_args(argv)
+    counts = {
+        lang: args.per_language or DEFAULT_COUNTS[lang]
+        for lang in args.languages
+    }
+    asyncio.run(record(counts, args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
