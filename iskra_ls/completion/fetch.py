@@ -10,7 +10,11 @@ keeping whatever happens in the editor meanwhile:
   set-up (``bench/latency.py`` measures both);
 - for an automatic request, a block's first line is handed over as soon as it has
   streamed, and the whole block when it has (the service keeps both in its cache,
-  so accepting the first line is followed by the rest without a new request).
+  so accepting the first line is followed by the rest without a new request);
+- a block stops where the enclosing block visibly ends (a line that dedents past
+  it, or the closing fence) instead of running to ``max_tokens``: the rest is
+  drained like a one-line answer's. Whether the answer may end is re-checked once
+  per streamed line, so a long answer costs linear time.
 
 No LSP here; the caller decides what the editor sees.
 """
@@ -64,6 +68,7 @@ async def stream_suggestion(
     parts: list[str] = []
     size = 0
     raw: str | None = None
+    checked: tuple[int, bool] | None = None
     async with session.client.stream_chat(
         model=settings.completion.model,
         messages=prompt.messages,
@@ -80,21 +85,36 @@ async def stream_suggestion(
                 raw = raw if raw is not None else "".join(parts)[:limit]
                 break
             joined = "".join(parts)
-            if first_line_ctx is None:
-                early = early_stop_text(joined, ctx)
-                if early is not None:
-                    raw = early
-                    on_answer(_finish(raw, ctx, max_tokens), True)
-                    await _drain(deltas, limit - size)
-                    break
-            elif not first_shown:
+            shape = _line_shape(joined)
+            if shape == checked:
+                continue  # nothing that could end a line or the answer arrived
+            checked = shape
+            if first_line_ctx is not None and not first_shown:
                 first = early_stop_text(joined, first_line_ctx)
                 if first is not None:
                     first_shown = True
                     on_answer(postprocess(first, first_line_ctx), False)
+            early = early_stop_text(joined, ctx)
+            if early is not None:
+                # One line, or a whole block: the rest of the answer is not needed.
+                raw = early
+                on_answer(_finish(raw, ctx, max_tokens), True)
+                await _drain(deltas, limit - size)
+                break
         if raw is None:
             raw = "".join(parts)
     return _finish(raw, ctx, max_tokens)
+
+
+def _line_shape(text: str) -> tuple[int, bool]:
+    """Complete lines so far, and whether the unfinished one has content.
+
+    ``early_stop_text`` can only answer differently when one of them changes (a line
+    ends, or the next one shows its indentation), so a long block is re-checked once
+    per line instead of once per streamed piece.
+    """
+    last = text.rfind("\n")
+    return text.count("\n"), bool(text[last + 1 :].strip())
 
 
 async def _drain(deltas: AsyncIterator[str], budget_chars: int) -> None:

@@ -267,6 +267,10 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         step = _model_step([abs(w - base) for w in measured], unit_cols)
     else:
         step = _model_step(measured, unit_cols)
+    closes_at = leaves_at = None
+    if relative and not block_layout and target > 0:
+        leaves_at = _leaving_line(lines, widths, base, ctx)
+        closes_at = _closing_line(lines, widths, base, ctx.language_id == "lua")
     out = []
     for i, line in enumerate(lines):
         body = line.lstrip(" \t")
@@ -278,12 +282,58 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         if not body:
             out.append("")
             continue
-        if relative:
+        if i == closes_at:
+            columns = max(target - unit_cols, 0)  # closes the cursor's block: its opener's level
+        elif leaves_at is not None and i >= leaves_at:
+            columns = _convert(widths[i], step, unit_cols)  # as in the file: the cut sees it
+        elif relative:
             columns = target + _convert(widths[i] - base, step, unit_cols)
         else:
             columns = _convert(widths[i], step, unit_cols)
         out.append(render_indent(columns, ctx.indent_unit) + body)
     return "\n".join(out)
+
+
+_DEFINITION = re.compile(
+    r"(?:(?:export|pub(?:\([\w:]+\))?|async|default|local|static|unsafe)\s+)*"
+    r"(?:def|class|func|fn|function|impl|struct|enum|trait|interface|type|mod|module)\b"
+)
+
+
+def _leaving_line(
+    lines: list[str], widths: list[int], base: int, ctx: CompletionContext
+) -> int | None:
+    """In a block written from the cursor's column, the first line that is clearly outside
+    the cursor's block: a definition at the first line's level or left of it, or the code
+    that already follows the cursor in the document.
+
+    Read relative to the first line, such a line would land nested inside the cursor's
+    block, where no block-end cut sees it; from there on the answer is read as written.
+    """
+    following = {ln for ln in _next_code_lines(ctx, 3) if not _CLOSER_LINE.fullmatch(ln)}
+    for i in range(1, len(lines)):
+        body = lines[i].strip()
+        if body and widths[i] <= base and (_DEFINITION.match(body) or body in following):
+            return i
+    return None
+
+
+_LUA_OPENER = re.compile(r"\b(?:function|do|if|repeat)\b")
+_LUA_CLOSER = re.compile(r"\b(?:end|until)\b")
+
+
+def _closing_line(lines: list[str], widths: list[int], base: int, lua: bool) -> int | None:
+    """Index of a closer-only line (``}``, ``end``) at the first line's level that closes
+    more than the answer opened: it ends the cursor's block."""
+    depth = 0
+    for i, line in enumerate(lines):
+        code = code_part(line)
+        depth += code.count("{") - code.count("}")
+        if lua:
+            depth += len(_LUA_OPENER.findall(code)) - len(_LUA_CLOSER.findall(code))
+        if i > 0 and depth < 0 and widths[i] <= base and _CLOSER_LINE.fullmatch(line.strip()):
+            return i
+    return None
 
 
 def _next_code_lines(ctx: CompletionContext, limit: int) -> list[str]:
