@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from iskra_ls.completion.context import build_context
-from iskra_ls.completion.indentation import indent_columns, leading_ws
+from iskra_ls.completion.indentation import indent_columns, indent_evidence, leading_ws
 
 KINDS = (
     "fence",
@@ -248,6 +248,17 @@ def _is_prose_line(line: str, language: str) -> str | None:
     return None
 
 
+def _mixed_indent(text: str) -> bool:
+    """Whether code lines start with tabs and with spaces alike (each on >= 10 %)."""
+    tabs = spaces = 0
+    for line in text.split("\n")[:800]:
+        if line[:1] == "\t":
+            tabs += 1
+        elif line[:1] == " " and line.strip():
+            spaces += 1
+    return min(tabs, spaces) * 10 >= tabs + spaces > 0
+
+
 def _bracket_matches(opened: list[str], rest: str) -> int:
     """How many leading closers of ``rest`` close brackets left open in ``opened``."""
     stack = list(opened)
@@ -358,7 +369,11 @@ def check(
         recent = _recent(prefix)
         _check_duplicates(add, suggestion, span, recent, rest_of_line, after, language_id)
     if multiline:
-        _check_block(add, suggestion, span, line_prefix, ctx.enclosing_indent, unit, language_id)
+        widths_known = indent_evidence(text) is not None and not _mixed_indent(text)
+        _check_block(
+            add, suggestion, span, line_prefix, ctx.enclosing_indent, unit, language_id,
+            widths_known,
+        )
     return found
 
 
@@ -409,7 +424,10 @@ def _check_block(
     enclosing_indent: str,
     unit: str,
     language: str,
+    widths_known: bool,
 ) -> None:
+    """Block shape. Without indentation evidence in the document, or in a document that
+    mixes tabs and spaces, widths prove nothing: only the bracket/keyword depth counts."""
     unit_cols = indent_columns(unit, unit) or 4
     floor = indent_columns(enclosing_indent, unit)
     lines = suggestion.split("\n")
@@ -430,10 +448,11 @@ def _check_block(
             ws = leading_ws(line)
             continuation = in_brackets or previous_code.rstrip().endswith(("\\", ",", "+", "&&"))
             starts_chain = line.strip().startswith((".", "?", ":", "|", "&", "+", "-", "*", "/"))
-            if not continuation and not starts_chain:
+            if widths_known and not continuation and not starts_chain:
+                off_grid = width % unit_cols and (width - floor) % unit_cols
                 if unit == "\t" and ws.startswith(" "):
                     report("indent", f"spaces in a tab-indented file {line!r}")
-                elif unit != "\t" and ("\t" in ws or width % unit_cols):
+                elif unit != "\t" and ("\t" in ws or off_grid):
                     report("indent", f"not a multiple of {unit_cols} {line!r}")
                 if width > previous + unit_cols:
                     report("indent", f"jumps more than one level {line!r}")

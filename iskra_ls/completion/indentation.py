@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 
 from iskra_ls.textdoc import split_lines, strip_line_ending
 
@@ -54,6 +55,45 @@ def opens_block(line: str) -> bool:
     return code.endswith(_SYMBOL_OPENERS) or bool(_OPENER_WORD.search(code))
 
 
+_COMMENT_LINE = ("#", "//", "--", "*", "/*", ";")
+_BLOCK_OPEN = re.compile(r'"""|\'\'\'|/\*|--\[=*\[')
+
+
+def _code_lines(lines: list[str]) -> Iterator[str]:
+    """The lines of ``lines`` that are code: not blank, not a comment, not inside a
+    triple-quoted string or a block comment (a heuristic, line by line)."""
+    closer: str | None = None
+    for line in lines:
+        body = strip_line_ending(line)
+        stripped = body.strip()
+        if closer is not None:
+            if closer in body:
+                closer = None
+            continue
+        if not stripped or stripped.startswith(_COMMENT_LINE):
+            closer = _opened_block(stripped) if stripped.startswith(("/*", "--[")) else None
+            continue
+        opened = _opened_block(body)
+        if opened is not None and stripped.startswith(('"""', "'''", 'r"""', "r'''")):
+            closer = opened
+            continue  # the docstring's first line is prose too
+        closer = opened
+        yield body
+
+
+def _opened_block(line: str) -> str | None:
+    """The closer of a block string/comment that ``line`` leaves open, if any."""
+    pos = 0
+    while (match := _BLOCK_OPEN.search(line, pos)) is not None:
+        token = match.group(0)
+        close = {"/*": "*/"}.get(token, token if token[0] in "\"'" else "]" + token[3:-1] + "]")
+        end = line.find(close, match.end())
+        if end < 0:
+            return close
+        pos = end + len(close)
+    return None
+
+
 def detect_indent_unit(text: str) -> str:
     """The document's indentation unit, from how its indented lines grow.
 
@@ -65,17 +105,22 @@ def detect_indent_unit(text: str) -> str:
 
 
 def indent_evidence(text: str) -> str | None:
+    """The indentation unit that the document's code lines show, or None without evidence.
+
+    Only code counts: lines inside docstrings and block comments, and comment lines,
+    often carry their own layout (a docstring's two-space list in a four-space file).
+    Growth right after a line that opens a block is the surest sign and weighs most.
+    """
     tabs = spaces = 0
     growth: Counter[int] = Counter()
     previous = 0
-    for line in split_lines(text[: _SCAN_LINES * 200])[:_SCAN_LINES]:
-        body = strip_line_ending(line)
+    previous_opens = False
+    for body in _code_lines(split_lines(text[: _SCAN_LINES * 200])[:_SCAN_LINES]):
         stripped = body.lstrip(" \t")
-        if not stripped or stripped.startswith("*"):
-            continue
         ws = body[: len(body) - len(stripped)]
         if ws.startswith("\t"):
             tabs += 1
+            previous_opens = opens_block(body)
             continue
         if ws:
             spaces += 1
@@ -83,8 +128,9 @@ def indent_evidence(text: str) -> str | None:
                 break
         width = len(ws)
         if width > previous:
-            growth[width - previous] += 1
+            growth[width - previous] += 3 if previous_opens else 1
         previous = width
+        previous_opens = opens_block(body)
     if tabs > spaces:
         return "\t"
     for step, _count in growth.most_common():

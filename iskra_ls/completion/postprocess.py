@@ -21,6 +21,13 @@ from iskra_ls.completion.indentation import (
     opens_block,
     render_indent,
 )
+from iskra_ls.completion.prose import (
+    comment_start,
+    is_prose,
+    mask_strings,
+    opens_string,
+    strip_prompt_echo,
+)
 
 
 @dataclass(frozen=True)
@@ -227,6 +234,25 @@ def _model_step(widths: list[int], unit_cols: int) -> int:
     return step if step >= 2 else unit_cols
 
 
+def _continuation_lines(lines: list[str]) -> set[int]:
+    """Indexes of lines that continue an expression left open in ``(`` or ``[``.
+
+    Such lines align under the bracket, at any column: they say nothing about the
+    model's indentation step (a 2 from ``results = compute(`` would double every level).
+    """
+    found: set[int] = set()
+    depth = 0
+    for i, line in enumerate(lines):
+        if depth > 0:
+            found.add(i)
+        for ch in mask_strings(code_part(line)):
+            if ch in "([":
+                depth += 1
+            elif ch in ")]":
+                depth = max(depth - 1, 0)
+    return found
+
+
 def _convert(columns: int, step: int, unit_cols: int) -> int:
     levels, rest = divmod(abs(columns), step)
     return (levels * unit_cols + rest) * (1 if columns >= 0 else -1)
@@ -248,7 +274,12 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         lines.insert(0, "")
     widths = [indent_columns(ln, ctx.indent_unit) for ln in lines]
     content = [i for i in range(1, len(lines)) if lines[i].strip()]
-    measured = [widths[i] for i in content if not lines[i].strip().startswith("*")]
+    continued = _continuation_lines(lines)
+    measured = [
+        widths[i]
+        for i in content
+        if not lines[i].strip().startswith("*") and i not in continued
+    ]
     block_layout = ctx.after_opener and not lines[0].strip()
     if block_layout and content:
         base = widths[content[0]]
@@ -461,6 +492,32 @@ def match_suffix(text: str, ctx: CompletionContext) -> tuple[str, int]:
     return text, 0
 
 
+def drop_prose(text: str, ctx: CompletionContext) -> str:
+    """The code before the first line of English (all of it when the first line is).
+
+    A sentence is never a suggestion: "The code is already correct." inserted into
+    ``os.path.`` is worse than nothing.
+    """
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if is_prose(line, ctx.language_id):
+            return "\n".join(lines[:i]).rstrip()
+    return text
+
+
+def uncomment_before_closer(text: str, ctx: CompletionContext) -> str:
+    """A one-line suggestion without a trailing comment when the line goes on after it.
+
+    ``heap[`` + ``# the index`` before the typed ``]`` would comment the ``]`` out.
+    """
+    if not ctx.line_suffix.strip():
+        return text
+    if opens_string(text) and not opens_string(ctx.line_prefix):
+        return ""  # an unclosed string would swallow the rest of the line just the same
+    start = comment_start(mask_strings(text), ctx.language_id)
+    return text if start is None else text[:start].rstrip()
+
+
 def in_prose(ctx: CompletionContext) -> bool:
     """Whether the cursor is inside a docstring / block string or a line comment."""
     prefix = ctx.prefix[-20_000:]
@@ -472,7 +529,7 @@ def in_prose(ctx: CompletionContext) -> bool:
 
 def _clean(raw: str, ctx: CompletionContext) -> str:
     """The steps every reply goes through before it is shaped to one line or a block."""
-    text = strip_fences(to_lf(raw))
+    text = strip_fences(strip_prompt_echo(to_lf(raw), ctx.language_id))
     text = strip_inline_code(text, ctx.language_id)
     if not in_prose(ctx):  # inside a docstring or comment, prose is the content
         text = strip_chatter(text)
@@ -490,6 +547,10 @@ def postprocess(raw: str, ctx: CompletionContext) -> Suggestion | None:
     else:
         text = keep_first_line(text, ctx)
     text = drop_present_lines(text, ctx)
+    if not in_prose(ctx):
+        text = drop_prose(text, ctx)
+        if not ctx.multiline:
+            text = uncomment_before_closer(text, ctx)
     if not text.strip():
         return None
     text, replace_after = match_suffix(text, ctx)

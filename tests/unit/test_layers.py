@@ -61,7 +61,7 @@ def test_dead_names_are_gone() -> None:
 def test_indentation_helpers_sit_below_context_and_postprocess() -> None:
     """Prompt building and post-processing share the helpers; neither lends them to the other."""
     assert _imports("completion/indentation") <= {"__future__", "re", "collections",
-                                                  "iskra_ls.textdoc"}
+                                                  "collections.abc", "iskra_ls.textdoc"}
     source = (PACKAGE / "completion" / "postprocess.py").read_text(encoding="utf-8")
     tree = ast.parse(source)
     from_context = {
@@ -72,6 +72,11 @@ def test_indentation_helpers_sit_below_context_and_postprocess() -> None:
     }
     assert not from_context & {"leading_ws", "indent_columns", "render_indent", "code_part",
                                "opens_block", "detect_indent_unit"}, from_context
+
+
+def test_prose_rules_are_pure() -> None:
+    """Telling English from code needs nothing but the text (post-processing imports it)."""
+    assert _imports("completion/prose") <= {"__future__", "re"}
 
 
 def test_the_stub_admin_api_does_not_import_the_stub_server() -> None:

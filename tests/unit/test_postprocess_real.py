@@ -1,0 +1,134 @@
+"""Post-processing against what a real small chat model writes (issue 14, item 3).
+
+Each raw answer below is the shape of one recorded from SmolLM2 behind iskra-ls's
+prompt (``bench/real_model``); the whole corpus is checked in ``test_real_corpus.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from iskra_ls.completion.context import CompletionContext, build_context
+from iskra_ls.completion.indentation import indent_evidence
+from iskra_ls.completion.postprocess import postprocess
+from iskra_ls.completion.prose import is_prose
+
+CURSOR = "█"
+
+
+def ctx_of(doc: str, language_id: str = "python") -> CompletionContext:
+    offset = doc.index(CURSOR)
+    return build_context(doc.replace(CURSOR, "", 1), offset, language_id=language_id, path="f")
+
+
+def text_of(raw: str, doc: str, language_id: str = "python") -> str | None:
+    suggestion = postprocess(raw, ctx_of(doc, language_id))
+    return None if suggestion is None else suggestion.text
+
+
+DOCSTRING_FILE = '''class Config:
+    """Settings, read from a file.
+
+    Keys:
+      name:
+        the name
+      size:
+        the size
+      mode:
+        read or write
+    """
+
+    def load(self, path):
+        █
+'''
+
+
+def test_docstring_layout_is_not_the_indentation_unit() -> None:
+    assert indent_evidence(DOCSTRING_FILE.replace(CURSOR, "")) == "    "
+    assert ctx_of(DOCSTRING_FILE).indent_unit == "    "
+    assert text_of("if path:\n    return path", DOCSTRING_FILE) == (
+        "if path:\n            return path"
+    )
+
+
+def test_bracket_continuation_does_not_set_the_models_step() -> None:
+    doc = "def run(alpha, beta):\n    x = 1\n    if x:\n        pass\n    █\n"
+    raw = "results = compute(alpha,\n                  beta)\nif results:\n    return results"
+    assert text_of(raw, doc) == (
+        "results = compute(alpha,\n                      beta)\n"
+        "    if results:\n        return results"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "doc"),
+    [
+        pytest.param("The code is already correct.", "p = os.path.normcase(█)\n", id="sentence"),
+        pytest.param(
+            "The current line at <CURSOR>: one line, no line break.", "x = █\n", id="echo"
+        ),
+        pytest.param("Write the rest of the current line at <CURSOR>", "x = █\n", id="instruction"),
+        pytest.param(
+            "This function returns the normalised path", "p = os.path.normcase(█)\n",
+            id="lone-prose-line",
+        ),
+        pytest.param("<code>", "    key = parts.█\n", id="code-tag"),
+        pytest.param("<code>\n<pre><code>\n<code>\n", "items.append(█)\n", id="tags-only"),
+        pytest.param("# the index", "heap[█]\n", id="comment-swallows-closer"),
+        pytest.param(
+            '"""Record of phased-in changes.', "feature = (█)\n", id="string-swallows-closer"
+        ),
+        pytest.param("-- the key", "local v = t[█]\n", id="lua-comment"),
+    ],
+)
+def test_not_code_is_no_suggestion(raw: str, doc: str) -> None:
+    language = "lua" if doc.startswith("local") else "python"
+    assert text_of(raw, doc, language) is None
+
+
+def test_echoed_wrapper_around_code_is_stripped() -> None:
+    assert text_of("return <code>value</code>", "def f(value):\n    █\n") == "return value"
+    assert text_of("<code>\nvalue + 1\n</code>", "total = █\n") == "value + 1"
+
+
+def test_code_before_trailing_prose_is_kept() -> None:
+    doc = "def area(width, height):\n    █\n"
+    raw = "return width * height\nThe function returns the area of the rectangle."
+    assert text_of(raw, doc) == "return width * height"
+
+
+def test_comment_is_cut_before_a_typed_closer() -> None:
+    assert text_of("index  # the top", "top = heap[█]\n") == "index"
+
+
+def test_block_from_the_cursor_column_stops_before_the_next_definition() -> None:
+    doc = "def area(width, height):\n    █\n\ndef other():\n    pass\n"
+    raw = "return width * height\n\n\ndef other():\n    pass\n\nvalue = 0\n"
+    assert text_of(raw, doc) == "return width * height"
+
+
+def test_brace_block_from_the_cursor_column_ends_at_its_closer() -> None:
+    doc = "function area(w, h) {\n  █\n}\n\nfunction other() {}\n"
+    raw = "return w * h;\n}\n\nfunction other() {}"
+    assert text_of(raw, doc, "javascript") == "return w * h;"
+
+
+@pytest.mark.parametrize(
+    ("line", "language"),
+    [
+        ("for i in range(n):", "python"),
+        ("x is not None and y", "python"),
+        ('raise ValueError("this is not a valid value")', "python"),
+        ("import x from 'y'", "javascript"),
+        ("private readonly name: string;", "typescript"),
+        ("local function f(a, b)", "lua"),
+        ("for _, v in ipairs(t) do", "lua"),
+        ("impl Display for Wrapper {", "rust"),
+        ("pub fn new(name: &str) -> Self {", "rust"),
+        ("var buf bytes.Buffer", "go"),
+        ("return True if flag else False", "python"),
+        ("x = 1  # set the value of x here", "python"),
+    ],
+)
+def test_real_code_is_not_prose(line: str, language: str) -> None:
+    assert not is_prose(line, language)
