@@ -4,9 +4,9 @@ The bundled stub already speaks Iskra's account API (``/auth/me`` with plan and
 quota, the sign-in steps, bearer tokens never logged); :class:`ModelProxy` keeps all
 of that and only answers ``/ai/v1/chat/completions`` by forwarding the request to
 ``llama-server``'s ``/v1/chat/completions``, streaming its SSE chunks through as they
-come. Each exchange is recorded: the request, the model's complete answer (read to
-its end even after iskra-ls closes the stream early) and how many characters iskra-ls
-had been sent when it left.
+come (``/ai/v1/models`` goes to ``/v1/models``). Each exchange is recorded: the
+request, the model's complete answer (read to its end even after iskra-ls closes the
+stream early) and how many characters iskra-ls had been sent when it left.
 """
 
 from __future__ import annotations
@@ -37,6 +37,10 @@ class Exchange:
     delivered_chars: int = 0
     """Content characters written to iskra-ls before it closed the stream (or all)."""
     client_left: bool = False
+    left: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when iskra-ls closed the stream before its end."""
+    error: str | None = None
+    """Why the upstream read failed, if it did."""
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -55,6 +59,22 @@ class ModelProxy(StubIskra):
         if self._session is not None:
             await self._session.close()
         await super().stop()
+
+    @web.middleware
+    async def _network(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """``GET /ai/v1/models`` is the model's own list; everything else is the stub's."""
+        if request.method == "GET" and request.path == "/ai/v1/models":
+            if bearer_token(request) is None:
+                return unauthorized(True)
+            async with self._client().get(f"{self.model_url}/v1/models") as answer:
+                return web.json_response(await answer.json(), status=answer.status)
+        response: web.StreamResponse = await super()._network(request, handler)
+        return response
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600))
+        return self._session
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         token = bearer_token(request)
@@ -85,32 +105,46 @@ class ModelProxy(StubIskra):
             await response.write_eof()
         except (asyncio.CancelledError, ConnectionResetError):
             exchange.client_left = True
+            exchange.left.set()
             raise
         return response
 
     async def _read_upstream(
         self, body: dict[str, Any], exchange: Exchange, chunks: asyncio.Queue[bytes | None]
     ) -> None:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600))
         upstream = dict(body, model="local")
         parts: list[str] = []
         try:
-            async with self._session.post(
-                f"{self.model_url}/v1/chat/completions", json=upstream
-            ) as answer:
-                if not body.get("stream"):
-                    data = await answer.json()
-                    parts.append(str(data["choices"][0]["message"].get("content") or ""))
+            for attempt in range(3):
+                try:
+                    await self._forward(upstream, parts, chunks)
                     return
-                async for line in answer.content:
-                    parts.append(_delta_text(line))
-                    if line.strip():
-                        await chunks.put(line + b"\n" if not line.endswith(b"\n\n") else line)
+                except aiohttp.ClientOSError:
+                    # llama-server closed a pooled keep-alive connection just as it was
+                    # reused; nothing was sent on, so asking again changes nothing.
+                    if any(parts) or attempt == 2:
+                        raise
+        except Exception as error:  # recorded; the exchange ends with what was read
+            exchange.error = f"{type(error).__name__}: {error}"
         finally:
             exchange.raw = "".join(parts)
             exchange.done.set()
             await chunks.put(None)
+
+    async def _forward(
+        self, upstream: dict[str, Any], parts: list[str], chunks: asyncio.Queue[bytes | None]
+    ) -> None:
+        async with self._client().post(
+            f"{self.model_url}/v1/chat/completions", json=upstream
+        ) as answer:
+            if not upstream.get("stream"):
+                data = await answer.json()
+                parts.append(str(data["choices"][0]["message"].get("content") or ""))
+                return
+            async for line in answer.content:
+                parts.append(_delta_text(line))
+                if line.strip():
+                    await chunks.put(line + b"\n" if not line.endswith(b"\n\n") else line)
 
 
 def _delta_text(line: bytes) -> str:
