@@ -239,17 +239,18 @@ def _continuation_lines(lines: list[str]) -> set[int]:
 
     Such lines align under the bracket, at any column: they say nothing about the
     model's indentation step (a 2 from ``results = compute(`` would double every level).
+    Inside ``{`` (a block, or an object literal in a call) lines are indented by levels.
     """
     found: set[int] = set()
-    depth = 0
+    stack: list[str] = []
     for i, line in enumerate(lines):
-        if depth > 0:
+        if stack and stack[-1] != "{":
             found.add(i)
         for ch in mask_strings(code_part(line)):
-            if ch in "([":
-                depth += 1
-            elif ch in ")]":
-                depth = max(depth - 1, 0)
+            if ch in "([{":
+                stack.append(ch)
+            elif ch in ")]}" and stack:
+                stack.pop()
     return found
 
 
@@ -464,6 +465,20 @@ def _closing_counts(line_prefix: str, text: str) -> tuple[dict[str, int], set[st
     return closes, closed_quotes
 
 
+def _closes_typed_closer(text: str, ctx: CompletionContext) -> bool:
+    """Whether ``text`` closes a bracket whose closer is already typed after the cursor.
+
+    ``import {`` + ``Name} from "x";`` before the auto-closed ``}`` leaves that ``}``
+    with nothing to close (``match_suffix`` replaces it only when the text ends there).
+    """
+    rest = ctx.line_suffix.lstrip()
+    typed = rest[: len(rest) - len(rest.lstrip(")]}"))]
+    if not typed:
+        return False
+    closes, _ = _closing_counts(ctx.line_prefix, text)
+    return any(ch in typed for ch in closes)
+
+
 def match_suffix(text: str, ctx: CompletionContext) -> tuple[str, int]:
     """How many characters after the cursor the reply replaces.
 
@@ -505,17 +520,29 @@ def drop_prose(text: str, ctx: CompletionContext) -> str:
     return text
 
 
-def uncomment_before_closer(text: str, ctx: CompletionContext) -> str:
-    """A one-line suggestion without a trailing comment when the line goes on after it.
+def fit_before_rest(text: str, ctx: CompletionContext) -> str:
+    """A one-line suggestion that leaves the typed rest of the line working, or "".
 
-    ``heap[`` + ``# the index`` before the typed ``]`` would comment the ``]`` out.
+    ``heap[`` + ``# the index`` before the typed ``]`` would comment the ``]`` out: the
+    comment goes. An unclosed string would swallow it, and a bracket the suggestion
+    opens and leaves open would take the ``]`` for its own: such a suggestion goes.
     """
     if not ctx.line_suffix.strip():
         return text
     if opens_string(text) and not opens_string(ctx.line_prefix):
-        return ""  # an unclosed string would swallow the rest of the line just the same
-    start = comment_start(mask_strings(text), ctx.language_id)
-    return text if start is None else text[:start].rstrip()
+        return ""
+    masked = mask_strings(text)
+    start = comment_start(masked, ctx.language_id)
+    if start is not None:
+        text, masked = text[:start].rstrip(), masked[:start]
+    opened: list[str] = []
+    for ch in masked:
+        if ch in "([{":
+            opened.append(ch)
+        elif ch in _PAIRS and opened:
+            if opened.pop() != _PAIRS[ch]:
+                return ""
+    return "" if opened else text
 
 
 def in_prose(ctx: CompletionContext) -> bool:
@@ -550,11 +577,13 @@ def postprocess(raw: str, ctx: CompletionContext) -> Suggestion | None:
     if not in_prose(ctx):
         text = drop_prose(text, ctx)
         if not ctx.multiline:
-            text = uncomment_before_closer(text, ctx)
+            text = fit_before_rest(text, ctx)
     if not text.strip():
         return None
     text, replace_after = match_suffix(text, ctx)
     if text == ctx.line_suffix[:replace_after]:
+        return None
+    if not replace_after and _closes_typed_closer(text, ctx):
         return None
     return Suggestion(text.replace("\n", ctx.eol), replace_after)
 

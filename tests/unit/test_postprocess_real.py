@@ -79,10 +79,18 @@ def test_bracket_continuation_does_not_set_the_models_step() -> None:
             '"""Record of phased-in changes.', "feature = (█)\n", id="string-swallows-closer"
         ),
         pytest.param("-- the key", "local v = t[█]\n", id="lua-comment"),
+        pytest.param(
+            "module.exports = {", "  Comparator: require(█)\n", id="leaves-a-bracket-open"
+        ),
+        pytest.param(
+            'Name} from "./name.js";', "import {█}\n", id="closes-the-typed-closer-early"
+        ),
     ],
 )
 def test_not_code_is_no_suggestion(raw: str, doc: str) -> None:
     language = "lua" if doc.startswith("local") else "python"
+    if "require" in doc or "import {" in doc:
+        language = "typescript"
     assert text_of(raw, doc, language) is None
 
 
