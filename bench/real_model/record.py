@@ -6,8 +6,9 @@ for each case of :mod:`bench.real_model.cases` it opens the document, asks for a
 invoked inline completion at the cursor (one model request), and records the prompt,
 the model's whole answer, how much of it iskra-ls read, and what iskra-ls returned.
 
-    python -m bench.real_model.record                 # the full corpus (~30-40 min)
+    python -m bench.real_model.record                 # the full corpus (~25-40 min)
     python -m bench.real_model.record --per-language 3 --out /tmp/smoke
+    python -m bench.real_model.record --resume        # only the cases not yet recorded
 
 Writes ``tests/fixtures/real_completions/<language>.jsonl`` (see ``corpus.py``).
 """
@@ -27,7 +28,7 @@ from lsprotocol import types
 
 from bench.lsp_driver import Driver
 from bench.real_model.cases import Case, all_cases
-from bench.real_model.corpus import DEFAULT_DIR, RecordedCase, write_corpus
+from bench.real_model.corpus import DEFAULT_DIR, RecordedCase, load_corpus, write_corpus
 from bench.real_model.model import MODEL_NAME, running_model
 from bench.real_model.proxy import ModelProxy, running_proxy
 
@@ -71,6 +72,8 @@ async def _record_one(driver: Driver, proxy: ModelProxy, case: Case, n: int) -> 
     for exchange in exchanges:
         await asyncio.wait_for(exchange.done.wait(), 300)  # the whole answer, for the record
     last = exchanges[-1] if exchanges else None
+    if last is not None and last.error is not None:
+        raise RuntimeError(f"the model's answer failed: {last.error}")
     request = last.request if last else {}
     return RecordedCase(
         id=case.id,
@@ -91,13 +94,39 @@ async def _record_one(driver: Driver, proxy: ModelProxy, case: Case, n: int) -> 
     )
 
 
-async def record(counts: dict[str, int], out: Path) -> list[RecordedCase]:
-    cases = all_cases(counts)
+async def _commit() -> str:
+    """HEAD, and whether iskra_ls/ differs from it (what the recorded server really ran)."""
     git = await asyncio.create_subprocess_exec(
-        "git", "rev-parse", "--short", "HEAD", stdout=subprocess.PIPE
+        "git", "rev-parse", "HEAD", stdout=subprocess.PIPE
     )
     commit = (await git.communicate())[0].decode().strip()
-    print(f"{len(cases)} cases; iskra-ls at {commit}", flush=True)
+    dirty = await asyncio.create_subprocess_exec(
+        "git", "status", "--porcelain", "--", "iskra_ls", stdout=subprocess.PIPE
+    )
+    if (await dirty.communicate())[0].strip():
+        commit += " + uncommitted changes in iskra_ls/"
+    return commit
+
+
+async def record(
+    counts: dict[str, int], out: Path, kept: list[RecordedCase] | None = None
+) -> list[RecordedCase]:
+    """Record ``counts`` cases per language into ``out``, except those already ``kept``."""
+    kept = kept or []
+    done = {c.id for c in kept}
+    wanted = all_cases(counts)
+    place = {c.id: n for n, c in enumerate(wanted)}
+    # Grouped by file: consecutive prompts share their start, which llama-server caches.
+    cases = sorted(
+        (c for c in wanted if c.id not in done),
+        key=lambda c: (list(counts).index(c.language_id), c.source),
+    )
+
+    def rows() -> list[RecordedCase]:
+        return sorted(kept + recorded, key=lambda c: place.get(c.id, len(place)))
+
+    print(f"{len(cases)} cases to record ({len(kept)} kept); iskra-ls at {await _commit()}",
+          flush=True)
     recorded: list[RecordedCase] = []
     seconds: list[float] = []
     async with running_model() as model_url, running_proxy(model_url) as proxy:
@@ -121,14 +150,18 @@ async def record(counts: dict[str, int], out: Path) -> list[RecordedCase]:
                         flush=True,
                     )
                     if len(recorded) % 20 == 0:
-                        write_corpus(recorded, out)
-    write_corpus(recorded, out)
-    _summary(recorded, seconds)
-    return recorded
+                        write_corpus(rows(), out)
+            requests = len(proxy.exchanges)
+    write_corpus(rows(), out)
+    _summary(recorded, seconds, requests)
+    return rows()
 
 
-def _summary(recorded: list[RecordedCase], seconds: list[float]) -> None:
-    print(f"recorded {len(recorded)} cases, {statistics.mean(seconds or [0]):.1f} s per case")
+def _summary(recorded: list[RecordedCase], seconds: list[float], requests: int) -> None:
+    print(
+        f"recorded {len(recorded)} cases ({len(seconds)} asked, {requests} model requests), "
+        f"{statistics.mean(seconds or [0]):.1f} s per case"
+    )
     blocks = [r for r in recorded if r.max_tokens and r.max_tokens > 100 and r.raw]
     if blocks:
         delivered = statistics.mean(r.delivered_chars or 0 for r in blocks)
@@ -144,12 +177,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-language", type=int, help="cases per language (default: a mix)")
     parser.add_argument("--languages", nargs="+", default=list(DEFAULT_COUNTS))
     parser.add_argument("--out", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the cases already in --out and record only the others")
     args = parser.parse_args(argv)
     counts = {
         lang: args.per_language or DEFAULT_COUNTS[lang]
         for lang in args.languages
     }
-    asyncio.run(record(counts, args.out))
+    kept = [c for c in load_corpus(args.out) if c.raw] if args.resume else []
+    asyncio.run(record(counts, args.out, kept))
     return 0
 
 
