@@ -28,6 +28,7 @@ from iskra_ls.completion.prose import (
     opens_string,
     strip_prompt_echo,
 )
+from iskra_ls.completion.syntax import breaks_python
 
 
 @dataclass(frozen=True)
@@ -584,6 +585,8 @@ def postprocess(raw: str, ctx: CompletionContext) -> Suggestion | None:
     if text == ctx.line_suffix[:replace_after]:
         return None
     if not replace_after and _closes_typed_closer(text, ctx):
+        return None
+    if ctx.language_id == "python" and breaks_python(ctx.prefix, ctx.suffix, text, replace_after):
         return None
     return Suggestion(text.replace("\n", ctx.eol), replace_after)
 

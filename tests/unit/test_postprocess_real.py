@@ -140,3 +140,23 @@ def test_brace_block_from_the_cursor_column_ends_at_its_closer() -> None:
 )
 def test_real_code_is_not_prose(line: str, language: str) -> None:
     assert not is_prose(line, language)
+
+
+def test_python_suggestion_that_breaks_its_statement_is_dropped() -> None:
+    doc = (
+        "def relpath(path, start):\n"
+        "    rel_list = path.split(start)\n"
+        "    █\n"
+        "        return start\n"
+        "    return '/'.join(rel_list)\n"
+    )
+    assert text_of("import os", doc) is None  # the indented line below needs an opener
+    assert text_of("if not rel_list:", doc) == "if not rel_list:"
+    call = "def show(items, stream):\n    stream.write(items,\n                 █\n    return 1\n"
+    assert text_of("# -*- coding: utf-8 -*-", call) is None  # leaves the call unclosed
+    assert text_of("end='')", call) == "end='')"
+
+
+def test_a_syntax_error_elsewhere_is_not_the_suggestions_fault() -> None:
+    doc = "def f(x):\n    y = █\n    return y\n\n\ndef broken(:\n    pass\n"
+    assert text_of("x + 1", doc) == "x + 1"

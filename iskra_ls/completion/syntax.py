@@ -1,0 +1,71 @@
+"""Does a Python suggestion leave its top-level statement parseable? (pure, bounded)
+
+The standard library parses Python, so for Python the last word on a suggestion can
+be the parser's: the top-level statement around the cursor (a function, a class, an
+assignment) is parsed with the suggestion in place, and a suggestion that brings a
+syntax error into its own lines is not shown. An error elsewhere (the user is in the
+middle of an edit further down) is not the suggestion's fault and does not count.
+Other languages have no parser at hand here; their suggestions go by the rules of
+``postprocess``.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+
+MAX_LINES = 400
+"""Lines searched above and below the cursor for the statement's bounds."""
+MAX_CHARS = 40_000
+"""A larger statement is not parsed (a few ms at most; nothing slow on the event loop)."""
+
+
+def _top_level(line: str) -> bool:
+    closer = line.startswith(("#", ")", "]", "}"))
+    return bool(line.strip()) and not line[0].isspace() and not closer
+
+
+def _next_code_line(chunk: str, after: int) -> int:
+    """1-based number of the first non-blank line after line ``after`` (or the next one)."""
+    lines = chunk.split("\n")
+    for number in range(after + 1, len(lines) + 1):
+        if lines[number - 1].strip():
+            return number
+    return after + 1
+
+
+def breaks_python(prefix: str, suffix: str, inserted: str, replace_after: int = 0) -> bool:
+    """Whether ``inserted`` at the cursor (between ``prefix`` and ``suffix``) makes its own
+    lines of the enclosing top-level statement fail to parse."""
+    above = prefix.split("\n")[-MAX_LINES:]
+    below = suffix[replace_after:].split("\n")[:MAX_LINES]
+    first = len(above) - 1
+    while first > 0 and not _top_level(above[first]):
+        first -= 1
+    while first > 0 and above[first - 1].startswith("@"):
+        first -= 1
+    # ``below[0]`` is the rest of the cursor's line; the statement ends before the next
+    # top-level line that starts a new statement (not ``else:``/``except``/decorators).
+    stop = 1
+    while stop < len(below) and not (
+        _top_level(below[stop])
+        and not below[stop].startswith(("else", "elif", "except", "finally", "@"))
+    ):
+        stop += 1
+    head = "\n".join(above[first:])
+    chunk = head + inserted + "\n".join(below[:stop])
+    if len(chunk) > MAX_CHARS:
+        return False
+    end_line = len(above) - first + inserted.count("\n")  # the suggestion's last line
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences and the like
+            ast.parse(chunk)
+    except SyntaxError as error:
+        # Up to the first code line after it: an opener with no body, or an indented
+        # line below that needed the opener the suggestion did not write. Lines above
+        # count too: a bracket opened there that the suggestion leaves unclosed.
+        return (error.lineno or 0) <= _next_code_line(chunk, end_line)
+    except (ValueError, RecursionError, MemoryError):
+        return False
+    return False
