@@ -508,6 +508,31 @@ def match_suffix(text: str, ctx: CompletionContext) -> tuple[str, int]:
     return text, 0
 
 
+def keep_balanced_lines(text: str) -> str:
+    """The block's lines up to the last one after which every bracket it opened is closed.
+
+    An answer cut short by ``max_tokens`` leaves a call or a body open; one that closes a
+    bracket it never opened has run out of the cursor's block (a lone closer that ends
+    the block as its last line is the exception). Either way the rest goes.
+    """
+    lines = text.split("\n")
+    stack: list[str] = []
+    kept = 0
+    for i, line in enumerate(lines):
+        for ch in mask_strings(code_part(line)):
+            if ch in "([{":
+                stack.append(ch)
+            elif ch in _PAIRS:
+                if stack and stack[-1] == _PAIRS[ch]:
+                    stack.pop()
+                    continue
+                last = i == len(lines) - 1 and _CLOSER_LINE.fullmatch(line.strip())
+                return "\n".join(lines[: i + 1 if last and not stack else kept]).rstrip()
+        if not stack:
+            kept = i + 1
+    return "\n".join(lines[:kept]).rstrip()
+
+
 def drop_prose(text: str, ctx: CompletionContext) -> str:
     """The code before the first line of English (all of it when the first line is).
 
@@ -572,6 +597,8 @@ def postprocess(raw: str, ctx: CompletionContext) -> Suggestion | None:
     text = _clean(raw, ctx)
     if ctx.multiline:
         text = cut_at_block_end(normalise_indent(text, ctx), ctx)
+        if ctx.language_id != "python":  # Python's parser judges it below
+            text = keep_balanced_lines(text)
     else:
         text = keep_first_line(text, ctx)
     text = drop_present_lines(text, ctx)
@@ -586,7 +613,11 @@ def postprocess(raw: str, ctx: CompletionContext) -> Suggestion | None:
         return None
     if not replace_after and _closes_typed_closer(text, ctx):
         return None
-    if ctx.language_id == "python" and breaks_python(ctx.prefix, ctx.suffix, text, replace_after):
+    if (
+        ctx.language_id == "python"
+        and not in_prose(ctx)
+        and breaks_python(ctx.prefix, ctx.suffix, text, replace_after)
+    ):
         return None
     return Suggestion(text.replace("\n", ctx.eol), replace_after)
 

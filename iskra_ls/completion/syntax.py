@@ -52,6 +52,8 @@ def breaks_python(prefix: str, suffix: str, inserted: str, replace_after: int = 
         and not below[stop].startswith(("else", "elif", "except", "finally", "@"))
     ):
         stop += 1
+    if not _top_level(above[first]):
+        return False  # no statement start in view (an excerpt, a huge block): no verdict
     head = "\n".join(above[first:])
     chunk = head + inserted + "\n".join(below[:stop])
     if len(chunk) > MAX_CHARS:

@@ -160,3 +160,15 @@ def test_python_suggestion_that_breaks_its_statement_is_dropped() -> None:
 def test_a_syntax_error_elsewhere_is_not_the_suggestions_fault() -> None:
     doc = "def f(x):\n    y = █\n    return y\n\n\ndef broken(:\n    pass\n"
     assert text_of("x + 1", doc) == "x + 1"
+
+
+def test_block_cut_short_by_max_tokens_keeps_its_complete_lines() -> None:
+    doc = "func alwaysFalse() bool {█}\n"
+    raw = "x := compute()\nreturn check(x, bool, bool,\nbool, bool,"
+    assert text_of(raw, doc, "go") == "\n    x := compute()\n"
+
+
+def test_block_that_closes_what_it_never_opened_stops_before_it() -> None:
+    doc = "if (ok) {\n  run();\n} else {█\n  stop();\n}\n"
+    raw = "\n  log(ok);\n  }).then(next);\n  more();"
+    assert text_of(raw, doc, "typescript") == "\n  log(ok);"
