@@ -55,19 +55,35 @@ def breaks_python(prefix: str, suffix: str, inserted: str, replace_after: int = 
     if not _top_level(above[first]):
         return False  # no statement start in view (an excerpt, a huge block): no verdict
     head = "\n".join(above[first:])
-    chunk = head + inserted + "\n".join(below[:stop])
+    tail = "\n".join(below[:stop])
+    chunk = head + inserted + tail
     if len(chunk) > MAX_CHARS:
         return False
-    end_line = len(above) - first + inserted.count("\n")  # the suggestion's last line
+    start_line = len(above) - first
+    end_line = start_line + inserted.count("\n")  # the suggestion's last line
+    error = _syntax_error(chunk)
+    if error is None:
+        return False
+    # Up to the first code line after it: an opener with no body, or an indented line
+    # below that needed the opener the suggestion did not write. Lines above count too:
+    # a bracket opened there that the suggestion leaves unclosed.
+    if error <= _next_code_line(chunk, end_line):
+        return True
+    # Further down: the suggestion's fault unless the document had that error already.
+    before = _syntax_error(head + tail)
+    if before is not None and before > start_line:
+        before += end_line - start_line
+    return before != error
+
+
+def _syntax_error(source: str) -> int | None:
+    """The line of the first syntax error in ``source``, or None when it parses."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences and the like
-            ast.parse(chunk)
+            ast.parse(source)
     except SyntaxError as error:
-        # Up to the first code line after it: an opener with no body, or an indented
-        # line below that needed the opener the suggestion did not write. Lines above
-        # count too: a bracket opened there that the suggestion leaves unclosed.
-        return (error.lineno or 0) <= _next_code_line(chunk, end_line)
+        return error.lineno or 0
     except (ValueError, RecursionError, MemoryError):
-        return False
-    return False
+        return None
+    return None
