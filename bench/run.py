@@ -36,6 +36,7 @@ from bench import (
     typing_replay,
 )
 from bench.edit_fidelity import run_corpus
+from bench.real_model import quality as real_model_quality
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -125,6 +126,7 @@ def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
         ("edit_fidelity", lambda: _fidelity(plan)),
         ("bundled_server", lambda: bundled_server.run(plan.startup_runs)),
         ("action_io", lambda: action_io.run()),
+        ("real_model_corpus", lambda: real_model_quality.run()),
         (
             "bounded_work",
             lambda: bounded_work.run(doc_mb=plan.bounded_doc_mb, cases=plan.fidelity_cases),
@@ -234,6 +236,28 @@ def _bounded_rows(bw: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _real_model_rows(rm: dict[str, Any]) -> list[Row]:
+    """Issue 14: recorded real-model answers through today's post-processing."""
+    raw = rm.get("raw_violations") or {}
+    returned = rm.get("returned_violations") or {}
+    out = [
+        _row(rm, "real model: corpus cases", "cases"),
+        _row(rm, "real model: raw answers breaking an invariant", "raw_with_violation_share",
+             "%", scale=100),
+        _row(rm, "real model: suggestions breaking an invariant", "returned_with_violation",
+             "", "0", lambda v: v == 0),
+        _row(rm, "real model: answers kept as a suggestion", "kept_share", "%", scale=100),
+        _row(rm, "real model: kept, first token exact", "first_token_exact_share", "%",
+             scale=100),
+        _row(rm, "real model: Python kept, statement still parses", "python_kept_parse_share",
+             "%", ">= 90 %", lambda v: v >= 90, scale=100),
+    ]
+    for kind, count in raw.items():
+        out.append({"figure": f"  raw / returned: {kind}", "value": f"{count} / "
+                    f"{returned.get(kind, 0)}", "unit": "", "target": "", "met": None})
+    return out
+
+
 def rows(b: dict[str, Any]) -> list[Row]:
     """The table: one row per figure, with the issue's target where it has one."""
     t, o, e = b.get("typing_replay", {}), b.get("overhead", {}), b.get("early_stop", {})
@@ -303,6 +327,7 @@ def rows(b: dict[str, Any]) -> list[Row]:
         _row(b.get("action_io", {}), "actions: one round of 100 x 40 KB reads sent back",
              "round_100_reads_chars", "chars", "<= 200000", lambda v: v <= 200_000),
         *_bounded_rows(b.get("bounded_work", {})),
+        *_real_model_rows(b.get("real_model_corpus", {})),
         *_bundled_rows(b.get("bundled_server", {})),
     ]
     for name, bench in b.items():

@@ -81,6 +81,8 @@ async def test_every_benchmark_produces_its_figures(
     assert _number(benches["edit_fidelity"]["corrupting_edits"])
     assert _number(benches["action_io"]["list_50k_loop_stall_ms"])
     assert "build-vsix.sh" in benches["bundled_server"]["skipped"]
+    assert benches["real_model_corpus"]["cases"] > 0
+    assert _number(benches["real_model_corpus"]["kept_share"])
 
     table = bench_run.table(results)
     assert "overhead per invoked completion, median" in table
