@@ -19,7 +19,9 @@ _ENOUGH_EVIDENCE = 60
 """Indented lines after which the indentation unit is considered known."""
 
 _TRAILING_COMMENT = re.compile(r"\s+(#|//|--).*$")
-_OPENER_WORD = re.compile(r"(?:^|\s)(?:then|do)$")
+_OPENER_WORD = re.compile(r"(?:^|\s)(?:then|do|else|repeat)$")
+_FUNCTION_HEADER = re.compile(r"(?:^|[\s=(])function\b[^{}]*\)$")
+"""``local function f(x)`` (Lua): the body follows on the next lines, no bracket opens it."""
 _SYMBOL_OPENERS = (":", "{", "(", "[", "=>")
 
 
@@ -52,7 +54,11 @@ def opens_block(line: str) -> bool:
     code = code_part(line)
     if not code:
         return False
-    return code.endswith(_SYMBOL_OPENERS) or bool(_OPENER_WORD.search(code))
+    return (
+        code.endswith(_SYMBOL_OPENERS)
+        or bool(_OPENER_WORD.search(code))
+        or bool(_FUNCTION_HEADER.search(code))
+    )
 
 
 _COMMENT_LINE = ("#", "//", "--", "*", "/*", ";")

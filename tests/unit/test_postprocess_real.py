@@ -172,3 +172,12 @@ def test_block_that_closes_what_it_never_opened_stops_before_it() -> None:
     doc = "if (ok) {\n  run();\n} else {█\n  stop();\n}\n"
     raw = "\n  log(ok);\n  }).then(next);\n  more();"
     assert text_of(raw, doc, "typescript") == "\n  log(ok);"
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["local function area(w, h)", "M.setup = function(opts)", "  else", "repeat"],
+)
+def test_lua_block_openers_ask_for_a_block(line: str) -> None:
+    ctx = ctx_of(f"local M = {{}}\n{line}█\nend\n", "lua")
+    assert ctx.multiline
