@@ -23,9 +23,12 @@ from iskra_ls.completion.indentation import (
 )
 from iskra_ls.completion.prose import (
     comment_start,
+    expects_code,
+    file_level_only,
     is_prose,
     mask_strings,
     opens_string,
+    statement_in_expression,
     strip_prompt_echo,
 )
 from iskra_ls.completion.syntax import breaks_python
@@ -546,6 +549,18 @@ def drop_prose(text: str, ctx: CompletionContext) -> str:
     return text
 
 
+def drop_file_level_lines(text: str, ctx: CompletionContext) -> str:
+    """The suggestion before a line that can only open a file (``package main``, an
+    ``import``) when the cursor is inside a block or a line: the model restarted the file."""
+    if not ctx.line_prefix.strip() and not ctx.enclosing_indent:
+        return text
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if file_level_only(line, ctx.language_id):
+            return "\n".join(lines[:i]).rstrip()
+    return text
+
+
 def fit_before_rest(text: str, ctx: CompletionContext) -> str:
     """A one-line suggestion that leaves the typed rest of the line working, or "".
 
@@ -553,12 +568,16 @@ def fit_before_rest(text: str, ctx: CompletionContext) -> str:
     comment goes. An unclosed string would swallow it, and a bracket the suggestion
     opens and leaves open would take the ``]`` for its own: such a suggestion goes.
     """
+    masked = mask_strings(text)
+    start = comment_start(masked, ctx.language_id)
+    if start is not None and not text[:start].strip() and expects_code(ctx.line_prefix):
+        return ""  # ``package `` + ``// Copyright ...``: a comment where code must go
+    if statement_in_expression(ctx.line_prefix, text):
+        return ""
     if not ctx.line_suffix.strip():
         return text
     if opens_string(text) and not opens_string(ctx.line_prefix):
         return ""
-    masked = mask_strings(text)
-    start = comment_start(masked, ctx.language_id)
     if start is not None:
         text, masked = text[:start].rstrip(), masked[:start]
     opened: list[str] = []
@@ -604,6 +623,7 @@ def postprocess(raw: str, ctx: CompletionContext) -> Suggestion | None:
     text = drop_present_lines(text, ctx)
     if not in_prose(ctx):
         text = drop_prose(text, ctx)
+        text = drop_file_level_lines(text, ctx)
         if not ctx.multiline:
             text = fit_before_rest(text, ctx)
     if not text.strip():

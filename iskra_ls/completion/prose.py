@@ -50,8 +50,22 @@ for _alias, _base in (
 
 _HASH_COMMENT = ("python", "ruby", "shellscript", "perl", "r", "yaml", "toml", "makefile")
 _MARKUP = ("html", "xml", "markdown", "vue", "svelte", "javascriptreact", "typescriptreact", "php")
-_TAG_LINE = re.compile(r"^[ \t]*(?:</?(?:code|pre)>[ \t]*)+$", re.M)
-_TAG = re.compile(r"</?(?:code|pre)>")
+_TAG_LINE = re.compile(r"^[ \t]*(?:(?:</?(?:code|pre)\b[^>\n]*>?|<)[ \t]*)+$", re.M)
+_TAG = re.compile(r"</?(?:code|pre)\b[^>\n]*>")
+_FILE_LEVEL = {
+    # Go: a named function or a method is declared at the top level only.
+    "go": re.compile(r"\s*(?:package\s+\w+\s*$|import\b|func\s+[\w(])"),
+    "javascript": re.compile(
+        r"\s*(?:import\s*(?:type\s+)?(?:\{|\*|[\w$]+\s*(?:,|from\b))|import\s+[\"']|export\s)"
+    ),
+    "java": re.compile(r"\s*(?:package|import)\s+[\w.]+"),
+}
+for _alias in ("typescript", "javascriptreact", "typescriptreact"):
+    _FILE_LEVEL[_alias] = _FILE_LEVEL["javascript"]
+_EXPECTING_WORDS = frozenset(
+    "package import return func def class local let const var fn use type export new await "
+    "yield throw raise in of and or not if elif while for case function struct impl".split()
+)
 _ECHO = re.compile(
     r"Write the (?:rest of the current line|code that belongs)|no line break|"
     r"^\s*(?:Language|File|Indentation):\s|Enclosing scope \(|Recently edited files",
@@ -82,6 +96,37 @@ def strip_prompt_echo(text: str, language_id: str) -> str:
         text = _TAG.sub("", text)
     kept = [line for line in text.split("\n") if not _ECHO.search(line)]
     return "\n".join(kept)
+
+
+def file_level_only(line: str, language_id: str) -> bool:
+    """Whether ``line`` may only stand at a file's top level (``package x``, an ``import``
+    declaration): a model that restarts the file writes these anywhere."""
+    pattern = _FILE_LEVEL.get(language_id)
+    return bool(pattern and pattern.match(line))
+
+
+_STATEMENT_START = re.compile(
+    r"\s*(?:(?:const|let|var|import|export|package|def|return|local|use|struct|impl)\b"
+    r"|(?:fn|func|function|class)\s+\w)"
+)
+
+
+def statement_in_expression(line_prefix: str, text: str) -> bool:
+    """Whether ``text`` starts a statement or declaration where the typed line needs an
+    expression (``x = `` + ``const y = 1``, ``f(`` + ``import os``)."""
+    code = line_prefix.rstrip()
+    return bool(code) and code[-1] in "([{,=:+-*/<>&|!%^~?" and bool(_STATEMENT_START.match(text))
+
+
+def expects_code(line_prefix: str) -> bool:
+    """Whether the typed part of the line still needs code after it (``package ``,
+    ``x = ``, ``f(``): a comment there leaves the line broken."""
+    code = line_prefix.rstrip()
+    if not code:
+        return False
+    if code[-1] in "([{,=.:+-*/<>&|!%^~?":
+        return True
+    return code.split()[-1] in _EXPECTING_WORDS
 
 
 def code_only(line: str, language_id: str) -> str:

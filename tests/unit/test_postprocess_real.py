@@ -181,3 +181,36 @@ def test_block_that_closes_what_it_never_opened_stops_before_it() -> None:
 def test_lua_block_openers_ask_for_a_block(line: str) -> None:
     ctx = ctx_of(f"local M = {{}}\n{line}█\nend\n", "lua")
     assert ctx.multiline
+
+
+@pytest.mark.parametrize(
+    ("raw", "doc", "language"),
+    [
+        pytest.param("package json", "\t\tfmt.Printf(█)\n", "go", id="go-package-in-a-call"),
+        pytest.param(
+            'package main\n\nimport (\n\t"fmt"\n)', "func main() {\n\t█\n}\n", "go",
+            id="go-file-restarted-in-a-body",
+        ),
+        pytest.param(
+            "func helper() int {\n\treturn 1\n}", "func main() {\n\t█\n}\n", "go",
+            id="go-named-func-in-a-body",
+        ),
+        pytest.param(
+            'import { Cursor } from "cursor";', "function f() {\n  █\n}\n", "typescript",
+            id="ts-import-in-a-body",
+        ),
+        pytest.param("// Copyright 2017 The Go Authors.", "package █\n", "go", id="comment-after-package"),
+        pytest.param("const rx = /a/", "parseJson.message = █\n", "typescript", id="const-after-equals"),
+        pytest.param("<code class=\"language-ts\">", "  const x = █\n", "typescript", id="tag-attrs"),
+    ],
+)
+def test_a_restarted_file_is_no_suggestion(raw: str, doc: str, language: str) -> None:
+    assert text_of(raw, doc, language) is None
+
+
+def test_top_level_imports_and_function_literals_stay() -> None:
+    assert text_of('import "fmt"', "package main\n\n█\n", "go") == 'import "fmt"'
+    doc = "func main() {\n\tsort.Slice(xs, █)\n}\n"
+    assert text_of("func(i, j int) bool { return xs[i] < xs[j] }", doc, "go") == (
+        "func(i, j int) bool { return xs[i] < xs[j] }"
+    )
