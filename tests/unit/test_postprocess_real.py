@@ -199,9 +199,13 @@ def test_lua_block_openers_ask_for_a_block(line: str) -> None:
             'import { Cursor } from "cursor";', "function f() {\n  █\n}\n", "typescript",
             id="ts-import-in-a-body",
         ),
-        pytest.param("// Copyright 2017 The Go Authors.", "package █\n", "go", id="comment-after-package"),
-        pytest.param("const rx = /a/", "parseJson.message = █\n", "typescript", id="const-after-equals"),
-        pytest.param("<code class=\"language-ts\">", "  const x = █\n", "typescript", id="tag-attrs"),
+        pytest.param(
+            "// Copyright 2017 The Go Authors.", "package █\n", "go", id="comment-after-package"
+        ),
+        pytest.param(
+            "const rx = /a/", "parseJson.message = █\n", "typescript", id="const-after-equals"
+        ),
+        pytest.param('<code class="language-ts">', "  const x = █\n", "typescript", id="tag-attrs"),
     ],
 )
 def test_a_restarted_file_is_no_suggestion(raw: str, doc: str, language: str) -> None:
