@@ -590,9 +590,22 @@ def fit_before_rest(text: str, ctx: CompletionContext) -> str:
     return "" if opened else text
 
 
+_STATEMENT_LINE = re.compile(r"^(?:async def|def|class|import|from|@)\b.*$", re.M)
+
+
 def in_prose(ctx: CompletionContext) -> bool:
-    """Whether the cursor is inside a docstring / block string or a line comment."""
+    """Whether the cursor is inside a docstring / block string or a line comment.
+
+    Triple quotes are counted from the last line that surely is code (a top-level
+    ``def``/``class``/``import``): counted over a window that starts inside a long
+    docstring, their parity would read the whole file inside out.
+    """
     prefix = ctx.prefix[-20_000:]
+    anchor = None
+    for anchor in _STATEMENT_LINE.finditer(prefix):
+        pass
+    if anchor is not None:
+        prefix = prefix[anchor.start() :]
     if prefix.count('"""') % 2 or prefix.count("'''") % 2:
         return True
     line = ctx.line_prefix.lstrip()

@@ -218,3 +218,16 @@ def test_top_level_imports_and_function_literals_stay() -> None:
     assert text_of("func(i, j int) bool { return xs[i] < xs[j] }", doc, "go") == (
         "func(i, j int) bool { return xs[i] < xs[j] }"
     )
+
+
+def test_docstring_parity_is_counted_from_code_not_from_a_cut_window() -> None:
+    """An excerpt (or a 20 KB window) that starts inside a docstring must not read the
+    code after that docstring as prose, where English would pass unchecked."""
+    doc = (
+        "    text of a long docstring cut at its top\n"
+        '    """\n'
+        "\n"
+        "def area(width, height):\n"
+        "    █\n"
+    )
+    assert text_of("The code is already correct.", doc) is None
