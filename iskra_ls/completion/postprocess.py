@@ -601,11 +601,9 @@ def in_prose(ctx: CompletionContext) -> bool:
     docstring, their parity would read the whole file inside out.
     """
     prefix = ctx.prefix[-20_000:]
-    anchor = None
-    for anchor in _STATEMENT_LINE.finditer(prefix):
-        pass
-    if anchor is not None:
-        prefix = prefix[anchor.start() :]
+    anchors = [match.start() for match in _STATEMENT_LINE.finditer(prefix)]
+    if anchors:
+        prefix = prefix[anchors[-1] :]
     if prefix.count('"""') % 2 or prefix.count("'''") % 2:
         return True
     line = ctx.line_prefix.lstrip()
