@@ -4,23 +4,26 @@ A chat model answering "what goes at the cursor?" wraps code in fences, chats
 before and after it, echoes the cursor marker, rewrites the current line, repeats
 what follows the cursor, closes brackets the editor already closed and indents as
 it likes. Each rule below undoes one of those habits and is public so it can be
-tested alone; ``postprocess`` chains them. Inside the chain the text uses ``\\n``;
-the document's line ending is applied last.
+tested alone; ``postprocess`` chains them, with the block shaping of ``blocks``,
+the English and echo detection of ``prose`` and, for Python, the parser's verdict
+(``syntax``). What cannot be repaired is dropped: no suggestion beats a wrong one.
+Inside the chain the text uses ``\\n``; the document's line ending is applied last.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from math import gcd
 
-from iskra_ls.completion.context import CURSOR_MARKER, CompletionContext, to_lf
-from iskra_ls.completion.indentation import (
-    code_part,
-    indent_columns,
-    opens_block,
-    render_indent,
+from iskra_ls.completion.blocks import (
+    BRACKET_PAIRS,
+    block_end_line,
+    cut_at_block_end,
+    drop_present_lines,
+    keep_balanced_lines,
+    normalise_indent,
 )
+from iskra_ls.completion.context import CURSOR_MARKER, CompletionContext, to_lf
 from iskra_ls.completion.prose import (
     comment_start,
     expects_code,
@@ -62,12 +65,8 @@ _TRAIL_START = re.compile(
     r"|That|It (?:is|will|uses|adds|returns))\b"
 )
 _MARKER = re.compile(re.escape(CURSOR_MARKER) + r"|<\|?cursor\|?>|</cursor>", re.I)
-_CLOSER_LINE = re.compile(r"(?:[)\]}][)\]};,]*|end|fi|done|esac|endif|endfunction)\s*;?")
 _NO_BACKTICK_LANGUAGES = ("python", "c", "cpp", "java", "rust", "csharp", "ruby", "lua", "php")
-_PAIRS = {")": "(", "]": "[", "}": "{"}
 _QUOTES = "\"'`"
-_NEWLINE_OPENERS = (":", "{")
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 
 
 def _last_lines(prefix: str, count: int) -> list[str]:
@@ -217,225 +216,6 @@ def keep_first_line(text: str, ctx: CompletionContext) -> str:
     return line
 
 
-def _body_goes_below(line_prefix: str) -> bool:
-    """After ``:``, ``{``, ``then`` or ``do`` the block starts on the next line."""
-    code = code_part(line_prefix)
-    return code.endswith(_NEWLINE_OPENERS) or bool(re.search(r"(?:^|\s)(?:then|do)$", code))
-
-
-def _unit_columns(ctx: CompletionContext) -> int:
-    return indent_columns(ctx.indent_unit, ctx.indent_unit) or 4
-
-
-def _model_step(widths: list[int], unit_cols: int) -> int:
-    """The model's indentation step, from widths (or differences) it used."""
-    positive = [w for w in widths if w > 0]
-    if all(w % unit_cols == 0 for w in positive):
-        return unit_cols
-    step = 0
-    for w in positive:
-        step = gcd(step, w)
-    return step if step >= 2 else unit_cols
-
-
-def _continuation_lines(lines: list[str]) -> set[int]:
-    """Indexes of lines that continue an expression left open in ``(`` or ``[``.
-
-    Such lines align under the bracket, at any column: they say nothing about the
-    model's indentation step (a 2 from ``results = compute(`` would double every level).
-    Inside ``{`` (a block, or an object literal in a call) lines are indented by levels.
-    """
-    found: set[int] = set()
-    stack: list[str] = []
-    for i, line in enumerate(lines):
-        if stack and stack[-1] != "{":
-            found.add(i)
-        for ch in mask_strings(code_part(line)):
-            if ch in "([{":
-                stack.append(ch)
-            elif ch in ")]}" and stack:
-                stack.pop()
-    return found
-
-
-def _convert(columns: int, step: int, unit_cols: int) -> int:
-    levels, rest = divmod(abs(columns), step)
-    return (levels * unit_cols + rest) * (1 if columns >= 0 else -1)
-
-
-def normalise_indent(text: str, ctx: CompletionContext) -> str:
-    """Re-indent a block reply to the document's style, relative to the cursor's block.
-
-    The first reply line goes at the cursor. Later lines are read as absolute
-    (indented as in the file, as the prompt asks) or as relative to the first line
-    (a block written at column 0), whichever fits; then tabs/spaces and unit width
-    are converted to the document's.
-    """
-    text = re.sub(r"\A(?:[ \t]*\n)+", "\n" if ctx.after_opener else "", text)
-    lines = text.split("\n")
-    unit_cols = _unit_columns(ctx)
-    target = indent_columns(ctx.enclosing_indent, ctx.indent_unit)
-    if ctx.after_opener and lines[0].strip() and _body_goes_below(ctx.line_prefix):
-        lines.insert(0, "")
-    widths = [indent_columns(ln, ctx.indent_unit) for ln in lines]
-    content = [i for i in range(1, len(lines)) if lines[i].strip()]
-    continued = _continuation_lines(lines)
-    measured = [
-        widths[i]
-        for i in content
-        if not lines[i].strip().startswith("*") and i not in continued
-    ]
-    block_layout = ctx.after_opener and not lines[0].strip()
-    if block_layout and content:
-        base = widths[content[0]]
-        relative = True
-    elif ctx.after_opener or not content:
-        base, relative = 0, False
-    else:
-        first_width = widths[0]
-        # The first following code line tells absolute from relative (not a " * " line).
-        second = next(iter(measured), widths[content[0]])
-        base = first_width
-        relative = first_width > 0 or not (
-            second > 0 and (not opens_block(lines[0]) or second > target)
-        )
-    if relative:
-        step = _model_step([abs(w - base) for w in measured], unit_cols)
-    else:
-        step = _model_step(measured, unit_cols)
-    closes_at = leaves_at = None
-    if relative and not block_layout and target > 0:
-        leaves_at = _leaving_line(lines, widths, base, ctx)
-        closes_at = _closing_line(lines, widths, base, ctx.language_id == "lua")
-    out = []
-    for i, line in enumerate(lines):
-        body = line.lstrip(" \t")
-        if i == 0:
-            pad = render_indent(target, ctx.indent_unit)
-            first_pad = pad[len(ctx.line_prefix) :] if pad.startswith(ctx.line_prefix) else ""
-            out.append(first_pad + body if body and not ctx.after_opener else body)
-            continue
-        if not body:
-            out.append("")
-            continue
-        if i == closes_at:
-            columns = max(target - unit_cols, 0)  # closes the cursor's block: its opener's level
-        elif leaves_at is not None and i >= leaves_at:
-            columns = _convert(widths[i], step, unit_cols)  # as in the file: the cut sees it
-        elif relative:
-            columns = target + _convert(widths[i] - base, step, unit_cols)
-        else:
-            columns = _convert(widths[i], step, unit_cols)
-        out.append(render_indent(columns, ctx.indent_unit) + body)
-    return "\n".join(out)
-
-
-_DEFINITION = re.compile(
-    r"(?:(?:export|pub(?:\([\w:]+\))?|async|default|local|static|unsafe)\s+)*"
-    r"(?:def|class|func|fn|function|impl|struct|enum|trait|interface|type|mod|module)\b"
-)
-
-
-def _leaving_line(
-    lines: list[str], widths: list[int], base: int, ctx: CompletionContext
-) -> int | None:
-    """In a block written from the cursor's column, the first line that is clearly outside
-    the cursor's block: a definition at the first line's level or left of it, or the code
-    that already follows the cursor in the document.
-
-    Read relative to the first line, such a line would land nested inside the cursor's
-    block, where no block-end cut sees it; from there on the answer is read as written.
-    """
-    following = {ln for ln in _next_code_lines(ctx, 3) if not _CLOSER_LINE.fullmatch(ln)}
-    for i in range(1, len(lines)):
-        body = lines[i].strip()
-        if body and widths[i] <= base and (_DEFINITION.match(body) or body in following):
-            return i
-    return None
-
-
-_LUA_OPENER = re.compile(r"\b(?:function|do|if|repeat)\b")
-_LUA_CLOSER = re.compile(r"\b(?:end|until)\b")
-
-
-def _closing_line(lines: list[str], widths: list[int], base: int, lua: bool) -> int | None:
-    """Index of a closer-only line (``}``, ``end``) at the first line's level that closes
-    more than the answer opened: it ends the cursor's block."""
-    depth = 0
-    for i, line in enumerate(lines):
-        code = code_part(line)
-        depth += code.count("{") - code.count("}")
-        if lua:
-            depth += len(_LUA_OPENER.findall(code)) - len(_LUA_CLOSER.findall(code))
-        if i > 0 and depth < 0 and widths[i] <= base and _CLOSER_LINE.fullmatch(line.strip()):
-            return i
-    return None
-
-
-def _next_code_lines(ctx: CompletionContext, limit: int) -> list[str]:
-    """Stripped non-blank lines after the cursor's line, at most ``limit``."""
-    found: list[str] = []
-    lines = _LINE.finditer(ctx.suffix)
-    next(lines, None)
-    for match in lines:
-        body = match.group(0).strip()
-        if body:
-            found.append(body)
-            if len(found) >= limit:
-                break
-    return found
-
-
-def block_end_line(text: str, ctx: CompletionContext) -> int | None:
-    """Index of the first line of ``text`` (normalised) past the cursor's block."""
-    lines = text.split("\n")
-    floor = indent_columns(ctx.enclosing_indent, ctx.indent_unit)
-    unit_cols = _unit_columns(ctx)
-    for i in range(1, len(lines)):
-        line = lines[i]
-        if not line.strip():
-            continue
-        width = indent_columns(line, ctx.indent_unit)
-        if width >= floor:
-            continue
-        closes_this = width >= floor - unit_cols and _CLOSER_LINE.fullmatch(line.strip())
-        present = ctx.line_suffix.strip() or next(iter(_next_code_lines(ctx, 1)), "")
-        return i + 1 if closes_this and present != line.strip() else i
-    return None
-
-
-def cut_at_block_end(text: str, ctx: CompletionContext) -> str:
-    """Keep the block up to where it dedents below the cursor's block.
-
-    A line that only closes the cursor's block (``}``, ``end``) is kept unless the
-    document already has it right after the cursor. Trailing blank lines go.
-    """
-    end = block_end_line(text, ctx)
-    if end is not None:
-        text = "\n".join(text.split("\n")[:end])
-    return "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
-
-
-def drop_present_lines(text: str, ctx: CompletionContext) -> str:
-    """Drop trailing reply lines that repeat the lines right after the cursor.
-
-    A reply whose every line is already there becomes empty.
-    """
-    lines = text.split("\n")
-    first = 0 if not ctx.line_prefix.strip() else 1
-    candidates = [(i, lines[i].strip()) for i in range(first, len(lines)) if lines[i].strip()]
-    following = _next_code_lines(ctx, len(candidates))
-    if not following:
-        return text
-    for pos, (index, body) in enumerate(candidates):
-        if body != following[0] or len(candidates) - pos > len(following):
-            continue  # cheap checks first: a long reply must not cost quadratic time
-        rest = [body for _, body in candidates[pos:]]
-        if rest == following[: len(rest)]:
-            return "\n".join(lines[:index]).rstrip()
-    return text
-
-
 def _closing_counts(line_prefix: str, text: str) -> tuple[dict[str, int], set[str]]:
     """Brackets in ``text`` that close ones opened before it, and quotes it closes."""
     stack: list[tuple[str, bool]] = []
@@ -459,8 +239,8 @@ def _closing_counts(line_prefix: str, text: str) -> tuple[dict[str, int], set[st
             quote = (ch, ours)
         elif ch in "([{":
             stack.append((ch, ours))
-        elif ch in _PAIRS:
-            if stack and stack[-1][0] == _PAIRS[ch]:
+        elif ch in BRACKET_PAIRS:
+            if stack and stack[-1][0] == BRACKET_PAIRS[ch]:
                 opened_by_us = stack.pop()[1]
                 if ours and not opened_by_us:
                     closes[ch] = closes.get(ch, 0) + 1
@@ -499,41 +279,16 @@ def match_suffix(text: str, ctx: CompletionContext) -> tuple[str, int]:
         part = rest[:k]
         if not text.endswith(part):
             continue
-        special = [c for c in part if c in _PAIRS or c in _QUOTES]
+        special = [c for c in part if c in BRACKET_PAIRS or c in _QUOTES]
         if not special and (not part.strip() or part.strip(";:, ")):
             continue
         if all(c in quotes for c in part if c in _QUOTES) and all(
-            closes.get(c, 0) >= part.count(c) for c in _PAIRS if c in part
+            closes.get(c, 0) >= part.count(c) for c in BRACKET_PAIRS if c in part
         ):
             return text, k
     if ctx.multiline and ctx.after_opener and "\n" in text:
         return text.rstrip() + "\n" + ctx.line_indent, 0
     return text, 0
-
-
-def keep_balanced_lines(text: str) -> str:
-    """The block's lines up to the last one after which every bracket it opened is closed.
-
-    An answer cut short by ``max_tokens`` leaves a call or a body open; one that closes a
-    bracket it never opened has run out of the cursor's block (a lone closer that ends
-    the block as its last line is the exception). Either way the rest goes.
-    """
-    lines = text.split("\n")
-    stack: list[str] = []
-    kept = 0
-    for i, line in enumerate(lines):
-        for ch in mask_strings(code_part(line)):
-            if ch in "([{":
-                stack.append(ch)
-            elif ch in _PAIRS:
-                if stack and stack[-1] == _PAIRS[ch]:
-                    stack.pop()
-                    continue
-                last = i == len(lines) - 1 and _CLOSER_LINE.fullmatch(line.strip())
-                return "\n".join(lines[: i + 1 if last and not stack else kept]).rstrip()
-        if not stack:
-            kept = i + 1
-    return "\n".join(lines[:kept]).rstrip()
 
 
 def drop_prose(text: str, ctx: CompletionContext) -> str:
@@ -584,8 +339,8 @@ def fit_before_rest(text: str, ctx: CompletionContext) -> str:
     for ch in masked:
         if ch in "([{":
             opened.append(ch)
-        elif ch in _PAIRS and opened:
-            if opened.pop() != _PAIRS[ch]:
+        elif ch in BRACKET_PAIRS and opened:
+            if opened.pop() != BRACKET_PAIRS[ch]:
                 return ""
     return "" if opened else text
 

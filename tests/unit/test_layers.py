@@ -78,6 +78,7 @@ def test_prose_rules_are_pure() -> None:
     """Telling English from code needs nothing but the text (post-processing imports it)."""
     assert _imports("completion/prose") <= {"__future__", "re"}
     assert _imports("completion/syntax") <= {"__future__", "ast", "warnings"}
+    assert not any("postprocess" in name for name in _imports("completion/blocks"))
 
 
 def test_the_stub_admin_api_does_not_import_the_stub_server() -> None:
