@@ -43,11 +43,12 @@ def _unit_columns(ctx: CompletionContext) -> int:
 def _model_step(widths: list[int], unit_cols: int) -> int:
     """The model's indentation step, from widths (or differences) it used."""
     positive = [w for w in widths if w > 0]
-    if all(w % unit_cols == 0 for w in positive):
-        return unit_cols
     step = 0
     for w in positive:
         step = gcd(step, w)
+    if all(w % unit_cols == 0 for w in positive):
+        # A 4-space answer in a 2-space file fits the grid, two levels at a time.
+        return step if step > unit_cols else unit_cols
     return step if step >= 2 else unit_cols
 
 
@@ -112,6 +113,11 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         relative = first_width > 0 or not (
             second > 0 and (not opens_block(lines[0]) or second > target)
         )
+        if not relative and opens_block(lines[0]):
+            # Read as in the file, the body must land deeper than the cursor's block;
+            # a 4-space answer in a 2-space file does not: it was written from column 0.
+            step = _model_step(measured, unit_cols)
+            relative = _convert(second, step, unit_cols) <= target
     if relative:
         step = _model_step([abs(w - base) for w in measured], unit_cols)
     else:
@@ -185,18 +191,27 @@ def _closing_line(lines: list[str], widths: list[int], base: int, lua: bool) -> 
     return None
 
 
-def _next_code_lines(ctx: CompletionContext, limit: int) -> list[str]:
-    """Stripped non-blank lines after the cursor's line, at most ``limit``."""
+def _next_code_lines(ctx: CompletionContext, limit: int, *, raw: bool = False) -> list[str]:
+    """Non-blank lines after the cursor's line, at most ``limit``: stripped, or ``raw``
+    (without the line ending only)."""
     found: list[str] = []
     lines = _LINE.finditer(ctx.suffix)
     next(lines, None)
     for match in lines:
-        body = match.group(0).strip()
-        if body:
-            found.append(body)
+        line = match.group(0).rstrip("\r\n")
+        if line.strip():
+            found.append(line if raw else line.strip())
             if len(found) >= limit:
                 break
     return found
+
+
+def _line_key(line: str, ctx: CompletionContext) -> tuple[int, str]:
+    """What makes two lines the same line: the text, and for a lone closer (``end``,
+    ``}``) its column too: the for loop's ``end`` is not the function's."""
+    body = line.strip()
+    column = indent_columns(line, ctx.indent_unit) if CLOSER_LINE.fullmatch(body) else -1
+    return column, body
 
 
 def block_end_line(text: str, ctx: CompletionContext) -> int | None:
@@ -236,8 +251,12 @@ def drop_present_lines(text: str, ctx: CompletionContext) -> str:
     """
     lines = text.split("\n")
     first = 0 if not ctx.line_prefix.strip() else 1
-    candidates = [(i, lines[i].strip()) for i in range(first, len(lines)) if lines[i].strip()]
-    following = _next_code_lines(ctx, len(candidates))
+    candidates = [
+        (i, _line_key(ctx.line_prefix + lines[i] if i == 0 else lines[i], ctx))
+        for i in range(first, len(lines))
+        if lines[i].strip()
+    ]
+    following = [_line_key(ln, ctx) for ln in _next_code_lines(ctx, len(candidates), raw=True)]
     if not following:
         return text
     for pos, (index, body) in enumerate(candidates):

@@ -231,3 +231,11 @@ def test_docstring_parity_is_counted_from_code_not_from_a_cut_window() -> None:
         "    █\n"
     )
     assert text_of("The code is already correct.", doc) is None
+
+
+def test_a_four_space_answer_in_a_two_space_file_is_re_indented_level_by_level() -> None:
+    doc = "local M = {}\nfunction M.run(opts)\n  if opts then\n    return 1\n  end\n  █\nend\n"
+    raw = "for _, v in ipairs(opts) do\n    if v then\n        print(v)\n    end\nend"
+    assert text_of(raw, doc, "lua") == (
+        "for _, v in ipairs(opts) do\n    if v then\n      print(v)\n    end\n  end"
+    )
