@@ -25,13 +25,21 @@ def _top_level(line: str) -> bool:
     return bool(line.strip()) and not line[0].isspace() and not closer
 
 
-def _next_code_line(chunk: str, after: int) -> int:
-    """1-based number of the first non-blank line after line ``after`` (or the next one)."""
+NEAR_LINES = 3
+"""Code lines right below the suggestion that it must leave parseable: an error there is
+where the user is writing, and the suggestion was to fix it (``if x:`` before a body)."""
+
+
+def _near_end(chunk: str, after: int) -> int:
+    """1-based number of the :data:`NEAR_LINES`-th non-blank line after line ``after``."""
     lines = chunk.split("\n")
+    seen = 0
     for number in range(after + 1, len(lines) + 1):
         if lines[number - 1].strip():
-            return number
-    return after + 1
+            seen += 1
+            if seen == NEAR_LINES:
+                return number
+    return len(lines)
 
 
 def breaks_python(prefix: str, suffix: str, inserted: str, replace_after: int = 0) -> bool:
@@ -64,10 +72,10 @@ def breaks_python(prefix: str, suffix: str, inserted: str, replace_after: int = 
     error = _syntax_error(chunk)
     if error is None:
         return False
-    # Up to the first code line after it: an opener with no body, or an indented line
-    # below that needed the opener the suggestion did not write. Lines above count too:
-    # a bracket opened there that the suggestion leaves unclosed.
-    if error <= _next_code_line(chunk, end_line):
+    # Up to a few code lines after it: an opener with no body, or indented lines below
+    # that needed the opener the suggestion did not write. Lines above count too: a
+    # bracket opened there that the suggestion leaves unclosed.
+    if error <= _near_end(chunk, end_line):
         return True
     # Further down: the suggestion's fault unless the document had that error already.
     before = _syntax_error(head + tail)
