@@ -251,6 +251,12 @@ def _real_model_rows(rm: dict[str, Any]) -> list[Row]:
              scale=100),
         _row(rm, "real model: Python kept, statement still parses", "python_kept_parse_share",
              "%", ">= 90 %", lambda v: v >= 90, scale=100),
+        _row(rm, "real model: block answer tokens read, no block stop", "block_reading."
+             "tokens_read_before", "tokens"),
+        _row(rm, "real model: block answer tokens read until final", "block_reading."
+             "tokens_read_after", "tokens"),
+        _row(rm, "real model: block answers stopped early", "block_reading.stopped_early_share",
+             "%", scale=100),
     ]
     for kind, count in raw.items():
         out.append({"figure": f"  raw / returned: {kind}", "value": f"{count} / "

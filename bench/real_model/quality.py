@@ -24,7 +24,7 @@ from typing import Any
 from bench.real_model.corpus import RecordedCase, load_corpus
 from bench.real_model.invariants import KINDS, check, first_tokens, python_parses
 from iskra_ls.completion.context import build_context, to_lf
-from iskra_ls.completion.postprocess import postprocess
+from iskra_ls.completion.postprocess import early_stop_text, postprocess
 
 
 def _score(cases: list[RecordedCase]) -> dict[str, Any]:
@@ -75,6 +75,43 @@ def _score(cases: list[RecordedCase]) -> dict[str, Any]:
     }
 
 
+def block_reading(cases: list[RecordedCase], chunk_chars: int = 4) -> dict[str, Any]:
+    """How much of each block answer is read before the suggestion is final.
+
+    Each recorded block answer is streamed in ``chunk_chars`` pieces through the early
+    stop iskra-ls applies (``early_stop_text`` with the block context, re-checked when
+    a line ends or the next one shows its indentation, as ``completion/fetch.py`` does);
+    before the block early stop, a block answer was read to its end.
+    """
+    whole: list[int] = []
+    until_final: list[int] = []
+    for case in cases:
+        ctx = build_context(case.text, case.offset, language_id=case.language_id, path=case.path)
+        raw = to_lf(case.raw or "")
+        if not ctx.multiline or not raw:
+            continue
+        whole.append(len(raw))
+        read = len(raw)
+        shape: tuple[int, bool] | None = None
+        for end in range(chunk_chars, len(raw) + chunk_chars, chunk_chars):
+            joined = raw[:end]
+            now = (joined.count("\n"), bool(joined[joined.rfind("\n") + 1 :].strip()))
+            if now == shape:
+                continue
+            shape = now
+            if early_stop_text(joined, ctx) is not None:
+                read = min(end, len(raw))
+                break
+        until_final.append(read)
+    n = len(whole) or 1
+    return {
+        "block_answers": len(whole),
+        "tokens_read_before": sum(whole) / n / chunk_chars,
+        "tokens_read_after": sum(until_final) / n / chunk_chars,
+        "stopped_early_share": sum(r < w for r, w in zip(until_final, whole, strict=True)) / n,
+    }
+
+
 def score(cases: list[RecordedCase] | None = None) -> dict[str, Any]:
     """The corpus figures, overall and per language."""
     cases = load_corpus() if cases is None else cases
@@ -82,6 +119,7 @@ def score(cases: list[RecordedCase] | None = None) -> dict[str, Any]:
     for case in cases:
         by_language[case.language_id].append(case)
     result = _score(cases)
+    result["block_reading"] = block_reading(cases)
     result["by_language"] = {
         lang: {k: v for k, v in _score(group).items() if not isinstance(v, dict)}
         for lang, group in sorted(by_language.items())
@@ -117,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Python: kept and still parses: {_percent(figures['python_kept_parse_share'])}"
         f" of {figures['python_parse_cases']}"
+    )
+    reading = figures["block_reading"]
+    print(
+        f"block answers: {reading['block_answers']}; tokens read until the suggestion is final"
+        f" {reading['tokens_read_before']:.0f} before the block early stop,"
+        f" {reading['tokens_read_after']:.0f} after; stopped early"
+        f" {_percent(reading['stopped_early_share'])}"
     )
     print(f"{'language':<12} {'cases':>5} {'kept':>8} {'bad':>4} {'first':>8} {'parses':>8}")
     for lang, f in figures["by_language"].items():

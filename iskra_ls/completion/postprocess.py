@@ -461,4 +461,13 @@ def early_stop_text(partial: str, ctx: CompletionContext) -> str | None:
     end = block_end_line(shaped, ctx)
     if end is not None and end < len(shaped.split("\n")):
         return complete
+    if not in_prose(ctx) and _cut_for_good(normalise_indent(_clean(complete, ctx), ctx), ctx):
+        return complete
     return None
+
+
+def _cut_for_good(shaped: str, ctx: CompletionContext) -> bool:
+    """Whether complete lines already end the suggestion whatever follows: English, or a
+    line that restarts the file (what comes after them is never shown)."""
+    body = shaped.rstrip()
+    return len(drop_file_level_lines(drop_prose(body, ctx), ctx)) < len(body)
