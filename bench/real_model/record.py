@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         lang: args.per_language or DEFAULT_COUNTS[lang]
         for lang in args.languages
     }
-    kept = [c for c in load_corpus(args.out) if c.raw] if args.resume else []
+    kept = [c for c in load_corpus(args.out) if c.raw is not None] if args.resume else []
     asyncio.run(record(counts, args.out, kept))
     return 0
 
