@@ -108,8 +108,12 @@ def _ask(url: str, messages: Messages, max_tokens: int) -> str:
     request = urllib.request.Request(
         f"{url}/v1/chat/completions", body, {"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=120) as response:
-        answer = json.load(response)
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            answer = json.load(response)
+    except (OSError, ValueError) as error:  # one lost answer must not lose the run
+        print(f"  no answer: {type(error).__name__}: {error}", flush=True)
+        return ""
     return str(answer["choices"][0]["message"]["content"] or "")
 
 
