@@ -45,7 +45,7 @@ def _number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(180)  # a hang guard: ten benchmarks and the corpus figures
 async def test_every_benchmark_produces_its_figures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
