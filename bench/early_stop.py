@@ -8,6 +8,12 @@ arrive plus a little, and close the stream (the stub counts the disconnect).
 The first line's time is taken on the stub's clock: when its chat handler started
 (``TimedStub``) plus the pacing of the chunks up to the one holding the first line
 break; both are measured from the client sending its request.
+
+The block case (issue 14.3): a requested completion after ``def area(...):`` gets
+a one-line body followed by a ``BLOCK_TOKENS``-chunk tail that runs into the next
+definitions. The figure is the chunks the stub had sent when the final suggestion
+reached the editor, and in all (the drain included), against the answer's length.
+Read to the end before the block early stop; the block's chunks plus the drain now.
 """
 
 from __future__ import annotations
@@ -29,6 +35,64 @@ TOKENS = 200
 TOKENS_PER_SECOND = 50.0
 CHUNK_CHARS = 4
 FIRST_LINE = '"hello, world")\n'
+
+
+BLOCK_TOKENS = 200
+BLOCK_TOKENS_PER_SECOND = 100.0
+BLOCK_HEAD = "def area(width, height):\n    "
+BLOCK_BODY = "return width * height\n"
+
+
+BLOCK_BEFORE = {"chunks_until_final": 200, "chunks_in_all": 200, "code": "2dbb13d"}
+"""This case on the code before the block early stop (74d9cca's parent), 3 runs: every run."""
+
+
+def block_answer(run_no: int) -> str:
+    """The body, then the model running on into the following code: ``BLOCK_TOKENS`` chunks."""
+    text = BLOCK_BODY + "\n\ndef other():\n    pass\n"
+    line = 0
+    while len(text) < BLOCK_TOKENS * CHUNK_CHARS:
+        text += f"\nvalue_{run_no}_{line} = {line}\n"
+        line += 1
+    return text[: BLOCK_TOKENS * CHUNK_CHARS]
+
+
+async def run_block(runs: int = 3) -> dict[str, Any]:
+    """Chunks sent per block request until the final suggestion arrived, and in all."""
+    rows: list[dict[str, Any]] = []
+    async with running_stub(
+        tokens_per_second=BLOCK_TOKENS_PER_SECOND, chunk_chars=CHUNK_CHARS
+    ) as stub:
+        with tempfile.TemporaryDirectory() as folder:
+            async with Driver(Path(folder), stub) as driver:
+                for i in range(runs + 1):  # the first run warms up
+                    uri = driver.open(f"block{i}.py", BLOCK_HEAD + "\n\ndef other():\n    pass\n")
+                    stub.script(Reply.text(block_answer(i)))
+                    before = stub.chunks_sent
+                    items = await driver.inline(uri, len(BLOCK_HEAD))
+                    at_answer = stub.chunks_sent - before
+                    for _ in range(1000):  # up to 5 s for the stream to end or be closed
+                        if stub.active_streams == 0:
+                            break
+                        await asyncio.sleep(0.005)
+                    if i == 0:
+                        continue
+                    rows.append(
+                        {
+                            "chunks_until_final": at_answer,
+                            "chunks_in_all": stub.chunks_sent - before,
+                            "suggestion": items[0].insert_text if items else None,
+                        }
+                    )
+    return {
+        "runs": len(rows),
+        "answer_chunks": BLOCK_TOKENS,
+        "chunks_until_final_median": statistics.median(r["chunks_until_final"] for r in rows),
+        "chunks_in_all_median": statistics.median(r["chunks_in_all"] for r in rows),
+        "all_right_suggestion": all(r["suggestion"] == BLOCK_BODY.rstrip("\n") for r in rows),
+        "before_block_early_stop": BLOCK_BEFORE,
+        "per_run": rows,
+    }
 
 
 def answer(run_no: int) -> str:
@@ -81,6 +145,7 @@ async def run(runs: int = 5) -> dict[str, Any]:
                         }
                     )
     differences = [r["difference_ms"] for r in rows]
+    block = await run_block(max(1, runs // 2))
     return {
         "runs": len(rows),
         "full_answer_ms": TOKENS / TOKENS_PER_SECOND * 1000,
@@ -95,6 +160,7 @@ async def run(runs: int = 5) -> dict[str, Any]:
              for k, v in r.items()}
             for r in rows
         ],
+        "block": block,
     }
 
 

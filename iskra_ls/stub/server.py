@@ -136,6 +136,8 @@ class StubIskra:
         """Chat answers the client abandoned before the server finished sending them."""
         self.active_streams = 0
         """Streamed answers being sent right now."""
+        self.chunks_sent = 0
+        """Content chunks of streamed answers written so far (what a client could have read)."""
         self._queue: deque[Reply] = deque()
         self._accounts: dict[str, Account] = {}
         self._revoked: set[str] = set()
@@ -300,6 +302,7 @@ class StubIskra:
         self.auth_requests.clear()
         self.disconnects = 0
         self.connections = 0
+        self.chunks_sent = 0
         self._accounts.clear()
         self._revoked.clear()
         self._auth = AuthFlow()
@@ -422,6 +425,7 @@ class StubIskra:
                     await resp.write(_MALFORMED_LINE)
                 else:
                     await send_event(resp, plan.payload[sent - 1])
+                self.chunks_sent += 1
             if sent == stall_at:
                 await asyncio.sleep(reply.stall_seconds or 0.0)
             if sent == drop_at:
