@@ -1,11 +1,11 @@
 """An Iskra-compatible HTTP server on 127.0.0.1, for tests, demos and trying the plugin.
 
-It speaks the documented API (``/ai/v1/chat/completions``, ``/auth/me``, the three
-sign-in steps) with the real wire format, so the official OpenAI SDK and the project's
-own client run against it unchanged. What the "model" answers is scripted with
-:class:`~iskra_ls.stub.replies.Reply` values, which can also break the connection in the
-ways a real service does. ``/_stub/...`` endpoints (see ``admin.py``) script a stub that
-runs as a separate process.
+It speaks the documented API (``/ai/v1/chat/completions``, ``/ai/v1/models``,
+``/auth/me``, the three sign-in steps) with the real wire format, so the official
+OpenAI SDK and the project's own client run against it unchanged. What the "model"
+answers is scripted with :class:`~iskra_ls.stub.replies.Reply` values, which can also
+break the connection in the ways a real service does. ``/_stub/...`` endpoints (see
+``admin.py``) script a stub that runs as a separate process.
 
 A simulated network (``rtt``, ``connect_delay``; the model's pace is
 ``tokens_per_second`` × ``chunk_chars``) delays every API answer by a round trip, and
@@ -52,6 +52,7 @@ from iskra_ls.stub.responses import (
     unauthorized,
 )
 from iskra_ls.stub.wire import (
+    MODELS,
     ChunkPlan,
     call_ids,
     completion_object,
@@ -125,6 +126,11 @@ class StubIskra:
         """HTTP connections the API routes have seen (keep-alive reuses one)."""
         self.me_requests = 0
         """``GET /auth/me`` requests answered."""
+        self.models: list[str] | None = list(MODELS)
+        """Model ids ``GET /ai/v1/models`` lists (a test retires one by leaving it out);
+        None: the endpoint answers 404, as a service without it."""
+        self.models_requests = 0
+        """``GET /ai/v1/models`` requests answered."""
         self._seen: weakref.WeakSet[Any] = weakref.WeakSet()
         self.reply_function: Callable[[dict[str, Any]], Reply] | None = None
         """Answers a chat request body when no scripted reply is queued."""
@@ -152,6 +158,7 @@ class StubIskra:
         app.add_routes(
             [
                 web.post("/ai/v1/chat/completions", self._chat),
+                web.get("/ai/v1/models", self._models),
                 web.get("/auth/me", self._me),
                 web.post("/auth/send-code", self._auth_step),
                 web.post("/auth/verify-email", self._auth_step),
@@ -303,6 +310,8 @@ class StubIskra:
         self.disconnects = 0
         self.connections = 0
         self.chunks_sent = 0
+        self.models = list(MODELS)
+        self.models_requests = 0
         self._accounts.clear()
         self._revoked.clear()
         self._auth = AuthFlow()
@@ -451,6 +460,24 @@ class StubIskra:
             job.ids,
             chunk_chars=self.chunk_chars,
             include_usage=include_usage,
+        )
+
+    async def _models(self, request: web.Request) -> web.Response:
+        """OpenAI's list shape; a token is not needed, a revoked one is refused."""
+        token = bearer_token(request)
+        if token is not None and token in self._revoked:
+            return unauthorized(False)
+        self.models_requests += 1
+        if self.models is None:
+            return json_error(404, "Not found.")
+        return web.json_response(
+            {
+                "object": "list",
+                "data": [
+                    {"id": model, "object": "model", "created": 0, "owned_by": "iskra"}
+                    for model in self.models
+                ],
+            }
         )
 
     async def _me(self, request: web.Request) -> web.Response:

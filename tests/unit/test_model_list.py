@@ -78,6 +78,7 @@ async def test_available_models_from_the_service(models_service: str) -> None:
 
 async def test_no_model_list_means_no_check() -> None:
     async with StubIskra() as stub:
+        stub.models = None  # a service without the endpoint
         client = IskraClient(stub.url, "tok")
         assert await available_models(client) is None
         await client.aclose()
