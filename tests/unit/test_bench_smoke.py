@@ -56,7 +56,7 @@ async def test_every_benchmark_produces_its_figures(
     benches = results["benchmarks"]
     assert set(benches) == {
         "typing_replay", "overhead", "early_stop", "startup_memory", "load", "edit_fidelity",
-        "action_io", "bundled_server", "bounded_work", "latency",
+        "action_io", "bundled_server", "bounded_work", "latency", "real_model_corpus",
     }
     for name, figures in benches.items():
         assert "error" not in figures, f"{name}: {figures.get('traceback')}"
