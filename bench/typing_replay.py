@@ -97,7 +97,7 @@ class Oracle:
 
     def reply(self, body: dict[str, Any]) -> Reply:
         user = str(body["messages"][-1]["content"])
-        code = user.split("<code>\n", 1)[-1]
+        code = user.split("```", 1)[-1].split("\n", 1)[-1]  # inside the code fence
         before = code.split(CURSOR_MARKER, 1)[0]
         start = self.target.rfind(before, 0, self.position)
         if start < 0:

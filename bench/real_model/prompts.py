@@ -1,7 +1,7 @@
 """Prompt variants measured against the real model on the recorded corpus's cases.
 
 Each variant rewrites the chat messages that ``iskra_ls.completion.context.build_prompt``
-builds today (so the variants differ from the product in one thing each); every
+builds today (so the variants differ from the product in one or two things); every
 case of the sample is asked again with each variant, and the answer goes through
 today's post-processing and the corpus oracle. Figures per variant:
 
@@ -34,54 +34,42 @@ from iskra_ls.completion.postprocess import postprocess
 
 Messages = list[dict[str, str]]
 
-_CODE = re.compile(r"<code>\n(.*)\n</code>\n", re.S)
+_FENCED = re.compile(r"(`{3,})[\w-]*\n(.*)\n\1\n", re.S)
 
 
-def _fenced(messages: Messages, case: RecordedCase) -> Messages:
-    """The code in a Markdown fence with the language tag instead of ``<code>`` tags."""
-    fence = f"```{case.language_id}"
-    user = _CODE.sub(lambda m: f"{fence}\n{m.group(1)}\n```\n", messages[1]["content"])
-    return [messages[0], {"role": "user", "content": user}]
-
-
-def _short_instruction(messages: Messages, case: RecordedCase) -> Messages:
-    """A terse last line with nothing quotable ("one line, no line break" is echoed)."""
-    user = messages[1]["content"]
-    head, _, _ = user.rpartition("</code>\n\n")
-    ctx_block = "a block" if "ending where the enclosing block ends" in user else "one line"
-    tail = f"Continue the code at {CURSOR_MARKER} ({ctx_block}). Answer with code only."
-    return [messages[0], {"role": "user", "content": f"{head}</code>\n\n{tail}"}]
-
-
-_EXAMPLE_USER = (
-    "Language: python\nFile: example.py\nIndentation: 4 spaces\n\n"
-    "<code>\ndef area(width, height):\n    return <CURSOR>\n</code>\n\n"
-    "Write the rest of the current line at <CURSOR>: one line, no line break."
-)
-_EXAMPLE_ANSWER = "width * height"
-
-
-def _one_shot(messages: Messages, case: RecordedCase) -> Messages:
-    """One worked example first: the answer is bare code, nothing else."""
+def _code_tags(messages: Messages, case: RecordedCase) -> Messages:
+    """The code between ``<code>`` tags, as before issue 14 (the model echoed them back)."""
     return [
-        messages[0],
-        {"role": "user", "content": _EXAMPLE_USER},
-        {"role": "assistant", "content": _EXAMPLE_ANSWER},
-        messages[1],
+        {**m, "content": _FENCED.sub(lambda f: f"<code>\n{f.group(2)}\n</code>\n", m["content"])}
+        if m["role"] == "user"
+        else m
+        for m in messages
     ]
 
 
-def _fenced_one_shot(messages: Messages, case: RecordedCase) -> Messages:
-    return _one_shot(_fenced(messages, case), case)
+def _no_example(messages: Messages, case: RecordedCase) -> Messages:
+    """Without the worked example exchange."""
+    return [messages[0], messages[-1]]
+
+
+def _short_instruction(messages: Messages, case: RecordedCase) -> Messages:
+    """A terse last line with nothing quotable ("one line, no line break" was echoed)."""
+    user = messages[-1]["content"]
+    head, _, _ = user.rpartition("\n\n")
+    wanted = "a block" if "ending where the enclosing block ends" in user else "one line"
+    tail = f"Continue the code at {CURSOR_MARKER} ({wanted}). Answer with code only."
+    return [*messages[:-1], {"role": "user", "content": f"{head}\n\n{tail}"}]
 
 
 VARIANTS: dict[str, Callable[[Messages, RecordedCase], Messages]] = {
     "today": lambda messages, _case: messages,
-    "fenced": _fenced,
-    "short-instruction": _short_instruction,
-    "one-shot": _one_shot,
-    "fenced+one-shot": _fenced_one_shot,
+    "no example": _no_example,
+    "code tags": _code_tags,
+    "code tags, no example": lambda m, c: _code_tags(_no_example(m, c), c),
+    "short instruction": _short_instruction,
 }
+"""``today`` is ``build_prompt``'s prompt (code in a fence, one worked example);
+``code tags, no example`` is the prompt the corpus was recorded with."""
 
 
 def sample(cases: list[RecordedCase], per_language: int, seed: int = 14) -> list[RecordedCase]:

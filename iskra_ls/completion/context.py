@@ -1,8 +1,9 @@
 """Document + cursor -> the prompt for an inline completion (pure).
 
 Inline completions use ``qwen3-coder-flash``, a *chat* model: there is no
-fill-in-the-middle endpoint, so the prompt shows the code around the cursor with an
-explicit marker and asks for the inserted text only. Every request costs one of the
+fill-in-the-middle endpoint, so the prompt shows the code around the cursor, in a
+Markdown fence with an explicit marker, after one worked example, and asks for the
+inserted text only. Every request costs one of the
 user's few daily requests, so the prompt is built to get a usable answer first time:
 it names the language, path and indentation style, keeps the line that opens the
 enclosing scope even when it lies outside the size budget, and tells the model
@@ -314,7 +315,9 @@ def build_prompt(
     ]
     if header:
         sections.append("Enclosing scope (lines above the excerpt):\n" + "\n".join(header) + "\n\n")
-    sections.append(f"<code>\n{shown_prefix}{CURSOR_MARKER}{shown_suffix}\n</code>\n\n")
+    code = f"{shown_prefix}{CURSOR_MARKER}{shown_suffix}"
+    fence = code_fence(code)
+    sections.append(f"{fence}{ctx.language_id}\n{code}\n{fence}\n\n")
     if ctx.multiline:
         sections.append(
             f"Write the code that belongs at {CURSOR_MARKER}: a few lines at most, ending "
@@ -337,7 +340,35 @@ def build_prompt(
     return Prompt(
         messages=[
             {"role": "system", "content": system},
+            *EXAMPLE,
             {"role": "user", "content": _well_formed("".join(sections))},
         ],
         max_tokens=max_tokens,
     )
+
+
+def code_fence(code: str) -> str:
+    """A Markdown fence longer than any run of backticks in ``code``."""
+    fence = "```"
+    while fence in code:
+        fence += "`"
+    return fence
+
+
+EXAMPLE: tuple[dict[str, str], ...] = (
+    {
+        "role": "user",
+        "content": (
+            "Language: python\nFile: example.py\nIndentation: 4 spaces\n\n"
+            f"```python\ndef area(width, height):\n    return {CURSOR_MARKER}\n```\n\n"
+            f"Write the rest of the current line at {CURSOR_MARKER}: one line, no line break."
+        ),
+    },
+    {"role": "assistant", "content": "width * height"},
+)
+"""One worked exchange before the real one: the answer is bare code and nothing else.
+
+Measured on the recorded real-model corpus (``bench/real_model/prompts.py``), this and
+the code in a Markdown fence (the form chat models are trained on, instead of ``<code>``
+tags they echoed back) doubled the share of answers that reach the editor as clean code.
+"""

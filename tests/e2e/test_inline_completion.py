@@ -68,7 +68,7 @@ async def test_debounce_sends_one_request_for_a_burst(tmp_path: Path) -> None:
     async with lsp_session(tmp_path, settings=FAST) as s:
         uri = s.open("d.py", "value = ")
         await asyncio.sleep(0.3)
-        s.stub.script(Reply.text("compute()"))
+        s.stub.script(Reply.text("+ compute()"))  # valid Python after "value = ab "
         pending = []
         for char in "abc":
             s.type_text(uri, char if char != "c" else " ")
@@ -140,6 +140,7 @@ async def test_automatic_budget_and_invoked_still_served(tmp_path: Path) -> None
         await s.wait_for(lambda: s.statuses[-1]["state"] == "paused")
         assert "Automatic suggestions paused" in s.statuses[-1]["message"]
         s.type_text(uri, "w = ")
+        s.stub.script(Reply.text("1"))  # the stub's default "pass" is no Python after "w = "
         before = len(s.stub.requests)
         items = _items(await s.inline(uri, invoked=True))
         assert len(s.stub.requests) == before + 1 and items

@@ -20,6 +20,11 @@ from iskra_ls.textdoc import split_lines
 CURSOR = "█"
 
 
+def shown_code(body: str) -> str:
+    """The code the prompt shows: what is inside its Markdown fence."""
+    return body.split("```", 1)[1].split("\n", 1)[1].rsplit("\n```", 1)[0]
+
+
 def ctx_of(doc: str, language_id: str = "python", path: str = "src/app.py") -> CompletionContext:
     """A context for ``doc`` with the cursor at ``█``."""
     offset = doc.index(CURSOR)
@@ -145,13 +150,21 @@ def test_prompt_single_line_shape() -> None:
     ctx = ctx_of("import os\n\nx = os.pa█\nprint(x)\n")
     prompt = build_prompt(ctx)
     assert prompt.max_tokens == SINGLE_LINE_MAX_TOKENS
-    assert [m["role"] for m in prompt.messages] == ["system", "user"]
+    # The worked example first: a chat model answers in the form it was shown.
+    assert [m["role"] for m in prompt.messages] == ["system", "user", "assistant", "user"]
     body = user_message(prompt)
-    assert f"x = os.pa{CURSOR_MARKER}\nprint(x)" in body
+    assert f"```python\nimport os\n\nx = os.pa{CURSOR_MARKER}\nprint(x)\n\n```" in body
+    assert "<code>" not in body
     assert "Language: python" in body and "File: src/app.py" in body
     assert "Indentation: 4 spaces" in body
     assert "one line" in body
     assert "only the text to insert" in prompt.messages[0]["content"]
+
+
+def test_code_fence_outlasts_backticks_in_the_code() -> None:
+    ctx = ctx_of('text = """\n```js\nx\n```\n"""\ny = █\n', "python", "f.py")
+    body = user_message(build_prompt(ctx))
+    assert "````python\n" in body and body.count("````") == 2
 
 
 def test_prompt_block_shape_tabs() -> None:
@@ -176,7 +189,7 @@ def test_prompt_budget_trims_whole_lines_and_keeps_the_enclosing_scope() -> None
     doc = f"import os\n\n\ndef handler(event):\n{body_lines}    █\n\n{after}"
     prompt = build_prompt(ctx_of(doc), budget_chars=1000)
     body = user_message(prompt)
-    code = body.split("<code>\n", 1)[1].split("\n</code>", 1)[0]
+    code = shown_code(body)
     before, after_cursor = code.split(CURSOR_MARKER)
     assert len(before) + len(after_cursor) <= 1000
     assert before.startswith("    value_")  # a whole line, not a cut one
@@ -195,14 +208,14 @@ def test_prompt_shows_no_scope_header_when_the_opener_is_in_the_window() -> None
 def test_prompt_suffix_gets_unused_prefix_budget() -> None:
     after = "".join(f"line_{i} = {i}\n" for i in range(100))
     body = user_message(build_prompt(ctx_of(f"x = █\n{after}"), budget_chars=600))
-    code = body.split("<code>\n", 1)[1].split("\n</code>", 1)[0]
+    code = shown_code(body)
     assert len(code.split(CURSOR_MARKER)[1]) > 400
 
 
 def test_prompt_keeps_the_tail_of_a_huge_cursor_line() -> None:
     doc = "x = " + "a + " * 5000 + "█\n"
     body = user_message(build_prompt(ctx_of(doc), budget_chars=500))
-    code = body.split("<code>\n", 1)[1].split("\n</code>", 1)[0]
+    code = shown_code(body)
     assert code.split(CURSOR_MARKER)[0].endswith("a + ")
     assert len(code) <= 520
 
@@ -221,7 +234,7 @@ def test_prompt_neighbours_are_budgeted_and_skip_the_own_file() -> None:
     body = user_message(
         build_prompt(ctx_of("x = █\n"), neighbours=neighbours, neighbour_budget_chars=600)
     )
-    section = body.split("Recently edited files (for reference only):\n", 1)[1].split("<code>")[0]
+    section = body.split("Recently edited files (for reference only):\n", 1)[1].split("```")[0]
     assert "SHOULD_NOT_APPEAR" not in body
     assert "--- src/util.py ---\ndef helper_0(): return 0\n" in section
     assert "--- src/models.py ---\nclass User:\n    name: str" in section
