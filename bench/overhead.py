@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.lsp_driver import TOKEN, Driver, TimedStub, percentile, running_stub
+from iskra_ls.completion.context import CURSOR_MARKER
 from iskra_ls.stub import Reply
 
 GAP_S = 0.02
@@ -104,7 +105,16 @@ async def run(n: int = 200, warmup: int = 10, big_n: int = 30) -> dict[str, Any]
     """
     async with running_stub() as stub:
         counter = iter(range(10**9))
-        stub.reply_function = lambda _body: Reply.text(f"compute_{next(counter)}(a, b)")
+
+        def answer(body: dict[str, Any]) -> Reply:
+            """Valid Python at the cursor (the server drops what would not parse): a call
+            at a line's end, a factor in front of the code that follows the cursor."""
+            user = str(body["messages"][-1]["content"])
+            at_line_end = user.split(CURSOR_MARKER, 1)[-1].startswith("\n")
+            n = next(counter)
+            return Reply.text(f"compute_{n}(a, b)" if at_line_end else f"{n + 2} * ")
+
+        stub.reply_function = answer
         with tempfile.TemporaryDirectory() as folder:
             async with Driver(Path(folder), stub) as driver:
                 lines = [f"value_{i} = " for i in range(n + warmup)]

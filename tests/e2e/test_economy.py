@@ -155,6 +155,7 @@ async def test_invoked_request_rechecks_supersession_after_the_quota_lookup(
             await s.wait_for(lambda: any(st["remaining"] == 0 for st in s.statuses))
             stub.set_account(TOKEN, requests_today=10)  # the quota came back
             uri = s.open("q.py", "x = ")
+            stub.script(Reply.text("1"))  # the default "pass" is no Python after "x = "
             first = asyncio.ensure_future(s.inline(uri))
             second = asyncio.ensure_future(s.inline(uri))
             await asyncio.gather(first, second)

@@ -385,6 +385,7 @@ async def test_action_oversized_write(tmp_path: Path) -> None:
         else:
             assert not big.exists() and s.edits == []
         assert s.text(uri) == "x = 1\n"
+        s.stub.reset()  # a refused write leaves "Wrote big.py." queued: English, not code
         s.stub.script(Reply.text("return 1"))
         s.type_text(uri, "def f():\n    ")
         assert _items(await s.inline(uri))
