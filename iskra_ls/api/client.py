@@ -20,8 +20,9 @@ the gap between bytes (a service trickling SSE keep-alive comments would hold
 it open for ever); bodies are read raw, at most ``max_response_bytes`` of
 them, and decoded here (JSON, and SSE with :class:`_SseLines`); the text and
 tool-call arguments of one answer are capped at ``max_answer_chars`` and
-collected in lists joined once. Error bodies are read by the SDK, within the
-same time limit.
+collected in lists joined once. Error bodies (4xx/5xx) are read by the SDK,
+within the same time limit and cut after ``ERROR_BODY_BYTES`` (an httpx response
+hook wraps their stream), so a service answering 500 with a gigabyte costs 32 KB.
 
 The token goes nowhere else: redirects are never followed (a redirect is an
 :class:`~iskra_ls.errors.Redirected` error, so neither the token nor the
@@ -37,7 +38,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,8 @@ MAX_TOOL_CALLS = 128
 """Tool calls in one answer."""
 SMALL_BODY_BYTES = 1 << 20
 """``/auth/me`` and the sign-in steps answer with a few hundred bytes."""
+ERROR_BODY_BYTES = 32 << 10
+"""Bytes of an error answer read (on the wire): its message is a line, the rest is dropped."""
 
 
 class Account(BaseModel):
@@ -202,10 +205,13 @@ class IskraClient:
                         timeout=openai.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
                         # Keep idle connections longer than the SDK's 5 s: a pause to
                         # think must not cost the next completion a TCP + TLS set-up.
-                        http_client=openai.DefaultAsyncHttpxClient(limits=httpx2.Limits(
-                            max_connections=100, max_keepalive_connections=20,
-                            keepalive_expiry=KEEPALIVE_S,
-                        )),
+                        http_client=openai.DefaultAsyncHttpxClient(
+                            limits=httpx2.Limits(
+                                max_connections=100, max_keepalive_connections=20,
+                                keepalive_expiry=KEEPALIVE_S,
+                            ),
+                            event_hooks={"response": [_error_body_hook(ERROR_BODY_BYTES)]},
+                        ),
                     )
         if self.token and self._sdk.api_key != self.token:
             self._sdk.api_key = self.token
@@ -596,6 +602,46 @@ async def _open_raw(
         path, cast_to=httpx2.Response, options=options, stream=True, **extra
     )
     return response
+
+
+def _error_body_hook(limit: int) -> Callable[[httpx2.Response], Awaitable[None]]:
+    """An httpx response hook that ends an error answer's body after ``limit`` bytes.
+
+    The SDK reads a status error's body whole (``aread``) before raising; this runs
+    first, so the SDK reads at most ``limit`` bytes and the connection is closed. The
+    status and headers (``Retry-After``) are intact; a cut JSON body leaves the SDK's
+    "Error code: N" as the detail.
+    """
+    import httpx2
+
+    class CappedStream(httpx2.AsyncByteStream):
+        def __init__(self, inner: httpx2.AsyncByteStream) -> None:
+            self._inner = inner
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            left = limit
+            pieces = aiter(self._inner)
+            try:
+                async for piece in pieces:
+                    if len(piece) >= left:
+                        if left:
+                            yield piece[:left]
+                        return
+                    left -= len(piece)
+                    yield piece
+            finally:
+                close = getattr(pieces, "aclose", None)
+                if close is not None:
+                    await close()
+
+        async def aclose(self) -> None:
+            await self._inner.aclose()
+
+    async def hook(response: httpx2.Response) -> None:
+        if response.status_code >= 400 and isinstance(response.stream, httpx2.AsyncByteStream):
+            response.stream = CappedStream(response.stream)
+
+    return hook
 
 
 async def _read_capped(response: httpx2.Response, max_bytes: int) -> bytes:
