@@ -18,9 +18,10 @@ _SCAN_LINES = 800
 _ENOUGH_EVIDENCE = 60
 """Indented lines after which the indentation unit is considered known."""
 
-_TRAILING_COMMENT = re.compile(r"\s+(#|//|--).*$")
+_TRAILING_COMMENT = re.compile(r"(?<=\s)(?:#|//|--)")
+"""Where a trailing comment starts: a marker after whitespace (searched, never backtracked)."""
 _OPENER_WORD = re.compile(r"(?:^|\s)(?:then|do|else|repeat)$")
-_FUNCTION_HEADER = re.compile(r"(?:^|[\s=(])function\b[^{}]*\)$")
+_FUNCTION_HEADER = re.compile(r"(?:^|[\s=(])function\b")
 """``local function f(x)`` (Lua): the body follows on the next lines, no bracket opens it."""
 _SYMBOL_OPENERS = (":", "{", "(", "[", "=>")
 
@@ -46,7 +47,8 @@ def render_indent(columns: int, indent_unit: str) -> str:
 
 def code_part(line: str) -> str:
     """The line without a trailing ``#``/``//``/``--`` comment, right-stripped (heuristic)."""
-    return _TRAILING_COMMENT.sub("", line).rstrip()
+    comment = _TRAILING_COMMENT.search(line)
+    return (line[: comment.start()] if comment else line).rstrip()
 
 
 def opens_block(line: str) -> bool:
@@ -57,8 +59,17 @@ def opens_block(line: str) -> bool:
     return (
         code.endswith(_SYMBOL_OPENERS)
         or bool(_OPENER_WORD.search(code))
-        or bool(_FUNCTION_HEADER.search(code))
+        or _function_header(code)
     )
+
+
+def _function_header(code: str) -> bool:
+    """Whether ``code`` ends a ``function`` header: ``function`` and then no brace up to
+    a final ``)``. Only the text after the last brace is searched (linear on long lines)."""
+    if not code.endswith(")"):
+        return False
+    brace = max(code.rfind("{"), code.rfind("}"))
+    return bool(_FUNCTION_HEADER.search(code if brace < 0 else code[brace:]))
 
 
 _COMMENT_LINE = ("#", "//", "--", "*", "/*", ";")

@@ -71,7 +71,7 @@ _ECHO = re.compile(
     r"^\s*(?:Language|File|Indentation):\s|Enclosing scope \(|Recently edited files",
     re.I,
 )
-_WORD_RUN = re.compile(r"[A-Za-z][A-Za-z']*(?: [A-Za-z][A-Za-z']*){2,}")
+_WORD = re.compile(r"[A-Za-z][A-Za-z']*+")
 _SENTENCE = re.compile(r"^\s*[A-Z][a-z']+(?:,? [A-Za-z'-]+){3,}[.!?:]?\s*$")
 _MARKDOWN = re.compile(r"^\s*(?:[-*+]|\d+[.)]|#{1,4}|\*\*)\s*[A-Za-z]+(?: [A-Za-z]+){2,}")
 _STRING = re.compile(r'"(?:\\.|[^"\\\n])*"?|\'(?:\\.|[^\'\\\n])*\'?|`(?:\\.|[^`\\])*`?')
@@ -176,12 +176,15 @@ def is_prose(line: str, language_id: str) -> bool:
     keywords = KEYWORDS.get(language_id, frozenset())
     if _MARKDOWN.match(code) and language_id not in ("python", "markdown"):
         return True
-    for run in _WORD_RUN.finditer(code):
-        streak = 0
-        for word in run.group(0).split(" "):
-            streak = 0 if word in keywords or word.lower() in _COMMON else streak + 1
-            if streak >= 3:
-                return True
+    streak, end = 0, -1
+    for match in _WORD.finditer(code):  # words one space apart, in a row
+        word = match.group(0)
+        if end < 0 or match.start() != end + 1 or code[end] != " ":
+            streak = 0
+        streak = 0 if word in keywords or word.lower() in _COMMON else streak + 1
+        if streak >= 3:
+            return True
+        end = match.end()
     if _SENTENCE.match(code):
         words = re.findall(r"[A-Za-z']+", code)
         return sum(w in keywords for w in words) * 2 < len(words)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from iskra_ls.completion.context import CompletionContext, build_context
-from iskra_ls.completion.indentation import indent_evidence
+from iskra_ls.completion.indentation import code_part, indent_evidence, opens_block
 from iskra_ls.completion.postprocess import postprocess
 from iskra_ls.completion.prose import is_prose
 
@@ -239,3 +239,18 @@ def test_a_four_space_answer_in_a_two_space_file_is_re_indented_level_by_level()
     assert text_of(raw, doc, "lua") == (
         "for _, v in ipairs(opts) do\n    if v then\n      print(v)\n    end\n  end"
     )
+
+
+def test_long_runs_cost_one_pass() -> None:
+    """A document line with a long run of blanks (generated padding) and long answer lines
+    are read in one pass each: the backtracking patterns took minutes on them (a 30 K-space
+    run cost 7 s in build_context), blocking every completion of that document."""
+    padded = "def f():\n    x = 1" + " " * 200_000 + "# pad\n    "
+    assert code_part(padded.split("\n")[1]) == "    x = 1"
+    assert build_context(padded, len(padded), language_id="python", path="f").indent_unit == (
+        "    "
+    )
+    assert not opens_block("function(" * 100_000 + "}x)")
+    assert opens_block("local f = function(" * 100_000 + "x)")
+    assert not is_prose("a" * 200_000, "python")
+    assert is_prose("a" * 200_000 + " is not code at all", "lua")
