@@ -13,6 +13,7 @@ Inside the chain the text uses ``\\n``; the document's line ending is applied la
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from iskra_ls.completion.blocks import (
@@ -297,9 +298,14 @@ def drop_prose(text: str, ctx: CompletionContext) -> str:
     A sentence is never a suggestion: "The code is already correct." inserted into
     ``os.path.`` is worse than nothing.
     """
+    return _before_first(text, lambda line: is_prose(line, ctx.language_id))
+
+
+def _before_first(text: str, stops: Callable[[str], bool]) -> str:
+    """``text`` up to (not including) its first line for which ``stops`` is true."""
     lines = text.split("\n")
     for i, line in enumerate(lines):
-        if is_prose(line, ctx.language_id):
+        if stops(line):
             return "\n".join(lines[:i]).rstrip()
     return text
 
@@ -309,11 +315,7 @@ def drop_file_level_lines(text: str, ctx: CompletionContext) -> str:
     ``import``) when the cursor is inside a block or a line: the model restarted the file."""
     if not ctx.line_prefix.strip() and not ctx.enclosing_indent:
         return text
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        if file_level_only(line, ctx.language_id):
-            return "\n".join(lines[:i]).rstrip()
-    return text
+    return _before_first(text, lambda line: file_level_only(line, ctx.language_id))
 
 
 def fit_before_rest(text: str, ctx: CompletionContext) -> str:
