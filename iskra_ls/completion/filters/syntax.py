@@ -1,0 +1,250 @@
+"""The grammar's verdict: does a suggestion bring a syntax error the document did not have?
+
+For a language with a grammar (``iskra_ls.languages``), a bounded window around the
+cursor is parsed twice with tree-sitter: as the document is, and with the suggestion in
+place. Error and missing nodes near the cursor (from the start of the cursor's line to
+a few lines past the suggestion) are counted in both; a suggestion that brings more of
+them than the document had there is not shown, or, for a block, is cut before the line
+where its first new error starts. An error the document already had (a line the user is
+still typing, the body of a header not written yet) is not the suggestion's fault.
+
+The same parse says whether the cursor sits in a comment, a string or markup text,
+where prose is the content. A language without a grammar gets no verdict here.
+Windows are a few KB: a parse costs a few ms at most, on any document size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from iskra_ls.completion.context import CompletionContext
+from iskra_ls.languages import language_for, new_parser
+
+if TYPE_CHECKING:
+    import tree_sitter
+
+WINDOW_BEFORE = 3000
+"""Characters before the cursor that are parsed (from a line start)."""
+WINDOW_AFTER = 1200
+"""Characters after the cursor that are parsed (to a line end)."""
+NEAR_LINES = 3
+"""Lines after the suggestion whose errors count as its own (an opener with no body)."""
+MAX_CUTS = 3
+"""A block is cut before a new error at most this often before it is dropped."""
+
+CODE, COMMENT, STRING, MARKUP = "code", "comment", "string", "markup"
+
+
+@dataclass(frozen=True)
+class Window:
+    """The text parsed around the cursor: ``before`` it (from a line start), ``after`` it."""
+
+    language_id: str
+    before: str
+    after: str
+
+
+def window_of(ctx: CompletionContext) -> Window:
+    before = ctx.prefix[-WINDOW_BEFORE:]
+    if len(before) < len(ctx.prefix):
+        newline = before.find("\n")
+        before = before[newline + 1 :] if newline >= 0 else before
+        # Start at a line with no indentation when one is near: a parse that starts
+        # inside a nested block reads the first lines as errors in every language.
+        for line_start in _line_starts(before, limit=len(before) // 2):
+            if before[line_start : line_start + 1] not in ("", " ", "\t", "\n", "}", ")"):
+                before = before[line_start:]
+                break
+    after = ctx.suffix[:WINDOW_AFTER]
+    if len(after) < len(ctx.suffix):
+        after = after[: after.rfind("\n") + 1] or after
+    return Window(ctx.language_id, before, after)
+
+
+def _line_starts(text: str, limit: int) -> Iterator[int]:
+    pos = 0
+    while 0 <= pos <= limit:
+        yield pos
+        pos = text.find("\n", pos) + 1 or -1
+
+
+@lru_cache(maxsize=16)
+def _parse(language_id: str, source: bytes) -> tree_sitter.Tree | None:
+    parser = new_parser(language_id)
+    return None if parser is None else parser.parse(source)
+
+
+def _errors(tree: tree_sitter.Tree, start: int, end: int) -> list[tuple[int, str]]:
+    """(start byte, kind) of each error or missing node that starts in ``start..end``.
+
+    An error node that starts before the region (the window began inside a construct
+    the parser could not place) is the window's, not the suggestion's.
+    """
+    found: list[tuple[int, str]] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.end_byte < start or node.start_byte > end:
+            continue
+        if (node.is_error or node.is_missing) and node.start_byte >= start:
+            found.append((node.start_byte, node.type))
+        if node.has_error:
+            stack.extend(node.children)
+    return sorted(found)
+
+
+def _tail(after: str) -> str:
+    """The rest of the cursor's line and the next :data:`NEAR_LINES` non-blank lines."""
+    pos, seen = after.find("\n"), 0
+    while pos >= 0 and seen < NEAR_LINES:
+        nxt = after.find("\n", pos + 1)
+        if after[pos + 1 : nxt if nxt >= 0 else None].strip():
+            seen += 1
+        pos = nxt
+    return after if pos < 0 else after[:pos]
+
+
+def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) -> int | None:
+    """The line of ``text`` where the first error it brings starts (0 for an error that
+    starts before it), or None when it brings none or the language has no grammar.
+
+    A suggestion brings an error when, near the cursor, the document has more error
+    and missing nodes with it than without it; when an error node starts inside it that
+    the document did not have; or when the typed rest of the line ends up in a comment
+    or string it was not in (``heap[`` + ``# index`` before the typed ``]``).
+    """
+    win = window_of(ctx)
+    before, rest = win.before.encode(), win.after.encode()
+    replaced = len(win.after[:replace_after].encode())
+    old = _parse(win.language_id, before + rest)
+    if old is None:
+        return None
+    inserted = text.encode()
+    new = _parse(win.language_id, before + inserted + rest[replaced:])
+    if new is None:
+        return None
+    line_start = before.rfind(b"\n") + 1
+    cursor, end = len(before), len(before) + len(inserted)
+    tail_text = _tail(win.after[replace_after:])
+    tail = len(tail_text.encode())
+    following = _first_code(tail_text.split("\n", 1)[1] if "\n" in tail_text else "")
+    if following is not None:
+        old_at = cursor + replaced + len(tail_text[: tail_text.index("\n")].encode()) + 1
+        new_at = end + (old_at - cursor - replaced)
+        was_text = _in_text(old, old_at + following)
+        if not was_text and _in_text(new, new_at + following):
+            return len(text.split("\n")) - 1  # a comment or string swallows what follows
+        if was_text:
+            tail = 0  # it closes the comment the cursor was in: what follows is new code
+    was = _errors(old, line_start, cursor + replaced + tail)
+    now = _errors(new, line_start, end + tail)
+    shift = len(inserted) - replaced
+    old_places = {(pos if pos < cursor else pos + shift, kind) for pos, kind in was}
+    fresh = [pos for pos, kind in now if (pos, kind) not in old_places]
+    inside = [pos for pos in fresh if cursor <= pos < end and pos not in _missing(now)]
+    if len(now) > len(was):
+        first = (fresh or [now[0][0]])[0]
+    elif inside:
+        first = inside[0]
+    elif _swallows_rest(old, new, win.after[replace_after:], cursor + replaced, end):
+        return len(text.split("\n")) - 1
+    else:
+        return None
+    return 0 if first < cursor else inserted[: first - cursor].count(b"\n")
+
+
+def _first_code(text: str) -> int | None:
+    """Byte offset of the first non-blank character of ``text``, if any."""
+    stripped = text.lstrip()
+    if not stripped:
+        return None
+    return len(text[: len(text) - len(stripped)].encode())
+
+
+def _missing(errors: list[tuple[int, str]]) -> set[int]:
+    return {pos for pos, kind in errors if kind != "ERROR"}
+
+
+def _swallows_rest(old: tree_sitter.Tree, new: tree_sitter.Tree, rest: str, old_at: int,
+                   new_at: int) -> bool:
+    """Whether the typed rest of the cursor's line is in a comment or string only with
+    the suggestion in place."""
+    line = rest.split("\n", 1)[0]
+    if not line.strip():
+        return False
+    skip = len(line[: len(line) - len(line.lstrip())].encode())
+    return _in_text(new, new_at + skip) and not _in_text(old, old_at + skip)
+
+
+def _in_text(tree: tree_sitter.Tree, at: int) -> bool:
+    node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(at, at + 1)
+    while node is not None:
+        if "comment" in node.type or ("string" in node.type and node.start_byte < at):
+            return True
+        node = node.parent
+    return False
+
+
+def keep_parseable(text: str, ctx: CompletionContext, replace_after: int = 0) -> str:
+    """``text`` if it brings no new syntax error; a block cut before its first line that
+    does; "" when even its first line does."""
+    for _ in range(MAX_CUTS):
+        line = new_error_line(ctx, text, replace_after)
+        if line is None:
+            return text
+        if line == 0:
+            return ""
+        text = "\n".join(text.split("\n")[:line]).rstrip()
+        if not text.strip():
+            return ""
+    return text if new_error_line(ctx, text, replace_after) is None else ""
+
+
+_CODE_AGAIN = ("interpolation", "substitution", "interpolated_expression",
+               "template_expression")
+_TEXT_NODES = ("text", "pod", "heredoc_body", "heredoc_content")
+
+
+def cursor_region(ctx: CompletionContext) -> str:
+    """Whether the cursor is in ``code``, a ``comment``, a ``string`` or ``markup`` text.
+
+    From the grammar where the language has one; otherwise from the line alone (a line
+    that starts with the language's line comment marker is a comment).
+    """
+    entry = language_for(ctx.language_id)
+    if entry.is_prose:
+        return MARKUP
+    win = window_of(ctx)
+    before = win.before.encode()
+    tree = _parse(win.language_id, before + win.after.encode())
+    if tree is None:
+        stripped = ctx.line_prefix.lstrip()
+        return COMMENT if entry.line_comments and stripped.startswith(entry.line_comments) \
+            else CODE
+    cursor = len(before)
+    node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(
+        max(cursor - 1, 0), cursor
+    )
+    while node is not None:
+        kind = node.type
+        inside = node.start_byte < cursor < node.end_byte
+        at_end = node.start_byte < cursor == node.end_byte
+        if any(part in kind for part in _CODE_AGAIN):
+            return CODE
+        if kind.endswith("comment") or kind in ("comment_content", "pod"):
+            if inside or (at_end and b"\n" not in before[node.start_byte : cursor]
+                          and not kind.startswith(("block", "multiline"))):
+                return COMMENT
+        elif ("string" in kind and "system_lib" not in kind) or kind in _TEXT_NODES:
+            if inside:
+                return MARKUP if kind == "text" else STRING
+        node = node.parent
+    return CODE
+
+
+def in_prose(ctx: CompletionContext) -> bool:
+    """Whether prose is the content at the cursor (a comment, a string, markup text)."""
+    return cursor_region(ctx) != CODE
