@@ -60,6 +60,8 @@ class Language:
     """A regex that matches the start of a line that opens a block (``class``, ``#ifdef``)."""
     flat_opener_line: str = ""
     """Lines that open a block whose body stays at their own column (``#ifdef``)."""
+    flat_opener: str = r",$"
+    """A line end after which the next line continues at the same level (``a,``)."""
     closers: tuple[str, ...] = ("}",)
     """Words or symbols a line may consist of to close a block."""
     backticks_are_code: bool = True
@@ -102,29 +104,40 @@ class Language:
         code = self.code_part(line)
         if not code.strip():
             return False
+        if line.endswith((" ", "\t")):
+            return code.endswith(("{", "(", "["))  # ``key: ``, ``#if X ``: still being written
         end, start = self.pattern("opener"), self.pattern("opener_line")
-        flat = self.pattern("flat_opener_line")
-        if line.endswith((" ", "\t")) and (
-            code.endswith(":") or (start and start.match(code)) or (flat and flat.match(code))
-        ):
-            return False  # ``key: ``, ``#if X ``: the line is still being written
+        flat, flat_end = self.pattern("flat_opener_line"), self.pattern("flat_opener")
         return bool(
             (end and end.search(code))
             or (start and start.match(code))
             or (flat and flat.match(code))
+            or (flat_end and flat_end.search(code))
         )
+
+    def opens_indented_block(self, line: str) -> bool:
+        """Whether ``line`` opens a block whose body is one level deeper."""
+        return self.opens_block(line) and self.indents_body(line)
 
     def indents_body(self, line: str) -> bool:
         """Whether the block ``line`` opens has its body one level deeper (not ``#ifdef``,
         nor in text, where a paragraph goes on at its own indentation)."""
         if self.is_prose:
             return False
-        flat = self.pattern("flat_opener_line")
-        return not (flat and flat.match(self.code_part(line)))
+        code = self.code_part(line)
+        flat, flat_end = self.pattern("flat_opener_line"), self.pattern("flat_opener")
+        return not ((flat and flat.match(code)) or (flat_end and flat_end.search(code)))
 
 
 _C_COMMENTS = ("//",)
+_BLOCK_COMMENT = r"|/\*+"
+"""A line that ends by opening a block comment: its text follows on the next lines."""
 _PREPROCESSOR = r"\s*#\s*(?:if|ifdef|ifndef|elif|else)\b"
+_C_HEADER = (
+    r"\s*(?:}\s*)?(?:(?:else\s+)?if|for|foreach|while|switch)\s*\(.*\)\s*$"
+    r"|\s*(?:}\s*)?else\s*$|\s*do\s*$"
+)
+"""A C-family control header without a brace: its body is the next line."""
 _PYTHON_HEADER = (
     r"\s*(?:(?:async\s+)?(?:def|for|with)|class|if|elif|else|while|try|except|finally"
     r"|match|case)\b.*:$"
@@ -132,36 +145,38 @@ _PYTHON_HEADER = (
 
 LANGUAGES: tuple[Language, ...] = (
     Language("python", ("python", "py", "python3"), "tree_sitter_python",
-             line_comments=("#",), block_style=INDENT, opener=r"(?:[(\[{]|\)\s*(?:->[^:]*)?:)$",
+             line_comments=("#",), block_style=INDENT, opener=r"(?:[(\[{]|\)\s*(?:->[^:]*)?:|^\s*[rbuf]*(?:\"\"\"|\'\'\'))$",
              opener_line=_PYTHON_HEADER, closers=(), backticks_are_code=False),
     Language("javascript", ("javascript", "javascriptreact", "js", "jsx", "vue", "svelte"),
-             "tree_sitter_javascript", line_comments=_C_COMMENTS, opener=r"(?:[{(\[]|=>)$",
+             "tree_sitter_javascript", opener_line=_C_HEADER, line_comments=_C_COMMENTS, opener=r"(?:[{(\[]|=>" + _BLOCK_COMMENT + r")$",
              tags_are_code=True),
     Language("typescript", ("typescript", "ts"), "tree_sitter_typescript",
-             "language_typescript", line_comments=_C_COMMENTS, opener=r"(?:[{(\[]|=>)$"),
+             "language_typescript", opener_line=_C_HEADER, line_comments=_C_COMMENTS, opener=r"(?:[{(\[]|=>" + _BLOCK_COMMENT + r")$"),
     Language("tsx", ("typescriptreact", "tsx"), "tree_sitter_typescript", "language_tsx",
-             line_comments=_C_COMMENTS, opener=r"(?:[{(\[]|=>)$", tags_are_code=True),
-    Language("java", ("java",), "tree_sitter_java", line_comments=_C_COMMENTS,
-             opener=r"(?:[{(\[]|->)$", backticks_are_code=False),
-    Language("c", ("c", "objective-c"), "tree_sitter_c", line_comments=_C_COMMENTS,
+             opener_line=_C_HEADER, line_comments=_C_COMMENTS, opener=r"(?:[{(\[]|=>" + _BLOCK_COMMENT + r")$", tags_are_code=True),
+    Language("java", ("java",), "tree_sitter_java", opener_line=_C_HEADER, line_comments=_C_COMMENTS,
+             opener=r"(?:[{(\[]|->" + _BLOCK_COMMENT + r")$", backticks_are_code=False),
+    Language("c", ("c", "objective-c"), "tree_sitter_c", opener_line=_C_HEADER, line_comments=_C_COMMENTS,
+             opener=r"(?:[{(\[]" + _BLOCK_COMMENT + r")$",
              flat_opener_line=_PREPROCESSOR, backticks_are_code=False),
     Language("cpp", ("cpp", "c++", "cuda-cpp", "objective-cpp"), "tree_sitter_cpp",
-             line_comments=_C_COMMENTS, flat_opener_line=_PREPROCESSOR,
+             opener_line=_C_HEADER, line_comments=_C_COMMENTS, opener=r"(?:[{(\[]" + _BLOCK_COMMENT + r")$", flat_opener_line=_PREPROCESSOR,
              backticks_are_code=False),
     Language("csharp", ("csharp", "cs", "c#"), "tree_sitter_c_sharp",
-             line_comments=_C_COMMENTS, opener=r"(?:[{(\[]|=>)$",
+             opener_line=_C_HEADER, line_comments=_C_COMMENTS, opener=r"(?:[{(\[]|=>" + _BLOCK_COMMENT + r")$",
              flat_opener_line=_PREPROCESSOR, backticks_are_code=False),
-    Language("go", ("go",), "tree_sitter_go", line_comments=_C_COMMENTS),
+    Language("go", ("go",), "tree_sitter_go", line_comments=_C_COMMENTS,
+             opener=r"(?:[{(\[]" + _BLOCK_COMMENT + r")$"),
     Language("rust", ("rust", "rs"), "tree_sitter_rust", line_comments=_C_COMMENTS,
-             opener=r"(?:[{(\[]|=>)$", backticks_are_code=False),
+             opener=r"(?:[{(\[]|=>" + _BLOCK_COMMENT + r")$", backticks_are_code=False),
     Language("kotlin", ("kotlin", "kt"), "tree_sitter_kotlin", line_comments=_C_COMMENTS,
-             opener=r"(?:[{(\[]|->)$"),
+             opener=r"(?:[{(\[]|->" + _BLOCK_COMMENT + r")$"),
     Language("swift", ("swift",), "tree_sitter_swift", line_comments=_C_COMMENTS,
              opener=r"(?:[{(\[]|in)$", backticks_are_code=False),
     Language("scala", ("scala", "sc"), "tree_sitter_scala", line_comments=_C_COMMENTS,
              opener=r"(?:[{(\[]|=>|=|:)$"),
     Language("php", ("php",), "tree_sitter_php", "language_php",
-             line_comments=("//", "#"), opener=r"(?:[{(\[]|=>|:)$",
+             opener_line=_C_HEADER, line_comments=("//", "#"), opener=r"(?:[{(\[]|=>|:)$",
              backticks_are_code=False, tags_are_code=True),
     Language("ruby", ("ruby", "rb"), "tree_sitter_ruby", line_comments=("#",),
              block_style=KEYWORDS, opener=r"(?:[{(\[]|\bdo(?:\s*\|[^|]*\|)?|\bthen)$",
@@ -175,11 +190,11 @@ LANGUAGES: tuple[Language, ...] = (
              line_comments=("#",), block_style=KEYWORDS,
              opener=r"(?:[{(]|\bthen|\bdo|\belse|\bin|^[^()]*\))$",
              closers=("fi", "done", "esac", "}", ";;")),
-    Language("perl", ("perl", "pl"), "tree_sitter_perl", line_comments=("#",),
+    Language("perl", ("perl", "pl"), "tree_sitter_perl", opener_line=_C_HEADER, line_comments=("#",),
              backticks_are_code=True),
     Language("sql", ("sql", "pgsql", "plsql", "mysql"), "tree_sitter_sql",
              line_comments=("--",), block_style=KEYWORDS,
-             opener=r"(?i:[(]|\bbegin|\bthen|\bloop|\bas\s+\$\w*\$|\$\w*\$)$",
+             opener=r"(?i:[(]|\bbegin|\bthen|\bloop|\bdeclare|\$\w*\$)$",
              closers=("end", "END", ")"), backticks_are_code=False),
     Language("css", ("css", "scss", "less"), "tree_sitter_css", opener=r"[{(\[]$",
              backticks_are_code=False),

@@ -70,7 +70,8 @@ def _syntax(suggestion: Suggestion, ctx: CompletionContext) -> Suggestion:
 
 
 CLEANING: tuple[Filter, ...] = (
-    Filter("echo", on_text(lambda text, ctx: echo.strip_prompt_echo(text, ctx.language_id))),
+    Filter("echo", on_text(lambda text, ctx: echo.strip_prompt_echo(
+        text, ctx.language_id, in_text=syntax.in_prose(ctx)))),
     Filter("fences", on_text(lambda text, _ctx: fences.strip_fences(text))),
     Filter("inline_code",
            on_text(lambda text, ctx: inline_code.strip_inline_code(text, ctx.language_id))),

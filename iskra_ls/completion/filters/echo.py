@@ -15,12 +15,13 @@ _ECHO = re.compile(
 )
 
 
-def strip_prompt_echo(text: str, language_id: str) -> str:
+def strip_prompt_echo(text: str, language_id: str, *, in_text: bool = False) -> str:
     """``text`` without the prompt's ``<code>``/``<pre>`` wrapper or echoed instructions.
 
-    Tag-only lines always go; a tag inside a line goes where it cannot be markup.
+    Tag-only lines always go; a tag inside a line goes where it cannot be markup (not
+    in a language whose code has tags, nor in a comment or string: ``* <pre>{@code``).
     """
     text = _TAG_LINE.sub("", text)
-    if not language_for(language_id).tags_are_code:
+    if not language_for(language_id).tags_are_code and not in_text:
         text = _TAG.sub("", text)
     return "\n".join(line for line in text.split("\n") if not _ECHO.search(line))

@@ -95,7 +95,7 @@ def continues_indentation(text: str, ctx: CompletionContext) -> bool:
     entry = language_for(ctx.language_id)
     unit = _unit_columns(ctx)
     needed = indent_columns(above, ctx.indent_unit)
-    if entry.opens_block(above):
+    if entry.opens_indented_block(above):
         needed += unit
     cursor = indent_columns(typed, ctx.indent_unit)
     return cursor < needed or cursor % unit != 0
@@ -128,7 +128,7 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         if not lines[i].strip().startswith("*") and i not in continued
     ]
     block_layout = ctx.after_opener and not lines[0].strip()
-    opens = language_for(ctx.language_id).opens_block
+    opens = language_for(ctx.language_id).opens_indented_block
     if block_layout and content:
         base = widths[content[0]]
         relative = True
@@ -151,7 +151,10 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         step = _model_step([abs(w - base) for w in measured], unit_cols)
     else:
         step = _model_step(measured, unit_cols, absolute=True)
-    if (not relative or base == target) and _indents_seen(lines[1:], ctx):
+    written_deeper = block_layout and content and widths[content[0]] > indent_columns(
+        ctx.line_indent, ctx.indent_unit
+    )
+    if (not relative or base == target or written_deeper) and _indents_seen(lines[1:], ctx):
         return "\n".join([_first_line(lines[0], target, ctx), *lines[1:]])
     closes_at = leaves_at = None
     if relative and not block_layout and target > 0:
@@ -201,6 +204,8 @@ def _indents_seen(lines: list[str], ctx: CompletionContext) -> bool:
 def _as_in_file(text: str, ctx: CompletionContext) -> str:
     """A reply whose lines are indented as in the file, in the document's unit."""
     lines = text.split("\n")
+    if _indents_seen(lines[1:], ctx):
+        return text
     unit_cols = _unit_columns(ctx)
     widths = [indent_columns(ln, ctx.indent_unit) for ln in lines[1:] if ln.strip()]
     step = _model_step(widths, unit_cols, absolute=True)
