@@ -66,6 +66,11 @@ class Language:
     """Words or symbols a line may consist of to close a block."""
     backticks_are_code: bool = True
     """Whether a reply wrapped in single backticks may be code (JS templates, shell)."""
+    body_needs_opener: bool = False
+    """An indented line needs a line above that opens a block (Python)."""
+    top_level_only: tuple[str, ...] = ()
+    """Grammar node types that stand only at a file's top level (``package``, ``import``):
+    a model that restarts the file writes them anywhere."""
     tags_are_code: bool = False
     """Whether ``<code>``/``<pre>`` tags may belong in the text (HTML, JSX, PHP, Markdown)."""
     _patterns: dict[str, re.Pattern[str]] = field(default_factory=dict, compare=False,
@@ -130,6 +135,7 @@ class Language:
 
 
 _C_COMMENTS = ("//",)
+_ES_MODULE = ("import_statement", "export_statement")
 _BLOCK_COMMENT = r"|/\*+"
 """A line that ends by opening a block comment: its text follows on the next lines."""
 _PREPROCESSOR = r"\s*#\s*(?:if|ifdef|ifndef|elif|else)\b"
@@ -146,15 +152,17 @@ _PYTHON_HEADER = (
 LANGUAGES: tuple[Language, ...] = (
     Language("python", ("python", "py", "python3"), "tree_sitter_python",
              line_comments=("#",), block_style=INDENT, opener=r"(?:[(\[{]|\)\s*(?:->[^:]*)?:|^\s*[rbuf]*(?:\"\"\"|\'\'\'))$",
-             opener_line=_PYTHON_HEADER, closers=(), backticks_are_code=False),
+             opener_line=_PYTHON_HEADER, closers=(), backticks_are_code=False,
+             body_needs_opener=True),
     Language("javascript", ("javascript", "javascriptreact", "js", "jsx", "vue", "svelte"),
-             "tree_sitter_javascript", opener_line=_C_HEADER, line_comments=_C_COMMENTS, opener=r"(?:[{(\[]|=>" + _BLOCK_COMMENT + r")$",
+             "tree_sitter_javascript", top_level_only=_ES_MODULE, opener_line=_C_HEADER, line_comments=_C_COMMENTS, opener=r"(?:[{(\[]|=>" + _BLOCK_COMMENT + r")$",
              tags_are_code=True),
     Language("typescript", ("typescript", "ts"), "tree_sitter_typescript",
-             "language_typescript", opener_line=_C_HEADER, line_comments=_C_COMMENTS, opener=r"(?:[{(\[]|=>" + _BLOCK_COMMENT + r")$"),
+             "language_typescript", top_level_only=_ES_MODULE, opener_line=_C_HEADER, line_comments=_C_COMMENTS, opener=r"(?:[{(\[]|=>" + _BLOCK_COMMENT + r")$"),
     Language("tsx", ("typescriptreact", "tsx"), "tree_sitter_typescript", "language_tsx",
-             opener_line=_C_HEADER, line_comments=_C_COMMENTS, opener=r"(?:[{(\[]|=>" + _BLOCK_COMMENT + r")$", tags_are_code=True),
-    Language("java", ("java",), "tree_sitter_java", opener_line=_C_HEADER, line_comments=_C_COMMENTS,
+             top_level_only=_ES_MODULE, opener_line=_C_HEADER, line_comments=_C_COMMENTS, opener=r"(?:[{(\[]|=>" + _BLOCK_COMMENT + r")$", tags_are_code=True),
+    Language("java", ("java",), "tree_sitter_java",
+             top_level_only=("package_declaration", "import_declaration"), opener_line=_C_HEADER, line_comments=_C_COMMENTS,
              opener=r"(?:[{(\[]|->" + _BLOCK_COMMENT + r")$", backticks_are_code=False),
     Language("c", ("c", "objective-c"), "tree_sitter_c", opener_line=_C_HEADER, line_comments=_C_COMMENTS,
              opener=r"(?:[{(\[]" + _BLOCK_COMMENT + r")$",
@@ -165,7 +173,9 @@ LANGUAGES: tuple[Language, ...] = (
     Language("csharp", ("csharp", "cs", "c#"), "tree_sitter_c_sharp",
              opener_line=_C_HEADER, line_comments=_C_COMMENTS, opener=r"(?:[{(\[]|=>" + _BLOCK_COMMENT + r")$",
              flat_opener_line=_PREPROCESSOR, backticks_are_code=False),
-    Language("go", ("go",), "tree_sitter_go", line_comments=_C_COMMENTS,
+    Language("go", ("go",), "tree_sitter_go",
+             top_level_only=("package_clause", "import_declaration", "function_declaration",
+                             "method_declaration"), line_comments=_C_COMMENTS,
              opener=r"(?:[{(\[]" + _BLOCK_COMMENT + r")$"),
     Language("rust", ("rust", "rs"), "tree_sitter_rust", line_comments=_C_COMMENTS,
              opener=r"(?:[{(\[]|=>" + _BLOCK_COMMENT + r")$", backticks_are_code=False),

@@ -36,6 +36,7 @@ from iskra_ls.completion.filters import (
     syntax,
 )
 from iskra_ls.completion.filters.base import Filter, Suggestion, on_text
+from iskra_ls.completion.filters.text import mask_strings
 from iskra_ls.languages import language_for
 
 __all__ = ["PIPELINE", "Filter", "Suggestion", "clean", "run", "trace_pipeline"]
@@ -66,7 +67,20 @@ def _suffix(suggestion: Suggestion, ctx: CompletionContext) -> Suggestion:
 
 def _syntax(suggestion: Suggestion, ctx: CompletionContext) -> Suggestion:
     kept = syntax.keep_parseable(suggestion.text, ctx, suggestion.replace_after)
-    return Suggestion(kept, suggestion.replace_after if kept == suggestion.text else 0)
+    if kept == suggestion.text or not kept.strip():
+        return Suggestion(kept, suggestion.replace_after)
+    return _suffix(Suggestion(kept, 0), ctx)  # a cut block: placed anew before the rest
+
+
+def _comment_before_rest(text: str, ctx: CompletionContext) -> str:
+    """A one-line suggestion without a trailing comment that would swallow the typed rest
+    of the line (``heap[`` + ``i  # the top`` before ``]``)."""
+    if "\n" in text or not ctx.line_suffix.strip():
+        return text
+    entry = language_for(ctx.language_id)
+    masked = mask_strings(text)
+    code = entry.code_part(masked)
+    return text[: len(code)].rstrip() if len(code) < len(masked.rstrip()) else text
 
 
 CLEANING: tuple[Filter, ...] = (
@@ -89,6 +103,7 @@ PIPELINE: tuple[Filter, ...] = (
            lambda ctx: ctx.multiline and not language_for(ctx.language_id).is_prose),
     Filter("block_end", on_text(block_end.cut_at_block_end), lambda ctx: ctx.multiline),
     Filter("present_lines", on_text(present_lines.drop_present_lines)),
+    Filter("comment_before_rest", on_text(_comment_before_rest), _in_code),
     Filter("suffix", _suffix),
     Filter("syntax", _syntax, _has_grammar),
 )

@@ -6,7 +6,8 @@ import re
 
 from iskra_ls.languages import language_for
 
-_TAG_LINE = re.compile(r"^[ \t]*(?:(?:</?(?:code|pre)\b[^>\n]*>?|<)[ \t]*)+$", re.M)
+_TAG_LINE = re.compile(r"^[ \t]*(?:(?:</?(?:code|pre)\b[^>\n]*>?|<)[ \t]*)+(?:\n|$)", re.M)
+"""A line of wrapper tags only, with its line break (no blank line is left in its place)."""
 _TAG = re.compile(r"</?(?:code|pre)\b[^>\n]*>")
 _ECHO = re.compile(
     r"Write the (?:rest of the current line|code that belongs)|no line break|"

@@ -21,6 +21,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from iskra_ls.completion.context import CompletionContext
+from iskra_ls.completion.indentation import indent_columns
+from iskra_ls.completion.prose import is_prose
 from iskra_ls.languages import language_for, new_parser
 
 if TYPE_CHECKING:
@@ -77,20 +79,25 @@ def _parse(language_id: str, source: bytes) -> tree_sitter.Tree | None:
     return None if parser is None else parser.parse(source)
 
 
-def _errors(tree: tree_sitter.Tree, start: int, end: int) -> list[tuple[int, str]]:
-    """(start byte, kind) of each error or missing node that starts in ``start..end``.
+def _errors(tree: tree_sitter.Tree, start: int, end: int,
+            touching: tuple[int, int] | None = None) -> list[tuple[int, int, str]]:
+    """(start, end byte, kind) of each error or missing node that starts in ``start..end``.
 
     An error node that starts before the region (the window began inside a construct
-    the parser could not place) is the window's, not the suggestion's.
+    the parser could not place) is the window's, not the suggestion's, unless it takes
+    in the ``touching`` range (the suggestion).
     """
-    found: list[tuple[int, str]] = []
+    found: list[tuple[int, int, str]] = []
     stack = [tree.root_node]
     while stack:
         node = stack.pop()
         if node.end_byte < start or node.start_byte > end:
             continue
-        if (node.is_error or node.is_missing) and node.start_byte >= start:
-            found.append((node.start_byte, node.type))
+        reaches = touching is not None and node.start_byte <= touching[1] and (
+            node.end_byte >= touching[0]
+        )
+        if (node.is_error or node.is_missing) and (node.start_byte >= start or reaches):
+            found.append((node.start_byte, node.end_byte, "ERROR" if node.is_error else "MISSING"))
         if node.has_error:
             stack.extend(node.children)
     return sorted(found)
@@ -139,21 +146,102 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
             return len(text.split("\n")) - 1  # a comment or string swallows what follows
         if was_text:
             tail = 0  # it closes the comment the cursor was in: what follows is new code
-    was = _errors(old, line_start, cursor + replaced + tail)
-    now = _errors(new, line_start, end + tail)
+    was = _errors(old, line_start, cursor + replaced + tail, (cursor, cursor + replaced))
+    now = _errors(new, line_start, end + tail, (cursor, end))
+    if in_prose(ctx):  # text in an unfinished docstring or comment: its error goes on
+        was = [error for error in was if error[0] >= cursor]
+        now = [error for error in now if error[0] >= cursor]
+    if _restarts_file(new, cursor, end, win.language_id) or _only_comment_where_code_goes(
+        old, new, cursor, end, line_start
+    ):
+        return 0
     shift = len(inserted) - replaced
-    old_places = {(pos if pos < cursor else pos + shift, kind) for pos, kind in was}
-    fresh = [pos for pos, kind in now if (pos, kind) not in old_places]
-    inside = [pos for pos in fresh if cursor <= pos < end and pos not in _missing(now)]
+
+    def moved(pos: int) -> int:
+        return pos if pos < cursor else pos + shift
+
+    old_places = {(moved(pos), moved(stop), kind) for pos, stop, kind in was}
+    fresh = [(pos, stop, kind) for pos, stop, kind in now if (pos, stop, kind) not in old_places]
+    inside = [pos for pos, stop, kind in fresh
+              if kind == "ERROR" and pos < end and stop > cursor]
     if len(now) > len(was):
-        first = (fresh or [now[0][0]])[0]
+        first = (fresh or now)[0][0]
     elif inside:
-        first = inside[0]
+        first = max(inside[0], cursor)
     elif _swallows_rest(old, new, win.after[replace_after:], cursor + replaced, end):
         return len(text.split("\n")) - 1
+    elif any(kind == "ERROR" and pos < end and stop > cursor for pos, stop, kind in now) or (
+        _opaque(new, cursor)
+    ):
+        # The document's own error took the suggestion in, or the grammar reads no syntax
+        # there (a macro's token tree): English in it is no code.
+        english = [i for i, line in enumerate(text.split("\n"))
+                   if is_prose(line, win.language_id)]
+        if not english:
+            return None
+        return english[0]
     else:
         return None
     return 0 if first < cursor else inserted[: first - cursor].count(b"\n")
+
+
+def _opaque(tree: tree_sitter.Tree, at: int) -> bool:
+    """Whether ``at`` lies in a stretch the grammar takes as raw tokens (a macro body)."""
+    node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(at, at)
+    while node is not None:
+        if "token_tree" in node.type:
+            return True
+        node = node.parent
+    return False
+
+
+def _restarts_file(tree: tree_sitter.Tree, start: int, end: int, language_id: str) -> bool:
+    """Whether a node that stands only at a file's top level (``package``, ``import``)
+    starts in ``start..end`` below the top level: the model restarted the file."""
+    kinds = language_for(language_id).top_level_only
+    if not kinds:
+        return False
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.end_byte <= start or node.start_byte >= end:
+            continue
+        if node.type in kinds and node.start_byte >= start and node.parent is not None and (
+            node.parent.parent is not None
+        ):
+            return True
+        stack.extend(node.children)
+    return False
+
+
+def _error_reaches(tree: tree_sitter.Tree, line_start: int, at: int) -> bool:
+    """Whether an error or missing node starts by ``at`` and reaches the cursor's line
+    (which starts at ``line_start``): the code before the cursor is unfinished."""
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.start_byte > at or node.end_byte < line_start - 1:
+            continue
+        if node.is_error or node.is_missing:
+            return True
+        if node.has_error:
+            stack.extend(node.children)
+    return False
+
+
+def _only_comment_where_code_goes(old: tree_sitter.Tree, new: tree_sitter.Tree, start: int,
+                                  end: int, line_start: int) -> bool:
+    """Whether the suggestion is only a comment, at the end of a line that still needs
+    code (``package `` + ``// Copyright``): the document's error there stays."""
+    if end <= start or not _error_reaches(old, line_start, start):
+        return False
+    node = new.root_node.descendant_for_byte_range(end - 1, end)
+    while node is not None and "comment" not in node.type:
+        node = node.parent
+    if node is None or node.start_byte < start:
+        return False
+    text = new.root_node.text or b""
+    return not text[start : node.start_byte].strip()
 
 
 def _first_code(text: str) -> int | None:
@@ -162,10 +250,6 @@ def _first_code(text: str) -> int | None:
     if not stripped:
         return None
     return len(text[: len(text) - len(stripped)].encode())
-
-
-def _missing(errors: list[tuple[int, str]]) -> set[int]:
-    return {pos for pos, kind in errors if kind != "ERROR"}
 
 
 def _swallows_rest(old: tree_sitter.Tree, new: tree_sitter.Tree, rest: str, old_at: int,
@@ -188,9 +272,25 @@ def _in_text(tree: tree_sitter.Tree, at: int) -> bool:
     return False
 
 
+def _strands_body_below(ctx: CompletionContext, text: str, replace_after: int) -> bool:
+    """Where blocks are made by indentation, whether the code line below the suggestion is
+    deeper than the suggestion's last line, which opens nothing: the indented body below
+    needed the opener the suggestion did not write (``import os`` above ``    return``)."""
+    entry = language_for(ctx.language_id)
+    if not entry.body_needs_opener or ctx.line_suffix[replace_after:].strip():
+        return False
+    last = (ctx.line_prefix + text).rstrip().split("\n")[-1]
+    below = next((ln for ln in ctx.suffix[:WINDOW_AFTER].split("\n")[1:] if ln.strip()), "")
+    if not below or not last.strip() or entry.opens_block(last):
+        return False
+    return indent_columns(below, ctx.indent_unit) > indent_columns(last, ctx.indent_unit)
+
+
 def keep_parseable(text: str, ctx: CompletionContext, replace_after: int = 0) -> str:
     """``text`` if it brings no new syntax error; a block cut before its first line that
     does; "" when even its first line does."""
+    if _strands_body_below(ctx, text, replace_after):
+        return ""
     for _ in range(MAX_CUTS):
         line = new_error_line(ctx, text, replace_after)
         if line is None:
@@ -228,7 +328,10 @@ def cursor_region(ctx: CompletionContext) -> str:
     node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(
         max(cursor - 1, 0), cursor
     )
+    broken = None
     while node is not None:
+        if node.is_error and broken is None:
+            broken = node
         kind = node.type
         inside = node.start_byte < cursor < node.end_byte
         at_end = node.start_byte < cursor == node.end_byte
@@ -242,6 +345,27 @@ def cursor_region(ctx: CompletionContext) -> str:
             if inside:
                 return MARKUP if kind == "text" else STRING
         node = node.parent
+    if broken is None and tree.root_node.has_error:
+        errors = [pos for pos, _end, kind in _errors(tree, 0, cursor) if kind == "ERROR"]
+        start = errors[-1] if errors else None
+    else:
+        start = None if broken is None else broken.start_byte
+    if start is not None and (start > 0 or len(win.before) == len(ctx.prefix)):
+        # The parser gave up here (not merely where the window begins): an unclosed
+        # string or comment?
+        return _unclosed(before[start:cursor].decode(errors="replace"), ctx)
+    return CODE
+
+
+def _unclosed(text: str, ctx: CompletionContext) -> str:
+    """Where a stretch the parser could not read leaves the cursor: in a string its
+    triple quotes leave open, in a comment the cursor's line starts, or in code."""
+    if text.count('"""') % 2 or text.count("\'\'\'") % 2 or text.count("/*") > text.count("*/"):
+        return STRING
+    stripped = ctx.line_prefix.lstrip()
+    entry = language_for(ctx.language_id)
+    if entry.line_comments and stripped.startswith(entry.line_comments):
+        return COMMENT
     return CODE
 
 
