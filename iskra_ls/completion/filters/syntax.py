@@ -56,8 +56,12 @@ def window_of(ctx: CompletionContext) -> Window:
         before = before[newline + 1 :] if newline >= 0 else before
         # Start at a line with no indentation when one is near: a parse that starts
         # inside a nested block reads the first lines as errors in every language.
+        closers = language_for(ctx.language_id).closers
         for line_start in _line_starts(before, limit=len(before) // 2):
-            if before[line_start : line_start + 1] not in ("", " ", "\t", "\n", "}", ")"):
+            head = before[line_start : line_start + 12]
+            if head[:1] not in ("", " ", "\t", "\n", "}", ")", "]") and not (
+                closers and head.startswith(closers)
+            ):
                 before = before[line_start:]
                 break
     after = ctx.suffix[:WINDOW_AFTER]
