@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+import warnings
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
@@ -248,7 +249,9 @@ def grammar(entry: Language) -> tree_sitter.Language | None:
         import tree_sitter
 
         module = importlib.import_module(entry.grammar_module)
-        return tree_sitter.Language(getattr(module, entry.grammar_function)())
+        with warnings.catch_warnings():  # an older wheel hands the pointer over as an int
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return tree_sitter.Language(getattr(module, entry.grammar_function)())
     except Exception as error:  # a missing or incompatible wheel: no grammar, no rejection
         log.warning("no %s grammar (%s): language-neutral rules only", entry.name, error)
         return None

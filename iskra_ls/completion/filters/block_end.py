@@ -17,6 +17,11 @@ def block_end_line(text: str, ctx: CompletionContext) -> int | None:
     """Index of the first line of ``text`` (normalised) past the cursor's block."""
     lines = text.split("\n")
     floor = indent_columns(ctx.enclosing_indent, ctx.indent_unit)
+    first_body = next((ln for ln in lines[1:] if ln.strip()), None)
+    if ctx.after_opener and not lines[0].strip() and first_body is not None:
+        # The body's first line sets the block's level (kept as written where the
+        # document showed no indentation unit to convert to).
+        floor = min(floor, indent_columns(first_body, ctx.indent_unit))
     unit_cols = indent_columns(ctx.indent_unit, ctx.indent_unit) or 4
     for i in range(1, len(lines)):
         line = lines[i]

@@ -154,7 +154,8 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
     written_deeper = block_layout and content and widths[content[0]] > indent_columns(
         ctx.line_indent, ctx.indent_unit
     )
-    if (not relative or base == target or written_deeper) and _indents_seen(lines[1:], ctx):
+    seen = _indents_seen(lines[1:], ctx)
+    if (not relative or base == target or written_deeper) and seen:
         return "\n".join([_first_line(lines[0], target, ctx), *lines[1:]])
     closes_at = leaves_at = None
     if relative and not block_layout and target > 0:
@@ -196,8 +197,8 @@ def _indents_seen(lines: list[str], ctx: CompletionContext) -> bool:
     wanted = {leading_ws(line) for line in lines if line.strip()}
     if not wanted:
         return False
-    seen = {leading_ws(line) for line in ctx.prefix[-8000:].split("\n")[1:]}
-    seen |= {leading_ws(line) for line in ctx.suffix[:4000].split("\n")}
+    seen = {leading_ws(line) for line in ctx.prefix[-8000:].split("\n")[1:] if line.strip()}
+    seen |= {leading_ws(line) for line in ctx.suffix[:4000].split("\n") if line.strip()}
     return wanted <= seen
 
 

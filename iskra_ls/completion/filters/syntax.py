@@ -38,6 +38,7 @@ MAX_CUTS = 3
 """A block is cut before a new error at most this often before it is dropped."""
 
 CODE, COMMENT, STRING, MARKUP = "code", "comment", "string", "markup"
+_CLOSERS = frozenset({"}", ")", "]", "end", "fi", "done", "esac", "until", "dedent"})
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ def _errors(tree: tree_sitter.Tree, start: int, end: int,
             node.end_byte >= touching[0]
         )
         if (node.is_error or node.is_missing) and (node.start_byte >= start or reaches):
-            found.append((node.start_byte, node.end_byte, "ERROR" if node.is_error else "MISSING"))
+            kind = "ERROR" if node.is_error else f"MISSING {node.type}"
+            found.append((node.start_byte, node.end_byte, kind))
         if node.has_error:
             stack.extend(node.children)
     return sorted(found)
@@ -152,6 +154,10 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
             tail = 0  # it closes the comment the cursor was in: what follows is new code
     was = _errors(old, line_start, cursor + replaced + tail, (cursor, cursor + replaced))
     now = _errors(new, line_start, end + tail, (cursor, end))
+    if not win.after[replace_after:].split("\n", 1)[0].strip():
+        # At the end of the line, a closer missing after the suggestion is the body still
+        # to be written (``{``); before typed text (``)``) the suggestion must close it.
+        now = [e for e in now if not (e[0] >= end and e[2].split(" ", 1)[-1] in _CLOSERS)]
     if in_prose(ctx):  # text in an unfinished docstring or comment: its error goes on
         was = [error for error in was if error[0] >= cursor]
         now = [error for error in now if error[0] >= cursor]
