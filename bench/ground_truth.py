@@ -282,7 +282,8 @@ def run_sync(per_language: int = 60, languages: list[str] | None = None,
         for case in cases:
             result = outcome(case)
             counts[result] += 1
-            if result not in ("kept", "cut") and len(failures.setdefault(language_id, [])) < examples:
+            shown_so_far = failures.setdefault(language_id, [])
+            if result not in ("kept", "cut") and len(shown_so_far) < examples:
                 failures[language_id].append({"id": case.id, "outcome": result,
                                               "truth": case.truth[:160]})
             for wrap in WRAPS[1:]:
@@ -331,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, cost in result["filter_costs"].items():
         print(f"  filter {name:28} right answers changed {cost.get('changed', 0):4}, "
               f"dropped {cost.get('dropped', 0):4}")
-    for language_id, items in result["examples"].items():
+    for items in result["examples"].values():
         for item in items:
             print(f"  {item['outcome']:8} {item['id']}: {item['truth']!r}")
     return 0

@@ -64,7 +64,8 @@ def test_a_line_of_real_code_or_text_is_shown_as_written(
     ("doc", "raw"),
     [
         pytest.param(COLORSYS + "    if █\n", "g < 0.0:", id="if-header-at-end"),
-        pytest.param(COLORSYS + "    if █\n    return v\n", "g < 0.0:", id="if-header-body-not-yet"),
+        pytest.param(COLORSYS + "    if █\n    return v\n", "g < 0.0:",
+                     id="if-header-body-not-yet"),
         pytest.param(COLORSYS + "    i█\n", "f g > 1.0:", id="word-started-header"),
     ],
 )
@@ -121,8 +122,8 @@ def test_a_block_keeps_the_documents_indentation(language_id: str, doc: str, raw
 @pytest.mark.parametrize(
     ("language_id", "doc", "raw"),
     [
-        pytest.param("ruby", "module Net\n  class Parser #:nodoc:█\n  end\n\n  def self.load(path)\n"
-                     "    File.read(path)\n  end\nend\n",
+        pytest.param("ruby", "module Net\n  class Parser #:nodoc:█\n  end\n\n"
+                     "  def self.load(path)\n    File.read(path)\n  end\nend\n",
                      "\n    def parse(text)\n      text.split\n    end", id="ruby-class-nodoc"),
         pytest.param("yaml", "fields:\n  help_text: |█\n  label: Name\n",
                      "\n    Shown below the field.", id="yaml-block-scalar"),

@@ -89,7 +89,7 @@ def continues_indentation(text: str, ctx: CompletionContext) -> bool:
     document's grid: ``  `` + ``  return x`` is one line at 4 columns, not at 2.
     """
     typed = ctx.line_prefix
-    if not typed or typed.strip() or not text[:1] in (" ", "\t"):
+    if not typed or typed.strip() or text[:1] not in (" ", "\t"):
         return False
     above = next((ln for ln in reversed(_raw_last_lines(ctx)) if ln.strip()), "")
     entry = language_for(ctx.language_id)
