@@ -265,8 +265,36 @@ def _filter_costs(cases: list[Case]) -> dict[str, dict[str, int]]:
     return {name: dict(counter) for name, counter in sorted(costs.items())}
 
 
+def junk_stopped() -> dict[str, int]:
+    """Per pipeline filter: recorded real-model answers (``tests/fixtures/real_completions``)
+    whose suggestion breaks an invariant of ``bench/real_model/invariants.py`` when that
+    filter alone is left out (the junk it stops); ``all`` with every filter in (target 0)."""
+    from bench.real_model.corpus import load_corpus
+    from bench.real_model.invariants import check
+    from iskra_ls.completion import filters
+
+    cases = load_corpus()
+    contexts = [build_context(c.text, c.offset, language_id=c.language_id, path=c.path)
+                for c in cases]
+
+    def broken(pipeline: tuple[filters.Filter, ...]) -> int:
+        count = 0
+        for case, ctx in zip(cases, contexts, strict=True):
+            result = filters.run(case.raw or "", ctx, pipeline)
+            if result is not None and check(case.text, case.offset, case.language_id,
+                                            result.text, result.replace_after,
+                                            multiline=ctx.multiline):
+                count += 1
+        return count
+
+    found = {"all": broken(filters.PIPELINE)}
+    for step in filters.PIPELINE:
+        found[step.name] = broken(tuple(f for f in filters.PIPELINE if f is not step))
+    return found
+
+
 def run_sync(per_language: int = 60, languages: list[str] | None = None,
-             examples: int = 3) -> dict[str, Any]:
+             examples: int = 3, *, junk: bool = True) -> dict[str, Any]:
     chosen = languages or list(sources.LANGUAGES)
     per: dict[str, dict[str, Any]] = {}
     totals: Counter[str] = Counter()
@@ -306,12 +334,13 @@ def run_sync(per_language: int = 60, languages: list[str] | None = None,
         "wrapped_kept_share": round(100 * junk[True] / max(sum(junk.values()), 1), 1),
         "per_language": per,
         "filter_costs": _filter_costs(all_cases),
+        "junk_stopped": junk_stopped() if junk else {},
         "examples": failures,
     }
 
 
-async def run(per_language: int = 60) -> dict[str, Any]:
-    return await asyncio.to_thread(run_sync, per_language)
+async def run(per_language: int = 60, *, junk: bool = True) -> dict[str, Any]:
+    return await asyncio.to_thread(run_sync, per_language, junk=junk)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -329,9 +358,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"overall: {result['kept_share']} % kept (target >= {KEPT_TARGET}), worst language "
           f"{result['worst_language_share']} % (>= {PER_LANGUAGE_TARGET}), wrong "
           f"{result['wrong']} (0); wrapped answers kept {result['wrapped_kept_share']} %")
-    for name, cost in result["filter_costs"].items():
-        print(f"  filter {name:28} right answers changed {cost.get('changed', 0):4}, "
-              f"dropped {cost.get('dropped', 0):4}")
+    junk_found = result["junk_stopped"]
+    if junk_found:
+        print(f"real-model corpus: suggestions breaking an invariant {junk_found['all']} "
+              "(target 0); per filter, right answers changed/dropped and the corpus "
+              "suggestions that break an invariant without it:")
+    names = sorted(set(result["filter_costs"]) | set(junk_found) - {"all"})
+    for name in names:
+        cost = result["filter_costs"].get(name, {})
+        print(f"  filter {name:22} right answers changed {cost.get('changed', 0):4}, "
+              f"dropped {cost.get('dropped', 0):4}; junk stopped "
+              f"{junk_found.get(name, 0) - junk_found.get('all', 0):4}")
     for items in result["examples"].values():
         for item in items:
             print(f"  {item['outcome']:8} {item['id']}: {item['truth']!r}")

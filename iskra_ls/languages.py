@@ -266,6 +266,11 @@ def grammar(entry: Language) -> tree_sitter.Language | None:
         return None
 
 
+def grammar_modules() -> list[str]:
+    """The grammar wheels' modules the table uses (a freezer must bundle each of them)."""
+    return sorted({entry.grammar_module for entry in LANGUAGES if entry.grammar_module})
+
+
 def new_parser(language_id: str) -> tree_sitter.Parser | None:
     """A fresh parser for ``language_id`` (parsers are not shared between threads)."""
     found = grammar(language_for(language_id))

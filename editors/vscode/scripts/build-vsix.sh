@@ -51,6 +51,14 @@ ext_version="$(cd "$ext" && node -p "require('./package.json').version" 2>/dev/n
 [[ -z "$ext_version" || "$ext_version" == "$version" ]] \
   || die "the extension is $ext_version but the server is $version: bump both together"
 
+# The tree-sitter grammars (iskra_ls/languages.py) are imported by name on first use, which
+# PyInstaller cannot see: collect the bindings and each grammar's extension module.
+grammar_flags=(--collect-submodules tree_sitter)
+for module in $("$venv_bin/python" -c \
+    'from iskra_ls.languages import grammar_modules; print(" ".join(grammar_modules()))'); do
+  grammar_flags+=(--collect-submodules "$module")
+done
+
 log "freezing iskra-ls $version for $target (PyInstaller, one folder)"
 # --collect-submodules: our own modules are imported lazily (after InitializeResult) and some
 # by name; the stub server (aiohttp) is in, because `iskra-ls stub-server`/`demo` are part of
@@ -63,6 +71,7 @@ log "freezing iskra-ls $version for $target (PyInstaller, one folder)"
   --collect-submodules pydantic \
   --collect-submodules lsprotocol \
   --collect-submodules pygls \
+  "${grammar_flags[@]}" \
   --exclude-module tkinter --exclude-module numpy --exclude-module pandas \
   "$here/iskra_ls_frozen.py" >&2
 
@@ -70,6 +79,16 @@ frozen="$work/dist/iskra-ls/$exe"
 [[ -x "$frozen" || -f "$frozen" ]] || die "PyInstaller produced no $exe"
 got="$("$frozen" --version)"
 [[ "$got" == *"$version"* ]] || die "the frozen server says '$got', expected $version"
+# Every grammar must load in the frozen server, or its language silently loses its checks.
+missing="$(cd "$work" && ISKRA_LS_FROZEN="$frozen" "$venv_bin/python" - <<'PY'
+import glob, os
+from iskra_ls.languages import grammar_modules
+root = os.path.dirname(os.environ["ISKRA_LS_FROZEN"])
+print(" ".join(m for m in grammar_modules()
+               if not glob.glob(os.path.join(root, "**", m, "_binding*"), recursive=True)))
+PY
+)"
+[[ -z "$missing" ]] || die "the frozen server lacks the grammars: $missing"
 
 rm -rf "$ext/server"
 cp -R "$work/dist/iskra-ls" "$ext/server"
