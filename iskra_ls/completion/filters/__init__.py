@@ -36,7 +36,7 @@ from iskra_ls.completion.filters import (
     syntax,
 )
 from iskra_ls.completion.filters.base import Filter, Suggestion, on_text
-from iskra_ls.completion.filters.text import mask_strings
+from iskra_ls.completion.filters.text import mask_strings, opens_string
 from iskra_ls.languages import language_for
 
 __all__ = ["PIPELINE", "Filter", "Suggestion", "clean", "run", "trace_pipeline"]
@@ -54,6 +54,15 @@ def _leading_blank_lines(text: str, ctx: CompletionContext) -> str:
     if ctx.after_opener and not ctx.line_suffix.strip():
         return text  # at the end of a typed line, a reply on the next line says so
     return re.sub(r"\A(?:[ \t]*\n)+", "", text)
+
+
+def _string_before_closer(text: str, ctx: CompletionContext) -> str:
+    """No one-line suggestion that leaves a string open before a typed closer: the string
+    would swallow it (``(`` + ``\"\"\"Record of`` before ``)``)."""
+    rest = ctx.line_suffix.strip()
+    if "\n" in text or not rest or rest[0] not in ")]}":
+        return text
+    return "" if opens_string(text) and not opens_string(ctx.line_prefix) else text
 
 
 def _suffix(suggestion: Suggestion, ctx: CompletionContext) -> Suggestion:
@@ -104,6 +113,7 @@ PIPELINE: tuple[Filter, ...] = (
     Filter("block_end", on_text(block_end.cut_at_block_end), lambda ctx: ctx.multiline),
     Filter("present_lines", on_text(present_lines.drop_present_lines)),
     Filter("comment_before_rest", on_text(_comment_before_rest), _in_code),
+    Filter("string_before_closer", on_text(_string_before_closer)),
     Filter("suffix", _suffix),
     Filter("syntax", _syntax, _has_grammar),
 )

@@ -15,6 +15,7 @@ Windows are a few KB: a parse costs a few ms at most, on any document size.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from iskra_ls.completion.context import CompletionContext
 from iskra_ls.completion.indentation import indent_columns
-from iskra_ls.completion.prose import is_prose
+from iskra_ls.completion.prose import is_prose, keywords
 from iskra_ls.languages import language_for, new_parser
 
 if TYPE_CHECKING:
@@ -35,9 +36,13 @@ WINDOW_AFTER = 1200
 NEAR_LINES = 3
 """Lines after the suggestion whose errors count as its own (an opener with no body)."""
 MAX_CUTS = 3
+MISREAD_MARGIN_LINES = 6
+"""An error this many lines above the cursor is the grammar misreading the file, not a
+line being written."""
 """A block is cut before a new error at most this often before it is dropped."""
 
 CODE, COMMENT, STRING, MARKUP = "code", "comment", "string", "markup"
+_FIRST_WORD = re.compile(r"[A-Za-z_]\w*")
 _CLOSERS = frozenset({"}", ")", "]", "end", "fi", "done", "esac", "until", "dedent"})
 
 
@@ -57,12 +62,14 @@ def window_of(ctx: CompletionContext) -> Window:
         before = before[newline + 1 :] if newline >= 0 else before
         # Start at a line with no indentation when one is near: a parse that starts
         # inside a nested block reads the first lines as errors in every language.
-        closers = language_for(ctx.language_id).closers
-        for line_start in _line_starts(before, limit=len(before) // 2):
-            head = before[line_start : line_start + 12]
-            if head[:1] not in ("", " ", "\t", "\n", "}", ")", "]") and not (
-                closers and head.startswith(closers)
-            ):
+        # Start at a top-level line that begins with one of the language's keywords
+        # (``def``, ``function``, ``package``): not inside a docstring or comment the
+        # cut fell into, whose closing quotes would read the whole window inside out.
+        words = keywords(ctx.language_id) - set(language_for(ctx.language_id).closers)
+        words -= {"else", "elif", "elsif", "except", "finally", "catch", "case", "when"}
+        for line_start in _line_starts(before, limit=before.rfind("\n")):
+            first = _FIRST_WORD.match(before, line_start)
+            if first is not None and first.group(0) in words:
                 before = before[line_start:]
                 break
     after = ctx.suffix[:WINDOW_AFTER]
@@ -152,8 +159,17 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
             return len(text.split("\n")) - 1  # a comment or string swallows what follows
         if was_text:
             tail = 0  # it closes the comment the cursor was in: what follows is new code
-    was = _errors(old, line_start, cursor + replaced + tail, (cursor, cursor + replaced))
-    now = _errors(new, line_start, end + tail, (cursor, end))
+    if _misread_above(old, before):
+        # The grammar cannot read this document (a dialect, macros): it counts no errors,
+        # only what needs no parse of the whole: English, a swallowed rest of the line.
+        if _swallows_rest(old, new, win.after[replace_after:], cursor + replaced, end):
+            return len(text.split("\n")) - 1
+        return _first_english(text, win.language_id)
+    near = before.rfind(b"\n", 0, max(line_start - 1, 0))
+    near = before.rfind(b"\n", 0, max(near, 0)) + 1  # two lines above the cursor's line
+    was = [e for e in _errors(old, line_start, cursor + replaced + tail,
+                              (cursor, cursor + replaced)) if e[0] >= near]
+    now = [e for e in _errors(new, line_start, end + tail, (cursor, end)) if e[0] >= near]
     if not win.after[replace_after:].split("\n", 1)[0].strip():
         # At the end of the line, a closer missing after the suggestion is the body still
         # to be written (``{``); before typed text (``)``) the suggestion must close it.
@@ -180,16 +196,10 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
         first = max(inside[0], cursor)
     elif _swallows_rest(old, new, win.after[replace_after:], cursor + replaced, end):
         return len(text.split("\n")) - 1
-    elif any(kind == "ERROR" and pos < end and stop > cursor for pos, stop, kind in now) or (
-        _opaque(new, cursor)
-    ):
+    elif not in_prose(ctx) and (_error_reaches(new, cursor + 1, cursor) or _opaque(new, cursor)):
         # The document's own error took the suggestion in, or the grammar reads no syntax
         # there (a macro's token tree): English in it is no code.
-        english = [i for i, line in enumerate(text.split("\n"))
-                   if is_prose(line, win.language_id)]
-        if not english:
-            return None
-        return english[0]
+        return _first_english(text, win.language_id)
     else:
         return None
     return 0 if first < cursor else inserted[: first - cursor].count(b"\n")
@@ -252,6 +262,33 @@ def _only_comment_where_code_goes(old: tree_sitter.Tree, new: tree_sitter.Tree, 
         return False
     text = new.root_node.text or b""
     return not text[start : node.start_byte].strip()
+
+
+def _first_english(text: str, language_id: str) -> int | None:
+    """The first line of ``text`` that reads as English, if any."""
+    return next((i for i, line in enumerate(text.split("\n")) if is_prose(line, language_id)),
+                None)
+
+
+def _misread_above(tree: tree_sitter.Tree, before: bytes) -> bool:
+    """Whether the code above the cursor, as it is, has an error node that ends a few
+    lines before the cursor's line: the grammar does not read this file (a SQL dialect, C
+    macros), so it cannot judge a suggestion. An error where the window begins (a
+    construct cut in two) does not count."""
+    limit = len(before)
+    for _ in range(MISREAD_MARGIN_LINES + 1):
+        limit = before.rfind(b"\n", 0, max(limit, 1))
+        if limit <= 0:
+            return False
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if not node.has_error or node.start_byte >= limit:
+            continue
+        if node.is_error and 0 < node.start_byte and node.end_byte < limit:
+            return True
+        stack.extend(node.children)
+    return False
 
 
 def _first_code(text: str) -> int | None:

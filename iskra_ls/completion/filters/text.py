@@ -46,3 +46,12 @@ def next_code_lines(ctx: CompletionContext, limit: int, *, raw: bool = False) ->
 def mask_strings(line: str) -> str:
     """``line`` with each string literal (closed or not) replaced by ``§``."""
     return _STRING.sub(lambda m: "§" * len(m.group(0)), line)
+
+
+def opens_string(line: str) -> bool:
+    """Whether ``line`` leaves a string literal open at its end (it would swallow what follows)."""
+    for match in _STRING.finditer(line):
+        literal = match.group(0)
+        if len(literal) == 1 or literal[-1] != literal[0] or literal.endswith("\\" + literal[0]):
+            return True
+    return False
