@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING
 from iskra_ls.completion.context import CompletionContext
 from iskra_ls.completion.indentation import indent_columns
 from iskra_ls.completion.prose import is_prose, keywords
-from iskra_ls.languages import language_for, new_parser
+from iskra_ls.languages import Language, language_for, new_parser
 
 if TYPE_CHECKING:
     import tree_sitter
 
-WINDOW_BEFORE = 3000
+WINDOW_BEFORE = 2400
 """Characters before the cursor that are parsed (from a line start)."""
-WINDOW_AFTER = 1200
+WINDOW_AFTER = 1000
 """Characters after the cursor that are parsed (to a line end)."""
 NEAR_LINES = 3
 """Lines after the suggestion whose errors count as its own (an opener with no body)."""
@@ -56,8 +56,16 @@ class Window:
 
 
 def window_of(ctx: CompletionContext) -> Window:
-    before = ctx.prefix[-WINDOW_BEFORE:]
-    if len(before) < len(ctx.prefix):
+    """The bounded text parsed around the cursor (cached by the text near the cursor only:
+    hashing a 20 MB prefix would cost more than the parse)."""
+    return _window(ctx.language_id, ctx.prefix[-WINDOW_BEFORE - 1 :],
+                   ctx.suffix[: WINDOW_AFTER + 1])
+
+
+@lru_cache(maxsize=8)
+def _window(language_id: str, prefix: str, suffix: str) -> Window:
+    before = prefix[-WINDOW_BEFORE:]
+    if len(before) < len(prefix):
         newline = before.find("\n")
         before = before[newline + 1 :] if newline >= 0 else before
         # Start at a line with no indentation when one is near: a parse that starts
@@ -65,17 +73,17 @@ def window_of(ctx: CompletionContext) -> Window:
         # Start at a top-level line that begins with one of the language's keywords
         # (``def``, ``function``, ``package``): not inside a docstring or comment the
         # cut fell into, whose closing quotes would read the whole window inside out.
-        words = keywords(ctx.language_id) - set(language_for(ctx.language_id).closers)
+        words = keywords(language_id) - set(language_for(language_id).closers)
         words -= {"else", "elif", "elsif", "except", "finally", "catch", "case", "when"}
         for line_start in _line_starts(before, limit=before.rfind("\n")):
             first = _FIRST_WORD.match(before, line_start)
             if first is not None and first.group(0) in words:
                 before = before[line_start:]
                 break
-    after = ctx.suffix[:WINDOW_AFTER]
-    if len(after) < len(ctx.suffix):
+    after = suffix[:WINDOW_AFTER]
+    if len(after) < len(suffix):
         after = after[: after.rfind("\n") + 1] or after
-    return Window(ctx.language_id, before, after)
+    return Window(language_id, before, after)
 
 
 def _line_starts(text: str, limit: int) -> Iterator[int]:
@@ -364,11 +372,16 @@ def cursor_region(ctx: CompletionContext) -> str:
     entry = language_for(ctx.language_id)
     if entry.is_prose:
         return MARKUP
-    win = window_of(ctx)
+    return _region(window_of(ctx), ctx.line_prefix, len(ctx.prefix))
+
+
+@lru_cache(maxsize=8)
+def _region(win: Window, line_prefix: str, prefix_chars: int) -> str:
+    entry = language_for(win.language_id)
     before = win.before.encode()
     tree = _parse(win.language_id, before + win.after.encode())
     if tree is None:
-        stripped = ctx.line_prefix.lstrip()
+        stripped = line_prefix.lstrip()
         return COMMENT if entry.line_comments and stripped.startswith(entry.line_comments) \
             else CODE
     cursor = len(before)
@@ -397,20 +410,19 @@ def cursor_region(ctx: CompletionContext) -> str:
         start = errors[-1] if errors else None
     else:
         start = None if broken is None else broken.start_byte
-    if start is not None and (start > 0 or len(win.before) == len(ctx.prefix)):
+    if start is not None and (start > 0 or len(win.before) == prefix_chars):
         # The parser gave up here (not merely where the window begins): an unclosed
         # string or comment?
-        return _unclosed(before[start:cursor].decode(errors="replace"), ctx)
+        return _unclosed(before[start:cursor].decode(errors="replace"), line_prefix, entry)
     return CODE
 
 
-def _unclosed(text: str, ctx: CompletionContext) -> str:
+def _unclosed(text: str, line_prefix: str, entry: Language) -> str:
     """Where a stretch the parser could not read leaves the cursor: in a string its
     triple quotes leave open, in a comment the cursor's line starts, or in code."""
     if text.count('"""') % 2 or text.count("\'\'\'") % 2 or text.count("/*") > text.count("*/"):
         return STRING
-    stripped = ctx.line_prefix.lstrip()
-    entry = language_for(ctx.language_id)
+    stripped = line_prefix.lstrip()
     if entry.line_comments and stripped.startswith(entry.line_comments):
         return COMMENT
     return CODE
