@@ -97,7 +97,7 @@ async def test_a_service_echoing_the_token_in_error_bodies_never_gets_it_to_the_
                                                     "end": {"line": 0, "character": 3}}}),
             HANG_GUARD_S))
         results.append(await asyncio.wait_for(s.command("iskra.status"), HANG_GUARD_S))
-        await asyncio.sleep(0.3)  # the last notifications
+        await s.round_trip()  # every notification sent before its answer has arrived
         assert TOKEN in seen, "the service was never asked"
         assert len(seen) >= 4
         everything = received + [repr(r) for r in results] + [m.message for m in s.client.messages]

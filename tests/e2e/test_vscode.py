@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "tests" / "editors" / "vscode" / "run.sh"
 CODE_SERVER_DIR = Path(os.environ.get("ISKRA_CODE_SERVER_DIR") or ROOT / ".cache" / "code-server")
 CHROMIUM = os.environ.get("ISKRA_CHROMIUM") or "/usr/bin/chromium"
+pytestmark = [pytest.mark.real_editor, pytest.mark.packaging]  # it builds the platform VSIX
+
 TIMEOUT_S = 900
 """First run: the VSIX build (a build venv, PyInstaller) and npm ci, then about 30 s."""
 
