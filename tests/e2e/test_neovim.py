@@ -259,8 +259,48 @@ async def test_install_command_from_an_empty_data_dir(stub: StubIskra, tmp_path:
         "test_install.lua", tmp_path, stub, timeout_s=INSTALL_TIMEOUT_S, server_on_path=False
     )
     venv = tmp_path / "xdg" / "data" / "nvim" / "iskra" / "venv"
-    assert report["checks"]["server"] == str(venv / "bin" / "iskra-ls")
+    assert report["checks"]["server"] == str(venv / "bin" / "python")
     assert len(stub.requests) == 1, "one completion request, from the installed server"
+
+
+@pytest.mark.packaging
+async def test_headless_install_finishes_and_a_failed_one_changes_nothing(
+    stub: StubIskra, tmp_path: Path
+) -> None:
+    """`nvim --headless "+Iskra install" +qa` waits for the install; a failed install leaves
+    the server that was there, and no half-built virtualenv."""
+    (tmp_path / "init.lua").write_text(
+        f"vim.opt.runtimepath:prepend({str(PLUGIN_DIR)!r})\nrequire('iskra').setup({{}})\n"
+    )
+    data = tmp_path / "xdg" / "data" / "nvim" / "iskra"
+    previous = data / "venv" / "the-previous-server"
+    previous.parent.mkdir(parents=True)
+    previous.write_text("still here")
+
+    async def install(**extra_env: str) -> str:
+        env = {**nvim_env(tmp_path, stub, None, INSTALL_TIMEOUT_S, server_on_path=False),
+               **extra_env}
+        proc = await asyncio.create_subprocess_exec(
+            str(nvim_binary()), "--headless", "--clean", "-u", "init.lua", "+Iskra install",
+            "+qa", cwd=tmp_path, env=env, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await asyncio.wait_for(proc.communicate(), INSTALL_TIMEOUT_S)
+        return out.decode(errors="replace")
+
+    # No package index: pip fails at once (the build needs setuptools from it).
+    said = await install(PIP_NO_INDEX="1", PIP_FIND_LINKS="", PIP_NO_CACHE_DIR="1")
+    assert "failed" in said, said
+    assert previous.read_text() == "still here", "a failed install touched the old server"
+    assert sorted(p.name for p in data.iterdir()) == ["venv"], "a half-built venv was left"
+
+    said = await install()
+    assert "Iskra: installed iskra-ls" in said, said
+    assert sorted(p.name for p in data.iterdir()) == ["venv"], "the old or a temporary venv was left"
+    python = data / "venv" / "bin" / "python"
+    version = subprocess.run([python, "-m", "iskra_ls", "--version"], capture_output=True,
+                             text=True, timeout=60)
+    assert version.returncode == 0 and "iskra-ls" in version.stdout, version
 
 
 async def test_repository_as_a_package_finds_the_plugin(stub: StubIskra, tmp_path: Path) -> None:

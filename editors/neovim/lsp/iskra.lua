@@ -29,7 +29,8 @@
 
 ---@type vim.lsp.Config
 return {
-  -- The server `:Iskra install` built, else `iskra-ls` on PATH.
+  -- The server `:Iskra install` built (its virtualenv's `python -m iskra_ls`), else `iskra-ls`
+  -- on PATH.
   cmd = require('iskra.install').default_cmd(),
   -- Every filetype: suggestions are useful in prose and config files too.
   filetypes = nil,

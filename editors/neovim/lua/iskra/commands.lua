@@ -199,7 +199,9 @@ function M.run(opts)
   elseif sub == 'toggle' then
     M.toggle(bufnr)
   elseif sub == 'install' then
-    require('iskra.install').install()
+    -- Without a UI (`nvim --headless "+Iskra install" +qa`) nothing would wait for the
+    -- install: Neovim would quit half-way through it.
+    require('iskra.install').install({ wait = #vim.api.nvim_list_uis() == 0 })
   else
     notify(
       'Iskra: unknown subcommand ' .. sub .. ' (login, logout, status, ask, toggle, install)',

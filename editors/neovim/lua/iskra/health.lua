@@ -65,7 +65,7 @@ end
 ---@return string
 local function server_source(exe)
   local install = require('iskra.install')
-  if vim.fs.normalize(vim.fn.exepath(exe)) == vim.fs.normalize(install.server_path()) then
+  if vim.fs.normalize(vim.fn.exepath(exe)) == vim.fs.normalize(install.venv_python()) then
     return 'installed by :Iskra install in ' .. install.venv_dir()
   end
   if require('iskra.config').current.cmd_is_default == false then
