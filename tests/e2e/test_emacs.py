@@ -69,11 +69,13 @@ def emacs_env(tmp: Path, stub: StubIskra) -> dict[str, str]:
     return env
 
 
-async def run_emacs(emacs: str, script: Path, tmp: Path, stub: StubIskra) -> dict[str, Any]:
+async def run_emacs(emacs: str, script: Path, tmp: Path, stub: StubIskra,
+                    extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     """Runs one Lisp test script in batch Emacs; fails unless its report says PASS."""
     proc = await asyncio.create_subprocess_exec(
         emacs, "--batch", "--no-init-file", "-L", str(PACKAGE_DIR), "-l", str(script),
-        cwd=tmp, env=emacs_env(tmp, stub), stdin=asyncio.subprocess.DEVNULL,
+        cwd=tmp, env={**emacs_env(tmp, stub), **(extra_env or {})},
+        stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     try:

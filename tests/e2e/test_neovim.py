@@ -105,9 +105,11 @@ async def run_nvim(
     timeout_s: float = CASE_TIMEOUT_S,
     server_on_path: bool = True,
     version: str = "0.12",
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Runs one Lua test script; returns its report, failing unless it says PASS."""
     env = nvim_env(tmp, stub, token, timeout_s, server_on_path=server_on_path)
+    env.update(extra_env or {})
     result = tmp / "result.json"
     env["ISKRA_TEST_RESULT"] = str(result)
     if param is not None:
