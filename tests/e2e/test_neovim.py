@@ -298,11 +298,12 @@ async def test_headless_install_finishes_and_a_failed_one_changes_nothing(
 
     said = await install()
     assert "Iskra: installed iskra-ls" in said, said
-    assert sorted(p.name for p in data.iterdir()) == ["venv"], "the old or a temporary venv was left"
+    assert sorted(p.name for p in data.iterdir()) == ["venv"], "an old or temporary venv was left"
     python = data / "venv" / "bin" / "python"
-    version = subprocess.run([python, "-m", "iskra_ls", "--version"], capture_output=True,
-                             text=True, timeout=60)
-    assert version.returncode == 0 and "iskra-ls" in version.stdout, version
+    version = await asyncio.create_subprocess_exec(
+        str(python), "-m", "iskra_ls", "--version", stdout=asyncio.subprocess.PIPE)
+    out, _ = await asyncio.wait_for(version.communicate(), 60)
+    assert version.returncode == 0 and out.startswith(b"iskra-ls"), out
 
 
 async def test_repository_as_a_package_finds_the_plugin(stub: StubIskra, tmp_path: Path) -> None:
