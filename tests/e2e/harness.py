@@ -143,7 +143,9 @@ class Session:
         )
         return _namespace(plain(result))
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+        """Until ``predicate()`` holds; the time limit only bounds a failure (a loaded
+        machine may take seconds to start a server), it never decides a pass."""
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:

@@ -150,7 +150,7 @@ async def test_stale_document_applies_nothing(tmp_path: Path) -> None:
         s.open("elsewhere.py", "")
         s.type_text(s.uri("elsewhere.py"), "z")
         pending = asyncio.ensure_future(s.command("iskra.ask", {"uri": uri, "instruction": "2"}))
-        await s.wait_for(lambda: len(s.stub.requests) == 1)  # the model is at work
+        await s.wait_for(lambda: len(s.stub.requests) >= 1)  # the model is at work (0.4 s)
         s.type_text(uri, "y = 3\n")  # the user keeps typing while the model works
         answer = await pending
         assert answer.applied is False
@@ -168,7 +168,7 @@ async def test_typing_in_another_document_does_not_block_the_edit(tmp_path: Path
         s.stub.script(Reply.tool_calls([("replace_in_file", {
             "uri": "st.py", "search": "x = 1", "replace": "x = 2"})]), Reply.text("ok"))
         pending = asyncio.ensure_future(s.command("iskra.ask", {"uri": uri, "instruction": "2"}))
-        await s.wait_for(lambda: len(s.stub.requests) == 1)  # the model is at work
+        await s.wait_for(lambda: len(s.stub.requests) >= 1)  # the model is at work (0.4 s)
         s.type_text(other, "typing elsewhere\n")
         answer = await pending
         assert answer.applied is True and s.text(uri) == "x = 2\n"
