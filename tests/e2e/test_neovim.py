@@ -254,6 +254,7 @@ INSTALL_TIMEOUT_S = 420.0
 
 
 @pytest.mark.packaging
+@pytest.mark.timeout(INSTALL_TIMEOUT_S + 60)
 async def test_install_command_from_an_empty_data_dir(stub: StubIskra, tmp_path: Path) -> None:
     """No iskra-ls on PATH, an empty stdpath('data'): `:Iskra install`, then a completion."""
     stub.script(Reply.text("a + b"))
@@ -266,6 +267,7 @@ async def test_install_command_from_an_empty_data_dir(stub: StubIskra, tmp_path:
 
 
 @pytest.mark.packaging
+@pytest.mark.timeout(2 * INSTALL_TIMEOUT_S + 60)
 async def test_headless_install_finishes_and_a_failed_one_changes_nothing(
     stub: StubIskra, tmp_path: Path
 ) -> None:

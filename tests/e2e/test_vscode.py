@@ -58,6 +58,7 @@ def missing_prerequisites() -> list[str]:
     return missing
 
 
+@pytest.mark.timeout(TIMEOUT_S + 60)  # its own limit; pytest's 120 s default is too short for it
 def test_vscode_extension_end_to_end(tmp_path: Path) -> None:
     missing = missing_prerequisites()
     # code-server is installed by run.sh itself when Node is there; in CI that must work.

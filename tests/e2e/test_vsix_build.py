@@ -44,6 +44,7 @@ def _build() -> tuple[Path, str]:
     return Path(proc.stdout.strip().splitlines()[-1]), proc.stderr
 
 
+@pytest.mark.timeout(1600)  # a first build: the build venv, PyInstaller, npm ci
 def test_npm_run_package_builds_the_platform_vsix_without_alarms() -> None:
     vsix, printed = _build()
     for alarm in ALARMS:
