@@ -162,7 +162,8 @@ None by default: bind `iskra-complete', `iskra-code-action' and
                                      :inlineCompletion iskra--empty
                                      :codeAction (list :codeActionLiteralSupport
                                                        (list :codeActionKind
-                                                             (list :valueSet ["" "quickfix" "refactor" "source"])))))))
+                                                             (list :valueSet ["" "quickfix" "refactor" "source"]))))))
+     :timeout 60)  ; a first start on a busy machine imports a lot
     (jsonrpc-notify conn :initialized iskra--empty)
     (puthash root conn iskra--servers)
     conn))
@@ -198,8 +199,9 @@ None by default: bind `iskra-complete', `iskra-code-action' and
   (setq iskra--version 1)
   (jsonrpc-notify iskra--server :textDocument/didOpen
                   (list :textDocument (list :uri (iskra--uri buffer-file-name)
-                                            :languageId (string-remove-suffix
-                                                         "-mode" (symbol-name major-mode))
+                                            :languageId (replace-regexp-in-string
+                                                         "\\(-ts\\)?-mode\\'" ""
+                                                         (symbol-name major-mode))
                                             :version iskra--version
                                             :text (save-restriction (widen) (buffer-string))))))
 

@@ -29,7 +29,7 @@ SCRIPTS = REPO / "tests" / "editors" / "neovim"
 BIN_DIR = Path(sys.executable).parent
 pytestmark = pytest.mark.real_editor
 
-CASE_TIMEOUT_S = 15.0
+CASE_TIMEOUT_S = 40.0
 """Hard limit for one Neovim run; the Lua watchdog fires earlier (ISKRA_TEST_TIMEOUT_MS)."""
 
 
