@@ -241,7 +241,7 @@ async def test_cancel_request_stops_the_loop_and_applies_nothing(tmp_path: Path)
             types.WORKSPACE_EXECUTE_COMMAND,
             types.ExecuteCommandParams(command="iskra.ask",
                                        arguments=[{"uri": uri, "instruction": "x"}])))
-        await s.wait_for(lambda: len(s.stub.requests) >= 2, timeout=5)
+        await s.wait_for(lambda: len(s.stub.requests) >= 2)
         msg_id = next(reversed(s.client.protocol._request_futures))
         s.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
         with pytest.raises(JsonRpcException):
@@ -300,7 +300,7 @@ async def test_progress_cancel_stops_the_action(tmp_path: Path) -> None:
         )
         s.stub.latency = 0.3
         pending = asyncio.ensure_future(s.command("iskra.ask", {"uri": uri, "instruction": "x"}))
-        await s.wait_for(lambda: len(s.stub.requests) >= 2, timeout=5)
+        await s.wait_for(lambda: len(s.stub.requests) >= 2)
         token = next(iter(s.client.progress_reports))
         s.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
         answer = await asyncio.wait_for(pending, 5)

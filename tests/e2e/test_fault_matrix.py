@@ -94,7 +94,7 @@ def session_for(tmp_path: Path, fault: Fault, **kwargs: Any) -> Any:
 
 async def start(s: Session, fault: Fault) -> None:
     """Wait for start-up to settle; sign in through the editor for the revoked-token case."""
-    await s.wait_for(lambda: any(st["state"] != "starting" for st in s.statuses), timeout=10)
+    await s.wait_for(lambda: any(st["state"] != "starting" for st in s.statuses))
     if fault.mechanism == "revoked":
         assert (await s.command("iskra.setToken", {"token": TOKEN})).signedIn is True
 

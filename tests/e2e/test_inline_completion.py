@@ -215,5 +215,5 @@ async def test_status_follows_every_request_even_one_sent_before_usage_was_known
         uri = s.open("st.py", "x = ")
         s.stub.script(Reply.text("1"))
         assert _items(await s.inline(uri))  # possibly before the first usage look-up answered
-        await s.wait_for(lambda: s.statuses[-1]["remaining"] == 19, timeout=5)
+        await s.wait_for(lambda: s.statuses[-1]["remaining"] == 19)
         assert s.statuses[-1]["requestsToday"] == 1

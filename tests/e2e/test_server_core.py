@@ -75,10 +75,10 @@ async def test_token_file_login_and_logout_reach_a_running_server(tmp_path: Path
         await s.wait_for(lambda: any(st["state"] == "signedOut" for st in s.statuses))
         store = TokenStore(tmp_path / "config" / "token")
         store.save("terminal-login-token")
-        await s.wait_for(lambda: s.statuses[-1]["state"] == "ready", timeout=3)
+        await s.wait_for(lambda: s.statuses[-1]["state"] == "ready")
         assert s.statuses[-1]["limit"] == 20
         store.clear()
-        await s.wait_for(lambda: s.statuses[-1]["state"] == "signedOut", timeout=3)
+        await s.wait_for(lambda: s.statuses[-1]["state"] == "signedOut")
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])

@@ -254,7 +254,7 @@ async def test_a_bad_iskra_api_url_is_named_and_the_server_keeps_working(tmp_pat
             env={"ISKRA_API_URL": "http://example.invalid"},
             initialization_options={"iskra": {"apiUrl": stub.url}},
         ) as s:
-            await s.wait_for(lambda: any(st["state"] == "ready" for st in s.statuses), timeout=10)
+            await s.wait_for(lambda: any(st["state"] == "ready" for st in s.statuses))
             messages = [m.message for m in s.client.messages]
             assert any("ISKRA_API_URL" in m and "example.invalid" in m for m in messages)
             assert not any("Error in server" in m for m in messages), messages
