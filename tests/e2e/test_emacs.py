@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_neovim import communicate_or_fail
 
 from iskra_ls.stub import Reply, StubIskra
 
@@ -78,12 +79,7 @@ async def run_emacs(emacs: str, script: Path, tmp: Path, stub: StubIskra,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
-    try:
-        out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT_S)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        pytest.fail(f"{script.name}: Emacs hung for {TIMEOUT_S} s and was killed")
+    out, _ = await communicate_or_fail(proc, TIMEOUT_S, f"{script.name}: Emacs")
     result = tmp / "result.json"
     report = json.loads(result.read_text()) if result.exists() else {}
     if report.get("result") != "PASS" or proc.returncode != 0:

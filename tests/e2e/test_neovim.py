@@ -85,6 +85,19 @@ def nvim_env(
     return env
 
 
+async def communicate_or_fail(
+    proc: asyncio.subprocess.Process, timeout_s: float, what: str
+) -> tuple[bytes, bytes]:
+    """The editor's output once it exits; killed, and the test failed, if it hangs."""
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        pytest.fail(f"{what} hung for {timeout_s} s and was killed")
+    return out or b"", err or b""
+
+
 def read_report(path: Path) -> dict[str, Any]:
     """The script's JSON report, or {} when it wrote none (a crash or a kill)."""
     return json.loads(path.read_text()) if path.exists() else {}
@@ -127,12 +140,7 @@ async def run_nvim(
         env=env,
         cwd=tmp,
     )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        pytest.fail(f"{script}: Neovim hung for {timeout_s} s and was killed")
+    out, err = await communicate_or_fail(proc, timeout_s, f"{script}: Neovim")
     elapsed = time.monotonic() - started
     report = read_report(result)
     report["wall_s"] = round(elapsed, 2)
@@ -289,7 +297,7 @@ async def test_headless_install_finishes_and_a_failed_one_changes_nothing(
             "+qa", cwd=tmp_path, env=env, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )
-        out, _ = await asyncio.wait_for(proc.communicate(), INSTALL_TIMEOUT_S)
+        out, _ = await communicate_or_fail(proc, INSTALL_TIMEOUT_S, ":Iskra install")
         return out.decode(errors="replace")
 
     # No package index: pip fails at once (the build needs setuptools from it).
