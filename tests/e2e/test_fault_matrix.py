@@ -94,7 +94,7 @@ def session_for(tmp_path: Path, fault: Fault, **kwargs: Any) -> Any:
 
 async def start(s: Session, fault: Fault) -> None:
     """Wait for start-up to settle; sign in through the editor for the revoked-token case."""
-    await s.wait_for(lambda: any(st["state"] != "starting" for st in s.statuses), timeout=10)
+    await s.wait_for(lambda: any(st["state"] != "starting" for st in s.statuses))
     if fault.mechanism == "revoked":
         assert (await s.command("iskra.setToken", {"token": TOKEN})).signedIn is True
 
@@ -133,7 +133,7 @@ async def disarm(s: Session, fault: Fault) -> None:
         confirmed = await s.command("iskra.confirmApiUrl", {"apiUrl": s.stub.url})
         assert confirmed.confirmed is True
     elif fault.id == "429-retry-after":
-        await asyncio.sleep(1.05)
+        await asyncio.sleep(1.05)  # sleep-ok: Retry-After (1 s) passes on the wall clock
 
 
 def _has_tool_result(body: dict[str, Any]) -> bool:
@@ -201,7 +201,7 @@ async def test_completion_fault(tmp_path: Path, fault: Fault) -> None:
                 assert len(s.stub.requests) - before == 1, "retried a request that cannot succeed"
             if fault.mechanism in ("no-token", "refused"):
                 assert s.stub.requests == []
-        await asyncio.sleep(0.2)  # nothing retries in the background
+        await asyncio.sleep(0.2)  # sleep-ok: a window in which nothing may retry in the background
         if fault.one_request:
             assert len(s.stub.requests) <= 2
         messages, status = shown(s), s.statuses[-1]
@@ -230,7 +230,7 @@ async def test_completion_slow_stream_then_cancel(tmp_path: Path) -> None:
                 context=types.InlineCompletionContext(
                     trigger_kind=types.InlineCompletionTriggerKind.Invoked))))
         await s.wait_for(lambda: s.stub.active_streams == 1)
-        await asyncio.sleep(0.6)  # a few chunks arrived
+        await s.wait_for(lambda: s.stub.chunks_sent >= 3)  # a few chunks arrived
         msg_id = next(reversed(s.client.protocol._request_futures))
         s.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
         with pytest.raises(JsonRpcException):
@@ -256,7 +256,7 @@ async def test_completion_oversized_answer(tmp_path: Path) -> None:
         s.stub.script(Reply.text(huge))
         pending = asyncio.ensure_future(s.inline(uri))
         started = time.monotonic()
-        await asyncio.sleep(0.3)  # the answer is arriving
+        await s.wait_for(lambda: s.stub.chunks_sent >= 2)  # the answer is arriving
         status = await asyncio.wait_for(s.command("iskra.status"), 2)  # not blocked meanwhile
         assert status.state in ("ready", "working")
         items = _items(await asyncio.wait_for(pending, 10))
@@ -402,14 +402,14 @@ async def test_action_slow_then_cancel(tmp_path: Path) -> None:
             types.WORKSPACE_EXECUTE_COMMAND,
             types.ExecuteCommandParams(command="iskra.ask",
                                        arguments=[{"uri": uri, "instruction": "x"}])))
-        await s.wait_for(lambda: len(s.stub.requests) >= 2, timeout=5)
-        await asyncio.sleep(0.3)
+        # The stub records a request on arrival: the second answer is now stalling.
+        await s.wait_for(lambda: len(s.stub.requests) >= 2)
         msg_id = next(reversed(s.client.protocol._request_futures))
         s.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
         with pytest.raises(JsonRpcException):
             await asyncio.wait_for(future, 3)
         await s.wait_for(lambda: s.stub.disconnects == 1)
-        await asyncio.sleep(0.2)
+        await s.round_trip()  # an edit sent before this answer would be here
         assert s.edits == [] and snapshot(s.root) == disk and s.text(uri) == "x = 1\n"
         assert [m for m in s.client.messages if m.type == types.MessageType.Error] == []
         s.stub.script(Reply.text("Nothing to do."))
