@@ -67,6 +67,8 @@ class Plan:
     """Size of the document the keystroke figure types into."""
     ground_truth_cases: int = 60
     """Cursors cut per language for the right-answers bench."""
+    ground_truth_junk: bool = True
+    """Also count, per filter, the real-model junk it stops (the corpus once per filter)."""
 
 
 FULL = Plan("full", replay=typing_replay.ReplayConfig(lines=80))
@@ -131,7 +133,8 @@ def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
         ("bundled_server", lambda: bundled_server.run(plan.startup_runs)),
         ("action_io", lambda: action_io.run()),
         ("real_model_corpus", lambda: real_model_quality.run()),
-        ("ground_truth", lambda: ground_truth.run(plan.ground_truth_cases)),
+        ("ground_truth",
+         lambda: ground_truth.run(plan.ground_truth_cases, junk=plan.ground_truth_junk)),
         (
             "bounded_work",
             lambda: bounded_work.run(doc_mb=plan.bounded_doc_mb, cases=plan.fidelity_cases),
