@@ -28,6 +28,7 @@ pygls server.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -68,6 +69,8 @@ ROUND_OUTPUT_CHARS = 160_000
 """Tool output sent back to the model in one round (one request)."""
 ACTION_OUTPUT_CHARS = 600_000
 """Tool output sent back to the model over a whole action."""
+_DEADLINE_SLACK_S = 0.05
+"""A round that timed out this close to the action's deadline ran out of the action's time."""
 
 
 class OutputBudget:
@@ -141,7 +144,13 @@ class ActionRunner:
             )
             tools = available_tools(usable)
             messages = self._opening_messages(request, documents, policy, tools)
-            text, steps, hit_limit = await self._loop(editor, token, changes, messages, tools)
+            deadline = asyncio.get_running_loop().time() + settings.actions.timeout_s
+            try:
+                async with asyncio.timeout_at(deadline):
+                    text, steps, hit_limit = await self._loop(
+                        editor, token, changes, messages, tools, deadline)
+            except TimeoutError:
+                raise errors.ActionTimedOut(settings.actions.timeout_s) from None
             outcome = await apply_changes(
                 editor, changes, title=request.title, final_text=text, steps=steps,
                 apply_timeout=settings.actions.apply_timeout_s,
@@ -206,14 +215,20 @@ class ActionRunner:
         changes: ChangeSet,
         messages: list[dict[str, Any]],
         tools: Sequence[str],
+        deadline: float,
     ) -> tuple[str, int, bool]:
+        """The model's rounds until it stops, ``maxSteps`` or ``deadline`` (the loop's clock)."""
         settings = self.session.settings
+        clock = asyncio.get_running_loop()
         max_steps = settings.actions.max_steps
         budget = OutputBudget()
         specs = tool_specs(tools)
         for step in range(1, max_steps + 1):
             editor.progress_report(token, f"Step {step}: asking {settings.actions.model}",
                                    _percent(step - 1, max_steps))
+            remaining = deadline - clock.time()
+            if remaining <= 0:
+                raise errors.ActionTimedOut(settings.actions.timeout_s)
             self.session.quota.record_request(automatic=False)
             try:
                 result = await self.session.client.chat(
@@ -223,9 +238,13 @@ class ActionRunner:
                     temperature=settings.temperature,
                     top_p=settings.top_p,
                     max_tokens=settings.max_tokens,
-                    timeout=settings.actions.timeout_s,
+                    timeout=remaining,
                     retries=1,
                 )
+            except errors.TimedOut:
+                if clock.time() >= deadline - _DEADLINE_SLACK_S:  # the action's time, not a round's
+                    raise errors.ActionTimedOut(settings.actions.timeout_s) from None
+                raise
             finally:
                 self.session.refresh_soon()
             if not result.tool_calls:

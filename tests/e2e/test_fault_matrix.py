@@ -341,6 +341,9 @@ MODEL_MISBEHAVES = [
     pytest.param([("write_file", '{"uri": ' + "[" * 3000 + "]" * 3000 + "}")],
                  id="deeply-nested-value"),
     pytest.param([("read_file", {"uri": "a.py", "start_line": 10**30})], id="huge-number"),
+    # issue 20.8: the whole answer was "malformed" and the round asked again (two requests)
+    pytest.param([(5, {"uri": "a.py"})], id="tool-name-not-a-string"),
+    pytest.param([(None, {"uri": "a.py"})], id="tool-name-null"),
 ]
 
 
@@ -355,6 +358,7 @@ async def test_action_model_misbehaves(tmp_path: Path, calls: list[Any]) -> None
             s.stub.script(Reply.tool_calls(calls), Reply.text("I could not do it."))
             answer = await ask(s, uri)
             assert answer.applied is False and answer.message == "I could not do it."
+            assert len(s.stub.requests) == 2 * (attempt + 1), "a round was asked again"
             assert len(shown(s)) == attempt + 1  # the model's answer, once per run
             tool_results = [m["content"] for m in s.stub.requests[-1]["messages"]
                             if m["role"] == "tool"]
@@ -454,3 +458,28 @@ async def test_action_editor_answers_apply_edit_badly(tmp_path: Path, way: str,
         assert [m for m in s.client.messages if "Error in server" in m.message] == []
         never.set()
         assert (await s.command("iskra.completion.toggle")).enabled is False
+
+
+async def test_action_timeout_bounds_the_whole_action(tmp_path: Path) -> None:
+    """``actions.timeoutS`` is the action's time, not one round's (issue 20.8: with 3 s,
+    four 2.5 s rounds ran for 11 s). Each round here fits the limit; four do not."""
+    settings = {"actions": {"timeoutS": 1.0}}
+    async with lsp_session(tmp_path, settings=settings,
+                           initialization_options={"iskra": settings}) as s:
+        await s.wait_for(lambda: any(st["state"] == "ready" for st in s.statuses))
+        disk = seed_disk(s.root)
+        uri = s.open("a.py", "x = 1\n")
+        read = Reply.tool_calls([("read_file", {"uri": "keep.py"})], stall_seconds=0.6)
+        s.stub.script(read, read, read,
+                      Reply.tool_calls([("replace_in_file", {"uri": "a.py", "search": "x = 1",
+                                                             "replace": "x = 2"})],
+                                       stall_seconds=0.6),
+                      Reply.text("Set x to 2.", stall_seconds=0.6))
+        answer = await ask(s, uri)
+        assert answer.applied is False, answer
+        assert re.search(r"in time.*actions\.timeoutS", answer.message, re.I), answer.message
+        assert len(s.stub.requests) <= 2, "rounds went on past the action's time"
+        assert s.edits == [] and s.text(uri) == "x = 1\n" and snapshot(s.root) == disk
+        s.stub.reset()
+        s.stub.script(Reply.text("Nothing to do."))
+        assert (await ask(s, uri)).message == "Nothing to do."
