@@ -21,6 +21,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from iskra_ls import __version__
+from iskra_ls.plain_text import visible
 from iskra_ls.protocol import IskraProtocol
 from iskra_ls.textdoc import LspTextDocument
 
@@ -37,6 +38,11 @@ PROGRESS_CREATE_TIMEOUT_S = 5.0
 """How long ``window/workDoneProgress/create`` may go unanswered before we do without."""
 CONFIGURATION_TIMEOUT_S = 5.0
 """How long start-up waits for the editor's ``workspace/configuration`` answer."""
+MESSAGE_CHARS = 1_000
+PROGRESS_CHARS = 200
+LOG_CHARS = 120_000
+"""Caps on what one message, progress line or log entry may carry to the editor; every
+text also loses control and bidirectional characters (:mod:`iskra_ls.plain_text`)."""
 
 
 class IskraServer(LanguageServer):
@@ -95,6 +101,8 @@ class IskraServer(LanguageServer):
     # -- editor-facing helpers ----------------------------------------------------------
 
     def publish_status(self, payload: dict[str, Any]) -> None:
+        if isinstance(payload.get("message"), str):
+            payload = {**payload, "message": visible(payload["message"], MESSAGE_CHARS)}
         try:
             self.protocol.notify(STATUS_NOTIFICATION, payload)
         except Exception:  # the transport may be gone during shutdown
@@ -105,6 +113,7 @@ class IskraServer(LanguageServer):
             "error": types.MessageType.Error,
             "warning": types.MessageType.Warning,
         }.get(level, types.MessageType.Info)
+        text = visible(text, MESSAGE_CHARS)
         log.log(logging.ERROR if level == "error" else logging.INFO, "%s", text)
         try:
             self.window_show_message(types.ShowMessageParams(type=kind, message=text))
@@ -204,9 +213,8 @@ class IskraServer(LanguageServer):
                 log.info("no progress report: the client did not accept a token (%r)", error)
                 self.work_done_progress.tokens.pop(token, None)
                 return None
-        self.work_done_progress.begin(
-            token, types.WorkDoneProgressBegin(title=title, cancellable=True, percentage=0)
-        )
+        self.work_done_progress.begin(token, types.WorkDoneProgressBegin(
+            title=visible(title, PROGRESS_CHARS), cancellable=True, percentage=0))
         task = asyncio.current_task()
         cancelled = self.work_done_progress.tokens.get(token)
         if cancelled is not None and task is not None:
@@ -216,14 +224,14 @@ class IskraServer(LanguageServer):
     def progress_report(self, token: Any, message: str, percentage: int | None) -> None:
         if token is None:
             return
-        self.work_done_progress.report(
-            token, types.WorkDoneProgressReport(message=message, percentage=percentage)
-        )
+        self.work_done_progress.report(token, types.WorkDoneProgressReport(
+            message=visible(message, PROGRESS_CHARS), percentage=percentage))
 
     def progress_end(self, token: Any, message: str) -> None:
         if token is None:
             return
-        self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+        self.work_done_progress.end(
+            token, types.WorkDoneProgressEnd(message=visible(message, PROGRESS_CHARS)))
         self.work_done_progress.tokens.pop(token, None)
 
     async def apply_edit(self, label: str, edit: types.WorkspaceEdit) -> tuple[bool, str | None]:
@@ -241,6 +249,7 @@ class IskraServer(LanguageServer):
 
     def log_message(self, text: str) -> None:
         """To the editor's log (VS Code's output channel, Neovim's ``:LspLog``)."""
+        text = visible(text, LOG_CHARS, lines=True)
         log.info("%s", text)
         try:
             self.window_log_message(types.LogMessageParams(type=types.MessageType.Log,

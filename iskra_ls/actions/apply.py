@@ -12,7 +12,10 @@ say truthfully what happened.
   gets ``actions.applyTimeoutS`` seconds, then a message that says the outcome is
   unknown and which files to check.
 * The model's final answer is summarised for the message (first paragraph, no
-  code, capped); the full text goes to the editor's log (``window/logMessage``).
+  code, plain text: no control or bidirectional characters, no link; capped), and
+  the whole message -- the model's words, the changed files, what was refused --
+  is capped (:data:`MESSAGE_CHARS`); the full answer goes to the editor's log
+  (``window/logMessage``).
 
 The editor is reached through :class:`EditorPort`; no pygls server import here.
 """
@@ -33,11 +36,18 @@ from iskra_ls.actions.changeset import ChangeSet, OpenDocument
 from iskra_ls.actions.snapshot import ApplyRefused
 from iskra_ls.actions.tools import ToolError
 from iskra_ls.actions.worker import BUILD_TIME_LIMIT_S, run_in_worker
+from iskra_ls.plain_text import model_text, short_name, visible
 
 log = logging.getLogger(__name__)
 
 SUMMARY_CHARS = 300
 """The model's final answer as shown in the message (the log has the rest)."""
+
+MESSAGE_CHARS = 800
+"""The whole final message: the model's words, the changed files and what was refused."""
+
+FILES_CHARS = 300
+"""The list of changed files in the final message (the rest are counted)."""
 
 LOG_CHARS = 100_000
 """The model's final answer as written to the editor's log."""
@@ -77,10 +87,14 @@ class ActionOutcome:
     def as_dict(self) -> dict[str, Any]:
         return {
             "applied": self.applied,
-            "message": self.message,
-            "changes": self.changes,
+            "message": self.shown(),
+            "changes": [short_name(line, 300) for line in self.changes],
             "steps": self.steps,
         }
+
+    def shown(self) -> str:
+        """The message as the user sees it: plain, one line, at most ``MESSAGE_CHARS``."""
+        return visible(self.message, MESSAGE_CHARS)
 
 
 async def apply_changes(
@@ -131,7 +145,7 @@ async def apply_changes(
         return ActionOutcome(False, "Iskra could not prepare the edit (see the log); nothing "
                              "was applied.", summary, steps)
     applied, reason, cancelled = await send_edit(editor, f"Iskra: {title}", edit, apply_timeout)
-    files = "; ".join(summary)
+    files = listed(summary)
     late = "You cancelled after the edit had been sent to the editor. " if cancelled else ""
     if applied is None:
         what = (f"The edit request failed ({reason})" if reason else
@@ -205,7 +219,7 @@ def summarise(text: str, limit: int = SUMMARY_CHARS) -> str:
         paragraph.append(line.strip())
         if sum(map(len, paragraph)) > limit:
             break
-    said = " ".join(paragraph).replace("`", "")
+    said = model_text(" ".join(paragraph).replace("`", ""), 4 * limit)
     if len(said) > limit:
         cut = said[: limit - 1]
         said = (cut[: cut.rfind(" ")] if " " in cut[limit // 2 :] else cut).rstrip() + "…"
@@ -217,9 +231,22 @@ def summarise(text: str, limit: int = SUMMARY_CHARS) -> str:
 def _refusals(changes: ChangeSet) -> str:
     if not changes.refusals:
         return ""
-    unique = list(dict.fromkeys(changes.refusals))
-    shown = "; ".join(unique[:3]) + (f" (+{len(unique) - 3} more)" if len(unique) > 3 else "")
-    return f"Not changed: {shown}"
+    reasons = list(dict.fromkeys(changes.refusals))
+    return f"Not changed: {listed(reasons, limit=FILES_CHARS, item=lambda r: visible(r, 300))}"
+
+
+def listed(lines: list[str], limit: int = FILES_CHARS,
+           item: Callable[[str], str] = lambda line: short_name(line, 120)) -> str:
+    """Lines for a message, ``; ``-joined: each shortened, as many as fit, the rest counted."""
+    shown: list[str] = []
+    used = 0
+    for position, line in enumerate(lines):
+        text = item(line)
+        if shown and used + len(text) > limit:
+            return "; ".join(shown) + f" (+{len(lines) - position} more)"
+        shown.append(text)
+        used += len(text) + 2
+    return "; ".join(shown)
 
 
 def _join(message: str, refused: str) -> str:

@@ -43,6 +43,7 @@ from iskra_ls.actions.request import ActionRequest
 from iskra_ls.actions.tools import ToolError, available_tools, parse_tool_call, tool_specs
 from iskra_ls.actions.worker import TOOL_TIME_LIMIT_S, run_in_worker
 from iskra_ls.file_policy import needs_consent
+from iskra_ls.plain_text import short_name
 from iskra_ls.session import Session
 from iskra_ls.textdoc import LineIndex
 
@@ -108,7 +109,7 @@ class ActionRunner:
         outcome = await self.run(editor, request)
         if outcome.message and not outcome.reported:
             level = "info" if outcome.applied or not outcome.changes else "warning"
-            self.session.show_message(level, f"Iskra: {outcome.message}")
+            self.session.show_message(level, f"Iskra: {outcome.shown()}")
         return outcome.as_dict()
 
     async def run(self, editor: EditorPort, request: ActionRequest) -> ActionOutcome:
@@ -252,7 +253,9 @@ class ActionRunner:
             messages.append(_assistant_message(result.content, result.tool_calls))
             budget.new_round()
             for call in result.tool_calls:
-                editor.progress_report(token, f"Step {step}: {call.name} {_target(call.arguments)}",
+                # The name only if it is one of ours: the model's own words never style progress.
+                name = call.name if call.name in tools else "an unknown tool"
+                editor.progress_report(token, f"Step {step}: {name} {_target(call.arguments)}",
                                        _percent(step - 1, max_steps))
                 answer = await _run_tool(changes, call.name, call.arguments, tools)
                 messages.append({"role": "tool", "tool_call_id": call.id,
@@ -272,9 +275,9 @@ async def _run_tool(changes: ChangeSet, name: str, arguments: str, tools: Sequen
         return (f"Error: {name}: the input is too large or too deeply nested "
                 f"({type(error).__name__}); work on a smaller part.")
     except Exception as error:  # a refused input (too large) or a bug: never lose the action
-        log.warning("tool %s failed", name, exc_info=True)
+        log.warning("tool %s failed", short_name(name), exc_info=True)
         detail = str(error)[:300]
-        return f"Error: {name} could not be carried out ({type(error).__name__}" + (
+        return f"Error: {name[:80]} could not be carried out ({type(error).__name__}" + (
             f": {detail})." if detail else ").")
 
 
@@ -282,9 +285,9 @@ def _refuse_sensitive(target: ResolvedPath) -> str | None:
     """The guard used when the editor cannot ask the user to confirm a change."""
     if not needs_consent(target.relative):
         return None
-    return (f"{target.display} is a file that makes tools run code; changing it needs your "
-            "consent and this editor cannot ask for it (no change annotations). Set "
-            "iskra.actions.allowSensitiveWrites to true to allow such changes.")
+    return (f"{short_name(target.display)} makes tools run code: changing it needs your consent, "
+            "and this editor cannot ask for it (no change annotations); "
+            "iskra.actions.allowSensitiveWrites allows such changes.")
 
 
 def _confirm_for(policy: WorkspacePolicy) -> Callable[[str], bool]:
@@ -342,7 +345,7 @@ def _target(arguments: str) -> str:
         data = json.loads(arguments)
     except (ValueError, TypeError, RecursionError):
         return ""
-    return str(data.get("uri", ""))[:80] if isinstance(data, dict) else ""
+    return short_name(str(data.get("uri", ""))[:1000]) if isinstance(data, dict) else ""
 
 
 def _percent(done: int, total: int) -> int:

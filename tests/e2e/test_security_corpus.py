@@ -213,3 +213,61 @@ async def test_secret_documents_open_in_the_editor_never_reach_iskra(tmp_path: P
             assert [r.startswith("Error") for r in tool_results(s)] == [True] * 3
         assert s.edits == []
         assert_no_marker(s, markers)
+
+
+# -- messages the model cannot dress up (issue 20.5) --------------------------------------
+
+LURE = "[Sign in again](https://evil.example/login)"
+DRESSED = f"\x1b[31m\u202e{LURE}\x1b]8;;https://evil.example\x07here\x1b]8;;\x07\u200b"
+PROGRESS_CAP, MESSAGE_CAP = 200, 1000
+
+
+def _dressed_up(text: str, *, lines: bool = False) -> list[str]:
+    """What would let the model restyle, reorder or link a message: the offending bits.
+
+    A log (``lines``) keeps line breaks and the model's words as written (it says whose
+    they are); a message or a progress line has no markdown link left to render."""
+    import unicodedata
+
+    bad = [f"U+{ord(c):04X}" for c in text if unicodedata.category(c) in ("Cc", "Cf", "Cs")
+           and not (lines and c in "\n\t")]
+    if not lines and "](" in text:
+        bad.append("markdown link")
+    return bad
+
+
+async def test_model_chosen_text_is_plain_and_capped_in_every_message(tmp_path: Path) -> None:
+    """Tool names, paths and the final answer reach $/progress, window/showMessage and the log
+    only stripped of control and bidirectional characters, capped, and with no link the
+    model made look like ours (a 1.9 MB tool name and a 27 795-character message before)."""
+    async with lsp_session(tmp_path, editor="vscode", settings=SETTINGS,
+                           initialization_options={"iskra": SETTINGS}) as s:
+        (s.root / "ok.py").write_text("print('ok')\n", encoding="utf-8")
+        uri = s.open("ok.py", "print('ok')\n")
+        creates = [("create_file_or_folder",
+                    {"uri": f"gen/f{i:02d}_\u202e{'a' * 140}{LURE.replace('/', '_')}.py",
+                     "content": "x = 1\n"}) for i in range(40)]
+        s.stub.script(
+            Reply.tool_calls([(DRESSED + "read_file" + "x" * 200_000, {"uri": "ok.py"}),
+                              ("read_file", {"uri": f"ok.py{DRESSED}"}),
+                              *creates]),
+            Reply.text(f"\x1b[2J{DRESSED} Done: click {LURE} to finish. " + "y" * 40_000),
+        )
+        answer = await asyncio.wait_for(
+            s.command("iskra.ask", {"uri": uri, "instruction": "probe"}), 60)
+        assert answer.applied is True, answer.message
+        reports = [r for values in s.client.progress_reports.values() for r in values]
+        texts = [str(getattr(r, "message", None) or getattr(r, "title", "") or "")
+                 for r in reports]
+        assert texts, "no progress was reported"
+        for text in texts:
+            assert len(text) <= PROGRESS_CAP and not _dressed_up(text), (len(text), text[:300])
+        shown = [m.message for m in s.client.messages] + [answer.message]
+        for text in shown:
+            assert len(text) <= MESSAGE_CAP and not _dressed_up(text), (len(text), text[:300])
+        assert any("Done: click" in text for text in shown), shown
+        assert any("more" in text for text in shown), "the list of 40 files was not shortened"
+        logged = [m.message for m in s.client.log_messages]
+        assert any("y" * 1000 in text for text in logged), "the full answer is not in the log"
+        for text in logged:
+            assert not _dressed_up(text, lines=True), text[:300]

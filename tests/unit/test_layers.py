@@ -15,7 +15,8 @@ import iskra_ls
 
 PACKAGE = Path(iskra_ls.__file__).parent
 
-LOW = ["edits", "textdoc", "linediff", "errors", "file_policy", "settings", "schema", "logs"]
+LOW = ["edits", "textdoc", "linediff", "errors", "file_policy", "settings", "schema", "logs",
+       "plain_text"]
 HIGHER = (
     "iskra_ls.actions",
     "iskra_ls.completion",
