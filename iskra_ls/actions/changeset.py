@@ -386,7 +386,19 @@ class ChangeSet(VirtualWorkspace):
             resource_operations=resource_operations,
             annotation=annotation,
             confirm=confirm,
+            is_free=self._is_free,
         )
+
+    def _is_free(self, uri: str) -> bool:
+        """Whether a temporary name for a rename cycle is used by nothing, on disk or here."""
+        path = path_of_uri(uri)
+        if path is None or path in self._overlay or path in self._open or os.path.lexists(path):
+            return False
+        try:
+            self._policy.resolve(path)  # inside the workspace, not secret, no link out
+        except PathRefused:
+            return False
+        return True
 
     def _display_uri(self, uri: str) -> str:
         path = path_of_uri(uri)

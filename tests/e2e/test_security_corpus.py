@@ -271,3 +271,33 @@ async def test_model_chosen_text_is_plain_and_capped_in_every_message(tmp_path: 
         assert any("y" * 1000 in text for text in logged), "the full answer is not in the log"
         for text in logged:
             assert not _dressed_up(text, lines=True), text[:300]
+
+
+# -- rename cycles never overwrite a file (issue 20.4) ------------------------------------
+
+
+async def test_a_rename_cycle_never_overwrites_an_existing_file(tmp_path: Path) -> None:
+    """Swapping a.py and b.py goes through a temporary name: one that is free, with
+    ``overwrite: false``; a client that renames like POSIX (this one) overwrote an existing
+    ``a.py.iskra-rename`` before."""
+    async with lsp_session(tmp_path, editor="neovim") as s:
+        files = {"a.py": "A = 1\n", "b.py": "B = 2\n", "a.py.iskra-rename": "keep a\n",
+                 "b.py.iskra-rename": "keep b\n", "main.py": "x = 1\n"}
+        for name, text in files.items():
+            (s.root / name).write_text(text, encoding="utf-8")
+        uri = s.open("main.py", "x = 1\n")
+        s.stub.script(Reply.tool_calls([("rename_file", {"uri": "a.py", "new_uri": "t.py"}),
+                                        ("rename_file", {"uri": "b.py", "new_uri": "a.py"}),
+                                        ("rename_file", {"uri": "t.py", "new_uri": "b.py"})]),
+                      Reply.text("Swapped."))
+        answer = await asyncio.wait_for(
+            s.command("iskra.ask", {"uri": uri, "instruction": "swap"}), 30)
+        assert answer.applied is True, answer.message
+        (edit,) = s.edits
+        renames = [op for op in edit.document_changes or [] if hasattr(op, "old_uri")]
+        assert len(renames) == 3, renames
+        for op in renames:
+            assert op.options is not None and op.options.overwrite is False, op
+        on_disk = {p.name: p.read_text(encoding="utf-8") for p in s.root.iterdir()
+                   if p.is_file()}
+        assert on_disk == {**files, "a.py": "B = 2\n", "b.py": "A = 1\n"}
