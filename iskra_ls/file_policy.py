@@ -30,122 +30,101 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-SECRET_PATTERNS: tuple[str, ...] = (
-    # environment files (dotenv, direnv, per-stage files)
-    ".env*",
-    "*.env",
-    ".envrc",
-    # private keys and certificate stores
-    "*.pem",
-    "*.key",
-    "*.p12",
-    "*.pfx",
-    "*.ppk",
-    "*.keystore",
-    "*.jks",
-    "id_rsa*",
-    "id_ed25519*",
-    "id_ecdsa*",
-    "id_dsa*",
-    ".ssh/",
-    ".gnupg/",
-    # version control internals and credentials
-    ".git/",
-    ".git-credentials",
-    # package registries and network logins
-    ".npmrc",
-    ".pypirc",
-    ".netrc",
-    "_netrc",
-    ".pgpass",
-    ".my.cnf",
-    ".vault-token",
-    ".config/gh/hosts.yml",
-    # cloud and cluster credentials
-    ".aws/",
-    ".azure/",
-    ".config/gcloud/",
-    ".docker/config.json",
-    ".kube/config",
-    "*.kubeconfig",
-    "credentials.json",
-    "service-account*.json",
-    "client_secret*.json",
-    "application_default_credentials.json",
-    # infrastructure state and variables
-    "*.tfvars",
-    "*.tfvars.json",
-    "*.tfstate",
-    "*.tfstate.*",
-    ".terraformrc",
-    "terraform.rc",
+SECRET_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("environment files", (".env*", "*.env", ".envrc")),
+    ("private keys and key stores", (
+        "*.pem", "*.key", "*.p8", "*.p12", "*.pfx", "*.pkcs12", "*.ppk", "*.keystore", "*.jks",
+        "*.keytab", "*.kdbx", "*.ovpn", "id_rsa*", "id_ed25519*", "id_ecdsa*", "id_dsa*",
+        ".ssh/", ".gnupg/",
+    )),
+    ("version control internals", (
+        ".git/", ".hg/", ".svn/", ".bzr/", ".jj/", "_darcs/", ".git-credentials", ".gitcookies",
+    )),
+    ("package registries and network logins", (
+        ".npmrc", ".yarnrc", ".yarnrc.yml", ".pypirc", "pip.conf", "pip.ini", ".gem/credentials",
+        ".bundle/config", ".m2/settings*.xml", ".gradle/gradle.properties",
+        ".cargo/credentials*", ".netrc", "_netrc", ".pgpass", ".my.cnf", ".htpasswd",
+        "auth.json", ".vault-token", ".config/gh/hosts.yml", ".config/hub", ".boto", ".s3cfg",
+        ".passwd-s3fs", ".databrickscfg", "rclone.conf",
+    )),
+    ("credentials and secrets by name", (
+        "credentials.{json,yml,toml,ini,xml,txt,cfg,conf,properties,env}", "*.credentials",
+        "secrets.{json,yml,toml,ini,xml,txt,cfg,conf,properties,env}", "*.secret", "*.secrets",
+        ".secrets*", "service-account*.json", "client_secret*.json",
+        "application_default_credentials.json",
+    )),
+    ("cloud and cluster credentials", (
+        ".aws/", ".azure/", ".config/gcloud/", ".docker/config.json", ".kube/config",
+        "*.kubeconfig", ".terraform.d/credentials*",
+    )),
+    ("infrastructure state and variables", (
+        "*.tfvars", "*.tfvars.json", "*.tfstate", "*.tfstate.*", ".terraformrc", "terraform.rc",
+    )),
+    ("shell and tool histories", (
+        ".*history", "fish_history", ".histfile", ".lesshst", ".viminfo",
+    )),
     # Iskra's own token file (iskra_ls.api.auth.TokenStore: <config dir>/iskra/token)
-    "iskra/token",
+    ("Iskra's token", ("iskra/token",)),
 )
-"""Secret files: never read, listed, written or sent as completion context.
-``actions.secretGlobs`` adds to this list; nothing removes from it."""
+"""Secret files: never read, listed, written or sent as completion context; so is any
+backup or editor copy of one (:func:`original_names`). ``actions.secretGlobs`` adds to
+these; nothing removes from them."""
 
-CONSENT_PATTERNS: tuple[str, ...] = (
-    # editors' project settings, tasks, launch configurations, plugins
-    ".vscode/",
-    "*.code-workspace",
-    ".idea/",
-    ".fleet/",
-    ".zed/",
-    ".helix/",
-    ".nvim.lua",
-    ".nvimrc",
-    ".exrc",
-    ".vimrc",
-    ".lvimrc",
-    ".gvimrc",
-    # development containers, environment loaders and tool managers
-    ".devcontainer/",
-    ".devcontainer.json",
-    ".envrc",
-    ".mise.toml",
-    "mise.toml",
-    # AI tools' project configuration (MCP servers run commands)
-    ".mcp.json",
-    ".cursor/",
-    ".claude/",
-    # continuous integration
-    ".github/workflows/",
-    ".github/actions/",
-    ".gitlab-ci.yml",
-    ".gitlab-ci/",
-    ".circleci/",
-    ".travis.yml",
-    ".buildkite/",
-    ".drone.yml",
-    ".woodpecker.yml",
-    ".woodpecker/",
-    "azure-pipelines.yml",
-    "bitbucket-pipelines.yml",
-    "Jenkinsfile",
-    # commit hooks
-    ".pre-commit-config.yaml",
-    ".pre-commit-hooks.yaml",
-    ".husky/",
-    ".githooks/",
-    "lefthook.yml",
-    ".lefthook.yml",
-    ".git/hooks/",
+CONSENT_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("editor project settings, tasks and scripts", (
+        ".vscode/", "*.code-workspace", ".idea/", ".fleet/", ".zed/", ".helix/", ".vs/",
+        ".theia/", "*.sublime-project", ".nvim.lua", ".nvimrc", ".nvim/", ".lazy.lua", ".exrc",
+        ".vimrc", ".lvimrc", ".gvimrc", ".dir-locals*.el", ".externalToolBuilders/",
+    )),
+    ("development containers, environment loaders and tool managers", (
+        ".devcontainer/", ".devcontainer.json", ".envrc", ".autoenv*", "mise*.toml",
+        ".mise*.toml", ".mise/", "mise/", ".config/mise/", ".rtx*.toml", ".tool-versions",
+        ".sdkmanrc", "devbox.json", ".replit",
+    )),
+    ("AI tools' project configuration (MCP servers and hooks run commands)", (
+        ".mcp.json", ".cursor/", ".claude/", ".continue/", ".gemini/", ".roo/", ".windsurf/",
+        ".kiro/", ".amazonq/", ".codex/", ".aider.conf.yml",
+    )),
+    ("continuous integration and deployment, every forge", (
+        ".*/workflows/", ".*/actions/", ".gitlab-ci*.yml", ".gitlab-ci/", ".gitlab/ci/",
+        ".circleci/", ".travis.yml", ".buildkite/", ".drone.yml", ".drone.star",
+        ".woodpecker.yml", ".woodpecker/", "azure-pipelines*.yml", ".azure-pipelines/",
+        "bitbucket-pipelines.yml", "Jenkinsfile*", "*.jenkinsfile", "appveyor.yml",
+        ".appveyor.yml", ".cirrus.yml", ".cirrus.star", ".gitpod.yml", ".gitpod.Dockerfile",
+        "cloudbuild.yml", "buildspec.yml", ".semaphore/", "codemagic.yaml", "bitrise.yml",
+        ".teamcity/", ".tekton/", "netlify.toml", "vercel.json", ".platform.app.yml",
+    )),
+    ("commit hooks and hook managers", (
+        ".pre-commit-config.yaml", ".pre-commit-hooks.yaml", ".husky/", ".huskyrc*", ".githooks/",
+        ".git-hooks/", "lefthook*.yml", ".lefthook*.yml", ".lefthook/", ".overcommit.yml",
+        ".simple-git-hooks*", "simple-git-hooks.*", ".lintstagedrc*", "lint-staged.config.*",
+        ".git/hooks/",
+    )),
+    ("package-manager and build-tool configuration that chooses what runs", (
+        ".pnpmfile.*", "bunfig.toml", ".bunfig.toml", ".cargo/config*", "rust-toolchain*",
+        ".mvn/", "mvnw*", "gradlew*", "gradle/wrapper/", ".sbtopts", ".jvmopts",
+        "Directory.Build.*", "nuget.config", ".Rprofile",
+    )),
 )
-"""Files that make editors, shells, CI or git run code without being asked:
-creating, changing, renaming or deleting them needs the user's consent (a
-change annotation with ``needsConfirmation``, or a refusal; the setting
-``actions.allowSensitiveWrites`` turns this off). Ordinary source, tests and
-build files are not here."""
+"""Files that make editors, shells, CI, git or package managers run code without being
+asked: creating, changing, renaming or deleting them needs the user's consent (a change
+annotation with ``needsConfirmation``, or a refusal; ``actions.allowSensitiveWrites``
+turns this off). Package scripts and build files (``package.json``, ``Makefile``,
+``setup.py``, ``build.rs``...) are the project's code and are not here (README, Safety)."""
 
+SECRET_PATTERNS: tuple[str, ...] = tuple(p for _, group in SECRET_CLASSES for p in group)
+CONSENT_PATTERNS: tuple[str, ...] = tuple(p for _, group in CONSENT_CLASSES for p in group)
 
 def is_secret(relative_posix_path: str, extra_globs: Sequence[str] = ()) -> bool:
-    """Whether a workspace-relative ``/``-separated path is (inside) a secret file."""
+    """Whether a workspace-relative ``/``-separated path is (inside) a secret file, or a
+    backup or editor copy of one (``prod.env.bak``, ``#.env#``, ``.id_rsa.swp``)."""
     parts = components(relative_posix_path)
     if not parts:
         return False
-    return _matches_any(parts, _compiled(SECRET_PATTERNS)) or _matches_any(
-        parts, _compiled(tuple(extra_globs))
+    secret, extra = _compiled(SECRET_PATTERNS), _compiled(tuple(extra_globs))
+    return any(
+        _matches_any(variant, secret) or _matches_any(variant, extra)
+        for variant in _as_originals(parts)
     )
 
 
@@ -153,6 +132,52 @@ def needs_consent(relative_posix_path: str) -> bool:
     """Whether changing this workspace-relative path needs the user's consent."""
     parts = components(relative_posix_path)
     return bool(parts) and _matches_any(parts, _compiled(CONSENT_PATTERNS))
+
+
+_COPY_SUFFIX = re.compile(
+    r"(?:[._-](?:bak|backup|bkp?|old|orig|save[ds]?|sav|tmp|temp|copy|prev|previous"
+    r"|dpkg-(?:old|dist|new|bak)|rpm(?:save|new|orig)|ucf-(?:old|dist)|rej|kate-swp)\d*"
+    r"|~|\.~\d+~|[._-]\d+|[ _-]\(\d+\)| \(?copy(?: \d+)?\)?)$"
+)
+_SWAP_SUFFIX = re.compile(r"\.(?:sw[a-p]|swx|un~)$")
+_WRAPPED = re.compile(r"^(?:#(.+)#|\.#(.+)|\.~lock\.(.+)#)$")
+
+
+def original_names(name: str) -> tuple[str, ...]:
+    """The names a backup or editor copy stands for (lower-case input), itself first.
+
+    Emacs (``#x#``, ``.#x``, ``x~``, ``x.~2~``), vim (``.x.swp``: vim puts a dot before a
+    name that has none), package managers (``x.dpkg-old``), and the usual hand-made ones
+    (``x.bak``, ``x.orig``, ``x.old.1``, ``x (copy)``)."""
+    found = [name]
+    current = name
+    for _ in range(8):  # x.bak.1~ peels in three steps; a bound, not a loop on input
+        wrapped = _WRAPPED.match(current)
+        swap = _SWAP_SUFFIX.search(current)
+        if wrapped:
+            current = next(g for g in wrapped.groups() if g)
+        elif swap:
+            current = current[: swap.start()]
+            if current.startswith(".") and len(current) > 1:
+                found.append(current)
+                current = current[1:]  # the dot vim put before it
+        else:
+            stripped = _COPY_SUFFIX.sub("", current)
+            if stripped == current or not stripped.strip(". "):
+                break
+            current = stripped
+        found.append(current)
+    return tuple(dict.fromkeys(found))
+
+
+def _as_originals(parts: list[str]) -> list[list[str]]:
+    """``parts``, then the same path with every name replaced by what it is a copy of."""
+    options = [original_names(p) for p in parts]
+    variants = [parts]
+    if any(len(o) > 1 for o in options):
+        variants.append([o[-1] for o in options])  # fully peeled
+        variants.extend([*parts[:-1], name] for name in options[-1][1:-1])  # steps between
+    return variants
 
 
 def components(relative_posix_path: str) -> list[str]:
@@ -185,7 +210,7 @@ def _compiled(patterns: tuple[str, ...]) -> _Compiled:
     anywhere: list[str] = []
     first: list[str] = []
     runs: list[tuple[bool, tuple[re.Pattern[str], ...]]] = []
-    for pattern in patterns:
+    for pattern in (p for given in patterns for p in _expanded(given)):
         text = pattern.strip().lower().replace("\\", "/")
         names = [fnmatch.translate(p) for p in text.strip("/").split("/") if p]
         anchored = text.startswith("/")
@@ -194,6 +219,24 @@ def _compiled(patterns: tuple[str, ...]) -> _Compiled:
         elif names:
             runs.append((anchored, tuple(re.compile(n) for n in names)))
     return _Compiled(_union(anywhere), _union(first), tuple(runs))
+
+
+_BRACES = re.compile(r"\{([^{}]*)\}")
+_YAML = re.compile(r"\.ya?ml(?=$|/|\*)", re.IGNORECASE)
+
+
+def _expanded(pattern: str) -> list[str]:
+    """``a.{json,toml}`` as two patterns; ``.yml`` also as ``.yaml`` and the other way."""
+    match = _BRACES.search(pattern)
+    if match is not None:
+        return [
+            expanded
+            for choice in match.group(1).split(",")
+            for expanded in _expanded(pattern[: match.start()] + choice + pattern[match.end():])
+        ]
+    if _YAML.search(pattern):
+        return list(dict.fromkeys([_YAML.sub(".yml", pattern), _YAML.sub(".yaml", pattern)]))
+    return [pattern]
 
 
 def _union(expressions: list[str]) -> re.Pattern[str] | None:
@@ -217,22 +260,30 @@ def _matches_any(parts: list[str], compiled: _Compiled) -> bool:
     return False
 
 
-def markdown_list(patterns: Sequence[str], width: int = 100) -> str:
+def markdown_list(patterns: Sequence[str], width: int = 100, first: str = "",
+                  indent: str = "") -> str:
     """The patterns as README text (code spans, wrapped); the README test compares it."""
     lines: list[str] = []
-    line = ""
+    line = first
     for pattern in patterns:
         item = f"`{pattern}`"
-        candidate = f"{line} {item}" if line else item
-        if len(candidate) + 1 > width and line:
+        joined = f"{line}, {item}" if line and line != first else f"{line}{item}"
+        if len(joined) + 1 > width and line and line != first:
             lines.append(line + ",")
-            candidate = item
-        elif line:
-            candidate = f"{line}, {item}"
-        line = candidate
+            line = indent + item
+        else:
+            line = joined
     return "\n".join([*lines, line + "."]) if line else ""
 
 
+def markdown_classes(classes: Sequence[tuple[str, Sequence[str]]], width: int = 100) -> str:
+    """One bullet per class of files, its patterns wrapped under it (the README's lists)."""
+    return "\n".join(
+        markdown_list(patterns, width, first=f"- {name}: ", indent="  ")
+        for name, patterns in classes
+    )
+
+
 if __name__ == "__main__":  # python -m iskra_ls.file_policy: the README's lists
-    print("Secret:\n" + markdown_list(SECRET_PATTERNS))
-    print("\nConsent:\n" + markdown_list(CONSENT_PATTERNS))
+    print("Secret:\n" + markdown_classes(SECRET_CLASSES))
+    print("\nConsent:\n" + markdown_classes(CONSENT_CLASSES))
