@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from iskra_ls.actions.changeset import OpenDocument
     from iskra_ls.actions.runner import ActionRunner
     from iskra_ls.completion.service import CompletionService
+    from iskra_ls.file_service import FilePolicy
     from iskra_ls.session import Session
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ class IskraServer(LanguageServer):
         self._session: Session | None = None
         self._completions: CompletionService | None = None
         self._actions: ActionRunner | None = None
+        self._file_policy: tuple[tuple[Any, ...], FilePolicy] | None = None
         self.use_inline = True
         self.use_items = False
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -82,7 +85,8 @@ class IskraServer(LanguageServer):
             from iskra_ls.completion.service import CompletionService
 
             self._completions = CompletionService(self.session)
-            self._completions.is_secret = self.is_secret_path
+            # A secret or a file outside the folders (by any name) never reaches Iskra.
+            self._completions.is_secret = lambda path: self.file_policy().document_is_secret(path)
         return self._completions
 
     @property
@@ -143,25 +147,22 @@ class IskraServer(LanguageServer):
 
     # -- the runner's EditorPort ---------------------------------------------------------
 
-    def is_secret_path(self, path: str) -> bool:
-        """Whether a document's text must never be sent to Iskra (completion context).
+    def file_policy(self) -> FilePolicy:
+        """The workspace's file-policy service: one per folders, secret globs and token
+        file (a workspace folder re-pointed elsewhere makes a new one); completions ask it
+        which documents may be sent, actions which paths may be used and need consent."""
+        from iskra_ls.file_service import FilePolicy, token_file
 
-        True for a secret (:mod:`iskra_ls.file_policy` plus ``actions.secretGlobs``,
-        also behind a symlink or a second hard link) and, with a workspace open,
-        for every file outside its folders (an ``~/.aws/credentials`` tab). A
-        document without a file path (an untitled buffer) is the user's own typing.
-        """
-        from iskra_ls import file_policy
-        from iskra_ls.actions.paths import WorkspacePolicy
-
-        if not path or not Path(path).is_absolute():
-            return False
-        globs = self.session.settings.actions.secret_globs
         folders = self.workspace_folders()
-        if not folders:
-            return file_policy.is_secret(Path(path).as_posix(), globs)
-        policy = WorkspacePolicy(folders, globs)
-        return not (policy.contains(path) and policy.allows(path))
+        key = (
+            tuple(str(f) for f in folders),
+            tuple(self.session.settings.actions.secret_globs),
+            tuple(os.path.realpath(f) for f in folders),
+            token_file(),
+        )
+        if self._file_policy is None or self._file_policy[0] != key:
+            self._file_policy = (key, FilePolicy(folders, key[1]))
+        return self._file_policy[1]
 
     def open_documents(self) -> dict[str, OpenDocument]:
         from iskra_ls.actions.changeset import OpenDocument

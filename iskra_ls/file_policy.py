@@ -24,7 +24,6 @@ Pure: no server, no network, no filesystem.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -180,6 +179,23 @@ def _as_originals(parts: list[str]) -> list[list[str]]:
     return variants
 
 
+def names_a_place(relative_posix_path: str, extra_globs: Sequence[str] = ()) -> bool:
+    """Whether a link or folder at this path can give what lies below it a secret or
+    consent-needing name: the path matches a rule, or ends with the first names of one
+    (``.github`` for ``.github/workflows/``, ``.git/hooks`` for ``.git/hooks/``)."""
+    parts = components(relative_posix_path)
+    if not parts:
+        return False
+    if is_secret(relative_posix_path, extra_globs) or needs_consent(relative_posix_path):
+        return True
+    joined = "/".join(parts)
+    return any(
+        compiled.starts is not None and compiled.starts.search(joined) is not None
+        for compiled in (_compiled(SECRET_PATTERNS), _compiled(CONSENT_PATTERNS),
+                         _compiled(tuple(extra_globs)))
+    )
+
+
 def components(relative_posix_path: str) -> list[str]:
     """The names of a path as they are compared: lower case, Windows-equivalent."""
     out: list[str] = []
@@ -195,69 +211,93 @@ def components(relative_posix_path: str) -> list[str]:
 
 @dataclass(frozen=True)
 class _Compiled:
-    """A pattern list as regular expressions: one for all one-name patterns."""
+    """A pattern list as two regular expressions over the ``/``-joined names."""
 
-    anywhere: re.Pattern[str] | None
-    """One-name patterns, tried on every name of the path."""
-    first: re.Pattern[str] | None
-    """Anchored one-name patterns (``/name``), tried on the first name only."""
-    runs: tuple[tuple[bool, tuple[re.Pattern[str], ...]], ...]
-    """Multi-name patterns: (anchored, one expression per name)."""
+    whole: re.Pattern[str] | None
+    """Every pattern: its names as consecutive names anywhere in the path (or from the
+    start when anchored), each followed by the end or a ``/`` (a folder covers its
+    contents)."""
+    starts: re.Pattern[str] | None
+    """The first names (not all) of every multi-name pattern, ending the path."""
 
 
 @lru_cache(maxsize=64)
 def _compiled(patterns: tuple[str, ...]) -> _Compiled:
-    anywhere: list[str] = []
-    first: list[str] = []
-    runs: list[tuple[bool, tuple[re.Pattern[str], ...]]] = []
-    for pattern in (p for given in patterns for p in _expanded(given)):
+    whole: dict[bool, list[str]] = {True: [], False: []}
+    starts: dict[bool, list[str]] = {True: [], False: []}
+    for pattern in (p for given in patterns for p in expanded(given)):
         text = pattern.strip().lower().replace("\\", "/")
-        names = [fnmatch.translate(p) for p in text.strip("/").split("/") if p]
+        names = [_name_regex(p) for p in text.strip("/").split("/") if p]
+        if not names:
+            continue
+        try:
+            re.compile("/".join(names))
+        except re.error:  # a glob no regular expression can say (a reversed range): literal
+            names = [re.escape(p) for p in text.strip("/").split("/") if p]
         anchored = text.startswith("/")
-        if len(names) == 1:
-            (first if anchored else anywhere).append(names[0])
-        elif names:
-            runs.append((anchored, tuple(re.compile(n) for n in names)))
-    return _Compiled(_union(anywhere), _union(first), tuple(runs))
+        whole[anchored].append("/".join(names))
+        starts[anchored].extend("/".join(names[:width]) for width in range(1, len(names)))
+    return _Compiled(_union(whole, "(?:/|$)"), _union(starts, "$"))
+
+
+def _name_regex(name: str) -> str:
+    """One name's glob (``*``, ``?``, ``[...]``) as a regular expression within one name."""
+    out: list[str] = []
+    index = 0
+    while index < len(name):
+        char = name[index]
+        index += 1
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = index + (name[index:index + 1] == "!")
+            end = name.find("]", end + (name[end:end + 1] == "]"))
+            if end < 0:  # no closing bracket: a literal "["
+                out.append(re.escape(char))
+                continue
+            body, index = name[index:end], end + 1
+            negate = body.startswith("!")
+            body = re.sub(r"([\\\[\]&~|^])", r"\\\1", body[1:] if negate else body)
+            out.append("[" + ("^/" if negate else "") + body.replace("/", "") + "]")
+        else:
+            out.append(re.escape(char))
+    return "".join(out)
 
 
 _BRACES = re.compile(r"\{([^{}]*)\}")
 _YAML = re.compile(r"\.ya?ml(?=$|/|\*)", re.IGNORECASE)
 
 
-def _expanded(pattern: str) -> list[str]:
+def expanded(pattern: str) -> list[str]:
     """``a.{json,toml}`` as two patterns; ``.yml`` also as ``.yaml`` and the other way."""
     match = _BRACES.search(pattern)
     if match is not None:
         return [
-            expanded
+            each
             for choice in match.group(1).split(",")
-            for expanded in _expanded(pattern[: match.start()] + choice + pattern[match.end():])
+            for each in expanded(pattern[: match.start()] + choice + pattern[match.end():])
         ]
     if _YAML.search(pattern):
         return list(dict.fromkeys([_YAML.sub(".yml", pattern), _YAML.sub(".yaml", pattern)]))
     return [pattern]
 
 
-def _union(expressions: list[str]) -> re.Pattern[str] | None:
-    return re.compile("|".join(f"(?:{e})" for e in expressions)) if expressions else None
+def _union(expressions: dict[bool, list[str]], end: str) -> re.Pattern[str] | None:
+    """One expression: unanchored alternatives after the start or a ``/``, anchored ones
+    at the start only (the lead is tried once per position, not once per pattern)."""
+    parts = [
+        f"{'^' if anchored else '(?:^|/)'}(?:{'|'.join(alternatives)}){end}"
+        for anchored, alternatives in expressions.items()
+        if alternatives
+    ]
+    return re.compile("|".join(parts)) if parts else None
 
 
 def _matches_any(parts: list[str], compiled: _Compiled) -> bool:
-    """Any window of consecutive names matches (a match on a folder covers its contents)."""
-    if compiled.anywhere is not None and any(compiled.anywhere.match(p) for p in parts):
-        return True
-    if compiled.first is not None and compiled.first.match(parts[0]):
-        return True
-    for anchored, names in compiled.runs:
-        width = len(names)
-        for start in [0] if anchored else range(len(parts) - width + 1):
-            window = parts[start : start + width]
-            if len(window) == width and all(
-                expression.match(name) for name, expression in zip(window, names, strict=True)
-            ):
-                return True
-    return False
+    """Any run of consecutive names matches (a match on a folder covers its contents)."""
+    return compiled.whole is not None and compiled.whole.search("/".join(parts)) is not None
 
 
 def markdown_list(patterns: Sequence[str], width: int = 100, first: str = "",

@@ -36,6 +36,7 @@ from iskra_ls.actions.changeset import ChangeSet, OpenDocument
 from iskra_ls.actions.snapshot import ApplyRefused
 from iskra_ls.actions.tools import ToolError
 from iskra_ls.actions.worker import BUILD_TIME_LIMIT_S, run_in_worker
+from iskra_ls.file_service import FilePolicy
 from iskra_ls.plain_text import model_text, short_name, visible
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ class EditorPort(Protocol):
 
     def open_documents(self) -> Mapping[str, OpenDocument]: ...
     def workspace_folders(self) -> list[Path]: ...
+    def file_policy(self) -> FilePolicy:
+        """The workspace's secret and consent rules (one per workspace, cached)."""
+        ...
     def position_encoding(self) -> str: ...
     def edit_capabilities(self) -> tuple[bool, list[str], bool]:
         """(documentChanges, resourceOperations, changeAnnotationSupport)."""

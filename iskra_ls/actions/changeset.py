@@ -41,6 +41,7 @@ from iskra_ls.actions.tools import (
 )
 from iskra_ls.actions.vfs import Entry, OpenDocument, VirtualWorkspace, child_of, path_of_uri
 from iskra_ls.edits import FileChange, build_workspace_edit, changed_spans
+from iskra_ls.plain_text import short_name
 from iskra_ls.textdoc import split_lines
 
 __all__ = ["ChangeSet", "OpenDocument"]
@@ -370,14 +371,14 @@ class ChangeSet(VirtualWorkspace):
                     f"{names} changed while Iskra worked (in the editor or on disk); "
                     "nothing was applied. Run the action again."
                 )
-        refused = refused_targets(self._policy, self.target_paths())
+        refused = refused_targets(self._policy, self.target_paths(), self._guard)
         if refused:
-            names = ", ".join(self._policy.display_of(path) for path, _ in refused)
-            log.warning("targets refused at apply time: %s", [r for _, r in refused])
+            names = ", ".join(short_name(self._policy.display_of(path)) for path, _ in refused)
+            log.warning("targets refused at apply time: %s",
+                        [short_name(reason, 300) for _, reason in refused])
             raise ApplyRefused(
-                f"{names} can no longer be written safely (the path changed while Iskra "
-                "worked: it now leads outside the workspace, to a secret, or through a link); "
-                "nothing was applied."
+                f"{names} can no longer be written safely (it changed while Iskra worked: "
+                f"{short_name(refused[0][1], 200)}); nothing was applied."
             )
         return build_workspace_edit(
             self.changes(current),

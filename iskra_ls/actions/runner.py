@@ -14,7 +14,8 @@ change set becomes one ``WorkspaceEdit`` (:mod:`iskra_ls.actions.apply`).
 * What goes back to the model is capped per round and per action
   (:class:`OutputBudget`): 200 reads cannot make an 8 MB request.
 * Changes to files that make tools run code (``.vscode/``, CI workflows, git
-  hooks, ``.envrc``...; :func:`iskra_ls.file_policy.needs_consent`) are marked
+  hooks, ``.envrc``...; :func:`iskra_ls.file_policy.needs_consent`, asked of every
+  name the file has: as written, resolved, through a link) are marked
   ``needsConfirmation`` when the editor supports change annotations, refused
   (with a message to the model and the user) otherwise, unless
   ``actions.allowSensitiveWrites`` is on.
@@ -42,7 +43,6 @@ from iskra_ls.actions.paths import PathRefused, ResolvedPath, WorkspacePolicy
 from iskra_ls.actions.request import ActionRequest
 from iskra_ls.actions.tools import ToolError, available_tools, parse_tool_call, tool_specs
 from iskra_ls.actions.worker import TOOL_TIME_LIMIT_S, run_in_worker
-from iskra_ls.file_policy import needs_consent
 from iskra_ls.plain_text import short_name
 from iskra_ls.session import Session
 from iskra_ls.textdoc import LineIndex
@@ -117,7 +117,9 @@ class ActionRunner:
         if not folders:
             return ActionOutcome(False, "Open a folder first: Iskra edits only workspace files.")
         settings = self.session.settings
-        policy = WorkspacePolicy(folders, settings.actions.secret_globs)
+        files = editor.file_policy()
+        files.refresh()  # the action sees the links as they are now
+        policy = WorkspacePolicy(folders, settings.actions.secret_globs, files=files)
         documents = dict(editor.open_documents())
         path = _path_of(request.uri)
         if path and policy.is_secret(path):
@@ -141,7 +143,7 @@ class ActionRunner:
         try:
             changes = ChangeSet(
                 policy, documents, operations=usable,
-                guard=_refuse_sensitive if ask_consent and not can_ask else None,
+                guard=_refusal_for(policy) if ask_consent and not can_ask else None,
             )
             tools = available_tools(usable)
             messages = self._opening_messages(request, documents, policy, tools)
@@ -281,13 +283,18 @@ async def _run_tool(changes: ChangeSet, name: str, arguments: str, tools: Sequen
             f": {detail})." if detail else ").")
 
 
-def _refuse_sensitive(target: ResolvedPath) -> str | None:
-    """The guard used when the editor cannot ask the user to confirm a change."""
-    if not needs_consent(target.relative):
-        return None
-    return (f"{short_name(target.display)} makes tools run code: changing it needs your consent, "
-            "and this editor cannot ask for it (no change annotations); "
-            "iskra.actions.allowSensitiveWrites allows such changes.")
+def _refusal_for(policy: WorkspacePolicy) -> Callable[[ResolvedPath], str | None]:
+    """The guard used when the editor cannot ask the user to confirm a change: the
+    consent rule on every name the target has (a ``.vscode`` link to it included)."""
+
+    def refuse(target: ResolvedPath) -> str | None:
+        if not policy.needs_consent(target):
+            return None
+        return (f"{short_name(target.display)} makes tools run code: changing it needs your "
+                "consent, and this editor cannot ask for it (no change annotations); "
+                "iskra.actions.allowSensitiveWrites allows such changes.")
+
+    return refuse
 
 
 def _confirm_for(policy: WorkspacePolicy) -> Callable[[str], bool]:
@@ -298,7 +305,7 @@ def _confirm_for(policy: WorkspacePolicy) -> Callable[[str], bool]:
         if not path:
             return True
         try:
-            return needs_consent(policy.resolve(path).relative)
+            return policy.needs_consent(policy.resolve(path))
         except PathRefused:
             return True
 
