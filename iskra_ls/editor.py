@@ -2,9 +2,10 @@
 
 It owns the services (created on first use, after ``initialize`` has been
 answered) and implements the :class:`~iskra_ls.actions.apply.EditorPort` the
-action runner talks to: open documents, workspace folders, encodings, edit
-capabilities, progress and ``workspace/applyEdit``. It registers no handlers;
-:mod:`iskra_ls.server` does.
+action runner talks to: open documents, workspace folders, the file-policy
+service, the edit coordinator (the only sender of ``workspace/applyEdit``),
+progress and the log. Every text it sends the editor is made plain and capped
+(:mod:`iskra_ls.plain_text`). It registers no handlers; :mod:`iskra_ls.server` does.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from iskra_ls.textdoc import LspTextDocument
 
 if TYPE_CHECKING:
     from iskra_ls.actions.changeset import OpenDocument
+    from iskra_ls.actions.coordinator import EditCoordinator
     from iskra_ls.actions.runner import ActionRunner
     from iskra_ls.completion.service import CompletionService
     from iskra_ls.file_service import FilePolicy
@@ -62,6 +64,7 @@ class IskraServer(LanguageServer):
         self._completions: CompletionService | None = None
         self._actions: ActionRunner | None = None
         self._file_policy: tuple[tuple[Any, ...], FilePolicy] | None = None
+        self._coordinator: EditCoordinator | None = None
         self.use_inline = True
         self.use_items = False
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -179,19 +182,25 @@ class IskraServer(LanguageServer):
             paths = [self.workspace.root_path]
         return [Path(p) for p in paths if p]
 
-    def position_encoding(self) -> str:
-        return self.encoding()
+    def edit_coordinator(self) -> EditCoordinator:
+        """The workspace's one sender of ``workspace/applyEdit``; it reads the client's
+        edit capabilities once, here (after ``initialize``)."""
+        if self._coordinator is None:
+            from iskra_ls.actions.coordinator import EditCapabilities, EditCoordinator
 
-    def edit_capabilities(self) -> tuple[bool, list[str], bool]:
-        caps = self.client_capabilities.workspace
-        edit = caps.workspace_edit if caps else None
-        if edit is None:
-            return False, [], False
-        operations = [str(op.value) for op in edit.resource_operations or []]
-        # Resource operations exist only inside documentChanges, so a client that
-        # announces them accepts documentChanges (Neovim 0.11/0.12 omit the flag).
-        document_changes = bool(edit.document_changes) or bool(operations)
-        return document_changes, operations, bool(edit.change_annotation_support)
+            caps = self.client_capabilities.workspace
+            edit = caps.workspace_edit if caps else None
+            operations = tuple(str(op.value) for op in (edit.resource_operations or [])) \
+                if edit else ()
+            self._coordinator = EditCoordinator(self._send_apply_edit, EditCapabilities(
+                # Resource operations exist only inside documentChanges, so a client that
+                # announces them accepts documentChanges (Neovim 0.11/0.12 omit the flag).
+                document_changes=bool(edit and (edit.document_changes or operations)),
+                resource_operations=operations,
+                change_annotations=bool(edit and edit.change_annotation_support),
+                encoding=self.encoding(),
+            ))
+        return self._coordinator
 
     async def progress_begin(self, title: str) -> Any:
         """Start a progress report as the spec allows; None when the client gets none.
@@ -235,8 +244,11 @@ class IskraServer(LanguageServer):
             token, types.WorkDoneProgressEnd(message=visible(message, PROGRESS_CHARS)))
         self.work_done_progress.tokens.pop(token, None)
 
-    async def apply_edit(self, label: str, edit: types.WorkspaceEdit) -> tuple[bool, str | None]:
-        """The editor's answer; an error reply (the spec allows one) is "not applied"."""
+    async def _send_apply_edit(
+        self, label: str, edit: types.WorkspaceEdit
+    ) -> tuple[bool, str | None]:
+        """The transport of the edit coordinator (its only caller): the editor's answer;
+        an error reply (the spec allows one) is "not applied"."""
         try:
             result = await self.workspace_apply_edit_async(
                 types.ApplyWorkspaceEditParams(edit=edit, label=label)

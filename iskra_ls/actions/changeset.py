@@ -305,6 +305,10 @@ class ChangeSet(VirtualWorkspace):
                 out.append(FileChange("delete", uri(path)))
         return out
 
+    def target_real_paths(self) -> list[str]:
+        """The real paths of :meth:`target_paths`, as the edit coordinator knows files."""
+        return sorted({os.path.realpath(path) for path in self.target_paths()})
+
     def target_paths(self) -> set[str]:
         """Every path the edit will touch: sources, targets, created and deleted files."""
         paths = set(self._vacated)

@@ -133,10 +133,11 @@ class ActionRunner:
             message = self.session.quota.exhausted_message or "Quota spent."
             return ActionOutcome(False, message, reported=True)
 
-        document_changes, operations, annotations = editor.edit_capabilities()
-        usable = operations if document_changes else []
+        coordinator = editor.edit_coordinator()
+        caps = coordinator.capabilities
+        usable = list(caps.resource_operations) if caps.document_changes else []
         ask_consent = not settings.actions.allow_sensitive_writes
-        can_ask = annotations and document_changes
+        can_ask = caps.change_annotations and caps.document_changes
         token = await editor.progress_begin(f"Iskra: {request.title}")
         self.session.busy(f"Iskra: {request.title}")
         finished = "Cancelled."
@@ -144,6 +145,7 @@ class ActionRunner:
             changes = ChangeSet(
                 policy, documents, operations=usable,
                 guard=_refusal_for(policy) if ask_consent and not can_ask else None,
+                clock=coordinator.now,
             )
             tools = available_tools(usable)
             messages = self._opening_messages(request, documents, policy, tools)
@@ -158,6 +160,8 @@ class ActionRunner:
                 editor, changes, title=request.title, final_text=text, steps=steps,
                 apply_timeout=settings.actions.apply_timeout_s,
                 confirm=_confirm_for(policy) if ask_consent and can_ask else None,
+                waiting=lambda what: editor.progress_report(
+                    token, f"Waiting for the editor to apply {what}", None),
             )
             if hit_limit:
                 outcome.message = (

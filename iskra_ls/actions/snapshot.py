@@ -26,6 +26,7 @@ Pure: no server; reads the disk, so call it from a worker thread.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -41,14 +42,21 @@ class ApplyRefused(Exception):
 
 
 class Snapshots:
-    """First-seen fingerprints of the paths one action uses, by absolute path."""
+    """First-seen fingerprints of the paths one action uses, by absolute path, and when
+    (by the workspace's edit coordinator's clock, by real path) each was first seen."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], int] = lambda: 0) -> None:
         self.by_path: dict[str, Fingerprint] = {}
+        self.clock = clock
+        self.seen_at: dict[str, int] = {}
+        """Real path -> the coordinator's tick when the action first saw it."""
+        self.real_to_path: dict[str, str] = {}
 
     def copy(self) -> Snapshots:
-        other = Snapshots()
+        other = Snapshots(self.clock)
         other.by_path = dict(self.by_path)
+        other.seen_at = dict(self.seen_at)
+        other.real_to_path = dict(self.real_to_path)
         return other
 
     def saw_text(self, path: str, text: str) -> None:
@@ -56,14 +64,23 @@ class Snapshots:
         current = self.by_path.get(path)
         if current is None or current.kind == "stat":
             self.by_path[path] = Fingerprint("text", digest=text_digest(text))
+        self._stamp(path)
 
     def saw_file(self, path: str) -> None:
         """The action deletes or renames ``path`` without reading it."""
         self.by_path.setdefault(path, stat_identity(path))
+        self._stamp(path)
 
     def saw_absent(self, path: str) -> None:
         """The action creates ``path``, which does not exist yet."""
         self.by_path.setdefault(path, Fingerprint("absent"))
+        self._stamp(path)
+
+    def _stamp(self, path: str) -> None:
+        real = os.path.realpath(path)
+        if real not in self.seen_at:
+            self.seen_at[real] = self.clock()
+            self.real_to_path[real] = path
 
 
 def changed_paths(

@@ -483,3 +483,66 @@ async def test_action_timeout_bounds_the_whole_action(tmp_path: Path) -> None:
         s.stub.reset()
         s.stub.script(Reply.text("Nothing to do."))
         assert (await ask(s, uri)).message == "Nothing to do."
+
+
+# -- one edit at a time per workspace (issue 20.3) ----------------------------------------
+
+
+async def test_two_actions_on_one_closed_file_never_mix_their_edits(tmp_path: Path) -> None:
+    """A inserts ``import os`` above ``a = 1``, B changes ``c = 3``; the editor answers A's
+    ``workspace/applyEdit`` late (a person reviewing a preview). Both used to report Done
+    and the file ended ``...a = 10\\nb = 2\\nc = 3``: B's edit, computed against the old
+    text of a closed file (no version), landed on the wrong line."""
+    async with lsp_session(tmp_path, editor="vscode") as s:
+        await s.wait_for(lambda: any(st["state"] == "ready" for st in s.statuses))
+        (s.root / "a.py").write_text("a = 1\nb = 2\nc = 3\n", encoding="utf-8")
+        main = s.open("main.py", "x = 1\n")
+        release, first, second = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        in_order = asyncio.Lock()  # the editor applies workspace edits one by one, as they came
+
+        async def late_apply(params: types.ApplyWorkspaceEditParams) -> Any:
+            s.edits.append(params.edit)
+            late = not first.is_set()
+            (first if late else second).set()
+            async with in_order:
+                if late:
+                    await release.wait()  # the user is still looking at A's preview
+                s.apply(params.edit)
+            return types.ApplyWorkspaceEditResult(applied=True)
+
+        s.client.protocol.fm._features.pop(types.WORKSPACE_APPLY_EDIT)
+        s.client.feature(types.WORKSPACE_APPLY_EDIT)(late_apply)
+
+        def reply(body: dict[str, Any]) -> Reply:
+            task = body["messages"][1]["content"]
+            done = _has_tool_result(body)
+            if "import os" in task:
+                return Reply.text("Imported os.") if done else Reply.tool_calls(
+                    [("replace_in_file", {"uri": "a.py", "search": "a = 1",
+                                          "replace": "import os\na = 1"})])
+            return Reply.text("Set c to 30.") if done else Reply.tool_calls(
+                [("replace_in_file", {"uri": "a.py", "search": "c = 3", "replace": "c = 30"})])
+
+        s.stub.reply_function = reply
+        action_a = asyncio.ensure_future(ask(s, main, "add import os"))
+        await asyncio.wait_for(first.wait(), 15)
+        action_b = asyncio.ensure_future(ask(s, main, "set c to 30"))
+
+        def b_waits() -> bool:
+            reports = [r for values in s.client.progress_reports.values() for r in values]
+            return any("waiting" in str(getattr(r, "message", "") or "").lower()
+                       for r in reports)
+
+        # B either sends its edit while A's is unanswered (the bug) or waits for it.
+        await s.wait_for(lambda: second.is_set() or b_waits() or action_b.done(), timeout=15)
+        release.set()
+        answer_a, answer_b = await asyncio.wait_for(asyncio.gather(action_a, action_b), 30)
+        text = (s.root / "a.py").read_text(encoding="utf-8")
+        assert answer_a.applied is True, answer_a.message
+        assert text in ("import os\na = 1\nb = 2\nc = 3\n", "import os\na = 1\nb = 2\nc = 30\n"), \
+            (text, answer_a.message, answer_b.message)
+        if not answer_b.applied:
+            assert re.search(r"a\.py.*changed.*nothing was applied", answer_b.message,
+                             re.I | re.S), answer_b.message
+        else:
+            assert text.endswith("c = 30\n")
