@@ -1,23 +1,26 @@
-"""Which workspace files are secret, and which need the user's consent to change.
+"""Which names are secret, and which need the user's consent to change: the rules.
 
-The ONE place that lists them: the action tools (:mod:`iskra_ls.actions.paths`),
-the completion context (:mod:`iskra_ls.editor`) and the consent rule for edits
-(:mod:`iskra_ls.actions.runner`) all ask this module, and the README's Safety
-section shows these lists verbatim (a unit test keeps the two equal).
+The ONE place that lists them, as classes of files; the README's Safety section
+shows them verbatim (a unit test keeps the two equal). A file has several names
+-- as written, resolved, through links -- and :mod:`iskra_ls.file_service` asks
+these rules of every one of them, for the action tools and the completion context
+alike; this module only judges names.
 
 Pattern language (matching is case-insensitive, on ``/``-separated paths):
 
 * ``name/`` -- a directory with that name, anywhere, and everything in it;
 * ``name`` (no ``/``) -- a file or directory with that name, anywhere (a match on a
   directory covers its contents too); ``*``, ``?`` and ``[...]`` are
-  :mod:`fnmatch` wildcards within one name;
+  :mod:`fnmatch` wildcards within one name, ``{a,b}`` either spelling;
 * ``a/b`` -- consecutive names, anywhere in the path (``.aws/credentials`` also
   matches ``home/me/.aws/credentials``); a leading ``/`` anchors it at the
   workspace root (``/config/prod.yaml``).
 
-Names are compared the way Windows opens them: trailing dots and spaces and an
+Rules that cover the next case by construction: ``.yml`` and ``.yaml`` are one
+spelling; a backup or editor copy of a secret is secret (:func:`original_names`);
+names are compared the way Windows opens them (trailing dots and spaces and an
 alternate-data-stream suffix are ignored, so ``.env.``, ``.ENV`` and
-``.env::$DATA`` are all ``.env``.
+``.env::$DATA`` are all ``.env``).
 
 Pure: no server, no network, no filesystem.
 """
@@ -142,6 +145,7 @@ _SWAP_SUFFIX = re.compile(r"\.(?:sw[a-p]|swx|un~)$")
 _WRAPPED = re.compile(r"^(?:#(.+)#|\.#(.+)|\.~lock\.(.+)#)$")
 
 
+@lru_cache(maxsize=8192)
 def original_names(name: str) -> tuple[str, ...]:
     """The names a backup or editor copy stands for (lower-case input), itself first.
 
@@ -198,6 +202,11 @@ def names_a_place(relative_posix_path: str, extra_globs: Sequence[str] = ()) -> 
 
 def components(relative_posix_path: str) -> list[str]:
     """The names of a path as they are compared: lower case, Windows-equivalent."""
+    return list(_components(relative_posix_path))
+
+
+@lru_cache(maxsize=8192)
+def _components(relative_posix_path: str) -> tuple[str, ...]:
     out: list[str] = []
     for raw in relative_posix_path.replace("\\", "/").split("/"):
         name = raw.split(":", 1)[0] or raw  # "name:stream" opens "name" on Windows
@@ -206,7 +215,7 @@ def components(relative_posix_path: str) -> list[str]:
         if name in ("", "."):
             continue
         out.append(name.lower())
-    return out
+    return tuple(out)
 
 
 @dataclass(frozen=True)

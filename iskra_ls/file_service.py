@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -144,25 +144,50 @@ class FilePolicy:
         """Every workspace-relative name ``path`` (absolute) has: as written, resolved, and
         through links; empty when it is outside every folder."""
         path = self._pm.normpath(path)
-        written = self._written(path)
-        names: list[str] = [written[1]] if written is not None else []
         if not self.native:
-            return names
+            written = self._written(path)
+            return [written[1]] if written is not None and written[1] else []
         real = self._realpath(path) if real is None else real
-        resolved = self._inside_real(real)
-        if resolved is not None:
-            names.append(resolved[1])
+        return self._names_from(path, real, self._links_for(path, real))
+
+    def secret_entries(self, folder: str, entries: Mapping[str, bool]) -> set[str]:
+        """The names of ``entries`` (name -> is a link) of ``folder`` that are secret: one
+        look at the links around the folder for all of them (a listing)."""
+        folder = self._pm.normpath(folder)
+        if not self.native:
+            return {n for n in entries if self.is_secret(self._pm.join(folder, n))}
+        real_folder = self._realpath(folder)
+        links = self._links_for(self._pm.join(folder, "-"), self._pm.join(real_folder, "-"))
+        secret: set[str] = set()
+        for name, is_link in entries.items():
+            path = self._pm.join(folder, name)
+            real = self._realpath(path) if is_link else self._pm.join(real_folder, name)
+            names = self._names_from(path, real, links)
+            if real in self.private or any(
+                file_policy.is_secret(n, self.extra_globs) for n in names
+            ) or (not names and self.is_secret(path)):
+                secret.add(name)
+        return secret
+
+    def _links_for(self, path: str, real: str) -> list[tuple[str, str]]:
+        """The links that can name ``path``: at the folder roots and in every folder
+        above it (as written and as resolved)."""
         bases = set(self.folders) | set(self.real)
-        for found in (written, resolved):
+        for found in (self._written(path), self._inside_real(real)):
             if found is not None:
                 index, relative = found
                 for top in (self.folders[index], self.real[index]):
                     bases.update(_ancestors(top, relative, self._pm))
-        for base in sorted(bases):
-            for link_name, target in self._links(base):
-                rest = _relative_inside(real, target, self._pm)
-                if rest is not None:
-                    names.append(f"{link_name}/{rest}" if rest else link_name)
+        return [link for base in sorted(bases) for link in self._links(base)]
+
+    def _names_from(self, path: str, real: str, links: list[tuple[str, str]]) -> list[str]:
+        written = self._written(path)
+        resolved = self._inside_real(real)
+        names = [found[1] for found in (written, resolved) if found is not None]
+        for link_name, target in links:
+            rest = _relative_inside(real, target, self._pm)
+            if rest is not None:
+                names.append(f"{link_name}/{rest}" if rest else link_name)
         return list(dict.fromkeys(n for n in names if n))
 
     def _written(self, path: str) -> tuple[int, str] | None:

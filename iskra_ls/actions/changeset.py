@@ -132,9 +132,12 @@ class ChangeSet(VirtualWorkspace):
         folder = str(target.path)
         scanned, more = scan_directory(folder)
         entries: dict[str, bool] = {}
+        secret = self._policy.secret_entries(
+            folder, {name: is_link for name, _is_dir, is_link in scanned})
         for entry_name, is_dir, is_link in scanned:
-            if is_link and not self._policy.allows(os.path.join(folder, entry_name)):
-                continue  # a link out of the workspace (or to a secret): not shown
+            if entry_name in secret or (is_link and not self._policy.allows(
+                    os.path.join(folder, entry_name))):
+                continue  # a secret, or a link out of the workspace: not shown
             entries[entry_name] = is_dir
         for path, entry in self._overlay.items():
             name, deeper = child_of(folder, path)
@@ -152,10 +155,13 @@ class ChangeSet(VirtualWorkspace):
             name, _ = child_of(folder, path)
             if name is not None:
                 entries[name] = True
+        on_disk = {name for name, _is_dir, _is_link in scanned}
+        secret |= self._policy.secret_entries(  # names this action created
+            folder, {name: False for name in entries if name not in on_disk})
         visible = sorted(
             (name + "/" if is_dir else name)
             for name, is_dir in entries.items()
-            if not self._policy.is_secret(os.path.join(folder, name))
+            if name not in secret
         )
         partial = (
             f"\n[the folder is large: only the first {len(scanned)} entries were looked at; "

@@ -336,6 +336,10 @@ class WorkspacePolicy:
             return self.files.is_secret(self._pm.normpath(text))
         return self._secret_match(posixpath.normpath(text.replace(self._pm.sep, "/")))
 
+    def secret_entries(self, folder: Path | str, entries: dict[str, bool]) -> set[str]:
+        """Which ``entries`` (name -> is a link) of a folder are secret (a listing hides them)."""
+        return self.files.secret_entries(str(folder), entries)
+
     def needs_consent(self, target: ResolvedPath) -> bool:
         """Whether changing ``target`` needs the user's consent, by any name it has (as
         written, resolved, or through a link such as ``.vscode -> tools/vscode``)."""
