@@ -40,6 +40,7 @@ from iskra_ls.completion.context import build_context, build_prompt
 from iskra_ls.completion.fetch import stream_suggestion
 from iskra_ls.completion.heuristics import CompletionStats, pause_likely, worth_asking
 from iskra_ls.completion.postprocess import Suggestion
+from iskra_ls.completion.related import ContextPart, render, sent_parts
 from iskra_ls.session import Session
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,12 @@ class CompletionService:
         self._shown: OrderedDict[str, str] = OrderedDict()
         self.is_secret: Callable[[str], bool] = lambda _path: False
         """Set by the server from the workspace policy: secret files never reach Iskra."""
+        self.related: Callable[[CompletionRequest], Callable[..., list[ContextPart]]] | None
+        self.related = None
+        """Set by the server: the chooser of the parts from other files (definitions,
+        edited ranges, similar code) for a request, asked when a model request goes out."""
+        self.last_context: dict[str, Any] = {"parts": [], "totalChars": 0}
+        """What the last model request sent, part by part (``iskra.showLastContext``)."""
 
     # -- bookkeeping from document events ------------------------------------------------
 
@@ -307,11 +314,17 @@ class CompletionService:
         ctx = build_context(
             request.text, request.offset, language_id=request.language_id, path=request.path
         )
+        budget = self.session.settings.completion.budget_chars
+        choose = self.related(request) if self.related is not None else None
+        parts = choose(prefix=ctx.prefix, suffix=ctx.suffix, budget=budget // 3) if choose else []
+        section = render(parts)
         prompt = build_prompt(
             ctx,
-            budget_chars=self.session.settings.completion.budget_chars,
-            neighbours=request.neighbours,
+            budget_chars=max(budget - len(section), 1),
+            neighbours=[] if choose else request.neighbours,
+            related=section,
         )
+        self.last_context = sent_parts(prompt.messages, ctx.path, section, parts)
         self.counts.requests += 1
         self._last_network = time.monotonic()
         uri = request.uri

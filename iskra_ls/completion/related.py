@@ -1,0 +1,253 @@
+"""What else goes into the prompt: definitions the cursor needs, recent edits, similar code.
+
+With a few paid requests a day, the prompt is the lever. Besides the code around the
+cursor, three kinds of part compete for one budget, in this order:
+
+1. **definitions** of the names used around the cursor (calls, attribute chains,
+   types, the file's imports) that live in other workspace files: the signature and
+   the first doc line, from the workspace index (:mod:`iskra_ls.symbols`);
+2. **edited ranges**: the lines around the person's latest edits in other documents;
+3. **similar code**: the window of another open document most like the code around
+   the cursor, by Jaccard similarity over identifiers (Copilot's neighbouring tabs).
+
+Each part is labelled with its workspace-relative path; the caller decides which
+documents may be used at all (secret files and files outside the folders never are).
+Pure: values in, values out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from iskra_ls.languages import language_for
+from iskra_ls.symbols.tags import Definition
+
+IDENTIFIER = re.compile(r"[^\W\d]\w*")
+"""A word the way most languages spell names; used to measure what code is about (the
+definitions themselves come from the grammars)."""
+
+NEAR_LINES_BEFORE = 40
+NEAR_LINES_AFTER = 10
+MAX_DEFINITIONS_PER_NAME = 3
+"""A name defined in many files (``get``, ``run``) says little: at most this many, nearest
+folder first."""
+EDIT_CONTEXT_LINES = 4
+"""Lines shown above and below an edited line."""
+SIMILAR_WINDOW_LINES = 30
+MAX_SIMILAR_CHARS = 200_000
+"""Of an open document, only the first this many characters are compared."""
+MIN_SIMILARITY = 0.1
+_MIN_PART_CHARS = 60
+
+
+@dataclass(frozen=True)
+class ContextPart:
+    """One piece of text the prompt carries besides the code around the cursor."""
+
+    kind: str
+    """``definition``, ``edited`` or ``similar``."""
+    source: str
+    """Where it came from: workspace-relative path (and line)."""
+    text: str
+
+
+@dataclass(frozen=True)
+class OpenText:
+    """Another open document that may be used (the caller has asked the file policy)."""
+
+    label: str
+    """Its workspace-relative path."""
+    text: str
+    edited_lines: tuple[int, ...] = ()
+    """Lines of the person's latest edits, most recent first."""
+
+
+def identifiers(text: str) -> set[str]:
+    return set(IDENTIFIER.findall(text))
+
+
+def names_near_cursor(prefix: str, suffix: str) -> list[str]:
+    """Names used around the cursor, most relevant first: by distance from the cursor's
+    line, the lines before counting more than those after; every other name in the
+    window follows (imports at the top of the file among them)."""
+    before = prefix.splitlines()
+    after = suffix.splitlines()
+    score: dict[str, float] = {}
+    for distance, line in enumerate(reversed(before)):
+        weight = 3.0 if distance < NEAR_LINES_BEFORE else 0.5
+        for name in IDENTIFIER.findall(line):
+            score[name] = score.get(name, 0.0) + weight / (1 + distance / 8)
+    for distance, line in enumerate(after):
+        weight = 1.5 if distance < NEAR_LINES_AFTER else 0.25
+        for name in IDENTIFIER.findall(line):
+            score[name] = score.get(name, 0.0) + weight / (1 + distance / 8)
+    return sorted(score, key=lambda name: -score[name])
+
+
+def _folder_distance(a: str, b: str) -> int:
+    pa, pb = a.split("/")[:-1], b.split("/")[:-1]
+    common = 0
+    for x, y in zip(pa, pb, strict=False):
+        if x != y:
+            break
+        common += 1
+    return len(pa) + len(pb) - 2 * common
+
+
+def render_definition(definition: Definition, language_id: str) -> str:
+    """The signature, with the first doc line as a comment of the language."""
+    if not definition.doc:
+        return definition.signature
+    marker = (language_for(language_id).line_comments or ("//",))[0]
+    return f"{definition.signature}\n    {marker} {definition.doc}"
+
+
+def definition_parts(
+    names: Sequence[str],
+    lookup: Callable[[str], list[Definition]],
+    own_path: str,
+    label: Callable[[str], str],
+    language_of: Callable[[str], str],
+    budget: int,
+) -> list[ContextPart]:
+    """Definitions in other files of the names, most relevant name first, within
+    ``budget`` characters (labels included); one part per definition."""
+    own_label = label(own_path)
+    parts: list[ContextPart] = []
+    used = 0
+    seen: set[tuple[str, int]] = set()
+    for name in names:
+        found = [d for d in lookup(name) if d.path != own_path]
+        if not found:
+            continue
+        found.sort(key=lambda d: (_folder_distance(label(d.path), own_label), d.path, d.line))
+        for definition in found[:MAX_DEFINITIONS_PER_NAME]:
+            if (definition.path, definition.line) in seen:
+                continue
+            seen.add((definition.path, definition.line))
+            text = render_definition(definition, language_of(definition.path))
+            source = f"{label(definition.path)}:{definition.line + 1}"
+            cost = len(text) + len(source) + 9
+            if used + cost > budget:
+                return parts
+            parts.append(ContextPart("definition", source, text))
+            used += cost
+    return parts
+
+
+def edited_parts(others: Sequence[OpenText], budget: int) -> list[ContextPart]:
+    """The lines around the latest edit of each other document, most recent first."""
+    parts: list[ContextPart] = []
+    used = 0
+    for other in others:
+        if not other.edited_lines:
+            continue
+        lines = other.text[:MAX_SIMILAR_CHARS].splitlines()
+        line = min(other.edited_lines[0], max(len(lines) - 1, 0))
+        start, end = max(0, line - EDIT_CONTEXT_LINES), line + EDIT_CONTEXT_LINES + 1
+        text = "\n".join(lines[start:end]).strip("\n")
+        source = f"{other.label}:{start + 1}-{min(end, len(lines))}"
+        room = budget - used - len(source) - 9
+        if room < _MIN_PART_CHARS or not text.strip():
+            continue
+        parts.append(ContextPart("edited", source, text[:room]))
+        used += len(parts[-1].text) + len(source) + 9
+    return parts
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def similar_parts(
+    others: Sequence[OpenText], around_cursor: set[str], budget: int
+) -> list[ContextPart]:
+    """Per other document, its window most similar to the code around the cursor; the
+    documents ranked by that similarity (not by recency), within ``budget``."""
+    scored: list[tuple[float, str, str]] = []
+    for other in others:
+        lines = other.text[:MAX_SIMILAR_CHARS].splitlines()
+        best = (0.0, 0)
+        step = SIMILAR_WINDOW_LINES // 2
+        for start in range(0, max(len(lines) - step, 1), step):
+            window = "\n".join(lines[start:start + SIMILAR_WINDOW_LINES])
+            score = jaccard(identifiers(window), around_cursor)
+            if score > best[0]:
+                best = (score, start)
+        if best[0] >= MIN_SIMILARITY:
+            start = best[1]
+            text = "\n".join(lines[start:start + SIMILAR_WINDOW_LINES]).strip("\n")
+            end = min(start + SIMILAR_WINDOW_LINES, len(lines))
+            scored.append((best[0], f"{other.label}:{start + 1}-{end}", text))
+    scored.sort(key=lambda item: -item[0])
+    parts: list[ContextPart] = []
+    used = 0
+    for _score, source, text in scored:
+        room = budget - used - len(source) - 9
+        if room < _MIN_PART_CHARS:
+            break
+        cut = text[:room].rsplit("\n", 1)[0] if len(text) > room else text
+        parts.append(ContextPart("similar", source, cut))
+        used += len(cut) + len(source) + 9
+    return parts
+
+
+def choose_parts(
+    *,
+    prefix: str,
+    suffix: str,
+    own_path: str,
+    lookup: Callable[[str], list[Definition]],
+    label: Callable[[str], str],
+    language_of: Callable[[str], str],
+    others: Sequence[OpenText],
+    budget: int,
+) -> list[ContextPart]:
+    """All parts for one prompt within ``budget`` characters: definitions first, then
+    edited ranges, then similar windows of open documents."""
+    near_before = "\n".join(prefix.splitlines()[-NEAR_LINES_BEFORE:])
+    near_after = "\n".join(suffix.splitlines()[:NEAR_LINES_AFTER])
+    parts = definition_parts(names_near_cursor(prefix, suffix), lookup, own_path, label,
+                             language_of, budget)
+    used = sum(len(p.text) + len(p.source) + 9 for p in parts)
+    parts += edited_parts(others, budget - used)
+    used = sum(len(p.text) + len(p.source) + 9 for p in parts)
+    edited = {p.source.split(":")[0] for p in parts if p.kind == "edited"}
+    rest = [o for o in others if o.label not in edited]
+    parts += similar_parts(rest, identifiers(near_before + "\n" + near_after), budget - used)
+    return parts
+
+
+HEADINGS = {
+    "definition": "Definitions from other files of the workspace (for reference only):",
+    "edited": "Recently edited code in other files (for reference only):",
+    "similar": "Similar code in other open files (for reference only):",
+}
+
+
+def render(parts: Sequence[ContextPart]) -> str:
+    """The prompt section of ``parts``, grouped by kind under one heading each."""
+    sections = []
+    for kind, heading in HEADINGS.items():
+        chosen = [p for p in parts if p.kind == kind]
+        if chosen:
+            body = "\n".join(f"--- {p.source} ---\n{p.text}" for p in chosen)
+            sections.append(f"{heading}\n{body}\n\n")
+    return "".join(sections)
+
+
+def sent_parts(messages: Sequence[dict[str, str]], path: str, section: str,
+               parts: Sequence[ContextPart]) -> dict[str, Any]:
+    """What one request sent, part by part, for the person to see: the fixed
+    instructions, the code around the cursor, and each part from another file, with
+    its source and size (``totalChars`` counts every character of every message)."""
+    fixed = "".join(m["content"] for m in messages[:-1])
+    code = messages[-1]["content"].replace(section, "", 1) if section else messages[-1]["content"]
+    shown = [{"kind": "instructions", "source": "iskra-ls", "text": fixed},
+             {"kind": "code", "source": path, "text": code},
+             *({"kind": p.kind, "source": p.source, "text": p.text} for p in parts)]
+    return {"parts": [{**part, "chars": len(part["text"])} for part in shown],
+            "totalChars": sum(len(m["content"]) for m in messages)}
