@@ -17,27 +17,35 @@ Pure: values in, values out.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from iskra_ls.languages import language_for
-from iskra_ls.symbols.tags import Definition
+from iskra_ls.symbols.tags import IDENTIFIER_CHARS, Definition
 
-IDENTIFIER = re.compile(r"[^\W\d]\w*")
-"""A word the way most languages spell names; used to measure what code is about (the
-definitions themselves come from the grammars)."""
+IDENTIFIER = IDENTIFIER_CHARS
 
 NEAR_LINES_BEFORE = 40
 NEAR_LINES_AFTER = 10
+SCAN_LINES_BEFORE = 200
+SCAN_LINES_AFTER = 50
+MAX_NAMES = 400
+"""Names looked up per request: the index is asked this many times at most."""
+HEAD_LINES = 150
+SCAN_CHARS = 40_000
+MAX_SAME_NAME = 40
+"""A name defined more often than this (``__init__``, ``get``) cannot tell which is meant."""
+"""Names looked up per request: the index is asked this many times at most."""
 MAX_DEFINITIONS_PER_NAME = 3
 """A name defined in many files (``get``, ``run``) says little: at most this many, nearest
 folder first."""
 EDIT_CONTEXT_LINES = 4
 """Lines shown above and below an edited line."""
 SIMILAR_WINDOW_LINES = 30
-MAX_SIMILAR_CHARS = 200_000
+MAX_SIMILAR_CHARS = 40_000
 """Of an open document, only the first this many characters are compared."""
 MIN_SIMILARITY = 0.1
 _MIN_PART_CHARS = 60
@@ -69,13 +77,28 @@ def identifiers(text: str) -> set[str]:
     return set(IDENTIFIER.findall(text))
 
 
+IMPORT_LINE = re.compile(
+    r"\s*(?:import|from|using|use|require|include|#\s*include|package|extern\s+crate)\b"
+    r"|.*\brequire\s*\(")
+"""A line that brings names from other files (most languages' import statements): the
+names it brings rank with the lines near the cursor."""
+IMPORT_WEIGHT = 1.0
+FAR_WEIGHT = 0.05
+
+
 def names_near_cursor(prefix: str, suffix: str) -> list[str]:
     """Names used around the cursor, most relevant first: by distance from the cursor's
-    line, the lines before counting more than those after; every other name in the
-    window follows (imports at the top of the file among them)."""
-    before = prefix.splitlines()
-    after = suffix.splitlines()
+    line, the lines before counting more than those after, and names the file imports
+    counting as if used a few lines away; every other name in the window follows."""
+    before = _last_lines(prefix, SCAN_LINES_BEFORE)
+    after = suffix[:SCAN_CHARS].splitlines()[:SCAN_LINES_AFTER]
     score: dict[str, float] = {}
+    head = prefix[:SCAN_CHARS].splitlines()[:HEAD_LINES] if len(before) == SCAN_LINES_BEFORE \
+        else []  # the file's top, where imports are, when it lies beyond the near lines
+    for line in [*head, *before]:
+        if IMPORT_LINE.match(line):
+            for name in IDENTIFIER.findall(line):
+                score[name] = score.get(name, 0.0) + IMPORT_WEIGHT
     for distance, line in enumerate(reversed(before)):
         weight = 3.0 if distance < NEAR_LINES_BEFORE else 0.5
         for name in IDENTIFIER.findall(line):
@@ -84,7 +107,21 @@ def names_near_cursor(prefix: str, suffix: str) -> list[str]:
         weight = 1.5 if distance < NEAR_LINES_AFTER else 0.25
         for name in IDENTIFIER.findall(line):
             score[name] = score.get(name, 0.0) + weight / (1 + distance / 8)
-    return sorted(score, key=lambda name: -score[name])
+    near_chars = sum(map(len, before)) + len(before)
+    far = prefix[-SCAN_CHARS:-near_chars] if len(prefix) > near_chars else ""
+    for name in IDENTIFIER.findall(far + "\n" + suffix[SCAN_CHARS // 4:SCAN_CHARS]):
+        score[name] = score.get(name, 0.0) + FAR_WEIGHT  # used elsewhere in the file
+    return sorted(score, key=lambda name: -score[name])[:MAX_NAMES]
+
+
+def _last_lines(text: str, count: int) -> list[str]:
+    """The last ``count`` lines of ``text`` (without scanning the rest)."""
+    start = len(text)
+    for _ in range(count):
+        start = text.rfind("\n", 0, start)
+        if start < 0:
+            break
+    return text[start + 1:].splitlines()[-count:] if start >= 0 else text.splitlines()
 
 
 def _folder_distance(a: str, b: str) -> int:
@@ -121,7 +158,7 @@ def definition_parts(
     seen: set[tuple[str, int]] = set()
     for name in names:
         found = [d for d in lookup(name) if d.path != own_path]
-        if not found:
+        if not found or len(found) > MAX_SAME_NAME:
             continue
         found.sort(key=lambda d: (_folder_distance(label(d.path), own_label), d.path, d.line))
         for definition in found[:MAX_DEFINITIONS_PER_NAME]:
@@ -158,8 +195,24 @@ def edited_parts(others: Sequence[OpenText], budget: int) -> list[ContextPart]:
     return parts
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
+def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
+
+
+@functools.lru_cache(maxsize=64)
+def _windows(text: str) -> tuple[list[str], list[tuple[int, frozenset[str]]]]:
+    """The lines of ``text`` and the identifiers of each window (overlapping by half),
+    kept for the next request: an open document that is not being edited is the same
+    string object, so the next request costs set operations only."""
+    lines = text.splitlines()
+    per_line = [IDENTIFIER.findall(line) for line in lines]
+    step = SIMILAR_WINDOW_LINES // 2
+    windows = []
+    for start in range(0, max(len(lines) - step, 1), step):
+        names = frozenset(n for words in per_line[start:start + SIMILAR_WINDOW_LINES]
+                          for n in words)
+        windows.append((start, names))
+    return lines, windows
 
 
 def similar_parts(
@@ -169,12 +222,10 @@ def similar_parts(
     documents ranked by that similarity (not by recency), within ``budget``."""
     scored: list[tuple[float, str, str]] = []
     for other in others:
-        lines = other.text[:MAX_SIMILAR_CHARS].splitlines()
+        lines, windows = _windows(other.text[:MAX_SIMILAR_CHARS])
         best = (0.0, 0)
-        step = SIMILAR_WINDOW_LINES // 2
-        for start in range(0, max(len(lines) - step, 1), step):
-            window = "\n".join(lines[start:start + SIMILAR_WINDOW_LINES])
-            score = jaccard(identifiers(window), around_cursor)
+        for start, names in windows:
+            score = jaccard(names, around_cursor)
             if score > best[0]:
                 best = (score, start)
         if best[0] >= MIN_SIMILARITY:

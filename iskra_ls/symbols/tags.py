@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -28,6 +29,9 @@ SIGNATURE_CHARS = 240
 """A signature longer than this is cut: the prompt wants the call shape, not the body."""
 SIGNATURE_LINES = 4
 DOC_CHARS = 160
+IDENTIFIER_CHARS = re.compile(r"[^\W\d]\w*")
+"""A word the way most languages spell names (what the code around a cursor is about;
+definitions themselves come from the grammars)."""
 _QUOTES = re.compile(r"^[rRbBuUfF]*(?:\"\"\"|\'\'\'|\"|\')|(?:\"\"\"|\'\'\'|\"|\')$")
 _COMMENT_MARKERS = ("#", "//", "/*", "*", "--")
 
@@ -182,6 +186,18 @@ def _signature(source: bytes, node: tree_sitter.Node, line: str) -> str:
     return joined[:SIGNATURE_CHARS]
 
 
+MATCH_RANGE_BYTES = 16 * 1024
+"""Queries run over ranges of this size: each call holds the interpreter's lock for a
+few ms only, so the event loop's thread gets its turns while a big file is read."""
+
+
+def _matches(cursor: tree_sitter.QueryCursor, tree: tree_sitter.Tree,
+             size: int) -> Iterator[tuple[int, dict[str, list[tree_sitter.Node]]]]:
+    for start in range(0, max(size, 1), MATCH_RANGE_BYTES):
+        cursor.set_byte_range(start, min(start + MATCH_RANGE_BYTES, size))
+        yield from cursor.matches(tree.root_node)
+
+
 def definitions(text: str, language_id: str, path: str) -> list[Definition]:
     """The definitions in ``text`` (a whole file of ``language_id``) in file order."""
     query = definition_query(language_id)
@@ -199,7 +215,7 @@ def definitions(text: str, language_id: str, path: str) -> list[Definition]:
     lines = text.splitlines()
     entry = language_for(language_id)
     found: dict[tuple[str, int], Definition] = {}
-    for _pattern, captures in tree_sitter.QueryCursor(query).matches(tree.root_node):
+    for _pattern, captures in _matches(tree_sitter.QueryCursor(query), tree, len(source)):
         names = captures.get("name")
         kinds = [k for k in captures if k.startswith("definition.")]
         if not names or not kinds:

@@ -20,7 +20,7 @@ from iskra_ls.completion.related import ContextPart, OpenText, choose_parts
 from iskra_ls.symbols.index import Limits, SymbolIndex
 from iskra_ls.symbols.tags import language_of_path
 
-MAX_OTHER_DOCUMENTS = 20
+MAX_OTHER_DOCUMENTS = 12
 """Open documents compared with the cursor's code (the most recently edited first)."""
 _EDITS_KEPT = 8
 

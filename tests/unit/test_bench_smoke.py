@@ -42,6 +42,9 @@ TINY = bench_run.Plan(
     ground_truth_junk=False,
     file_rules_runs=50,
     file_rules_paths=2_000,
+    context_cases=2,
+    context_files=30,
+    context_packages=2,
 )
 
 

@@ -54,7 +54,7 @@ def test_a_definition_carries_its_signature_doc_and_relative_source() -> None:
 
 def test_a_name_defined_in_many_files_takes_the_nearest_folders_only() -> None:
     parts = choose("x = get(")
-    assert [p.source for p in parts][0] == "pkg/near.py:1" and len(parts) == 3
+    assert parts[0].source == "pkg/near.py:1" and len(parts) == 3
 
 
 def test_the_own_file_and_unknown_names_bring_nothing() -> None:
