@@ -127,6 +127,7 @@ class SymbolIndex:
             for definition in found:
                 self._by_name.setdefault(definition.name, []).append(definition)
             self.stats.files = len(self._by_path)
+            self.stats.definitions += len(found)
         return True
 
     def remove(self, path: str) -> None:
@@ -136,6 +137,7 @@ class SymbolIndex:
 
     def _drop(self, path: str) -> None:
         old = self._by_path.pop(path, ())
+        self.stats.definitions -= len(old)
         for definition in old:
             same = self._by_name.get(definition.name)
             if same is not None:
@@ -170,8 +172,6 @@ class SymbolIndex:
                 break
             if not self.index_file(path):
                 self.stats.skipped += 1
-        with self._lock:
-            self.stats.definitions = sum(len(v) for v in self._by_path.values())
         self.stats.seconds = time.monotonic() - started
         self.complete = not cut
         self.ready.set()

@@ -112,6 +112,7 @@ def test_a_changed_file_replaces_its_own_entries_only(tmp_path: Path) -> None:
     (tmp_path / "b.py").unlink()
     index.remove(str(tmp_path / "b.py"))
     assert index.lookup("other") == [] and index.files() == [str(tmp_path / "a.py")]
+    assert index.stats.definitions == 1
 
 
 def wait_until(condition: object, what: str, timeout: float = 30.0) -> None:
