@@ -20,10 +20,12 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from iskra_ls import __version__, errors
+from iskra_ls.api.auth import TokenFileRefused
 from iskra_ls.logs import mask, setup_logging
 
 PROG = "iskra-ls"
@@ -99,11 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _api_url(args: argparse.Namespace) -> str:
-    from iskra_ls.api.roots import url_problem
+def _api_url(args: argparse.Namespace, fallback: str | None = None) -> str:
+    """``--api-url``, else ``ISKRA_API_URL``, else ``fallback`` (the token's root), else the
+    default service."""
     from iskra_ls.settings import DEFAULT_API_URL
 
-    url = getattr(args, "api_url", None) or os.environ.get("ISKRA_API_URL") or DEFAULT_API_URL
+    explicit = getattr(args, "api_url", None) or os.environ.get("ISKRA_API_URL")
+    return _checked_url(explicit or fallback or DEFAULT_API_URL)
+
+
+def _checked_url(url: str) -> str:
+    from iskra_ls.api.roots import url_problem
+
     problem = url_problem(url)
     if problem:  # refused before any request: the token never goes to such an address
         raise errors.IskraError(f"The API address {url!r} (--api-url / ISKRA_API_URL) {problem}.")
@@ -162,6 +171,13 @@ def _for_the_command_line(exc: errors.IskraError) -> str:
     text = str(exc)
     if isinstance(exc, errors.Unreachable):
         text = text.replace("the apiUrl setting", "ISKRA_API_URL")
+    if isinstance(exc, errors.TokenNotForThisRoot):
+        text = (f"your Iskra token was issued for {exc.token_root}, not {exc.api_url} "
+                "(--api-url / ISKRA_API_URL); nothing was sent. Sign in for that address "
+                f"(`iskra-ls login --api-url {exc.api_url}`), or leave ISKRA_API_URL unset to "
+                "use the address the token belongs to.")
+    if isinstance(exc, TokenFileRefused):
+        text = text.removeprefix("Iskra: ")
     return text
 
 
@@ -215,10 +231,14 @@ def _env_note() -> None:
 
 
 async def _login(args: argparse.Namespace, email: str | None) -> int:
-    from iskra_ls.api.auth import login_with_code
+    from iskra_ls.api.auth import folder_problem, login_with_code
     from iskra_ls.api.client import IskraClient
+    from iskra_ls.credential import NOT_A_CREDENTIAL, is_credential
 
     store = _token_store()
+    problem = folder_problem(store.directory)
+    if problem is not None:  # before anything is sent: the token could not be kept safe
+        raise errors.IskraError(f"{problem}; nothing was stored.")
     api_url = _api_url(args)
     client = IskraClient(api_url)
     try:
@@ -227,6 +247,8 @@ async def _login(args: argparse.Namespace, email: str | None) -> int:
             token = token.strip()
             if not token:
                 raise errors.IskraError("The token is empty; nothing was stored.")
+            if not is_credential(token):
+                raise errors.IskraError(f"That token {NOT_A_CREDENTIAL}")
             client.token = token
             note = await _verify(client)
         else:
@@ -315,30 +337,83 @@ def _logout() -> int:
 
 
 async def _status(args: argparse.Namespace) -> int:
+    """The account's day: ``/auth/me`` from the API root the token belongs to, and the
+    machine's ledger (requests by kind of every editor, the automatic share, the reset)."""
+    from iskra_ls.account.token_binding import token_root
     from iskra_ls.api.auth import resolve_token
     from iskra_ls.api.client import IskraClient
+    from iskra_ls.settings import DEFAULT_API_URL
 
-    token, source = resolve_token(None, _token_store())
-    if token is None:
+    store = _token_store()
+    choice = resolve_token(None, store)
+    if choice.token is None:
+        if choice.refused:
+            raise errors.IskraError(choice.refused[-1].removeprefix("Iskra: "))
         raise errors.NotSignedIn("Not signed in to Iskra: run `iskra-ls login` "
                                  "(or set ISKRA_TOKEN).")
-    client = IskraClient(_api_url(args), token)
+    for refusal in choice.refused:
+        print(f"Note: {refusal.removeprefix('Iskra: ')}")
+    explicit = getattr(args, "api_url", None) or os.environ.get("ISKRA_API_URL")
+    root = _checked_url(token_root(choice.source, store.api_root,
+                                   _checked_url(explicit or DEFAULT_API_URL)))
+    api_url = _api_url(args, fallback=root)
+    # The client refuses to send the token anywhere but the root it was issued for.
+    client = IskraClient(api_url, choice.token, token_root=root)
+    asked_at = time.time()
     try:
         account = await client.me()
     finally:
         await client.aclose()
+    machine = _machine_day(store, choice.token, api_url, account, asked_at)
     if args.json:
-        print(json.dumps(account.to_me(), indent=2))
+        print(json.dumps({**account.to_me(), "machine": machine}, indent=2))
         return 0
     print(f"Signed in as {account.email or 'unknown'} ({account.tier or 'unknown'} tier; "
-          f"token from the {source})")
+          f"token from the {choice.source})")
     print(f"Requests today: {_num(account.requests_today)} of {_num(account.limit)}, "
           f"{_num(account.remaining)} remaining")
     if account.tokens_today is not None:
         print(f"Tokens today: {account.tokens_today}")
+    if machine:
+        kinds = machine["byKind"]
+        print(f"On this machine today: {kinds['automatic']} automatic, {kinds['invoked']} "
+              f"invoked, {kinds['action']} action")
+        print(f"Automatic completions: {machine['automaticLeft']} of "
+              f"{machine['automaticShare']} left (autoBudget {machine['autoBudget']:g})")
     if account.remaining == 0:
-        print(f"The daily limit is reached: {_reset_time()}.")
+        print(f"The daily limit is reached: requests resume when the quota {_reset_time()}.")
+    else:
+        print(f"The quota {_reset_time()}.")
     return 0
+
+
+def _machine_day(store: Any, token: str, api_url: str, account: Any,
+                 asked_at: float) -> dict[str, Any]:
+    """Today on this machine, from the ledger every editor reserves through ({} without one)."""
+    from iskra_ls.account.budget import Figures, iso_utc
+    from iskra_ls.account.ledger import account_of, ledger_in
+    from iskra_ls.api.auth import folder_problem
+
+    if folder_problem(store.directory) is not None or not store.directory.is_dir():
+        return {}
+    ledger = ledger_in(store.directory)
+    try:
+        key, mark = account_of(token, api_url)
+        figures = Figures(asked_at, account.email, account.tier, account.limit,
+                          account.requests_today, account.remaining)
+        usage = ledger.record_figures(key, api_url, figures, mark, time.time())
+        budget = ledger.auto_budget(key)
+    finally:
+        ledger.close()
+    budget = 0.5 if budget is None else budget
+    return {
+        "byKind": dict(usage.by_kind),
+        "automaticShare": usage.automatic_share(budget),
+        "automaticLeft": usage.automatic_left(budget),
+        "autoBudget": budget,
+        "resetsAt": iso_utc(usage.resets_at),
+        "planKnown": usage.plan_known,
+    }
 
 
 def _reset_time(now: dt.datetime | None = None) -> str:
@@ -349,7 +424,7 @@ def _reset_time(now: dt.datetime | None = None) -> str:
     hours, minutes = divmod(minutes, 60)
     left = f"{hours} h {minutes} min" if hours else f"{minutes} min"
     local = midnight.astimezone().strftime("%H:%M")
-    return f"requests resume when the quota resets at 00:00 UTC (in {left}; {local} local time)"
+    return f"resets at 00:00 UTC (in {left}; {local} local time)"
 
 
 def _num(value: int | None) -> str:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from iskra_ls import errors
+from iskra_ls.account.budget import ACTION
 from iskra_ls.actions.apply import ActionOutcome, EditorPort, apply_changes
 from iskra_ls.actions.changeset import ChangeSet, OpenDocument
 from iskra_ls.actions.paths import PathRefused, ResolvedPath, WorkspacePolicy
@@ -214,18 +215,22 @@ class ActionRunner:
         for step in range(1, max_steps + 1):
             editor.progress_report(token, f"Step {step}: asking {settings.actions.model}",
                                    _percent(step - 1, max_steps))
-            self.session.quota.record_request(automatic=False)
+            # One round, one request of the day: reserved in the machine's ledger, spent
+            # when it goes out, given back when it never does (no connection, refused).
+            reservation = await self.session.reserve(ACTION)
             try:
-                result = await self.session.client.chat(
-                    model=settings.actions.model,
-                    messages=messages,
-                    tools=specs,
-                    temperature=settings.temperature,
-                    top_p=settings.top_p,
-                    max_tokens=settings.max_tokens,
-                    timeout=settings.actions.timeout_s,
-                    retries=1,
-                )
+                with reservation:
+                    chat = self.session.paid_chat(reservation)
+                    result = await chat.chat(
+                        model=settings.actions.model,
+                        messages=messages,
+                        tools=specs,
+                        temperature=settings.temperature,
+                        top_p=settings.top_p,
+                        max_tokens=settings.max_tokens,
+                        timeout=settings.actions.timeout_s,
+                        retries=1,
+                    )
             finally:
                 self.session.refresh_soon()
             if not result.tool_calls:

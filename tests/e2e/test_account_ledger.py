@@ -204,12 +204,12 @@ async def test_an_explicit_request_does_not_wait_behind_a_stalled_fetch(tmp_path
     async with _stub() as stub, lsp_session(tmp_path, stub=stub, settings=settings) as s:
         await _ready(s)
         uri = s.open("stall.py", "def f(a):\n    return ")
-        stub.script(Reply.text("a", stall_seconds=8), Reply.text("a + 1"))
+        stub.script(Reply.text("a", stall_seconds=8), Reply.text(" + 1"))
         background = asyncio.ensure_future(s.inline(uri, invoked=False))
         await s.wait_for(lambda: stub.active_streams == 1)
-        s.type_text(uri, "(")  # the cursor moved on: the stalled answer is for another place
+        s.type_text(uri, "a")  # the cursor moved on: the stalled answer is for another place
         result = await s.inline(uri)
-        assert result is not None and [i.insert_text for i in result.items] == ["a + 1"]
+        assert result is not None and [i.insert_text for i in result.items] == [" + 1"]
         assert stub.active_streams == 1, "the explicit request waited for the stalled fetch"
         await background
 
@@ -264,7 +264,9 @@ async def test_status_shows_the_day_across_every_window_and_the_command_line(
         await b.command("iskra.ask", {"uri": uri, "instruction": "add a docstring"})
         status = await a.command("iskra.status")
         assert vars(status.byKind) == {"automatic": 2, "invoked": 1, "action": 1}
-        assert status.automaticLeft == DAY_BUDGET - 2
+        # Automatic requests may have half of what the day offers them: 2 spent + 16 left.
+        share = (2 + 16) // 2
+        assert status.automaticLeft == share - 2
         assert status.resetsAt.endswith("Z")
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("ISKRA_")}
@@ -280,8 +282,8 @@ async def test_status_shows_the_day_across_every_window_and_the_command_line(
             if "--json" in args:
                 machine = json.loads(text)["machine"]
                 assert machine["byKind"] == {"automatic": 2, "invoked": 1, "action": 1}
-                assert machine["automaticLeft"] == DAY_BUDGET - 2
+                assert machine["automaticLeft"] == share - 2
             else:
                 assert "2 automatic, 1 invoked, 1 action" in text, text
-                assert f"{DAY_BUDGET - 2} of {DAY_BUDGET} left" in text, text
+                assert f"{share - 2} of {share} left" in text, text
                 assert "resets" in text, text

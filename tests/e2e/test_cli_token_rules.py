@@ -11,17 +11,38 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from harness import lsp_session
-from test_cli import TOKEN, cli, env, stub, token_file  # noqa: F401 (fixtures)
+from test_cli import TOKEN, cli, token_file
 
 from iskra_ls.api.auth import TokenStore
 from iskra_ls.stub import StubIskra
 
 
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ISKRA_")}
+    clean["ISKRA_CONFIG_DIR"] = str(tmp_path / "config")
+    clean["PYTHONUNBUFFERED"] = "1"
+    return clean
+
+
+@pytest.fixture
+async def stub(env: dict[str, str]) -> AsyncIterator[StubIskra]:
+    async with StubIskra() as server:
+        env["ISKRA_API_URL"] = server.url
+        yield server
+
+
 def _save(env: dict[str, str], url: str) -> None:
     TokenStore(token_file(env)).save(TOKEN, url)
+
+
+def _link(link: Path, target: Path) -> None:
+    link.symlink_to(target)
 
 
 async def test_a_symlinked_token_file_is_refused(env: dict[str, str], stub: StubIskra,
@@ -31,7 +52,7 @@ async def test_a_symlinked_token_file_is_refused(env: dict[str, str], stub: Stub
     other.chmod(0o644)
     folder = token_file(env).parent
     folder.mkdir(mode=0o700)
-    token_file(env).symlink_to(other)
+    _link(token_file(env), other)
     run = await cli(env, "status")
     line = run.one_error_line()
     assert "symlink" in line and str(token_file(env)) in line, line
@@ -57,7 +78,7 @@ async def test_a_symlinked_config_folder_is_refused(env: dict[str, str], stub: S
     real = tmp_path / "shared-config"
     real.mkdir(mode=0o700)
     TokenStore(real / "token").save(TOKEN, stub.url)
-    Path(env["ISKRA_CONFIG_DIR"]).symlink_to(real)
+    _link(Path(env["ISKRA_CONFIG_DIR"]), real)
     run = await cli(env, "status")
     line = run.one_error_line()
     assert "symlink" in line and env["ISKRA_CONFIG_DIR"] in line, line
@@ -94,7 +115,7 @@ async def test_the_server_refuses_a_symlinked_token_file(tmp_path: Path) -> None
     other.chmod(0o644)
     config = tmp_path / "config"
     config.mkdir(mode=0o700)
-    (config / "token").symlink_to(other)
+    _link(config / "token", other)
     async with lsp_session(tmp_path, token=None) as s:
         await s.wait_for(lambda: any(st["state"] == "signedOut" for st in s.statuses), 20)
         shown = [m.message for m in s.client.messages]

