@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from iskra_ls import errors
 from iskra_ls.account.chat import PaidChat
 from iskra_ls.account.ledger import ledger_in
+from iskra_ls.account.loop import loop_running
 from iskra_ls.account.monitor import AccountMonitor
 from iskra_ls.account.quota import AccountQuota, Reservation
 from iskra_ls.account.settings_store import SettingsStore
@@ -124,13 +125,13 @@ class Session:
             old = self.client
             self.client = IskraClient(settings.api_url, old.token,
                                       timeout=settings.request_timeout_s)
-            if _loop_running():
+            if loop_running():
                 self._keep(asyncio.ensure_future(old.aclose()))
         if layer == "initializationOptions" and not self._store.section_seen:
             self.binding.start_root = self._store.start_root
         if settings.token != before.token:
             self.binding.editor_token = settings.token
-        if self.load_token() and _loop_running():
+        if self.load_token() and loop_running():
             self._keep(asyncio.ensure_future(self.refresh_account(force=True)))
         self._check_models_soon()
         return problems
@@ -139,7 +140,7 @@ class Session:
         """Check the model settings against the service's list once per change, off the loop."""
         settings = self.settings
         wanted = (settings.api_url, settings.completion.model, settings.actions.model)
-        if wanted == self._models_checked or not _loop_running():
+        if wanted == self._models_checked or not loop_running():
             return
         self._models_checked = wanted
         self._keep(asyncio.ensure_future(self.check_models_with_service()))
@@ -185,7 +186,7 @@ class Session:
 
     def warm_up(self) -> None:
         """Open a connection before it is needed: a free ``/auth/me`` (also fresh figures)."""
-        if _loop_running() and self.client.token:
+        if loop_running() and self.client.token:
             self._keep(asyncio.ensure_future(self.refresh_account(force=True)))
 
     # -- token -------------------------------------------------------------------------
@@ -314,11 +315,3 @@ class Session:
         if explicit or self.reporter.should_show(error):
             level = "warning" if isinstance(error, errors.QuotaExhausted) else "error"
             self._show(level, text)
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True

@@ -2,8 +2,10 @@
 
 Every editor window shows the same day: the figures come from the machine's ledger
 (:mod:`iskra_ls.account.budget`), so ``requestsToday``, ``remaining`` and ``byKind``
-count every iskra-ls on the machine, and ``planKnown`` says whether ``/auth/me`` has
-answered today (until then the free plan's 20 is assumed). Also here: the idle state
+count every iskra-ls on the machine. ``planKnown`` says whether ``/auth/me`` has answered
+today; until then the free plan's 20 is assumed for the automatic share
+(``automaticLeft``), and ``tier``, ``limit``, ``remaining`` and ``requestsToday`` are
+null (unknown) rather than a guess. Also here: the idle state
 (why suggestions stopped) and the once-a-minute limit on error messages.
 
 Pure: no LSP, no network, no disk.
@@ -62,12 +64,13 @@ class StatusReporter:
         quota = self.quota
         usage = quota.usage
         known = quota.account is not None
+        plan = known and usage.plan_known  # the service's figures, not the assumed plan's
         return {
             "state": state,
-            "tier": usage.tier if known else None,
-            "requestsToday": usage.used if known else None,
-            "limit": usage.limit if known else None,
-            "remaining": usage.remaining if known else None,
+            "tier": usage.tier if plan else None,
+            "requestsToday": usage.used if plan else None,
+            "limit": usage.limit if plan else None,
+            "remaining": usage.remaining if plan else None,
             "model": self.model,
             "message": message,
             "planKnown": usage.plan_known,

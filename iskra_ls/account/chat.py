@@ -61,35 +61,8 @@ class PaidChat:
     def settings(self) -> Settings:
         return self._settings
 
-    def stream_chat(
-        self,
-        *,
-        model: str,
-        messages: Sequence[dict[str, Any]],
-        tools: Sequence[dict[str, Any]] | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_tokens: int | None = None,
-        timeout: float | None = None,
-    ) -> ChatStream:
-        return self._client.stream_chat(
-            model=model, messages=messages, tools=tools, temperature=temperature, top_p=top_p,
-            max_tokens=max_tokens, timeout=timeout, meter=self.reservation,
-        )
+    def stream_chat(self, **call: Any) -> ChatStream:
+        return self._client.stream_chat(**call, meter=self.reservation)
 
-    async def chat(
-        self,
-        *,
-        model: str,
-        messages: Sequence[dict[str, Any]],
-        tools: Sequence[dict[str, Any]] | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_tokens: int | None = None,
-        timeout: float | None = None,
-        retries: int = 0,
-    ) -> ChatResult:
-        return await self._client.chat(
-            model=model, messages=messages, tools=tools, temperature=temperature, top_p=top_p,
-            max_tokens=max_tokens, timeout=timeout, retries=retries, meter=self.reservation,
-        )
+    async def chat(self, **call: Any) -> ChatResult:
+        return await self._client.chat(**call, meter=self.reservation)

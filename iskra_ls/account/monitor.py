@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from iskra_ls import errors
+from iskra_ls.account.loop import loop_running
 from iskra_ls.account.quota import AccountQuota
 from iskra_ls.api.client import IskraClient
 
@@ -126,7 +127,7 @@ class AccountMonitor:
 
     def watch_pause(self) -> None:
         """Automatic completions are paused: ask ``/auth/me`` now and then for the reset."""
-        if not _loop_running() or not self._client().token:
+        if not loop_running() or not self._client().token:
             return
         if self._poll_task is None or self._poll_task.done():
             self._poll_task = asyncio.ensure_future(self._poll())
@@ -160,11 +161,3 @@ def _env_seconds(name: str, default: float) -> float:
     except ValueError:
         return default
     return value if 0 < value < float("inf") else default
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True

@@ -67,18 +67,21 @@ class Reservation:
         else:  # a retry: one more request
             row = uuid.uuid4().hex
             quota.submit(quota.ledger.record_sent, self._account, self.kind, row, now)
+            quota.count(self._account, self.kind, +1)
         self._last = row
 
     def not_sent(self) -> None:
         if self._quota is not None and self._last is not None:
             row, self._last = self._last, None
             self._quota.submit(self._quota.ledger.release, row)
+            self._quota.count(self._account, self.kind, -1)
 
     def release(self) -> None:
         """Give the request back if it was never sent (idempotent)."""
         if self._quota is not None and self._held is not None:
             row, self._held = self._held, None
             self._quota.submit(self._quota.ledger.release, row)
+            self._quota.count(self._account, self.kind, -1)
 
     def __enter__(self) -> Reservation:
         return self
@@ -110,6 +113,7 @@ class AccountQuota:
         self.exhausted_message: str | None = None
         """What the last 429 said, while its pause lasts."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="iskra-ledger")
+        self.submit(self.ledger.purge, clock())  # old days and holds of dead processes
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -140,6 +144,14 @@ class AccountQuota:
         result = done.result()
         if isinstance(result, DayUsage) and account == self.account:
             self.usage = result
+
+    def count(self, account: str | None, kind: str, delta: int) -> None:
+        """Show a ledger write in ``usage`` at once (the status follows it without waiting)."""
+        if account is None or account != self.account:
+            return
+        by_kind = dict(self.usage.by_kind)
+        by_kind[kind] = max(by_kind.get(kind, 0) + delta, 0)
+        self.usage = replace(self.usage, by_kind=by_kind)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

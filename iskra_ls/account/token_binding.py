@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from iskra_ls import errors
+from iskra_ls.account.loop import loop_running
 from iskra_ls.api.auth import TokenStore, TokenWatcher, resolve_token
 from iskra_ls.api.client import IskraClient
 from iskra_ls.api.roots import normalise_root, origin, same_root
@@ -104,7 +105,7 @@ class TokenBinding:
             return
         client.token_root = root
         key = (token, normalise_root(api_url))
-        if key in self._asked or not _loop_running():
+        if key in self._asked or not loop_running():
             return
         self._asked.add(key)
         self._keep(asyncio.ensure_future(self._ask_to_confirm(token, root, api_url)))
@@ -165,11 +166,3 @@ class TokenBinding:
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True

@@ -21,8 +21,8 @@ A paid request is never thrown away: a fetch runs in its own task, so a newer
 keystroke or ``$/cancelRequest`` answers the editor at once while the fetch
 finishes in the background and its answer goes into the cache. One fetch per
 document at a time: a newer automatic request waits for the one in flight and is
-often served from its answer; a requested completion waits only for a fetch at the
-same place (its answer is the one asked for), elsewhere it goes out at once.
+often served from its answer; a requested completion waits for a fetch at its place (or
+one it typed on from) at most ``EXPLICIT_WAIT_S``, elsewhere it goes out at once.
 
 Per-document state (typing rhythm, generations) ends when the document is closed.
 """
@@ -57,6 +57,10 @@ so the first completion does not pay the TCP + TLS set-up (kept alive ~60 s)."""
 
 QUICK_DEBOUNCE_MIN_S = 0.08
 """The shortest wait where a pause is likely (after Enter, at the end of a statement)."""
+
+EXPLICIT_WAIT_S = 2.0
+"""A requested completion waits at most this long for a running fetch's answer (about what
+a new request's first line takes); past it the fetch is stalled and its own goes out."""
 
 
 @dataclass
@@ -255,12 +259,13 @@ class CompletionService:
                 # One fetch per document: its answer (paid for) often fits this cursor too.
                 if not await self._hold(uri, generation, until=older.final):
                     return self._superseded()
-            elif older.at == (prefix, suffix):
-                # Asked where a fetch is running: its answer is the one asked for.
-                if not await self._hold(uri, generation, until=older.shown):
+            elif suffix == older.at[1] and prefix.startswith(older.at[0]):
+                # Asked where a fetch is running, or typed on from there: its answer (paid
+                # for) is likely this one. Wait for it, but never long: a stalled fetch is
+                # passed by, and a requested completion elsewhere goes out at once.
+                if not await self._hold(uri, generation, until=older.shown,
+                                        delay=EXPLICIT_WAIT_S):
                     return self._superseded()
-            # A requested completion elsewhere goes out at once: it never waits behind a
-            # background fetch whose answer is for another place.
         # A fetch may have answered for this cursor while we waited.
         cached = self.cache.lookup(uri, prefix, suffix)
         if cached is not None:

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import TOKEN, Session, lsp_session
+from harness import SECOND_TOKEN, TOKEN, Session, lsp_session
 from lsprotocol import types
+from test_economy import _spend_automatic
 
 from iskra_ls.api.auth import TokenStore
 from iskra_ls.stub import Reply, StubIskra
@@ -28,23 +29,10 @@ AUTO = {"completion": {"debounceMs": 0, "adaptiveDebounce": False, "autoBudget":
 POLL = {"ISKRA_QUOTA_POLL_S": "0.2"}
 DAY_BUDGET = 10
 """``autoBudget`` 0.5 of the free tier's 20 requests."""
-SECOND_TOKEN = (
-    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNvbmRAZXhhbXBsZS5jb20ifQ.c2Vjb25kLXRva2VuLXNpZ25hdHVyZQ"
-)
 
 
 async def _ready(s: Session) -> None:
     await s.wait_for(lambda: any(st["remaining"] is not None for st in s.statuses), timeout=20)
-
-
-async def _spend_automatic(s: Session, uri: str, pauses: int) -> int:
-    """Type a statement and pause (an automatic request) ``pauses`` times; requests sent."""
-    before = len(s.stub.requests)
-    for i in range(pauses):
-        s.type_text(uri, f"v{len(s.text(uri))}_{i} = ")
-        await s.inline(uri, invoked=False)
-        s.type_text(uri, "0\n")
-    return len(s.stub.requests) - before
 
 
 @contextlib.asynccontextmanager
@@ -113,7 +101,8 @@ async def test_while_auth_me_fails_the_smallest_plan_is_assumed(tmp_path: Path) 
             uri = s.open("blind.py", "")
             assert await _spend_automatic(s, uri, 25) == DAY_BUDGET
             status = await s.command("iskra.status")
-            assert status.limit == 20 and status.planKnown is False
+            assert status.planKnown is False and status.limit is None
+            assert status.automaticLeft == 0 and status.byKind.automatic == DAY_BUDGET
 
 
 # -- 3. a rejected token stops automatic requests --------------------------------------------
@@ -207,10 +196,26 @@ async def test_an_explicit_request_does_not_wait_behind_a_stalled_fetch(tmp_path
         stub.script(Reply.text("a", stall_seconds=8), Reply.text(" + 1"))
         background = asyncio.ensure_future(s.inline(uri, invoked=False))
         await s.wait_for(lambda: stub.active_streams == 1)
-        s.type_text(uri, "a")  # the cursor moved on: the stalled answer is for another place
+        s.type_text(uri, "a")  # typed on: the stalled answer may fit, but it does not come
         result = await s.inline(uri)
         assert result is not None and [i.insert_text for i in result.items] == [" + 1"]
         assert stub.active_streams == 1, "the explicit request waited for the stalled fetch"
+        await background
+
+
+async def test_an_explicit_request_elsewhere_goes_out_at_once(tmp_path: Path) -> None:
+    settings = {"completion": {"debounceMs": 0, "adaptiveDebounce": False}}
+    async with _stub() as stub, lsp_session(tmp_path, stub=stub, settings=settings) as s:
+        await _ready(s)
+        text = "def f(a):\n    return \n\ndef g(b):\n    return \n"
+        uri = s.open("two.py", text)
+        stub.script(Reply.text("a", stall_seconds=8), Reply.text("b"))
+        first = text.index("return ") + len("return ")
+        background = asyncio.ensure_future(s.inline(uri, first, invoked=False))
+        await s.wait_for(lambda: stub.active_streams == 1)
+        result = await s.inline(uri, len(text) - 1)  # in g(): the other answer cannot fit
+        assert result is not None and [i.insert_text for i in result.items] == ["b"]
+        assert stub.active_streams == 1
         await background
 
 

@@ -1,16 +1,19 @@
-"""What the server accepts from whom (issue 20, items 2, 6 and 8), over stdio.
+"""What the server accepts from whom (issue 20, items 2, 6, 7 and 8), over stdio.
 
 A repository's own settings (``.vscode/settings.json``, Emacs ``.dir-locals.el``) reach
 the server as ``workspace/configuration`` answers and ``didChangeConfiguration`` pushes,
 so they may not choose the token nor switch off consent for files that run code: those two
 come only from ``initializationOptions``, which editors build from the user's own settings.
-Only a credential-shaped token (a JWT) is used, and only a used token is masked. Odd
-``/auth/me`` figures are answered plainly.
+Only a credential-shaped token (a JWT) is used, and only a used token is masked; a token
+file behind a symlink is refused. Odd ``/auth/me`` figures are answered plainly. (The
+command line's side of item 7 is in ``test_cli.py``.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -143,3 +146,26 @@ async def test_odd_usage_figures_are_answered_plainly(tmp_path: Path, body: str)
                 value = getattr(status, key)
                 assert value is None or (isinstance(value, int) and 0 <= value < 10**9), status
             assert not _errors_in_server(s)
+
+
+# -- item 7: the token file ---------------------------------------------------------------------
+
+
+def _link(link: Path, target: Path) -> None:
+    link.symlink_to(target)
+
+
+async def test_the_server_refuses_a_symlinked_token_file(tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere"
+    other.write_text(f"{TOKEN}\n")
+    other.chmod(0o644)
+    config = tmp_path / "config"
+    config.mkdir(mode=0o700)
+    _link(config / "token", other)
+    async with lsp_session(tmp_path, token=None) as s:
+        await s.wait_for(lambda: any(st["state"] == "signedOut" for st in s.statuses), 20)
+        shown = [m.message for m in s.client.messages]
+        assert any("symlink" in m for m in shown), shown
+        assert s.stub.me_requests == 0
+    assert stat.S_IMODE(other.stat().st_mode) == 0o644
+    assert os.readlink(config / "token") == str(other)

@@ -38,6 +38,7 @@ TINY = bench_run.Plan(
     latency_pause_every=1,
     fidelity_cases=4,
     bounded_doc_mb=1,
+    ledger_reservations=20,
 )
 
 
@@ -56,7 +57,7 @@ async def test_every_benchmark_produces_its_figures(
     benches = results["benchmarks"]
     assert set(benches) == {
         "typing_replay", "overhead", "early_stop", "startup_memory", "load", "edit_fidelity",
-        "action_io", "bundled_server", "bounded_work", "latency", "real_model_corpus",
+        "action_io", "bundled_server", "bounded_work", "latency", "real_model_corpus", "ledger",
     }
     for name, figures in benches.items():
         assert "error" not in figures, f"{name}: {figures.get('traceback')}"
@@ -78,6 +79,7 @@ async def test_every_benchmark_produces_its_figures(
     assert _number(benches["load"]["flood"]["shutdown_after_flood_ms"])
     assert benches["latency"]["keystrokes"] > 0 and benches["latency"]["stub_connections"] >= 1
     assert benches["edit_fidelity"]["cases"] == 4
+    assert benches["ledger"]["automatic_granted_all_processes"] <= 10
     assert _number(benches["edit_fidelity"]["corrupting_edits"])
     assert _number(benches["action_io"]["list_50k_loop_stall_ms"])
     assert "build-vsix.sh" in benches["bundled_server"]["skipped"]

@@ -33,6 +33,21 @@ HANG_GUARD_S = 30.0
 
 
 @contextlib.asynccontextmanager
+async def service(handler: Any) -> AsyncIterator[str]:
+    """A real HTTP server on 127.0.0.1 answering every path with ``handler``; its root URL."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app, shutdown_timeout=0.1, handler_cancellation=True)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
 async def huge_error(status: int, headers: dict[str, str]) -> AsyncIterator[tuple[str, list[int]]]:
     """A service whose every answer is ``status`` with a ``TOTAL_BYTES`` chunked body."""
     sent: list[int] = []
@@ -55,16 +70,8 @@ async def huge_error(status: int, headers: dict[str, str]) -> AsyncIterator[tupl
             sent.append(written)
         return response
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app, shutdown_timeout=0.1, handler_cancellation=True)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}", sent
-    finally:
-        await runner.cleanup()
+    async with service(handler) as url:
+        yield url, sent
 
 
 async def _wait_for(sent: list[int]) -> None:
@@ -111,19 +118,13 @@ async def test_a_small_error_body_keeps_its_message() -> None:
     async def handler(request: web.Request) -> web.Response:
         return web.json_response({"error": {"message": "model is busy"}}, status=503)
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    client = IskraClient(f"http://127.0.0.1:{runner.addresses[0][1]}", "tok")
-    try:
-        with pytest.raises(errors.ServiceError) as caught:
-            await client.chat(model=MODEL, messages=MESSAGES, timeout=HANG_GUARD_S)
-    finally:
-        await client.aclose()
-        await runner.cleanup()
+    async with service(handler) as url:
+        client = IskraClient(url, "tok")
+        try:
+            with pytest.raises(errors.ServiceError) as caught:
+                await client.chat(model=MODEL, messages=MESSAGES, timeout=HANG_GUARD_S)
+        finally:
+            await client.aclose()
     assert "model is busy" in str(caught.value)
 
 
@@ -143,6 +144,8 @@ def _gzip_bomb(prefix: bytes) -> bytes:
 
 @contextlib.asynccontextmanager
 async def gzip_service(status: int, body: bytes) -> AsyncIterator[str]:
+    """A service answering ``status`` with ``body`` as gzip content, 16 KB at a time."""
+
     async def handler(request: web.Request) -> web.StreamResponse:
         await request.read()
         response = web.StreamResponse(status=status, headers={
@@ -156,16 +159,8 @@ async def gzip_service(status: int, body: bytes) -> AsyncIterator[str]:
             pass
         return response
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app, shutdown_timeout=0.1, handler_cancellation=True)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
+    async with service(handler) as url:
+        yield url
 
 
 PEAK_BYTES = 16 << 20

@@ -123,6 +123,15 @@ def test_payload_and_states() -> None:
     assert reporter.idle_state(enabled=True)[0] == "signedOut"
 
 
+def test_until_the_plan_is_known_only_the_machine_figures_are_shown() -> None:
+    reporter = StatusReporter(FakeQuota(usage=_day(automatic=3)), auto_budget=0.5)
+    payload = reporter.payload("ready")
+    assert payload["planKnown"] is False and payload["limit"] is None
+    assert payload["remaining"] is None and payload["tier"] is None
+    assert payload["byKind"] == {"automatic": 3, "invoked": 0, "action": 0}
+    assert payload["automaticLeft"] == 7  # of the assumed free plan's 10
+
+
 def test_signed_out_payload_has_no_figures() -> None:
     reporter = StatusReporter(FakeQuota(account=None, signed_in=False))
     payload = reporter.payload("signedOut", "Not signed in to Iskra.")
