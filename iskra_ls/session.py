@@ -194,7 +194,7 @@ class Session:
     def load_token(self) -> bool:
         """Resolve the token (env > editor > file); True when it changed."""
         changed = self.binding.load()
-        self.quota.use(self.client.token, self.binding.root)
+        self.quota.use(self.client.token, self.client.api_url)
         return changed
 
     def confirm_api_root(self, api_url: str | None = None) -> dict[str, Any]:
@@ -204,14 +204,14 @@ class Session:
     def set_editor_token(self, token: str | None) -> str | None:
         """``iskra.setToken`` / logout: None when taken, else why the token was refused."""
         refused = self.binding.set_editor_token(token)
-        self.quota.use(self.client.token, self.binding.root)
+        self.quota.use(self.client.token, self.client.api_url)
         return refused
 
     async def start_watching(self) -> None:
         """Follow ``iskra-ls login`` / ``logout`` in a terminal without a restart."""
 
         async def changed() -> None:
-            self.quota.use(self.client.token, self.binding.root)
+            self.quota.use(self.client.token, self.client.api_url)
             await self.refresh_account(force=True)
 
         await self.binding.start_watching(changed)
