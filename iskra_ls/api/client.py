@@ -280,7 +280,9 @@ class IskraClient:
             calls = [
                 ToolCall(
                     id=c.get("id") or f"call_{i}",
-                    name=c["function"]["name"],
+                    # A name that is not a string is that call's error (the runner answers
+                    # it), not a malformed answer to ask again.
+                    name=_string(c["function"].get("name")),
                     arguments=c["function"].get("arguments") or "",
                 )
                 for i, c in enumerate(message.get("tool_calls") or [])
@@ -358,3 +360,7 @@ def _chat_kwargs(
     if max_tokens is not None:
         kwargs["max_tokens"] = max_tokens
     return kwargs
+
+
+def _string(value: Any) -> str:
+    return value if isinstance(value, str) else ""
