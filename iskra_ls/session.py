@@ -70,6 +70,7 @@ class Session:
             on_confirmed=lambda: self.refresh_account(force=True), keep=self._keep,
         )
         self.completions_enabled = True
+        self._ledger_told = False
         self._busy = 0
         self._tasks: set[asyncio.Future[Any]] = set()
         self._models_checked: tuple[str, str, str] | None = None
@@ -282,6 +283,11 @@ class Session:
         return self.reporter.idle_state(enabled=self.completions_enabled)
 
     def publish_idle(self) -> None:
+        problem = self.quota.ledger.problem
+        if problem is not None and not self._ledger_told:  # told once, when first seen
+            self._ledger_told = True
+            self._show("warning", f"Iskra: {problem}; today's requests are counted for this "
+                       "editor only.")
         if self._busy:
             return
         state, message = self.idle_state()

@@ -25,6 +25,7 @@ import hashlib
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -309,15 +310,26 @@ def _open(path: Path | None) -> sqlite3.Connection:
         isolation_level=None,
         check_same_thread=False,
     )
-    try:
-        if path is not None:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(_SCHEMA)
-    except BaseException:
-        db.close()
-        raise
-    return db
+    # Switching a new file to WAL takes an exclusive lock, and SQLite does not wait for it:
+    # servers starting together retry (in the ledger thread) within the busy time-out.
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            if path is not None:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            return db
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or (
+                time.monotonic() > deadline
+            ):
+                db.close()
+                raise
+            time.sleep(0.02)
+        except BaseException:
+            db.close()
+            raise
 
 
 def ledger_in(directory: Path | None) -> QuotaLedger:

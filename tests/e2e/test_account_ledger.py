@@ -181,7 +181,7 @@ async def test_a_short_retry_after_is_not_a_new_day(tmp_path: Path) -> None:
         await s.wait_for(lambda: s.statuses[-1]["state"] == "ready", timeout=10)
         await _spend_automatic(s, uri, 14)
         assert len(stub.requests) == DAY_BUDGET
-        await asyncio.sleep(1.5)  # the scenario: the Retry-After time passes, the day does not
+        await asyncio.sleep(1.5)  # sleep-ok: the Retry-After time passes, the day does not
         assert await _spend_automatic(s, uri, 14) == 0
 
 

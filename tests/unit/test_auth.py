@@ -19,10 +19,10 @@ from iskra_ls.api.auth import (
     TokenWatcher,
     config_dir,
     folder_problem,
-    login_with_code,
     resolve_token,
 )
 from iskra_ls.api.client import IskraClient
+from iskra_ls.api.login import login_with_code
 from iskra_ls.credential import is_credential, subject
 from iskra_ls.stub import StubIskra
 
