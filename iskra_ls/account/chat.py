@@ -8,7 +8,7 @@ makes is counted in the ledger and a call refused before the network costs nothi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, Required, TypedDict, Unpack
 
 from iskra_ls.account.quota import Reservation
 from iskra_ls.api.client import IskraClient
@@ -17,36 +17,27 @@ from iskra_ls.api.stream import ChatStream
 from iskra_ls.settings import Settings
 
 
+class ChatCall(TypedDict, total=False):
+    """The parameters of one chat request (:meth:`iskra_ls.api.client.IskraClient.chat`)."""
+
+    model: Required[str]
+    messages: Required[Sequence[dict[str, Any]]]
+    tools: Sequence[dict[str, Any]] | None
+    temperature: float | None
+    top_p: float | None
+    max_tokens: int | None
+    timeout: float | None
+
+
 class ChatPort(Protocol):
     """What a feature needs to ask the model."""
 
     @property
     def settings(self) -> Settings: ...
 
-    def stream_chat(
-        self,
-        *,
-        model: str,
-        messages: Sequence[dict[str, Any]],
-        tools: Sequence[dict[str, Any]] | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_tokens: int | None = None,
-        timeout: float | None = None,
-    ) -> ChatStream: ...
+    def stream_chat(self, **call: Unpack[ChatCall]) -> ChatStream: ...
 
-    async def chat(
-        self,
-        *,
-        model: str,
-        messages: Sequence[dict[str, Any]],
-        tools: Sequence[dict[str, Any]] | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_tokens: int | None = None,
-        timeout: float | None = None,
-        retries: int = 0,
-    ) -> ChatResult: ...
+    async def chat(self, *, retries: int = 0, **call: Unpack[ChatCall]) -> ChatResult: ...
 
 
 class PaidChat:
@@ -61,8 +52,8 @@ class PaidChat:
     def settings(self) -> Settings:
         return self._settings
 
-    def stream_chat(self, **call: Any) -> ChatStream:
+    def stream_chat(self, **call: Unpack[ChatCall]) -> ChatStream:
         return self._client.stream_chat(**call, meter=self.reservation)
 
-    async def chat(self, **call: Any) -> ChatResult:
-        return await self._client.chat(**call, meter=self.reservation)
+    async def chat(self, *, retries: int = 0, **call: Unpack[ChatCall]) -> ChatResult:
+        return await self._client.chat(**call, retries=retries, meter=self.reservation)
