@@ -68,16 +68,32 @@ EXTRA_QUERIES: dict[str, str] = {
 }
 """Definition queries for grammars whose wheel ships no (complete) ``tags.scm``."""
 
+OWN_QUERIES: dict[str, str] = {
+    # The wheel's patterns anchor doc comments (``(comment)* @doc .``): 84 ms to compile,
+    # all of it holding the interpreter's lock; these compile in 17 ms.
+    "ruby": """
+(method name: (_) @name) @definition.method
+(singleton_method name: (_) @name) @definition.method
+(class name: [(constant) (scope_resolution)] @name) @definition.class
+(module name: [(constant) (scope_resolution)] @name) @definition.module
+""",
+}
+"""Queries used instead of the wheel's where that one costs too much to compile (compiling
+holds the interpreter's lock: the event loop's thread waits meanwhile)."""
+
 EXTENSIONS: dict[str, str] = {
     ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript",
     ".cjs": "javascript", ".jsx": "javascript", ".ts": "typescript", ".mts": "typescript",
     ".cts": "typescript", ".tsx": "tsx", ".java": "java", ".c": "c", ".h": "c",
     ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".cs": "csharp",
-    ".go": "go", ".rs": "rust", ".kt": "kotlin", ".kts": "kotlin", ".swift": "swift",
+    ".go": "go", ".rs": "rust", ".kt": "kotlin", ".kts": "kotlin",
     ".scala": "scala", ".php": "php", ".rb": "ruby", ".lua": "lua", ".sh": "shellscript",
     ".bash": "shellscript",
 }
-"""File name endings the workspace index reads, by language id of :mod:`languages`."""
+"""File name endings the workspace index reads, by language id of :mod:`languages`.
+
+Swift is left out: compiling any definitions query of its grammar takes 0.4-1.4 s with the
+interpreter's lock held (measured), a stall of the event loop no file is worth."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +135,8 @@ def definition_query(language_id: str) -> tree_sitter.Query | None:
         return None
     import tree_sitter
 
-    sources = [_definitions_only(found, s) for s in
-               (_wheel_tags(entry), EXTRA_QUERIES.get(entry.name, "")) if s]
+    wheel = OWN_QUERIES.get(entry.name) or _wheel_tags(entry)
+    sources = [_definitions_only(s) for s in (wheel, EXTRA_QUERIES.get(entry.name, "")) if s]
     try:
         return tree_sitter.Query(found, "\n".join(s for s in sources if s)) if any(sources) \
             else None
@@ -129,23 +145,41 @@ def definition_query(language_id: str) -> tree_sitter.Query | None:
         return None
 
 
-def _definitions_only(found: tree_sitter.Language, source: str) -> str:
-    """The patterns of a tags query that capture definitions (references cost time and
-    are not used)."""
-    import tree_sitter
+def _definitions_only(source: str) -> str:
+    """The patterns of a tags query that capture definitions: reference patterns cost
+    compile and match time and are not used (compiling holds the interpreter's lock, so
+    the event loop waits for it: a query is split as text, never compiled twice)."""
+    return "\n".join(form for form in _top_level_forms(source) if "@definition." in form)
 
-    try:
-        query = tree_sitter.Query(found, source)
-    except Exception as error:
-        log.warning("a tags query is unusable (%s)", error)
-        return ""
-    data = source.encode("utf-8")
-    kept = []
-    for index in range(query.pattern_count):
-        text = data[query.start_byte_for_pattern(index):query.end_byte_for_pattern(index)]
-        if b"@definition." in text:
-            kept.append(text.decode("utf-8"))
-    return "\n".join(kept)
+
+def _top_level_forms(source: str) -> list[str]:
+    """``source`` (a tree-sitter query) cut before each pattern that starts at depth 0;
+    a pattern's trailing captures and quantifiers stay with it."""
+    forms: list[str] = []
+    depth, start, index = 0, 0, 0
+    while index < len(source):
+        char = source[index]
+        if char == ";":  # a comment, to the end of the line
+            newline = source.find("\n", index)
+            index = len(source) if newline < 0 else newline
+            continue
+        if char == '"':
+            index += 1
+            while index < len(source) and source[index] != '"':
+                index += 2 if source[index] == "\\" else 1
+        elif char in "([":
+            if depth == 0 and source[start:index].strip():
+                forms.append(source[start:index])
+                start = index
+            elif depth == 0:
+                start = index
+            depth += 1
+        elif char in ")]":
+            depth = max(depth - 1, 0)
+        index += 1
+    if source[start:].strip():
+        forms.append(source[start:])
+    return forms
 
 
 def _doc_line(lines: list[str], node: tree_sitter.Node, entry: Language) -> str:

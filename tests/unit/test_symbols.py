@@ -35,7 +35,6 @@ CASES = {
     "c": ("int twice(int x) { return 2 * x; }\n", "twice", "int twice(int x)", ""),
     "cpp": ("int twice(int x) { return 2 * x; }\n", "twice", "int twice(int x)", ""),
     "lua": ("function twice(x) return 2 * x end\n", "twice", "function twice(x)", ""),
-    "swift": ("func twice(x: Int) -> Int { 2 * x }\n", "twice", "func twice(x: Int) -> Int", ""),
     "scala": ("def twice(x: Int): Int = 2 * x\n", "twice", "def twice(x: Int): Int", ""),
     "shellscript": ("twice() {\n  echo $(( $1 * 2 ))\n}\n", "twice", "twice()", ""),
 }
@@ -52,6 +51,15 @@ def test_each_language_with_a_grammar_yields_its_definitions(language: str) -> N
 
 def test_every_extension_the_index_reads_has_a_definitions_query() -> None:
     assert {lang for lang in EXTENSIONS.values() if definition_query(lang) is None} == set()
+
+
+def test_no_definitions_query_stalls_the_loop_to_compile() -> None:
+    """Compiling holds the interpreter's lock: no language the index reads may need more
+    than a few ms of it (Swift, at 0.4-1.4 s, is left out). Counted in patterns, not ms."""
+    assert "swift" not in EXTENSIONS.values()
+    for language in set(EXTENSIONS.values()):
+        query = definition_query(language)
+        assert query is not None and query.pattern_count <= 16, language
 
 
 def test_a_language_without_a_grammar_has_no_definitions_and_no_error() -> None:
