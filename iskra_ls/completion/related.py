@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -77,40 +78,47 @@ def identifiers(text: str) -> set[str]:
     return set(IDENTIFIER.findall(text))
 
 
-IMPORT_LINE = re.compile(
-    r"\s*(?:import|from|using|use|require|include|#\s*include|package|extern\s+crate)\b"
-    r"|.*\brequire\s*\(")
-"""A line that brings names from other files (most languages' import statements): the
-names it brings rank with the lines near the cursor."""
+IMPORT_LINES = re.compile(
+    r"^[ \t]*(?:import|from|using|use|require|include|#[ \t]*include|package"
+    r"|extern[ \t]+crate)\b.*$|^.*\brequire[ \t]*\(.*$", re.MULTILINE)
+"""Lines that bring names from other files (most languages' import statements): the
+names they bring rank with the lines near the cursor."""
 IMPORT_WEIGHT = 1.0
 FAR_WEIGHT = 0.05
 
 
+BANDS_BEFORE = ((2, 3.0), (8, 2.0), (24, 1.0), (NEAR_LINES_BEFORE, 0.6), (SCAN_LINES_BEFORE, 0.08))
+"""(lines above the cursor up to, weight): nearer lines say more about what comes next."""
+BANDS_AFTER = ((3, 1.4), (NEAR_LINES_AFTER, 1.0), (SCAN_LINES_AFTER, 0.05))
+
+
+def _add(score: dict[str, float], text: str, weight: float) -> None:
+    for name, count in Counter(IDENTIFIER.findall(text)).items():
+        score[name] = score.get(name, 0.0) + count * weight
+
+
 def names_near_cursor(prefix: str, suffix: str) -> list[str]:
     """Names used around the cursor, most relevant first: by distance from the cursor's
-    line, the lines before counting more than those after, and names the file imports
-    counting as if used a few lines away; every other name in the window follows."""
+    line (in bands), the lines before counting more than those after, and names the file
+    imports counting as if used a few lines away; every other name in the window follows."""
     before = _last_lines(prefix, SCAN_LINES_BEFORE)
     after = suffix[:SCAN_CHARS].splitlines()[:SCAN_LINES_AFTER]
     score: dict[str, float] = {}
     head = prefix[:SCAN_CHARS].splitlines()[:HEAD_LINES] if len(before) == SCAN_LINES_BEFORE \
         else []  # the file's top, where imports are, when it lies beyond the near lines
-    for line in [*head, *before]:
-        if IMPORT_LINE.match(line):
-            for name in IDENTIFIER.findall(line):
-                score[name] = score.get(name, 0.0) + IMPORT_WEIGHT
-    for distance, line in enumerate(reversed(before)):
-        weight = 3.0 if distance < NEAR_LINES_BEFORE else 0.5
-        for name in IDENTIFIER.findall(line):
-            score[name] = score.get(name, 0.0) + weight / (1 + distance / 8)
-    for distance, line in enumerate(after):
-        weight = 1.5 if distance < NEAR_LINES_AFTER else 0.25
-        for name in IDENTIFIER.findall(line):
-            score[name] = score.get(name, 0.0) + weight / (1 + distance / 8)
+    imports = "\n".join(IMPORT_LINES.findall("\n".join([*head, *before])))
+    _add(score, imports, IMPORT_WEIGHT)
+    done = 0
+    for until, weight in BANDS_BEFORE:
+        _add(score, "\n".join(before[max(len(before) - until, 0):len(before) - done]), weight)
+        done = min(until, len(before))
+    done = 0
+    for until, weight in BANDS_AFTER:
+        _add(score, "\n".join(after[done:until]), weight)
+        done = until
     near_chars = sum(map(len, before)) + len(before)
     far = prefix[-SCAN_CHARS:-near_chars] if len(prefix) > near_chars else ""
-    for name in IDENTIFIER.findall(far + "\n" + suffix[SCAN_CHARS // 4:SCAN_CHARS]):
-        score[name] = score.get(name, 0.0) + FAR_WEIGHT  # used elsewhere in the file
+    _add(score, far + "\n" + suffix[SCAN_CHARS // 4:SCAN_CHARS], FAR_WEIGHT)
     return sorted(score, key=lambda name: -score[name])[:MAX_NAMES]
 
 
@@ -153,25 +161,33 @@ def definition_parts(
     """Definitions in other files of the names, most relevant name first, within
     ``budget`` characters (labels included); one part per definition."""
     own_label = label(own_path)
+    labels: dict[str, tuple[int, str]] = {}
+
+    def place(path: str) -> tuple[int, str]:
+        if path not in labels:
+            labels[path] = (_folder_distance(label(path), own_label), label(path))
+        return labels[path]
+
     parts: list[ContextPart] = []
     used = 0
     seen: set[tuple[str, int]] = set()
     for name in names:
+        if budget - used < _MIN_PART_CHARS:
+            break
         found = [d for d in lookup(name) if d.path != own_path]
         if not found or len(found) > MAX_SAME_NAME:
             continue
-        found.sort(key=lambda d: (_folder_distance(label(d.path), own_label), d.path, d.line))
+        found.sort(key=lambda d: (place(d.path), d.line))
         for definition in found[:MAX_DEFINITIONS_PER_NAME]:
             if (definition.path, definition.line) in seen:
                 continue
             seen.add((definition.path, definition.line))
             text = render_definition(definition, language_of(definition.path))
-            source = f"{label(definition.path)}:{definition.line + 1}"
+            source = f"{place(definition.path)[1]}:{definition.line + 1}"
             cost = len(text) + len(source) + 9
-            if used + cost > budget:
-                return parts
-            parts.append(ContextPart("definition", source, text))
-            used += cost
+            if used + cost <= budget:  # a long one left out may leave room for a short one
+                parts.append(ContextPart("definition", source, text))
+                used += cost
     return parts
 
 
@@ -182,7 +198,9 @@ def edited_parts(others: Sequence[OpenText], budget: int) -> list[ContextPart]:
     for other in others:
         if not other.edited_lines:
             continue
-        lines = other.text[:MAX_SIMILAR_CHARS].splitlines()
+        lines = _windows(other.text[:MAX_SIMILAR_CHARS])[0]
+        if other.edited_lines[0] >= len(lines):  # an edit past the compared part
+            lines = other.text.splitlines()
         line = min(other.edited_lines[0], max(len(lines) - 1, 0))
         start, end = max(0, line - EDIT_CONTEXT_LINES), line + EDIT_CONTEXT_LINES + 1
         text = "\n".join(lines[start:end]).strip("\n")
@@ -196,7 +214,8 @@ def edited_parts(others: Sequence[OpenText], budget: int) -> list[ContextPart]:
 
 
 def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 0.0
+    common = len(a & b)
+    return common / (len(a) + len(b) - common) if a or b else 0.0
 
 
 @functools.lru_cache(maxsize=64)
@@ -259,8 +278,8 @@ def choose_parts(
 ) -> list[ContextPart]:
     """All parts for one prompt within ``budget`` characters: definitions first, then
     edited ranges, then similar windows of open documents."""
-    near_before = "\n".join(prefix.splitlines()[-NEAR_LINES_BEFORE:])
-    near_after = "\n".join(suffix.splitlines()[:NEAR_LINES_AFTER])
+    near_before = "\n".join(_last_lines(prefix, NEAR_LINES_BEFORE))
+    near_after = "\n".join(suffix[:SCAN_CHARS].splitlines()[:NEAR_LINES_AFTER])
     parts = definition_parts(names_near_cursor(prefix, suffix), lookup, own_path, label,
                              language_of, budget)
     used = sum(len(p.text) + len(p.source) + 9 for p in parts)

@@ -38,6 +38,11 @@ class OpenDocumentLike(Protocol):
 
 def workspace_label(path: str, folders: Sequence[Path]) -> str:
     """``path`` relative to the innermost workspace folder holding it, else its name."""
+    return _label(path, tuple(str(f) for f in folders))
+
+
+@functools.lru_cache(maxsize=4096)
+def _label(path: str, folders: tuple[str, ...]) -> str:
     pure = PurePath(path)
     inside = [pure.relative_to(f) for f in folders if pure.is_relative_to(f)]
     if inside:

@@ -101,3 +101,9 @@ def test_the_sent_parts_add_up_to_what_was_sent() -> None:
         ("definition", "pkg/headers.py:4")]
     assert shown["parts"][1]["text"] == "File: m.py\ncode"
     assert shown["totalChars"] == sum(len(m["content"]) for m in messages)
+
+
+def test_an_edit_far_down_a_long_document_shows_its_own_lines() -> None:
+    text = "\n".join(f"row_{i} = {i}" for i in range(20_000))
+    parts = choose("x = 1", others=(OpenText("big.py", text, edited_lines=(15_000,)),))
+    assert parts[0].kind == "edited" and "row_15000 = 15000" in parts[0].text
