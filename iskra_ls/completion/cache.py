@@ -3,9 +3,14 @@
 With 20 requests a day on the free tier, a request must not be spent on a
 suggestion the user already has: when they come back to the same place, or type
 the first characters of the ghost text, the cache answers. Typing through works
-across line ends, tolerating the indentation an editor inserts after Enter, and
-keeps the "replace the auto-closed characters" arithmetic right when the editor
-auto-closes or over-types brackets and quotes.
+across line ends, tolerating the indentation an editor inserts after Enter (or
+does not), and keeps the "replace the auto-closed characters" arithmetic right
+when the editor auto-closes or over-types brackets and quotes.
+
+An entry may hold more than its spot shows: a one-line request's answer keeps the
+lines after the first (``line_end``), shown only at the next line starts. A spot
+whose answer was unusable is remembered too (:data:`NOTHING`) for a while, so asking
+there again costs nothing.
 
 Entries hold only the last ``PREFIX_KEEP`` characters before the cursor and the
 first ``SUFFIX_KEEP`` after it, never whole documents, in a bounded LRU.
@@ -21,6 +26,10 @@ from iskra_ls.completion.postprocess import Suggestion
 
 PREFIX_KEEP = 2000
 SUFFIX_KEEP = 500
+NOTHING_TTL_S = 300.0
+"""How long a spot whose answer was unusable is not asked about again."""
+NOTHING = Suggestion("")
+"""What :meth:`SuggestionCache.lookup` answers for a spot known to have nothing to show."""
 _INDENT_SLACK = 200
 _MAX_ANCHORS = 4
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -38,6 +47,17 @@ class _Entry:
     suffix_whole: bool
     """``suffix_head`` is the whole text after the cursor."""
     suggestion: Suggestion
+    line_end: int | None = None
+    """Shown up to here while the cursor is on the first line (None: all of it)."""
+    expires: float | None = None
+    """A remembered :data:`NOTHING`: until when (``time.monotonic``)."""
+
+    def at_spot(self) -> Suggestion:
+        """What the exact spot shows."""
+        if self.line_end is None:
+            return self.suggestion
+        text = self.suggestion.text[: self.line_end]
+        return Suggestion(text, self.suggestion.replace_after) if text.strip() else NOTHING
 
 
 def _newline_length(text: str, at: int) -> int:
@@ -85,10 +105,27 @@ class SuggestionCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def remember(self, uri: str, prefix: str, suffix: str, suggestion: Suggestion) -> None:
-        """Keep ``suggestion`` for the cursor between ``prefix`` and ``suffix`` in ``uri``."""
+    def remember(
+        self,
+        uri: str,
+        prefix: str,
+        suffix: str,
+        suggestion: Suggestion,
+        *,
+        line_end: int | None = None,
+    ) -> None:
+        """Keep ``suggestion`` for the cursor between ``prefix`` and ``suffix`` in ``uri``;
+        with ``line_end``, that spot and its line show only ``suggestion.text[:line_end]``."""
         if not suggestion.text.strip():
             return
+        self._put(uri, prefix, suffix, suggestion, line_end=line_end)
+
+    def remember_nothing(self, uri: str, prefix: str, suffix: str, now: float) -> None:
+        """This spot's answer was unusable: answer :data:`NOTHING` there for a while."""
+        self._put(uri, prefix, suffix, NOTHING, expires=now + NOTHING_TTL_S)
+
+    def _put(self, uri: str, prefix: str, suffix: str, suggestion: Suggestion, *,
+             line_end: int | None = None, expires: float | None = None) -> None:
         key = (uri, prefix[-PREFIX_KEEP:], suffix[:SUFFIX_KEEP])
         self._entries[key] = _Entry(
             prefix_tail=key[1],
@@ -96,26 +133,33 @@ class SuggestionCache:
             suffix_head=key[2],
             suffix_whole=len(suffix) <= SUFFIX_KEEP,
             suggestion=suggestion,
+            line_end=line_end,
+            expires=expires,
         )
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
 
-    def lookup(self, uri: str, prefix: str, suffix: str) -> Suggestion | None:
-        """A suggestion for this cursor without asking the model, or None.
+    def lookup(self, uri: str, prefix: str, suffix: str, now: float = 0.0) -> Suggestion | None:
+        """A suggestion for this cursor without asking the model, :data:`NOTHING` where
+        asking is known to bring nothing, or None (ask).
 
         An exact revisit answers the remembered suggestion; having typed the start
-        of one answers the rest of it.
+        of one answers the rest of it (of its line, while on its first line).
         """
         key = (uri, prefix[-PREFIX_KEEP:], suffix[:SUFFIX_KEEP])
         hit = self._entries.get(key)
+        if hit is not None and hit.expires is not None and hit.expires <= now:
+            del self._entries[key]
+            hit = None
         if hit is not None:
             self._entries.move_to_end(key)
-            return hit.suggestion
+            return hit.at_spot()
         for other in reversed(self._entries):
-            if other[0] != uri:
+            entry = self._entries[other]
+            if other[0] != uri or entry.expires is not None:
                 continue
-            found = _type_through(self._entries[other], prefix, suffix)
+            found = _type_through(entry, prefix, suffix)
             if found is not None:
                 self._entries.move_to_end(other)
                 return found
@@ -145,7 +189,14 @@ def _type_through(entry: _Entry, prefix: str, suffix: str) -> Suggestion | None:
         taken = consume_typed(prefix[anchor:], text)
         if taken is None:
             continue
-        rest = text[taken:]
+        line_end = entry.line_end
+        if line_end is not None and taken <= line_end:
+            rest = text[taken:line_end]
+            if not rest.strip():
+                # The first line is typed: what is kept waits for the next line start.
+                return NOTHING if text[line_end:].strip() else None
+        else:
+            rest = text[taken:]
         return _with_suffix(entry, rest, suffix) if rest.strip() else None
     return None
 

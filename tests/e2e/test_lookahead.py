@@ -45,7 +45,7 @@ async def test_the_next_line_after_enter_comes_from_the_same_answer(
         shown = _texts(await s.inline(uri, invoked=False))
         assert shown and shown[0].split("\n")[0] == (NEXT if auto_indent else f"    {NEXT}")
         assert len(s.stub.requests) == 1
-        s.type_text(uri, "i = 0.7")  # typing through it: still no request
+        s.type_text(uri, ("" if auto_indent else "    ") + "i = 0.7")  # typing through it
         shown = _texts(await s.inline(uri, invoked=False))
         assert shown and shown[0].startswith("4*(r-y) - 0.27*(b-y)")
         assert len(s.stub.requests) == 1
