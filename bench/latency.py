@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import colorsys
 import json
 from typing import Any
 
@@ -26,9 +27,14 @@ CHUNK_CHARS = 3
 CHUNK_S = 0.01
 
 
-def config(lines: int = 80, pause_every: int = 3) -> typing_replay.ReplayConfig:
-    """The replay over the simulated network."""
+def config(
+    lines: int = 80, pause_every: int = 3, *, answers: str = "line_and_next",
+    auto_indent: bool = True,
+) -> typing_replay.ReplayConfig:
+    """The replay over the simulated network: issue 18's side by side with tabby-agent
+    (``colorsys.py``, the rest of the line plus the next line as every answer)."""
     return typing_replay.ReplayConfig(
+        source=colorsys.__file__,
         lines=lines,
         pause_every=pause_every,
         latency_s=0.0,
@@ -36,6 +42,8 @@ def config(lines: int = 80, pause_every: int = 3) -> typing_replay.ReplayConfig:
         chunk_chars=CHUNK_CHARS,
         rtt_s=RTT_S,
         connect_delay_s=CONNECT_S,
+        answers=answers,
+        auto_indent=auto_indent,
     )
 
 

@@ -7,10 +7,11 @@ across line ends, tolerating the indentation an editor inserts after Enter (or
 does not), and keeps the "replace the auto-closed characters" arithmetic right
 when the editor auto-closes or over-types brackets and quotes.
 
-An entry may hold more than its spot shows: a one-line request's answer keeps the
-lines after the first (``line_end``), shown only at the next line starts. A spot
-whose answer was unusable is remembered too (:data:`NOTHING`) for a while, so asking
-there again costs nothing.
+An entry may hold more than a spot shows: automatic suggestions are shown a line at
+a time (:func:`~iskra_ls.completion.lookahead.on_this_line`), and the lines after it
+(a block, or the lines a one-line request brought along) wait for the next line
+starts; a requested block is shown whole. A spot whose answer was unusable is
+remembered too (:data:`NOTHING`) for a while, so asking there again costs nothing.
 
 Entries hold only the last ``PREFIX_KEEP`` characters before the cursor and the
 first ``SUFFIX_KEEP`` after it, never whole documents, in a bounded LRU.
@@ -22,6 +23,7 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from iskra_ls.completion.lookahead import on_this_line
 from iskra_ls.completion.postprocess import Suggestion
 
 PREFIX_KEEP = 2000
@@ -47,17 +49,14 @@ class _Entry:
     suffix_whole: bool
     """``suffix_head`` is the whole text after the cursor."""
     suggestion: Suggestion
-    line_end: int | None = None
-    """Shown up to here while the cursor is on the first line (None: all of it)."""
     expires: float | None = None
     """A remembered :data:`NOTHING`: until when (``time.monotonic``)."""
 
-    def at_spot(self) -> Suggestion:
+    def at_spot(self, whole: bool) -> Suggestion:
         """What the exact spot shows."""
-        if self.line_end is None:
+        if whole or self.expires is not None:
             return self.suggestion
-        text = self.suggestion.text[: self.line_end]
-        return Suggestion(text, self.suggestion.replace_after) if text.strip() else NOTHING
+        return Suggestion(on_this_line(self.suggestion.text), self.suggestion.replace_after)
 
 
 def _newline_length(text: str, at: int) -> int:
@@ -105,27 +104,18 @@ class SuggestionCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def remember(
-        self,
-        uri: str,
-        prefix: str,
-        suffix: str,
-        suggestion: Suggestion,
-        *,
-        line_end: int | None = None,
-    ) -> None:
-        """Keep ``suggestion`` for the cursor between ``prefix`` and ``suffix`` in ``uri``;
-        with ``line_end``, that spot and its line show only ``suggestion.text[:line_end]``."""
+    def remember(self, uri: str, prefix: str, suffix: str, suggestion: Suggestion) -> None:
+        """Keep ``suggestion`` for the cursor between ``prefix`` and ``suffix`` in ``uri``."""
         if not suggestion.text.strip():
             return
-        self._put(uri, prefix, suffix, suggestion, line_end=line_end)
+        self._put(uri, prefix, suffix, suggestion)
 
     def remember_nothing(self, uri: str, prefix: str, suffix: str, now: float) -> None:
         """This spot's answer was unusable: answer :data:`NOTHING` there for a while."""
         self._put(uri, prefix, suffix, NOTHING, expires=now + NOTHING_TTL_S)
 
     def _put(self, uri: str, prefix: str, suffix: str, suggestion: Suggestion, *,
-             line_end: int | None = None, expires: float | None = None) -> None:
+             expires: float | None = None) -> None:
         key = (uri, prefix[-PREFIX_KEEP:], suffix[:SUFFIX_KEEP])
         self._entries[key] = _Entry(
             prefix_tail=key[1],
@@ -133,19 +123,21 @@ class SuggestionCache:
             suffix_head=key[2],
             suffix_whole=len(suffix) <= SUFFIX_KEEP,
             suggestion=suggestion,
-            line_end=line_end,
             expires=expires,
         )
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
 
-    def lookup(self, uri: str, prefix: str, suffix: str, now: float = 0.0) -> Suggestion | None:
+    def lookup(
+        self, uri: str, prefix: str, suffix: str, now: float = 0.0, *, whole: bool = False
+    ) -> Suggestion | None:
         """A suggestion for this cursor without asking the model, :data:`NOTHING` where
         asking is known to bring nothing, or None (ask).
 
-        An exact revisit answers the remembered suggestion; having typed the start
-        of one answers the rest of it (of its line, while on its first line).
+        An exact revisit answers the remembered suggestion; having typed the start of
+        one answers the rest of it. Only the current line of it unless ``whole``; at the
+        end of one of its lines, the next waits for Enter (:data:`NOTHING`).
         """
         key = (uri, prefix[-PREFIX_KEEP:], suffix[:SUFFIX_KEEP])
         hit = self._entries.get(key)
@@ -154,12 +146,12 @@ class SuggestionCache:
             hit = None
         if hit is not None:
             self._entries.move_to_end(key)
-            return hit.at_spot()
+            return hit.at_spot(whole)
         for other in reversed(self._entries):
             entry = self._entries[other]
             if other[0] != uri or entry.expires is not None:
                 continue
-            found = _type_through(entry, prefix, suffix)
+            found = _type_through(entry, prefix, suffix, whole)
             if found is not None:
                 self._entries.move_to_end(other)
                 return found
@@ -183,21 +175,21 @@ def _anchors(entry: _Entry, prefix: str, longest: int) -> list[int]:
     return found
 
 
-def _type_through(entry: _Entry, prefix: str, suffix: str) -> Suggestion | None:
+def _type_through(entry: _Entry, prefix: str, suffix: str, whole: bool) -> Suggestion | None:
     text = entry.suggestion.text
     for anchor in _anchors(entry, prefix, len(text) + _INDENT_SLACK):
         taken = consume_typed(prefix[anchor:], text)
         if taken is None:
             continue
-        line_end = entry.line_end
-        if line_end is not None and taken <= line_end:
-            rest = text[taken:line_end]
-            if not rest.strip():
-                # The first line is typed: what is kept waits for the next line start.
-                return NOTHING if text[line_end:].strip() else None
-        else:
-            rest = text[taken:]
-        return _with_suffix(entry, rest, suffix) if rest.strip() else None
+        rest = text[taken:]
+        if not rest.strip():
+            return None
+        if not whole and not _NEWLINE.split(rest, 1)[0].strip():
+            return NOTHING  # a line of it is typed: the next one waits for Enter
+        found = _with_suffix(entry, rest, suffix)
+        if found is None or whole:
+            return found
+        return Suggestion(on_this_line(found.text), found.replace_after)
     return None
 
 

@@ -133,6 +133,14 @@ def _well_formed(text: str) -> str:
     return text
 
 
+def wants_block(prefix: str, suffix: str) -> bool:
+    """Whether the cursor between ``prefix`` and ``suffix`` asks for a block (a line start,
+    after an opener), read from the cursor's line alone."""
+    line_prefix = prefix[max(prefix.rfind("\n"), prefix.rfind("\r")) + 1 :]
+    end = min((at for at in (suffix.find("\n"), suffix.find("\r")) if at >= 0), default=-1)
+    return _wants_block(line_prefix, suffix if end < 0 else suffix[:end])
+
+
 def needed_indent(prefix_lines: Sequence[str], indent_unit: str) -> str:
     """The indentation a new line below ``prefix_lines`` (the last one is the cursor's,
     empty) most likely needs: the code line above's, one unit deeper after an opener."""

@@ -26,7 +26,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 from iskra_ls.completion.context import Prompt
-from iskra_ls.completion.lookahead import Answer, AnswerReader
+from iskra_ls.completion.lookahead import AnswerReader
 from iskra_ls.completion.postprocess import Suggestion
 from iskra_ls.session import Session
 
@@ -42,13 +42,13 @@ Draining keeps the connection for the next request; past this the stream is
 long (the model ignored "one line") and is closed.
 """
 
-AnswerCallback = Callable[[Answer | None, bool], None]
-"""``(answer, final)``: an answer to use now; ``final`` when no better one follows."""
+AnswerCallback = Callable[[Suggestion | None, bool], None]
+"""``(suggestion, final)``: a suggestion to use now; ``final`` when no better one follows."""
 
 
 async def stream_answer(
     session: Session, reader: AnswerReader, prompt: Prompt, on_answer: AnswerCallback
-) -> Answer | None:
+) -> Suggestion | None:
     """Stream one answer, read by ``reader``; ``on_answer`` hears of it early and once final.
 
     The final answer reaches ``on_answer`` (with ``final``) as soon as the reader says
@@ -123,13 +123,11 @@ async def _drain(deltas: AsyncIterator[str], budget_chars: int) -> None:
         log.debug("the rest of a one-line answer broke off", exc_info=True)
 
 
-def _finish(reader: AnswerReader, raw: str, max_tokens: int) -> Answer | None:
-    answer = reader.finish(raw)
+def _finish(reader: AnswerReader, raw: str, max_tokens: int) -> Suggestion | None:
+    suggestion = reader.finish(raw)
     limit = max_tokens * CHARS_PER_TOKEN_CAP
-    if answer is not None and len(answer.suggestion.text) > limit:
+    if suggestion is not None and len(suggestion.text) > limit:
         # Re-indenting can lengthen a capped answer: keep whole lines within the cap.
-        cut = answer.suggestion.text[:limit].rsplit("\n", 1)[0]
-        line_end = answer.line_end if answer.line_end is None else min(answer.line_end, len(cut))
-        kept = Answer(Suggestion(cut, answer.suggestion.replace_after), line_end)
-        return kept if cut.strip() else None
-    return answer
+        cut = suggestion.text[:limit].rsplit("\n", 1)[0]
+        return Suggestion(cut, suggestion.replace_after) if cut.strip() else None
+    return suggestion

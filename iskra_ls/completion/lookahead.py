@@ -7,11 +7,11 @@ are shaped as if the user had accepted it and pressed Enter: by the public
 :func:`~iskra_ls.completion.postprocess.postprocess`, with a context built at the start
 of the next line, so every filter applies to them as to any suggestion there. The
 service keeps them in the cache for that line start (with or without the editor's
-auto-indent) and for typing through.
+auto-indent) and for typing through; :func:`on_this_line` is what a spot shows of them.
 
 A line start at column 0 (an editor that does not auto-indent) is shaped as if the
-editor had indented it: by the answer's own indentation when it writes one, else by
-the indentation the line most likely needs (:func:`~.context.needed_indent`). That
+editor had indented it as the answer's first line is: the model was shown the cursor
+at column 0, so the indentation it writes there (or leaves out) is the line's. That
 indentation is part of the suggestion, so both kinds of editor end with the same text.
 """
 
@@ -19,38 +19,31 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
 
 from iskra_ls.completion.context import CompletionContext, build_context, to_lf
 from iskra_ls.completion.indentation import indent_columns, leading_ws, render_indent
 from iskra_ls.completion.postprocess import Suggestion, early_stop_text, postprocess
 
 _FENCE_LINE = re.compile(r"[ \t]*(?:```|~~~)[^\n`]*")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 LOOKAHEAD_LINES = 8
 """Lines read after the first one, at most: where no block ends (top-level code), the
 answer is not read to ``max_tokens``."""
 
 
-@dataclass(frozen=True)
-class Answer:
-    """A shaped answer: ``suggestion`` holds everything kept from it.
-
-    At the spot it was asked for, and while the user types through its first line, the
-    editor is shown only up to ``line_end`` (the rest of that line; None: all of it, a
-    block); the lines after it are for the next line starts.
-    """
-
-    suggestion: Suggestion
-    line_end: int | None = None
-
-    @property
-    def shown(self) -> Suggestion | None:
-        """What the editor gets at the spot itself (None: nothing on this line)."""
-        if self.line_end is None:
-            return self.suggestion
-        text = self.suggestion.text[: self.line_end]
-        return Suggestion(text, self.suggestion.replace_after) if text.strip() else None
+def on_this_line(text: str) -> str:
+    """What a spot shows of a kept suggestion: up to the end of its first line with
+    content (a suggestion that starts on the next line, after a block opener, shows
+    that line); the lines with content after it wait for the next line starts. A line
+    break with nothing after it stays (it moves an auto-closed ``}`` below)."""
+    start = 0
+    for line_break in _LINE_BREAK.finditer(text):
+        if text[start : line_break.start()].strip():
+            end = line_break.start()
+            return text[:end] if text[end:].strip() else text
+        start = line_break.end()
+    return text
 
 
 def at_column_zero(ctx: CompletionContext) -> bool:
@@ -60,12 +53,15 @@ def at_column_zero(ctx: CompletionContext) -> bool:
 
 def answer_indent(partial: str) -> str | None:
     """Leading whitespace of the answer's first line with content ("" for none), or None
-    while that line has shown no character yet. Blank and fence lines before it are skipped."""
+    while that is not known yet. Blank and fence lines before it are skipped; an
+    unfinished line that may still become a fence (`````, ``~~~``) is not known yet."""
     text = to_lf(partial)
     pos = 0
     while pos <= len(text):
         end = text.find("\n", pos)
         line = text[pos:] if end < 0 else text[pos:end]
+        if end < 0 and line.lstrip(" \t").startswith(("`", "~")):
+            return None
         if line.strip() and not _FENCE_LINE.fullmatch(line):
             return leading_ws(line)
         if end < 0:
@@ -108,10 +104,11 @@ class LineStart:
         if written is None:
             return False
         unit = self.ctx.indent_unit
-        pad = render_indent(indent_columns(written, unit), unit) if written else None
-        self.pad = pad if pad is not None else self.ctx.enclosing_indent
+        self.pad = render_indent(indent_columns(written, unit), unit)
         if self.pad:
             self.ctx = indented(self.ctx, self.pad)
+        else:  # column 0 as written: not the indentation the prompt guessed
+            self.ctx = dataclasses.replace(self.ctx, enclosing_indent="")
         self._settled = True
         return True
 
@@ -148,7 +145,8 @@ class AnswerReader:
 
     ``feed`` is called with the answer so far whenever a line ends or starts showing;
     ``finish`` with the answer as read (the whole of it, or up to where ``feed`` said
-    stop).
+    stop). In the middle of a line (``ctx.lines_after``) the kept suggestion is the first
+    line, a line break and the lines after it, shaped at the next line start.
     """
 
     def __init__(self, ctx: CompletionContext, *, first_line_early: bool = True) -> None:
@@ -161,7 +159,7 @@ class AnswerReader:
         """Lookahead: (characters of the answer that made the first line, that line)."""
         self._next: LineStart | None = None
 
-    def feed(self, partial: str) -> tuple[Answer | None, str | None]:
+    def feed(self, partial: str) -> tuple[Suggestion | None, str | None]:
         """``(shown, stop)``: a first line to show now (at most once), and the answer up to
         where reading may stop (None: read on)."""
         text = to_lf(partial)
@@ -177,11 +175,10 @@ class AnswerReader:
             first = early_stop_text(text, one_line)
             if first is not None:
                 self._shown = True
-                shown = self._pad(postprocess(first, one_line))
-                early = Answer(shown, None) if shown is not None else None
+                early = self._pad(postprocess(first, one_line))
         return early, early_stop_text(text, ctx)
 
-    def _feed_lines(self, text: str) -> tuple[Answer | None, str | None]:
+    def _feed_lines(self, text: str) -> tuple[Suggestion | None, str | None]:
         early = None
         if self._first is None:
             blank = _blank_first_line(text)
@@ -195,7 +192,7 @@ class AnswerReader:
                 if first is None:
                     return None, raw
                 self._first = (len(raw), first)
-                early = Answer(first, len(first.text))
+                early = first
             self._next = self._next_start(self._first[1])
             if self._next is None:
                 return early, text[: self._first[0]]
@@ -216,15 +213,14 @@ class AnswerReader:
     def _pad(self, suggestion: Suggestion | None) -> Suggestion | None:
         return self._start.padded(suggestion) if self._start is not None else suggestion
 
-    def finish(self, raw: str) -> Answer | None:
-        """The answer to keep, from everything read."""
+    def finish(self, raw: str) -> Suggestion | None:
+        """The suggestion to keep, from everything read."""
         text = to_lf(raw)
         if not self.lookahead:
             start = self._start
             if start is not None and not start.settle(text + "\n"):
                 return None
-            suggestion = self._pad(postprocess(text, start.ctx if start else self.ctx))
-            return Answer(suggestion) if suggestion is not None else None
+            return self._pad(postprocess(text, start.ctx if start else self.ctx))
         if self._first is None:
             self._feed_lines(text + "\n")  # the answer's last line ended with the stream
         if self._first is None:
@@ -232,9 +228,8 @@ class AnswerReader:
         used, first = self._first
         rest = self._rest(_lines(text[used + 1 :], LOOKAHEAD_LINES)) if used < len(text) else None
         if rest is None:
-            return Answer(first, len(first.text)) if first.text.strip() else None
-        whole = Suggestion(first.text + self.ctx.eol + rest.text, first.replace_after)
-        return Answer(whole, len(first.text))
+            return first if first.text.strip() else None
+        return Suggestion(first.text + self.ctx.eol + rest.text, first.replace_after)
 
     def _rest(self, rest: str) -> Suggestion | None:
         start = self._next

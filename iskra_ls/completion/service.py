@@ -44,10 +44,10 @@ from typing import Any
 
 from iskra_ls import errors
 from iskra_ls.completion.cache import SuggestionCache
-from iskra_ls.completion.context import build_context, build_prompt
+from iskra_ls.completion.context import build_context, build_prompt, wants_block
 from iskra_ls.completion.fetch import stream_answer
 from iskra_ls.completion.heuristics import CompletionStats, pause_likely, worth_asking
-from iskra_ls.completion.lookahead import Answer, AnswerReader
+from iskra_ls.completion.lookahead import AnswerReader, on_this_line
 from iskra_ls.completion.postprocess import Suggestion
 from iskra_ls.session import Session
 from iskra_ls.snapshot import DocumentSnapshot
@@ -226,7 +226,8 @@ class CompletionService:
             return None  # a secret file's text is never sent to the model
         prefix, suffix = snapshot.prefix, snapshot.suffix
 
-        known = self.cache.lookup(request.uri, prefix, suffix, time.monotonic())
+        whole = request.invoked and wants_block(prefix, suffix)
+        known = self.cache.lookup(request.uri, prefix, suffix, time.monotonic(), whole=whole)
         if known is not None:
             self.counts.cache_hits += 1
             return self._answer(request, known, cached=True)
@@ -296,7 +297,8 @@ class CompletionService:
             if not await self._hold(uri, generation, until=older.final):
                 return self._superseded()
         # A fetch may have answered for this cursor while we waited.
-        known = self.cache.lookup(uri, prefix, suffix, time.monotonic())
+        whole = request.invoked and wants_block(prefix, suffix)
+        known = self.cache.lookup(uri, prefix, suffix, time.monotonic(), whole=whole)
         if known is not None:
             self.counts.cache_hits += 1
             return known
@@ -378,24 +380,23 @@ class CompletionService:
             neighbours=request.neighbours,
         )
         reader = AnswerReader(ctx, first_line_early=not request.invoked)
+        whole_block = request.invoked and ctx.multiline
         self.counts.requests += 1
         self._last_network = time.monotonic()
         uri = request.uri
         kept = False
 
-        def on_answer(answer: Answer | None, final: bool) -> None:
+        def on_answer(suggestion: Suggestion | None, final: bool) -> None:
             nonlocal kept
-            if answer is not None:
+            if suggestion is not None:
                 kept = True
-                self.cache.remember(
-                    uri, prefix, suffix, answer.suggestion, line_end=answer.line_end
-                )
+                self.cache.remember(uri, prefix, suffix, suggestion)
             elif final and not kept:
                 self.cache.remember_nothing(uri, prefix, suffix, time.monotonic())
             if not fetch.shown.done():
                 if fetch.waiters == 0:
                     self.counts.background += 1
-                fetch.shown.set_result(answer.shown if answer is not None else None)
+                fetch.shown.set_result(self._shown_of(suggestion, whole_block))
             if final:
                 _resolve(fetch.final, None)
 
@@ -420,6 +421,15 @@ class CompletionService:
         fetch.task = self.session.keep(asyncio.ensure_future(run()))
         self._inflight[uri] = fetch
         return fetch
+
+    @staticmethod
+    def _shown_of(suggestion: Suggestion | None, whole: bool) -> Suggestion | None:
+        """What the editor is shown of a kept suggestion: a requested block whole, else
+        the current line (the lines after it wait in the cache for the next line starts)."""
+        if suggestion is None or whole:
+            return suggestion
+        line = on_this_line(suggestion.text)
+        return Suggestion(line, suggestion.replace_after) if line.strip() else None
 
     def _answer(
         self, request: CompletionRequest, suggestion: Suggestion, *, cached: bool

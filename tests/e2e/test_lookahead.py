@@ -88,12 +88,16 @@ async def test_typing_away_from_the_kept_lines_drops_them(tmp_path: Path) -> Non
 HLS = "def rgb_to_hls(r, g, b):\n    maxc = max(r, g, b)\n"
 
 
-@pytest.mark.parametrize("answer_indent", ["    ", ""], ids=["indented-answer", "bare-answer"])
-@pytest.mark.parametrize("auto_indent", [True, False], ids=["auto-indent", "column-0"])
+@pytest.mark.parametrize(
+    ("auto_indent", "answer_indent"),
+    [(False, "    "), (True, "    "), (True, "")],
+    ids=["column-0", "auto-indent", "auto-indent-bare-answer"],
+)
 async def test_a_new_line_gets_the_indentation_it_needs(
     tmp_path: Path, auto_indent: bool, answer_indent: str
 ) -> None:
-    """Below ``    maxc = max(r, g, b)`` the next statement belongs to the same body."""
+    """Below ``    maxc = max(r, g, b)`` the next statement belongs to the same body: at
+    column 0 the answer brings its indentation, after the editor's indent it must not."""
     async with lsp_session(tmp_path, settings=FAST) as s:
         uri = s.open("hls.py", HLS + ("    " if auto_indent else ""))
         s.stub.script(Reply.text(f"{answer_indent}minc = min(r, g, b)\n    sumc = (maxc+minc)"))

@@ -69,7 +69,7 @@ BLOCK = Suggestion("x = compute()\n    return x")
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
-        pytest.param("x = comp", Suggestion("ute()\n    return x"), id="first-line"),
+        pytest.param("x = comp", Suggestion("ute()"), id="first-line"),
         pytest.param("x = compute()\n    ", Suggestion("return x"), id="newline-auto-indent"),
         pytest.param("x = compute()\n", Suggestion("    return x"), id="newline-no-indent"),
         pytest.param("x = compute()\n  ", Suggestion("  return x"), id="newline-short-indent"),
@@ -227,8 +227,16 @@ LOOKAHEAD = Suggestion("compute()\n    return x")
 )
 def test_lines_kept_for_the_next_line_start(typed: str, expected: Suggestion | None) -> None:
     cache = SuggestionCache()
-    cache.remember(URI, "def f():\n    x = ", "\n", LOOKAHEAD, line_end=len("compute()"))
+    cache.remember(URI, "def f():\n    x = ", "\n", LOOKAHEAD)
     assert cache.lookup(URI, "def f():\n    x = " + typed, "\n") == expected
+
+
+def test_a_requested_block_is_shown_whole() -> None:
+    cache = SuggestionCache()
+    cache.remember(URI, "def f():\n    x = ", "\n", LOOKAHEAD)
+    assert cache.lookup(URI, "def f():\n    x = ", "\n", whole=True) == LOOKAHEAD
+    assert cache.lookup(URI, "def f():\n    x = comp", "\n", whole=True) == Suggestion(
+        "ute()\n    return x")
 
 
 def test_a_spot_whose_answer_was_unusable_is_remembered_for_a_while() -> None:
