@@ -130,7 +130,7 @@ def _completion_request(
         snapshot=snapshot,
         invoked=invoked,
         prompt_path=prompt_path(doc.path, folders),
-        neighbours=ls.completions.neighbours(
+        neighbours=lambda: ls.completions.neighbours(
             uri, ls.workspace.text_documents, lambda path: prompt_path(path, folders)
         ),
     )

@@ -71,6 +71,8 @@ def consume_typed(typed: str, text: str) -> int | None:
     shorter than the suggestion's indentation only if nothing was typed after it.
     None when the typed characters leave the suggestion.
     """
+    if text.startswith(typed):
+        return len(typed)  # typed exactly as suggested: no per-character walk
     i = j = 0
     while i < len(typed):
         typed_nl = _newline_length(typed, i)

@@ -81,18 +81,20 @@ async def stream_answer(
             if shape == checked:
                 continue  # nothing that could end a line or the answer arrived
             checked = shape
-            early, stop = reader.feed(joined)
+            # Post-processing runs in a worker: whatever its filters cost on a hostile
+            # window, the event loop keeps answering the editor.
+            early, stop = await asyncio.to_thread(reader.feed, joined)
             if early is not None:
                 on_answer(early, False)
             if stop is not None:
                 # One line, or a whole block: the rest of the answer is not needed.
-                final = _finish(reader, stop, max_tokens)
+                final = await asyncio.to_thread(_finish, reader, stop, max_tokens)
                 on_answer(final, True)
                 await _drain(deltas, limit - size)
                 return final
         if raw is None:
             raw = "".join(parts)
-    final = _finish(reader, raw, max_tokens)
+    final = await asyncio.to_thread(_finish, reader, raw, max_tokens)
     on_answer(final, True)
     return final
 

@@ -39,12 +39,12 @@ import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from iskra_ls import errors
 from iskra_ls.completion.cache import SuggestionCache
-from iskra_ls.completion.context import build_context, build_prompt, wants_block
+from iskra_ls.completion.context import Prompt, build_context, build_prompt, wants_block
 from iskra_ls.completion.fetch import stream_answer
 from iskra_ls.completion.heuristics import CompletionStats, pause_likely, worth_asking
 from iskra_ls.completion.lookahead import AnswerReader, on_this_line
@@ -69,7 +69,9 @@ class CompletionRequest:
     invoked: bool
     prompt_path: str = ""
     """How the prompt names the file: workspace-relative, or its base name."""
-    neighbours: list[tuple[str, str]] = field(default_factory=list)
+    neighbours: Callable[[], list[tuple[str, str]]] = lambda: []
+    """Snippets of other recently edited documents, asked for only when a model request
+    goes out (a keystroke answered from the cache reads no other document)."""
 
     @property
     def uri(self) -> str:
@@ -367,20 +369,8 @@ class CompletionService:
         """Send one model request (its quota already reserved), in its own task."""
         loop = asyncio.get_running_loop()
         fetch = _Fetch(shown=loop.create_future(), final=loop.create_future())
-        snapshot = request.snapshot
-        ctx = build_context(
-            snapshot.text,
-            snapshot.cursor,
-            language_id=snapshot.language_id,
-            path=request.prompt_path,
-        )
-        prompt = build_prompt(
-            ctx,
-            budget_chars=self.session.settings.completion.budget_chars,
-            neighbours=request.neighbours,
-        )
-        reader = AnswerReader(ctx, first_line_early=not request.invoked)
-        whole_block = request.invoked and ctx.multiline
+        whole_block = request.invoked and wants_block(prefix, suffix)
+        neighbours = request.neighbours()
         self.counts.requests += 1
         self._last_network = time.monotonic()
         uri = request.uri
@@ -402,6 +392,8 @@ class CompletionService:
 
         async def run() -> None:
             try:
+                # Off the loop: bounded work, but a hostile window must not stall it.
+                prompt, reader = await asyncio.to_thread(self._prepare, request, neighbours)
                 await stream_answer(self.session, reader, prompt, on_answer)
             except errors.IskraError as error:
                 if isinstance(error, errors.NotSignedIn):
@@ -421,6 +413,24 @@ class CompletionService:
         fetch.task = self.session.keep(asyncio.ensure_future(run()))
         self._inflight[uri] = fetch
         return fetch
+
+    def _prepare(
+        self, request: CompletionRequest, neighbours: list[tuple[str, str]]
+    ) -> tuple[Prompt, AnswerReader]:
+        """The prompt for ``request`` and the reader of its answer (pure; in a worker)."""
+        snapshot = request.snapshot
+        ctx = build_context(
+            snapshot.text,
+            snapshot.cursor,
+            language_id=snapshot.language_id,
+            path=request.prompt_path,
+        )
+        prompt = build_prompt(
+            ctx,
+            budget_chars=self.session.settings.completion.budget_chars,
+            neighbours=neighbours,
+        )
+        return prompt, AnswerReader(ctx, first_line_early=not request.invoked)
 
     @staticmethod
     def _shown_of(suggestion: Suggestion | None, whole: bool) -> Suggestion | None:
