@@ -9,6 +9,7 @@ inline request, the completion item and ``iskra.complete``.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +70,11 @@ def _span(line: int, start: int, end: int) -> types.Range:
                        end=types.Position(line=line, character=end))
 
 
-@pytest.mark.parametrize("path", sorted(PATHS))
-async def test_answer_follows_a_line_inserted_above_while_the_model_streams(
-    tmp_path: Path, path: str
-) -> None:
+async def _answers_after_an_edit(
+    tmp_path: Path, path: str, edit: Callable[[Session, str], None]
+) -> tuple[list[Any], Session, str]:
+    """Ask at the end of ``    return `` (3:11) on ``path``; ``edit`` lands while the model
+    streams; what the editor got back."""
     editor = "emacs" if path == "item" else "neovim"
     async with lsp_session(tmp_path, editor=editor, inline=path != "item",
                            settings={"completion": {"debounceMs": 0}}) as s:
@@ -80,12 +82,19 @@ async def test_answer_follows_a_line_inserted_above_while_the_model_streams(
         s.stub.script(Reply.text("x * 2", stall_seconds=1.0))
         asked = asyncio.ensure_future(PATHS[path](s, uri, types.Position(line=3, character=11)))
         await s.wait_for(lambda: s.stub.active_streams == 1)
-        _insert_top_line(s, uri)
+        edit(s, uri)
         answers = await asyncio.wait_for(asked, 10)
         assert len(s.stub.requests) == 1
-        assert answers == [("x * 2", _span(4, 11, 11))]  # was 4:0-4:0 or 3:9-3:9
-        text = s.text(uri)
-        assert text.splitlines()[4] == "    return "
+        return answers, s, uri
+
+
+@pytest.mark.parametrize("path", sorted(PATHS))
+async def test_answer_follows_a_line_inserted_above_while_the_model_streams(
+    tmp_path: Path, path: str
+) -> None:
+    answers, s, uri = await _answers_after_an_edit(tmp_path, path, _insert_top_line)
+    assert answers == [("x * 2", _span(4, 11, 11))]  # was 4:0-4:0 or 3:9-3:9
+    assert s.text(uri).splitlines()[4] == "    return "
 
 
 @pytest.mark.parametrize("path", sorted(PATHS))
@@ -93,13 +102,9 @@ async def test_an_edit_at_the_spot_while_the_model_streams_leaves_nothing_to_sho
     tmp_path: Path, path: str
 ) -> None:
     """The user typed at the cursor meanwhile: the old answer has no place any more."""
-    editor = "emacs" if path == "item" else "neovim"
-    async with lsp_session(tmp_path, editor=editor, inline=path != "item",
-                           settings={"completion": {"debounceMs": 0}}) as s:
-        uri = s.open("moved.py", SOURCE)
-        s.stub.script(Reply.text("x * 2", stall_seconds=1.0))
-        asked = asyncio.ensure_future(PATHS[path](s, uri, types.Position(line=3, character=11)))
-        await s.wait_for(lambda: s.stub.active_streams == 1)
+
+    def type_at_the_cursor(s: Session, uri: str) -> None:
         s.change(uri, len(SOURCE) - 1, len(SOURCE), " None")  # "    return" + " None"
-        answers = await asyncio.wait_for(asked, 10)
-        assert answers == []
+
+    answers, _s, _uri = await _answers_after_an_edit(tmp_path, path, type_at_the_cursor)
+    assert answers == []

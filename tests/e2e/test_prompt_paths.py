@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness import lsp_session
+from harness import Session, lsp_session
 
 from iskra_ls.stub import Reply
 
 
-def _prompt(request: dict[str, object]) -> str:
-    messages = request["messages"]
+async def _prompt_of_a_completion(s: Session, uri: str, reply: str) -> str:
+    """Ask at the end of ``uri``; check the suggestion came; the prompt the model got."""
+    s.stub.script(Reply.text(reply))
+    result = await s.inline(uri)
+    assert result is not None and [i.insert_text for i in result.items] == [reply]
+    messages = s.stub.requests[-1]["messages"]
     assert isinstance(messages, list)
     return "\n".join(str(message["content"]) for message in messages)
 
@@ -26,10 +30,7 @@ async def test_prompt_carries_the_workspace_relative_path(tmp_path: Path) -> Non
         other = s.open("pkg/helpers.py", "def helper():\n    return 1\n")
         s.type_text(other, "\n\ndef second():\n    return 2\n")  # a recently edited neighbour
         uri = s.open("pkg/main.py", "from pkg.helpers import helper\n\nvalue = ")
-        s.stub.script(Reply.text("helper()"))
-        result = await s.inline(uri)
-        assert result is not None and [i.insert_text for i in result.items] == ["helper()"]
-        prompt = _prompt(s.stub.requests[-1])
+        prompt = await _prompt_of_a_completion(s, uri, "helper()")
         assert "File: pkg/main.py" in prompt
         assert "--- pkg/helpers.py ---" in prompt
         assert str(tmp_path) not in prompt
@@ -39,9 +40,6 @@ async def test_a_file_without_a_workspace_is_named_by_its_base_name(tmp_path: Pa
     async with lsp_session(tmp_path, folders=False,
                            settings={"completion": {"debounceMs": 0}}) as s:
         uri = s.open("deep/inside/loose.py", "total = ")
-        s.stub.script(Reply.text("0"))
-        result = await s.inline(uri)
-        assert result is not None and [i.insert_text for i in result.items] == ["0"]
-        prompt = _prompt(s.stub.requests[-1])
+        prompt = await _prompt_of_a_completion(s, uri, "0")
         assert "File: loose.py" in prompt
         assert str(tmp_path) not in prompt
