@@ -141,13 +141,13 @@ def wants_block(prefix: str, suffix: str) -> bool:
     return _wants_block(line_prefix, suffix if end < 0 else suffix[:end])
 
 
-def needed_indent(prefix_lines: Sequence[str], indent_unit: str) -> str:
-    """The indentation a new line below ``prefix_lines`` (the last one is the cursor's,
-    empty) most likely needs: the code line above's, one unit deeper after an opener."""
+def body_indent(prefix_lines: Sequence[str], indent_unit: str) -> str:
+    """The indentation of a new line below ``prefix_lines`` (the last one is the cursor's,
+    empty) when the code line above opens a block (its body must go deeper), else ""."""
     above = _previous_code_line(prefix_lines)
-    if above is None:
+    if above is None or not opens_block(above):
         return ""
-    return leading_ws(above) + (indent_unit if opens_block(above) else "")
+    return leading_ws(above) + indent_unit
 
 
 def build_context(text: str, offset: int, *, language_id: str, path: str) -> CompletionContext:
@@ -170,8 +170,9 @@ def build_context(text: str, offset: int, *, language_id: str, path: str) -> Com
     if line_prefix.strip():
         enclosing = indent + indent_unit if multiline else indent
     elif line_prefix + line_suffix == "":
-        # An empty line the editor did not auto-indent: the block it most likely belongs to.
-        enclosing = needed_indent(prefix_lines, indent_unit)
+        # An empty line the editor did not auto-indent: a body after an opener goes deeper;
+        # otherwise the answer's own indentation decides (completion/lookahead.py).
+        enclosing = body_indent(prefix_lines, indent_unit)
     else:
         enclosing = line_prefix
     return CompletionContext(

@@ -11,7 +11,8 @@ auto-indent) and for typing through; :func:`on_this_line` is what a spot shows o
 
 A line start at column 0 (an editor that does not auto-indent) is shaped as if the
 editor had indented it as the answer's first line is: the model was shown the cursor
-at column 0, so the indentation it writes there (or leaves out) is the line's. That
+at column 0, so the indentation it writes there is the line's (a line it leaves bare
+stays at column 0, unless the line above opens a block whose body it must be). That
 indentation is part of the suggestion, so both kinds of editor end with the same text.
 """
 
@@ -104,11 +105,10 @@ class LineStart:
         if written is None:
             return False
         unit = self.ctx.indent_unit
-        self.pad = render_indent(indent_columns(written, unit), unit)
+        # As written; a bare line after a block opener still goes into the body.
+        self.pad = render_indent(indent_columns(written, unit), unit) or self.ctx.enclosing_indent
         if self.pad:
             self.ctx = indented(self.ctx, self.pad)
-        else:  # column 0 as written: not the indentation the prompt guessed
-            self.ctx = dataclasses.replace(self.ctx, enclosing_indent="")
         self._settled = True
         return True
 

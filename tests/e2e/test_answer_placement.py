@@ -81,7 +81,7 @@ async def _answers_after_an_edit(
         uri = s.open("placed.py", SOURCE)
         s.stub.script(Reply.text("x * 2", stall_seconds=1.0))
         asked = asyncio.ensure_future(PATHS[path](s, uri, types.Position(line=3, character=11)))
-        await s.wait_for(lambda: s.stub.active_streams == 1)
+        await s.wait_for(lambda: s.stub.active_streams == 1, timeout=30)  # a cold start
         edit(s, uri)
         answers = await asyncio.wait_for(asked, 10)
         assert len(s.stub.requests) == 1

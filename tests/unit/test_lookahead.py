@@ -106,6 +106,12 @@ def test_an_answer_written_at_column_0_stays_there() -> None:
     assert answer == Suggestion("def g(h, l, s):\n    return (h, l, s)")
 
 
+def test_a_bare_line_after_an_opener_at_column_0_goes_into_the_body() -> None:
+    doc = "def table():\n█"
+    _, answer, _ = read(doc, "return {}\n")
+    assert answer == Suggestion("    return {}")
+
+
 def test_a_dedent_written_by_the_answer_at_column_0_is_kept() -> None:
     doc = "def clamp(r, g, b):\n    if b > 1.0:\n        b = 1.0\n█"
     _, answer, _ = read(doc, "    return (r, g, b)\n")
