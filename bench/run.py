@@ -29,6 +29,7 @@ from bench import (
     bounded_work,
     bundled_server,
     early_stop,
+    file_rules,
     latency,
     load,
     overhead,
@@ -66,6 +67,9 @@ class Plan:
     """None runs the whole corpus."""
     bounded_doc_mb: int = 20
     """Size of the document the keystroke figure types into."""
+    file_rules_runs: int = 2_000
+    file_rules_paths: int | None = None
+    """None: every file of the running Python's library folder."""
 
 
 FULL = Plan("full", replay=typing_replay.ReplayConfig(lines=80))
@@ -130,6 +134,7 @@ def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
         ("edit_fidelity", lambda: _fidelity(plan)),
         ("bundled_server", lambda: bundled_server.run(plan.startup_runs)),
         ("action_io", lambda: action_io.run()),
+        ("file_rules", lambda: file_rules.run(plan.file_rules_runs, plan.file_rules_paths)),
         ("real_model_corpus", lambda: real_model_quality.run()),
         (
             "bounded_work",
@@ -266,6 +271,23 @@ def _bounded_rows(bw: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _file_rules_rows(fr: dict[str, Any]) -> list[Row]:
+    """Issue 20: the file rules on both sides, and the cached file-policy service's cost."""
+    return [
+        _row(fr, "file rules: hostile names caught", "hostile_caught", "",
+             f"{fr.get('hostile_total', '?')} of {fr.get('hostile_total', '?')}",
+             lambda v: v == fr.get("hostile_total")),
+        _row(fr, "file rules: library files looked at", "ordinary_paths"),
+        _row(fr, "file rules: ordinary files flagged (right answers dropped)",
+             "ordinary_flagged", "", "0", lambda v: v == 0),
+        _row(fr, "file policy: completion-context check, cached, median",
+             "document_check_us_median", "us", "<= 100 us", lambda v: v <= 100),
+        _row(fr, "file policy: same check building the policy each time (before)",
+             "document_check_new_policy_us_median", "us"),
+        _row(fr, "file policy: 2 000-entry listing, secret check", "list_2000_names_ms", "ms"),
+    ]
+
+
 def _real_model_rows(rm: dict[str, Any]) -> list[Row]:
     """Issue 14: recorded real-model answers through today's post-processing."""
     raw = rm.get("raw_violations") or {}
@@ -367,6 +389,7 @@ def rows(b: dict[str, Any]) -> list[Row]:
         _row(b.get("action_io", {}), "actions: one round of 100 x 40 KB reads sent back",
              "round_100_reads_chars", "chars", "<= 200000", lambda v: v <= 200_000),
         *_bounded_rows(b.get("bounded_work", {})),
+        *_file_rules_rows(b.get("file_rules", {})),
         *_real_model_rows(b.get("real_model_corpus", {})),
         *_bundled_rows(b.get("bundled_server", {})),
     ]

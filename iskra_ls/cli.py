@@ -85,7 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true",
                         help="print Iskra's /auth/me object (user, usage)")
 
-    stub = sub.add_parser("stub-server", help="run the bundled Iskra-compatible server")
+    stub = sub.add_parser(
+        "stub-server", help="run the bundled Iskra-compatible server",
+        description=STUB_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _common_options(stub)
     stub.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
     stub.add_argument("--port", type=int, default=0, help="port (0: any free port)")
@@ -209,6 +212,20 @@ def _token_store() -> Any:
     return TokenStore()
 
 
+STUB_DESCRIPTION = """\
+A stand-in for the Iskra service on 127.0.0.1, for trying iskra-ls and the editor plugins
+without an account: its model answers with scripted suggestions, and it counts 20 requests
+a day per account like the free tier.
+
+Sign in against it from another terminal (any e-mail works; nothing is sent anywhere):
+
+  ISKRA_API_URL=http://127.0.0.1:PORT iskra-ls login
+
+Each sign-in gets a new random 6-digit code, printed in this server's terminal as
+"Iskra stub: code for <e-mail> is <code>": type it at the Code: prompt. Editors reach the
+stub when they start iskra-ls with the same ISKRA_API_URL."""
+
+
 def _env_note() -> None:
     if os.environ.get("ISKRA_TOKEN", "").strip():
         print("Note: ISKRA_TOKEN is set in this environment; it wins over the stored token.")
@@ -232,8 +249,14 @@ async def _login(args: argparse.Namespace, email: str | None) -> int:
         else:
             assert email is not None
 
+            asked = False
+
             def read_code() -> str:
-                print(f"A sign-in code was sent to {email}.", flush=True)
+                # Said once: after a wrong code no new code is sent, the user types it again.
+                nonlocal asked
+                if not asked:
+                    print(f"A sign-in code was sent to {email}.", flush=True)
+                    asked = True
                 return input("Code: ")
 
             token = await login_with_code(

@@ -101,6 +101,16 @@ class TimedOut(IskraError):
         super().__init__(f"Iskra did not answer in time{after}; try again.")
 
 
+class ActionTimedOut(TimedOut):
+    """An action used up ``actions.timeoutS``: its rounds and tools, all together."""
+
+    def __init__(self, seconds: float) -> None:
+        IskraError.__init__(
+            self, f"Iskra did not answer in time: an action may run {seconds:g} s in all "
+            "(actions.timeoutS)."
+        )
+
+
 class StreamEndedEarly(IskraError):
     kind = "error"
     retryable = True

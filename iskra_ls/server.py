@@ -288,7 +288,7 @@ def on_code_action(
     index = doc.index()
     start, end = index.offsets_of(params.range)
     lines = index.context_of(start, end)
-    document_changes, operations, _ = ls.edit_capabilities()
+    caps = ls.edit_coordinator().capabilities
     trigger = params.context.trigger_kind
     return list_actions(
         uri=params.text_document.uri,
@@ -301,7 +301,7 @@ def on_code_action(
         converter=ls.protocol._converter,
         # Automatic (light-bulb) queries get only the actions this spot calls for.
         invoked=trigger is None or trigger == types.CodeActionTriggerKind.Invoked,
-        operations=operations if document_changes else (),
+        operations=caps.resource_operations if caps.document_changes else (),
     )
 
 

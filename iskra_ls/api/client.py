@@ -346,7 +346,9 @@ class IskraClient:
             calls = [
                 ToolCall(
                     id=c.get("id") or f"call_{i}",
-                    name=c["function"]["name"],
+                    # A name that is not a string is that call's error (the runner answers
+                    # it), not a malformed answer to ask again.
+                    name=_string(c["function"].get("name")),
                     arguments=c["function"].get("arguments") or "",
                 )
                 for i, c in enumerate(message.get("tool_calls") or [])
@@ -813,3 +815,7 @@ def _int(value: Any) -> int | None:
         return int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+
+
+def _string(value: Any) -> str:
+    return value if isinstance(value, str) else ""

@@ -519,6 +519,9 @@ def _drop(
 def run_stub_server(host: str = "127.0.0.1", port: int = 0, **knobs: Any) -> None:
     """Serve until SIGINT/SIGTERM; prints one ``listening on URL`` line to stdout.
 
+    How to sign in against it, and each sign-in's code, go to stderr: the terminal the
+    person started it in.
+
     ``knobs`` are :class:`StubIskra` keywords (limit, tier, latency, tokens_per_second,
     chunk_chars). Everything else goes to stderr.
     """
@@ -538,4 +541,9 @@ async def _serve(stub: StubIskra) -> None:
             loop.add_signal_handler(sig, stopped.set)
     async with stub:
         print(f"Iskra stub server listening on {stub.url}", flush=True)
+        print(
+            f"Sign in against it: ISKRA_API_URL={stub.url} iskra-ls login (any e-mail; "
+            "each sign-in's code is random and is printed here)",
+            file=sys.stderr, flush=True,
+        )
         await stopped.wait()

@@ -153,6 +153,10 @@ async def test_login_with_email_against_the_stub_process(env: dict[str, str]) ->
         assert match, line
         env["ISKRA_API_URL"] = match.group(1)
 
+        hint = (await asyncio.wait_for(server.stderr.readline(), timeout=30)).decode()
+        assert f"ISKRA_API_URL={match.group(1)} iskra-ls login" in hint, hint
+        assert "random" in hint and "printed here" in hint, hint
+
         proc = await start(env, "login", "--email", "me@example.com")
         code = None
         while code is None:
@@ -170,12 +174,21 @@ async def test_login_with_email_against_the_stub_process(env: dict[str, str]) ->
         assert await asyncio.wait_for(server.wait(), timeout=10) == 0
 
 
+async def test_stub_server_help_says_how_to_sign_in(env: dict[str, str]) -> None:
+    run = await cli(env, "stub-server", "--help")
+    assert run.code == 0, run
+    text = " ".join(run.out.split())
+    assert "ISKRA_API_URL=http://127.0.0.1:PORT iskra-ls login" in text, run.out
+    assert "random 6-digit code, printed in this server's terminal" in text, run.out
+
+
 async def test_wrong_code_three_times_is_one_line(env: dict[str, str], stub: StubIskra) -> None:
     run = await cli(env, "login", "--email", "me@example.com", stdin="000000x\n" * 3)
     line = run.one_error_line()
     assert "wrong or has expired" in line and "iskra-ls login" in line, line
     assert "malformed" not in run.out + run.err
     assert run.out.count("Code: ") == 3, run.out
+    assert run.out.count("A sign-in code was sent") == 1, run.out  # none after a wrong one
     assert not token_file(env).exists()
 
 

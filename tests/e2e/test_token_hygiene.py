@@ -84,7 +84,7 @@ async def test_no_token_in_logs_or_messages(tmp_path: Path, capfd: pytest.Captur
         await completion(s, uri, Reply.error(429, "Too many requests", retry_after=1))
 
         s.stub.revoke(T1)  # 401 for the first token, in a completion and in an action
-        await asyncio.sleep(1.05)
+        await asyncio.sleep(1.05)  # sleep-ok: Retry-After (1 s) passes on the wall clock
         await completion(s, uri)
         results.append(await s.command("iskra.ask", {"uri": uri, "instruction": "again"}))
 
@@ -100,9 +100,10 @@ async def test_no_token_in_logs_or_messages(tmp_path: Path, capfd: pytest.Captur
         await completion(s, uri, Reply.text("2"))
 
         s.client.set_configuration({"iskra": {**settings, "token": T4}})
+        published = len(s.statuses)
         s.client.workspace_did_change_configuration(
             types.DidChangeConfigurationParams(settings=None))
-        await asyncio.sleep(0.3)
+        await s.wait_for(lambda: len(s.statuses) > published)  # pulled, applied, published
         results.append(await s.command("iskra.status"))
         s.stub.revoke(T4)
         results.append(await s.command("iskra.ask", {"uri": uri, "instruction": "third"}))
@@ -115,7 +116,7 @@ async def test_no_token_in_logs_or_messages(tmp_path: Path, capfd: pytest.Captur
                 errors.append(f"{exc!r} {exc}")
         results.append(await s.command("iskra.logout"))
         results.append(await s.command("iskra.status"))
-        await asyncio.sleep(0.3)  # let the last log lines reach our stderr
+        await s.round_trip()  # the last notifications (stderr is complete once the server exits)
 
         assert any(st["state"] == "signedOut" for st in s.statuses)
         assert any("401" in m.message for m in s.client.messages)

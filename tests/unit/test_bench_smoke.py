@@ -39,6 +39,8 @@ TINY = bench_run.Plan(
     latency_variants=("asked",),
     fidelity_cases=4,
     bounded_doc_mb=1,
+    file_rules_runs=50,
+    file_rules_paths=2_000,
 )
 
 
@@ -58,6 +60,7 @@ async def test_every_benchmark_produces_its_figures(
     assert set(benches) == {
         "typing_replay", "overhead", "early_stop", "startup_memory", "load", "edit_fidelity",
         "action_io", "bundled_server", "bounded_work", "latency", "real_model_corpus",
+        "file_rules",
     }
     for name, figures in benches.items():
         assert "error" not in figures, f"{name}: {figures.get('traceback')}"
@@ -82,6 +85,8 @@ async def test_every_benchmark_produces_its_figures(
     assert _number(benches["edit_fidelity"]["corrupting_edits"])
     assert _number(benches["action_io"]["list_50k_loop_stall_ms"])
     assert "build-vsix.sh" in benches["bundled_server"]["skipped"]
+    assert benches["file_rules"]["hostile_caught"] == benches["file_rules"]["hostile_total"]
+    assert _number(benches["file_rules"]["document_check_us_median"])
     assert benches["real_model_corpus"]["cases"] > 0
     assert _number(benches["real_model_corpus"]["kept_share"])
 

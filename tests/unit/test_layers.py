@@ -15,10 +15,8 @@ import iskra_ls
 
 PACKAGE = Path(iskra_ls.__file__).parent
 
-LOW = [
-    "edits", "textdoc", "snapshot", "linediff", "errors", "file_policy", "settings", "schema",
-    "logs",
-]
+LOW = ["edits", "textdoc", "snapshot", "linediff", "errors", "file_policy", "settings", "schema",
+       "logs", "plain_text", "file_service"]
 HIGHER = (
     "iskra_ls.actions",
     "iskra_ls.completion",
@@ -49,6 +47,15 @@ def test_low_module_imports_nothing_above_it(module: str) -> None:
         if any(name == high or name.startswith(high + ".") for high in HIGHER)
     )
     assert upward == [], f"iskra_ls/{module}.py imports {upward}"
+
+
+def test_completions_ask_the_file_policy_service_not_the_action_paths() -> None:
+    """One file-policy service for completions and actions (issue 20, Shape): the server
+    object and the completion path do not import the model's path resolver."""
+    for module in ["editor", "server", *[f"completion/{p.stem}" for p in
+                                           (PACKAGE / "completion").glob("*.py")]]:
+        assert "iskra_ls.actions.paths" not in _imports(module), module
+    assert "is_secret_path" not in (PACKAGE / "editor.py").read_text(encoding="utf-8")
 
 
 def test_dead_names_are_gone() -> None:

@@ -55,10 +55,12 @@ T.run(function()
 
   local buf = vim.api.nvim_create_buf(false, true)
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, { '    return a' })
-  local item = { insert_text = '    return a + b', range = vim.range(0, 0, 0, 12), client_id = 0 }
+  -- The shape of vim.range(0, 0, 0, 12) (0.12), built by hand so this runs on 0.11 too.
+  local range = { start = { row = 0, col = 0 }, ['end'] = { row = 0, col = 12 } }
+  local item = { insert_text = '    return a + b', range = range, client_id = 0 }
   T.eq('remaining after typed text', inline.remaining_text(item, buf, 0, 12), ' + b')
   T.eq('no range', inline.remaining_text({ insert_text = 'xyz' }, buf, 0, 12), 'xyz')
-  local other = { insert_text = 'zzz', range = vim.range(0, 0, 0, 12) }
+  local other = { insert_text = 'zzz', range = range }
   T.eq('mismatch', inline.remaining_text(other, buf, 0, 12), nil)
 
   -- :Iskra ask ranges: a characterwise selection, in the client's position encoding.
