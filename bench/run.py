@@ -30,6 +30,7 @@ from bench import (
     bundled_server,
     early_stop,
     file_rules,
+    ground_truth,
     latency,
     load,
     overhead,
@@ -67,6 +68,10 @@ class Plan:
     """None runs the whole corpus."""
     bounded_doc_mb: int = 20
     """Size of the document the keystroke figure types into."""
+    ground_truth_cases: int = 60
+    """Cursors cut per language for the right-answers bench."""
+    ground_truth_junk: bool = True
+    """Also count, per filter, the real-model junk it stops (the corpus once per filter)."""
     file_rules_runs: int = 2_000
     file_rules_paths: int | None = None
     """None: every file of the running Python's library folder."""
@@ -84,6 +89,7 @@ QUICK = Plan(
     latency_lines=24,
     latency_variants=("asked",),
     flood_requests=1_000,
+    ground_truth_cases=20,
 )
 
 
@@ -136,6 +142,8 @@ def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
         ("action_io", lambda: action_io.run()),
         ("file_rules", lambda: file_rules.run(plan.file_rules_runs, plan.file_rules_paths)),
         ("real_model_corpus", lambda: real_model_quality.run()),
+        ("ground_truth",
+         lambda: ground_truth.run(plan.ground_truth_cases, junk=plan.ground_truth_junk)),
         (
             "bounded_work",
             lambda: bounded_work.run(doc_mb=plan.bounded_doc_mb, cases=plan.fidelity_cases),
@@ -316,6 +324,30 @@ def _real_model_rows(rm: dict[str, Any]) -> list[Row]:
     return out
 
 
+def _ground_truth_rows(gt: dict[str, Any]) -> list[Row]:
+    """Issue 18.1: real files, the model answers the true text; kept per language."""
+    out = [
+        _row(gt, "right answers kept (true text, all languages)", "kept_share", "%", ">= 98 %",
+             lambda v: v >= 98),
+        _row(gt, "right answers kept, worst language", "worst_language_share", "%", ">= 95 %",
+             lambda v: v >= 95),
+        _row(gt, "right answers: wrong text shown", "wrong", "", "0", lambda v: v == 0),
+        _row(gt, "right answers wrapped in a fence / preamble, kept", "wrapped_kept_share", "%"),
+        _row(gt, "right answers: cases (languages)", "cases"),
+    ]
+    for language, figures in (gt.get("per_language") or {}).items():
+        share = figures.get("kept_share")
+        out.append({"figure": f"  kept: {language}", "value": share, "unit": "%",
+                    "target": ">= 95 %", "met": None if share is None else share >= 95})
+    junk = gt.get("junk_stopped") or {}
+    for name, cost in (gt.get("filter_costs") or {}).items():
+        stopped = junk.get(name, 0) - junk.get("all", 0)
+        out.append({"figure": f"  filter {name}: right changed/dropped, junk stopped",
+                    "value": f"{cost.get('changed', 0)}/{cost.get('dropped', 0)}, {stopped}",
+                    "unit": "", "target": "", "met": None})
+    return out
+
+
 def rows(b: dict[str, Any]) -> list[Row]:
     """The table: one row per figure, with the issue's target where it has one."""
     t, o, e = b.get("typing_replay", {}), b.get("overhead", {}), b.get("early_stop", {})
@@ -391,6 +423,7 @@ def rows(b: dict[str, Any]) -> list[Row]:
         *_bounded_rows(b.get("bounded_work", {})),
         *_file_rules_rows(b.get("file_rules", {})),
         *_real_model_rows(b.get("real_model_corpus", {})),
+        *_ground_truth_rows(b.get("ground_truth", {})),
         *_bundled_rows(b.get("bundled_server", {})),
     ]
     for name, bench in b.items():

@@ -26,6 +26,7 @@ from iskra_ls.completion.indentation import (
     leading_ws,
     opens_block,
 )
+from iskra_ls.languages import Language, language_for
 from iskra_ls.snapshot import cut_window
 from iskra_ls.textdoc import split_lines, strip_line_ending
 
@@ -110,10 +111,10 @@ def _previous_code_line(prefix_lines: Sequence[str]) -> str | None:
     return None
 
 
-def _wants_block(line_prefix: str, line_suffix: str) -> bool:
-    if not line_prefix.strip():
+def _wants_block(line_prefix: str, line_suffix: str, language: Language) -> bool:
+    if not line_prefix.strip() or language.is_prose:  # in text, the next lines may follow
         return not line_suffix.strip()
-    if not opens_block(line_prefix):
+    if not language.opens_block(line_prefix):  # the language's openers: ``{``, ``then``...
         return False
     if not line_suffix.strip():
         return True
@@ -133,21 +134,13 @@ def _well_formed(text: str) -> str:
     return text
 
 
-def wants_block(prefix: str, suffix: str) -> bool:
+def wants_block(prefix: str, suffix: str, language_id: str) -> bool:
     """Whether the cursor between ``prefix`` and ``suffix`` asks for a block (a line start,
     after an opener), read from the cursor's line alone."""
     line_prefix = prefix[max(prefix.rfind("\n"), prefix.rfind("\r")) + 1 :]
     end = min((at for at in (suffix.find("\n"), suffix.find("\r")) if at >= 0), default=-1)
-    return _wants_block(line_prefix, suffix if end < 0 else suffix[:end])
-
-
-def body_indent(prefix_lines: Sequence[str], indent_unit: str) -> str:
-    """The indentation of a new line below ``prefix_lines`` (the last one is the cursor's,
-    empty) when the code line above opens a block (its body must go deeper), else ""."""
-    above = _previous_code_line(prefix_lines)
-    if above is None or not opens_block(above):
-        return ""
-    return leading_ws(above) + indent_unit
+    line_suffix = suffix if end < 0 else suffix[:end]
+    return _wants_block(line_prefix, line_suffix, language_for(language_id))
 
 
 def build_context(text: str, offset: int, *, language_id: str, path: str) -> CompletionContext:
@@ -166,13 +159,18 @@ def build_context(text: str, offset: int, *, language_id: str, path: str) -> Com
     indent = leading_ws(line_prefix + line_suffix)
     # A document with nothing indented yet goes by the cursor's own line.
     indent_unit = indent_evidence(text) or ("\t" if "\t" in indent else "    ")
-    multiline = _wants_block(line_prefix, line_suffix)
+    language = language_for(language_id)
+    multiline = _wants_block(line_prefix, line_suffix, language)
     if line_prefix.strip():
-        enclosing = indent + indent_unit if multiline else indent
+        deeper = multiline and language.indents_body(line_prefix)  # not after ``#ifdef``
+        enclosing = indent + indent_unit if deeper else indent
     elif line_prefix + line_suffix == "":
         # An empty line the editor did not auto-indent: a body after an opener goes deeper;
         # otherwise the answer's own indentation decides (completion/lookahead.py).
-        enclosing = body_indent(prefix_lines, indent_unit)
+        above = _previous_code_line(prefix_lines)
+        enclosing = ""
+        if above is not None and language.opens_block(above):
+            enclosing = leading_ws(above) + indent_unit
     else:
         enclosing = line_prefix
     return CompletionContext(

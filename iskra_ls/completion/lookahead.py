@@ -52,11 +52,10 @@ def at_column_zero(ctx: CompletionContext) -> bool:
     return ctx.line_prefix == "" and ctx.line_suffix == ""
 
 
-def answer_indent(partial: str) -> str | None:
-    """Leading whitespace of the answer's first line with content ("" for none), or None
-    while that is not known yet. Blank and fence lines before it are skipped; an
-    unfinished line that may still become a fence (`````, ``~~~``) is not known yet."""
-    text = to_lf(partial)
+def _first_content_line(text: str) -> int | None:
+    """Where the answer's first line with content starts (blank and fence lines before it
+    skipped), or None while that is not known (an unfinished line that may still become a
+    fence, `````, ``~~~``, is not known yet)."""
     pos = 0
     while pos <= len(text):
         end = text.find("\n", pos)
@@ -64,11 +63,19 @@ def answer_indent(partial: str) -> str | None:
         if end < 0 and line.lstrip(" \t").startswith(("`", "~")):
             return None
         if line.strip() and not _FENCE_LINE.fullmatch(line):
-            return leading_ws(line)
+            return pos
         if end < 0:
             return None
         pos = end + 1
     return None
+
+
+def answer_indent(partial: str) -> str | None:
+    """Leading whitespace of the answer's first line with content ("" for none), or None
+    while that is not known yet (see :func:`_first_content_line`)."""
+    text = to_lf(partial)
+    start = _first_content_line(text)
+    return None if start is None else leading_ws(text[start:])
 
 
 def indented(ctx: CompletionContext, indent: str) -> CompletionContext:
@@ -96,6 +103,8 @@ class LineStart:
         self.ctx = ctx
         self.pad = ""
         self._settled = not at_column_zero(ctx)
+        self._written = False
+        """The pad is the answer's own: its first line is read from after it."""
 
     def settle(self, partial: str) -> bool:
         """Decide the indentation once the answer's first line shows it; False until then."""
@@ -107,10 +116,21 @@ class LineStart:
         unit = self.ctx.indent_unit
         # As written; a bare line after a block opener still goes into the body.
         self.pad = render_indent(indent_columns(written, unit), unit) or self.ctx.enclosing_indent
+        self._written = bool(written)
         if self.pad:
             self.ctx = indented(self.ctx, self.pad)
         self._settled = True
         return True
+
+    def text_of(self, partial: str) -> str:
+        """The answer as an auto-indenting editor's model would write it: its first line
+        without the indentation now in front of the cursor (idempotent)."""
+        if not self._written:
+            return partial
+        start = _first_content_line(partial)
+        if start is None:
+            return partial
+        return partial[:start] + partial[start:].lstrip(" \t")
 
     def padded(self, suggestion: Suggestion | None) -> Suggestion | None:
         if suggestion is None or not self.pad:
@@ -166,8 +186,10 @@ class AnswerReader:
         if self.lookahead:
             return self._feed_lines(text)
         start = self._start
-        if start is not None and not start.settle(text):
-            return None, None
+        if start is not None:
+            if not start.settle(text):
+                return None, None
+            text = start.text_of(text)
         ctx = start.ctx if start is not None else self.ctx
         early = None
         if self._first_line_early and not self._shown and ctx.multiline:
@@ -203,7 +225,7 @@ class AnswerReader:
             return early, text[:used] + rest  # enough lines kept
         if not self._next.settle(rest):
             return early, None
-        stop = early_stop_text(rest, self._next.ctx)
+        stop = early_stop_text(self._next.text_of(rest), self._next.ctx)
         return early, None if stop is None else text[:used] + stop
 
     def _next_start(self, first: Suggestion) -> LineStart | None:
@@ -218,9 +240,11 @@ class AnswerReader:
         text = to_lf(raw)
         if not self.lookahead:
             start = self._start
-            if start is not None and not start.settle(text + "\n"):
+            if start is None:
+                return postprocess(text, self.ctx)
+            if not start.settle(text + "\n"):
                 return None
-            return self._pad(postprocess(text, start.ctx if start else self.ctx))
+            return start.padded(postprocess(start.text_of(text), start.ctx))
         if self._first is None:
             self._feed_lines(text + "\n")  # the answer's last line ended with the stream
         if self._first is None:
@@ -235,4 +259,4 @@ class AnswerReader:
         start = self._next
         if start is None or not rest.strip() or not start.settle(rest + "\n"):
             return None
-        return start.padded(postprocess(rest, start.ctx))
+        return start.padded(postprocess(start.text_of(rest), start.ctx))

@@ -228,7 +228,7 @@ class CompletionService:
             return None  # a secret file's text is never sent to the model
         prefix, suffix = snapshot.prefix, snapshot.suffix
 
-        whole = request.invoked and wants_block(prefix, suffix)
+        whole = request.invoked and wants_block(prefix, suffix, snapshot.language_id)
         known = self.cache.lookup(request.uri, prefix, suffix, time.monotonic(), whole=whole)
         if known is not None:
             self.counts.cache_hits += 1
@@ -299,7 +299,7 @@ class CompletionService:
             if not await self._hold(uri, generation, until=older.final):
                 return self._superseded()
         # A fetch may have answered for this cursor while we waited.
-        whole = request.invoked and wants_block(prefix, suffix)
+        whole = request.invoked and wants_block(prefix, suffix, request.snapshot.language_id)
         known = self.cache.lookup(uri, prefix, suffix, time.monotonic(), whole=whole)
         if known is not None:
             self.counts.cache_hits += 1
@@ -369,7 +369,9 @@ class CompletionService:
         """Send one model request (its quota already reserved), in its own task."""
         loop = asyncio.get_running_loop()
         fetch = _Fetch(shown=loop.create_future(), final=loop.create_future())
-        whole_block = request.invoked and wants_block(prefix, suffix)
+        whole_block = request.invoked and wants_block(
+            prefix, suffix, request.snapshot.language_id
+        )
         neighbours = request.neighbours()
         self.counts.requests += 1
         self._last_network = time.monotonic()

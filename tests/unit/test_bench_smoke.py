@@ -39,6 +39,8 @@ TINY = bench_run.Plan(
     latency_variants=("asked",),
     fidelity_cases=4,
     bounded_doc_mb=1,
+    ground_truth_cases=2,
+    ground_truth_junk=False,
     file_rules_runs=50,
     file_rules_paths=2_000,
 )
@@ -60,6 +62,7 @@ async def test_every_benchmark_produces_its_figures(
     assert set(benches) == {
         "typing_replay", "overhead", "early_stop", "startup_memory", "load", "edit_fidelity",
         "action_io", "bundled_server", "bounded_work", "latency", "real_model_corpus",
+        "ground_truth",
         "file_rules",
     }
     for name, figures in benches.items():
@@ -82,6 +85,9 @@ async def test_every_benchmark_produces_its_figures(
     assert _number(benches["load"]["flood"]["shutdown_after_flood_ms"])
     assert benches["latency"]["keystrokes"] > 0 and benches["latency"]["stub_connections"] >= 1
     assert benches["edit_fidelity"]["cases"] == 4
+    truth = benches["ground_truth"]
+    assert truth["cases"] > 0 and "python" in truth["per_language"]  # the stdlib is always here
+    assert _number(truth["kept_share"]) and truth["wrong"] >= 0
     assert _number(benches["edit_fidelity"]["corrupting_edits"])
     assert _number(benches["action_io"]["list_50k_loop_stall_ms"])
     assert "build-vsix.sh" in benches["bundled_server"]["skipped"]

@@ -16,7 +16,7 @@ import iskra_ls
 PACKAGE = Path(iskra_ls.__file__).parent
 
 LOW = ["edits", "textdoc", "snapshot", "linediff", "errors", "file_policy", "settings", "schema",
-       "logs", "plain_text", "file_service"]
+       "logs", "plain_text", "file_service", "languages"]
 HIGHER = (
     "iskra_ls.actions",
     "iskra_ls.completion",
@@ -84,11 +84,30 @@ def test_indentation_helpers_sit_below_context_and_postprocess() -> None:
                                "opens_block", "detect_indent_unit"}, from_context
 
 
+PURE_FILTER_IMPORTS = {
+    "__future__", "re", "math", "collections", "collections.abc", "dataclasses", "functools",
+    "typing", "tree_sitter", "iskra_ls.languages", "iskra_ls.textdoc",
+    "iskra_ls.completion.context", "iskra_ls.completion.indentation",
+    "iskra_ls.completion.prose", "iskra_ls.completion.filters",
+}
+
+
 def test_prose_rules_are_pure() -> None:
-    """Telling English from code needs nothing but the text (post-processing imports it)."""
-    assert _imports("completion/prose") <= {"__future__", "re"}
-    assert _imports("completion/syntax") <= {"__future__", "ast", "warnings"}
-    assert not any("postprocess" in name for name in _imports("completion/blocks"))
+    """Telling English from code needs the text and the capability table, nothing else."""
+    assert _imports("completion/prose") <= PURE_FILTER_IMPORTS | {
+        "iskra_ls.completion.filters.text"}
+
+
+@pytest.mark.parametrize(
+    "module", sorted(p.stem for p in (PACKAGE / "completion" / "filters").glob("*.py"))
+)
+def test_filters_are_pure(module: str) -> None:
+    """Each filter is values in, values out: it imports the table, the context type and its
+    sibling filters, never the service, the network client or the server."""
+    imports = _imports(f"completion/filters/{module}")
+    outside = {name for name in imports if not name.startswith("iskra_ls.completion.filters.")}
+    assert outside <= PURE_FILTER_IMPORTS, outside - PURE_FILTER_IMPORTS
+    assert not any("postprocess" in name for name in imports)
 
 
 def test_the_stub_admin_api_does_not_import_the_stub_server() -> None:
@@ -108,6 +127,4 @@ def test_lookahead_uses_post_processing_through_its_public_face() -> None:
     }
     shaping = {name for module, name in used if module == "iskra_ls.completion.postprocess"}
     assert shaping <= {"Suggestion", "early_stop_text", "postprocess", "first_line_complete"}
-    assert not {module for module, _ in used} & {
-        "iskra_ls.completion.prose", "iskra_ls.completion.syntax", "iskra_ls.completion.blocks",
-    }
+    assert not [module for module, _ in used if module.startswith("iskra_ls.completion.filters")]

@@ -51,6 +51,14 @@ ext_version="$(cd "$ext" && node -p "require('./package.json').version" 2>/dev/n
 [[ -z "$ext_version" || "$ext_version" == "$version" ]] \
   || die "the extension is $ext_version but the server is $version: bump both together"
 
+# The tree-sitter grammars (iskra_ls/languages.py) are imported by name on first use, which
+# PyInstaller cannot see: collect the bindings and each grammar's extension module.
+grammar_flags=(--collect-submodules tree_sitter)
+for module in $("$venv_bin/python" -c \
+    'from iskra_ls.languages import grammar_modules; print(" ".join(grammar_modules()))'); do
+  grammar_flags+=(--collect-submodules "$module")
+done
+
 log "freezing iskra-ls $version for $target (PyInstaller, one folder)"
 # One flag per line, so more can be added (grammar packages: --collect-all NAME).
 # --collect-submodules: our own modules are imported lazily (after InitializeResult) and some
@@ -67,6 +75,7 @@ pyinstaller_flags=(
   --collect-submodules pydantic
   --collect-submodules lsprotocol
   --collect-submodules pygls
+  "${grammar_flags[@]}"
   --exclude-module tkinter --exclude-module numpy --exclude-module pandas
 )
 if [[ "$target" != win32-* ]]; then
@@ -80,6 +89,17 @@ frozen="$work/dist/iskra-ls/$exe"
 [[ -x "$frozen" || -f "$frozen" ]] || die "PyInstaller produced no $exe"
 got="$("$frozen" --version)"
 [[ "$got" == *"$version"* ]] || die "the frozen server says '$got', expected $version"
+# Every grammar must be bundled, or its language silently loses its checks (a grammar that
+# fails to load logs "no <language> grammar": `iskra-ls demo` on the frozen server shows none).
+missing="$(cd "$work" && ISKRA_LS_FROZEN="$frozen" "$venv_bin/python" - <<'PY'
+import glob, os
+from iskra_ls.languages import grammar_modules
+root = os.path.dirname(os.environ["ISKRA_LS_FROZEN"])
+print(" ".join(m for m in grammar_modules()
+               if not glob.glob(os.path.join(root, "**", m, "_binding*"), recursive=True)))
+PY
+)"
+[[ -z "$missing" ]] || die "the frozen server lacks the grammars: $missing"
 
 rm -rf "$ext/server"
 cp -R "$work/dist/iskra-ls" "$ext/server"
