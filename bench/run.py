@@ -32,6 +32,7 @@ from bench import (
     file_rules,
     ground_truth,
     latency,
+    ledger,
     load,
     overhead,
     startup_memory,
@@ -68,6 +69,8 @@ class Plan:
     """None runs the whole corpus."""
     bounded_doc_mb: int = 20
     """Size of the document the keystroke figure types into."""
+    ledger_reservations: int = 200
+    """Quota reservations timed, alone and beside other processes."""
     ground_truth_cases: int = 60
     """Cursors cut per language for the right-answers bench."""
     ground_truth_junk: bool = True
@@ -140,6 +143,7 @@ def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
         ("edit_fidelity", lambda: _fidelity(plan)),
         ("bundled_server", lambda: bundled_server.run(plan.startup_runs)),
         ("action_io", lambda: action_io.run()),
+        ("ledger", lambda: ledger.run(plan.ledger_reservations)),
         ("file_rules", lambda: file_rules.run(plan.file_rules_runs, plan.file_rules_paths)),
         ("real_model_corpus", lambda: real_model_quality.run()),
         ("ground_truth",
@@ -276,6 +280,21 @@ def _bounded_rows(bw: dict[str, Any]) -> list[Row]:
              "ms"),
         _row(bw, "worst loop stall: completions on hostile inputs", "stall_hostile_worst_ms",
              "ms", "<= 50 ms", lambda v: v <= 50),
+    ]
+
+
+def _ledger_rows(lg: dict[str, Any]) -> list[Row]:
+    """Issue 19: the machine-wide quota ledger on a completion's path."""
+    return [
+        _row(lg, "quota ledger: reservation, median", "reserve_alone_median_ms", "ms",
+             "< 5 ms", lambda v: v < 5),
+        _row(lg, "quota ledger: reservation beside 3 busy processes, median",
+             "reserve_contended_median_ms", "ms", "< 5 ms", lambda v: v < 5),
+        _row(lg, "  same, p95", "reserve_contended_p95_ms", "ms"),
+        _row(lg, "quota ledger: worst loop stall while reserving", "loop_stall_alone_max_ms",
+             "ms"),
+        _row(lg, "quota ledger: automatic requests granted, 4 processes",
+             "automatic_granted_all_processes", "", "<= 10", lambda v: v <= 10),
     ]
 
 
@@ -421,6 +440,7 @@ def rows(b: dict[str, Any]) -> list[Row]:
         _row(b.get("action_io", {}), "actions: one round of 100 x 40 KB reads sent back",
              "round_100_reads_chars", "chars", "<= 200000", lambda v: v <= 200_000),
         *_bounded_rows(b.get("bounded_work", {})),
+        *_ledger_rows(b.get("ledger", {})),
         *_file_rules_rows(b.get("file_rules", {})),
         *_real_model_rows(b.get("real_model_corpus", {})),
         *_ground_truth_rows(b.get("ground_truth", {})),

@@ -111,6 +111,9 @@ def _print(title: str, body: str | None = None) -> None:
     if body is not None:
         print(body)
 
+DEMO_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZW1vQGV4YW1wbGUuY29tIn0.ZGVtby10b2tlbg"
+"""The demo account's token: a JWT, as every token must be (the stub checks no signature)."""
+
 
 async def run_demo() -> int:
     with tempfile.TemporaryDirectory(prefix="iskra-demo-") as tmp:
@@ -123,7 +126,7 @@ async def run_demo() -> int:
             print(f"Bundled Iskra-compatible server: {stub.url}")
             print("The model's answers below are scripted by this bundled server: no model, "
                   "account or network is used.")
-            env = {**os.environ, "ISKRA_API_URL": stub.url, "ISKRA_TOKEN": "demo-token",
+            env = {**os.environ, "ISKRA_API_URL": stub.url, "ISKRA_TOKEN": DEMO_TOKEN,
                    "ISKRA_CONFIG_DIR": str(Path(tmp) / "config")}
             client = LanguageClient("iskra-demo", "1")
             fix_code_action_structuring(client.protocol._converter)

@@ -174,6 +174,8 @@ class TokenNotForThisRoot(IskraError):
     kind = "signedOut"
 
     def __init__(self, api_url: str = "", token_root: str = "") -> None:
+        self.api_url = api_url
+        self.token_root = token_root
         super().__init__(
             f"Your Iskra token was issued for {token_root or 'another address'}, but apiUrl is "
             f"now {api_url or 'different'}; it is not sent there without your confirmation. "

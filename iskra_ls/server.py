@@ -97,6 +97,12 @@ def on_change(ls: IskraServer, params: types.DidChangeTextDocumentParams) -> Non
     ls.completions.note_edit(params.text_document.uri)
 
 
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def on_close(ls: IskraServer, params: types.DidCloseTextDocumentParams) -> None:
+    """A closed document's completion state (typing rhythm, cache, generations) ends with it."""
+    ls.completions.forget(params.text_document.uri)
+
+
 @server.feature(types.SHUTDOWN)
 async def on_shutdown(ls: IskraServer, _params: Any) -> None:
     """Cancel and await the work in flight, then close the HTTP client (see lifecycle)."""
@@ -351,9 +357,10 @@ async def cmd_status(ls: IskraServer, *_args: Any) -> dict[str, Any]:
 @server.command("iskra.setToken")
 async def cmd_set_token(ls: IskraServer, *args: Any) -> dict[str, Any]:
     token = _arg(args, "token")
-    ls.session.set_editor_token(token if isinstance(token, str) else None)
+    refused = ls.session.set_editor_token(token if isinstance(token, str) else None)
     await ls.session.refresh_account(force=True)
-    return {"signedIn": ls.session.quota.signed_in}
+    signed_in = bool(ls.session.client.token) and ls.session.quota.signed_in
+    return {"signedIn": signed_in, "message": refused} if refused else {"signedIn": signed_in}
 
 
 async def _ask_user(ls: IskraServer, question: str, choices: list[str]) -> str | None:

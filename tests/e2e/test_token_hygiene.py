@@ -3,17 +3,16 @@
 One representative session at debug log level (``ISKRA_LOG_LEVEL=debug`` and
 the ``logLevel`` setting, so pygls, openai and the server log every message):
 completions, an action, 429, 400, 500, 401, an error event, the token handed
-over four ways (initializationOptions, ``iskra.setToken``, a
-``didChangeConfiguration`` carrying ``token``, and ``workspace/configuration``),
-status, logout and failing commands. Afterwards none of the marker tokens may
-appear in the server's stderr (pytest-lsp forwards it to ours: ``capfd``), in
-any raw message the client received (notifications, ``showMessage``,
-``logMessage``, progress, command results, error responses), nor in the
-exceptions the client raised.
+over four ways (initializationOptions and ``iskra.setToken``, which are used; a
+``didChangeConfiguration`` carrying ``token`` and ``workspace/configuration``, which
+are a repository's settings and ignored), status, logout and failing commands.
+Afterwards none of the marker tokens may appear in the server's stderr (pytest-lsp
+forwards it to ours: ``capfd``), in any raw message the client received (notifications,
+``showMessage``, ``logMessage``, progress, command results, error responses), nor in
+the exceptions the client raised.
 
-The markers are shaped so that only the server's own bookkeeping can hide them:
-two are not JWT-shaped and never follow a ``token=`` key in what the server
-writes itself.
+Only a JWT is ever used as a token (issue 20.6); T4 is no credential at all, and must
+not be echoed either.
 """
 
 from __future__ import annotations
@@ -30,9 +29,9 @@ from pygls.exceptions import JsonRpcException
 
 from iskra_ls.stub import Reply
 
-T1 = "hygmarkerAlpha7Q2x9"
+T1 = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJoeWcxIn0.aHlnbWFya2VyQWxwaGE3UTJ4OQ"
 T2 = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJoeWdtYXJrZXIifQ.c2lnbmF0dXJlQmV0YTk4NzY1"
-T3 = "hygmarkerGamma55kP3"
+T3 = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJoeWczIn0.aHlnbWFya2VyR2FtbWE1NWtQMw"
 T4 = "hygmarkerDelta31vZ8"
 MARKERS = [T1, T2, T3, T4]
 

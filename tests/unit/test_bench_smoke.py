@@ -39,6 +39,7 @@ TINY = bench_run.Plan(
     latency_variants=("asked",),
     fidelity_cases=4,
     bounded_doc_mb=1,
+    ledger_reservations=20,
     ground_truth_cases=2,
     ground_truth_junk=False,
     file_rules_runs=50,
@@ -63,7 +64,7 @@ async def test_every_benchmark_produces_its_figures(
         "typing_replay", "overhead", "early_stop", "startup_memory", "load", "edit_fidelity",
         "action_io", "bundled_server", "bounded_work", "latency", "real_model_corpus",
         "ground_truth",
-        "file_rules",
+        "file_rules", "ledger",
     }
     for name, figures in benches.items():
         assert "error" not in figures, f"{name}: {figures.get('traceback')}"
@@ -85,6 +86,7 @@ async def test_every_benchmark_produces_its_figures(
     assert _number(benches["load"]["flood"]["shutdown_after_flood_ms"])
     assert benches["latency"]["keystrokes"] > 0 and benches["latency"]["stub_connections"] >= 1
     assert benches["edit_fidelity"]["cases"] == 4
+    assert benches["ledger"]["automatic_granted_all_processes"] <= 10
     truth = benches["ground_truth"]
     assert truth["cases"] > 0 and "python" in truth["per_language"]  # the stdlib is always here
     assert _number(truth["kept_share"]) and truth["wrong"] >= 0

@@ -16,7 +16,8 @@ import iskra_ls
 PACKAGE = Path(iskra_ls.__file__).parent
 
 LOW = ["edits", "textdoc", "snapshot", "linediff", "errors", "file_policy", "settings", "schema",
-       "logs", "plain_text", "file_service", "languages"]
+       "logs", "plain_text", "file_service", "languages", "credential", "status",
+       "account/budget", "account/ledger", "api/account", "api/sse", "api/results"]
 HIGHER = (
     "iskra_ls.actions",
     "iskra_ls.completion",
@@ -128,3 +129,17 @@ def test_lookahead_uses_post_processing_through_its_public_face() -> None:
     shaping = {name for module, name in used if module == "iskra_ls.completion.postprocess"}
     assert shaping <= {"Suggestion", "early_stop_text", "postprocess", "first_line_complete"}
     assert not [module for module, _ in used if module.startswith("iskra_ls.completion.filters")]
+
+
+def test_features_get_a_chat_interface_not_the_session() -> None:
+    """The completion fetch needs a chat call (issue 19 shape), not settings layers or polling."""
+    assert not any(name.startswith("iskra_ls.session") for name in _imports("completion/fetch"))
+    assert "iskra_ls.account.chat" in _imports("completion/fetch")
+
+
+def test_the_account_parts_stand_apart() -> None:
+    """The ledger and the day's arithmetic know nothing of the network or the session."""
+    for module in ("account/budget", "account/ledger", "account/quota"):
+        names = _imports(module)
+        assert not any(n.startswith(("iskra_ls.session", "iskra_ls.api.client", "openai",
+                                     "pygls")) for n in names), (module, names)

@@ -43,6 +43,9 @@ line being written."""
 
 CODE, COMMENT, STRING, MARKUP = "code", "comment", "string", "markup"
 _FIRST_WORD = re.compile(r"[A-Za-z_]\w*")
+_UTF8, _KEEP = "utf-8", "surrogatepass"
+"""Byte offsets for tree-sitter: a lone surrogate (a document that is not valid Unicode)
+is encoded as its three bytes, never an error, so offsets on both parses agree."""
 _CLOSERS = frozenset({"}", ")", "]", "end", "fi", "done", "esac", "until", "dedent"})
 
 
@@ -145,22 +148,23 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
     or string it was not in (``heap[`` + ``# index`` before the typed ``]``).
     """
     win = window_of(ctx)
-    before, rest = win.before.encode(), win.after.encode()
-    replaced = len(win.after[:replace_after].encode())
+    before, rest = win.before.encode(_UTF8, _KEEP), win.after.encode(_UTF8, _KEEP)
+    replaced = len(win.after[:replace_after].encode(_UTF8, _KEEP))
     old = _parse(win.language_id, before + rest)
     if old is None:
         return None
-    inserted = text.encode()
+    inserted = text.encode(_UTF8, _KEEP)
     new = _parse(win.language_id, before + inserted + rest[replaced:])
     if new is None:
         return None
     line_start = before.rfind(b"\n") + 1
     cursor, end = len(before), len(before) + len(inserted)
     tail_text = _tail(win.after[replace_after:])
-    tail = len(tail_text.encode())
+    tail = len(tail_text.encode(_UTF8, _KEEP))
     following = _first_code(tail_text.split("\n", 1)[1] if "\n" in tail_text else "")
     if following is not None:
-        old_at = cursor + replaced + len(tail_text[: tail_text.index("\n")].encode()) + 1
+        first_tail_line = tail_text[: tail_text.index("\n")]
+        old_at = cursor + replaced + len(first_tail_line.encode(_UTF8, _KEEP)) + 1
         new_at = end + (old_at - cursor - replaced)
         was_text = _in_text(old, old_at + following)
         if not was_text and _in_text(new, new_at + following):
@@ -304,7 +308,7 @@ def _first_code(text: str) -> int | None:
     stripped = text.lstrip()
     if not stripped:
         return None
-    return len(text[: len(text) - len(stripped)].encode())
+    return len(text[: len(text) - len(stripped)].encode(_UTF8, _KEEP))
 
 
 def _swallows_rest(old: tree_sitter.Tree, new: tree_sitter.Tree, rest: str, old_at: int,
@@ -314,7 +318,7 @@ def _swallows_rest(old: tree_sitter.Tree, new: tree_sitter.Tree, rest: str, old_
     line = rest.split("\n", 1)[0]
     if not line.strip():
         return False
-    skip = len(line[: len(line) - len(line.lstrip())].encode())
+    skip = len(line[: len(line) - len(line.lstrip())].encode(_UTF8, _KEEP))
     return _in_text(new, new_at + skip) and not _in_text(old, old_at + skip)
 
 
@@ -378,8 +382,8 @@ def cursor_region(ctx: CompletionContext) -> str:
 @lru_cache(maxsize=8)
 def _region(win: Window, line_prefix: str, prefix_chars: int) -> str:
     entry = language_for(win.language_id)
-    before = win.before.encode()
-    tree = _parse(win.language_id, before + win.after.encode())
+    before = win.before.encode(_UTF8, _KEEP)
+    tree = _parse(win.language_id, before + win.after.encode(_UTF8, _KEEP))
     if tree is None:
         stripped = line_prefix.lstrip()
         return COMMENT if entry.line_comments and stripped.startswith(entry.line_comments) \
@@ -413,7 +417,7 @@ def _region(win: Window, line_prefix: str, prefix_chars: int) -> str:
     if start is not None and (start > 0 or len(win.before) == prefix_chars):
         # The parser gave up here (not merely where the window begins): an unclosed
         # string or comment?
-        return _unclosed(before[start:cursor].decode(errors="replace"), line_prefix, entry)
+        return _unclosed(before[start:cursor].decode(_UTF8, "replace"), line_prefix, entry)
     return CODE
 
 

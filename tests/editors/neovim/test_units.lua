@@ -36,6 +36,26 @@ T.run(function()
   assert(status.describe():find('resets 00:00', 1, true))
   status.update({ state = 'starting' })
   T.eq('no numbers', status.statusline(), 'Iskra: starting')
+  -- The day across every editor on this machine (the server's quota ledger), for `:Iskra status`.
+  status.update({
+    state = 'ready',
+    limit = 20,
+    remaining = 14,
+    requestsToday = 6,
+    byKind = { automatic = 3, invoked = 1, action = 2 },
+    automaticLeft = 4,
+    resetsAt = '2027-01-16T00:00:00Z',
+    planKnown = false,
+  })
+  T.eq(
+    'the machine day',
+    status.usage(),
+    'today on this machine: 3 automatic, 1 invoked, 2 action; 4 automatic left; '
+      .. "resets 00:00 UTC; free plan's 20 assumed until Iskra answers"
+  )
+  assert(status.describe():find('3 automatic, 1 invoked, 2 action', 1, true), status.describe())
+  status.update({ state = 'signedOut', byKind = vim.NIL })
+  T.eq('no day when signed out', status.usage(), nil)
   local seen
   local off = require('iskra').on_status(function(s)
     seen = s.state
