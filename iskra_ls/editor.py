@@ -119,7 +119,7 @@ class IskraServer(LanguageServer):
         policy = self.file_policy()
         folders = self.workspace_folders()
         return self.symbols.chooser(
-            request.uri, request.path,
+            request.uri, request.snapshot.path,
             [d for d in self.workspace.text_documents.values() if isinstance(d, LspTextDocument)],
             lambda path: not policy.document_is_secret(path),
             folders,

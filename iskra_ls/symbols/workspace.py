@@ -13,9 +13,10 @@ from __future__ import annotations
 import functools
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Protocol
 
+from iskra_ls.completion.context import prompt_path
 from iskra_ls.completion.related import ContextPart, OpenText, choose_parts
 from iskra_ls.symbols.index import Limits, SymbolIndex
 from iskra_ls.symbols.tags import language_of_path
@@ -37,17 +38,12 @@ class OpenDocumentLike(Protocol):
 
 
 def workspace_label(path: str, folders: Sequence[Path]) -> str:
-    """``path`` relative to the innermost workspace folder holding it, else its name."""
-    return _label(path, tuple(str(f) for f in folders))
+    """How the prompt names ``path`` (:func:`~iskra_ls.completion.context.prompt_path`),
+    kept: the same few files are named on every request."""
+    return _label(path, tuple(folders))
 
 
-@functools.lru_cache(maxsize=4096)
-def _label(path: str, folders: tuple[str, ...]) -> str:
-    pure = PurePath(path)
-    inside = [pure.relative_to(f) for f in folders if pure.is_relative_to(f)]
-    if inside:
-        return min(inside, key=lambda relative: len(relative.parts)).as_posix()
-    return pure.name
+_label = functools.lru_cache(maxsize=4096)(prompt_path)
 
 
 class WorkspaceSymbols:
