@@ -28,6 +28,14 @@ from iskra_ls.languages import language_for
 from iskra_ls.symbols.tags import IDENTIFIER_CHARS, Definition
 
 IDENTIFIER = IDENTIFIER_CHARS
+_ASCII_IDENTIFIER = re.compile(r"[A-Za-z_]\w*", re.ASCII)
+"""The same words in text without a non-ASCII character: twice as fast to find (most
+code), and ``str.isascii`` answers without reading the text."""
+
+
+def names_in(text: str) -> list[str]:
+    """The identifiers of ``text`` in order (:data:`IDENTIFIER`'s words)."""
+    return (_ASCII_IDENTIFIER if text.isascii() else IDENTIFIER).findall(text)
 
 NEAR_LINES_BEFORE = 40
 NEAR_LINES_AFTER = 10
@@ -75,7 +83,7 @@ class OpenText:
 
 
 def identifiers(text: str) -> set[str]:
-    return set(IDENTIFIER.findall(text))
+    return set(names_in(text))
 
 
 IMPORT_LINES = re.compile(
@@ -93,7 +101,7 @@ BANDS_AFTER = ((3, 1.4), (NEAR_LINES_AFTER, 1.0), (SCAN_LINES_AFTER, 0.05))
 
 
 def _add(score: dict[str, float], text: str, weight: float) -> None:
-    for name, count in Counter(IDENTIFIER.findall(text)).items():
+    for name, count in Counter(names_in(text)).items():
         score[name] = score.get(name, 0.0) + count * weight
 
 
@@ -132,6 +140,7 @@ def _last_lines(text: str, count: int) -> list[str]:
     return text[start + 1:].splitlines()[-count:] if start >= 0 else text.splitlines()
 
 
+@functools.lru_cache(maxsize=8192)
 def _folder_distance(a: str, b: str) -> int:
     pa, pb = a.split("/")[:-1], b.split("/")[:-1]
     common = 0
@@ -164,9 +173,11 @@ def definition_parts(
     labels: dict[str, tuple[int, str]] = {}
 
     def place(path: str) -> tuple[int, str]:
-        if path not in labels:
-            labels[path] = (_folder_distance(label(path), own_label), label(path))
-        return labels[path]
+        found = labels.get(path)
+        if found is None:
+            shown = label(path)
+            found = labels[path] = (_folder_distance(shown, own_label), shown)
+        return found
 
     parts: list[ContextPart] = []
     used = 0
@@ -224,7 +235,7 @@ def _windows(text: str) -> tuple[list[str], list[tuple[int, frozenset[str]]]]:
     kept for the next request: an open document that is not being edited is the same
     string object, so the next request costs set operations only."""
     lines = text.splitlines()
-    per_line = [IDENTIFIER.findall(line) for line in lines]
+    per_line = [names_in(line) for line in lines]
     step = SIMILAR_WINDOW_LINES // 2
     windows = []
     for start in range(0, max(len(lines) - step, 1), step):

@@ -107,3 +107,14 @@ def test_an_edit_far_down_a_long_document_shows_its_own_lines() -> None:
     text = "\n".join(f"row_{i} = {i}" for i in range(20_000))
     parts = choose("x = 1", others=(OpenText("big.py", text, edited_lines=(15_000,)),))
     assert parts[0].kind == "edited" and "row_15000 = 15000" in parts[0].text
+
+
+def test_names_are_the_same_words_in_ascii_and_in_other_text() -> None:
+    """ASCII text takes the faster pattern; the words found must not change by it."""
+    from iskra_ls.completion.related import IDENTIFIER, names_in
+
+    ascii_code = "def parse_header(data, strict=True):\n    return _x1 + 2abc"
+    assert names_in(ascii_code) == IDENTIFIER.findall(ascii_code)
+    mixed = ascii_code + "  # größe = données_2"
+    assert names_in(mixed) == IDENTIFIER.findall(mixed)
+    assert "größe" in names_in(mixed)
