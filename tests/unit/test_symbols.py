@@ -185,3 +185,16 @@ def test_a_big_file_is_parsed_in_pieces_that_let_other_threads_run(
     assert len(served) >= len(source) // tags.PARSE_PIECE_BYTES
     assert [d.name for d in found] == [f"f{i}" for i in range(4000)]
     assert found[-1].doc == "Doc 3999."
+
+
+def test_definitions_inside_function_bodies_deep_down_are_not_looked_for() -> None:
+    """The query cursor stops at MAX_DEFINITION_DEPTH (half the matching time): methods
+    of classes, even decorated ones, are found; closures nested four functions deep, which
+    no other file can call, are not."""
+    nested = "".join("    " * i + f"def f{i}(x):\n" for i in range(6)) + "    " * 6 + "pass\n"
+    names = [d.name for d in definitions(nested, "python", "n.py")]
+    assert names == ["f0", "f1", "f2", "f3"]
+    methods = ("@dataclass\nclass A:\n    @property\n    def size(self):\n        return 1\n\n"
+               "    class Inner:\n        @staticmethod\n        def make(): pass\n")
+    assert [d.name for d in definitions(methods, "python", "m.py")] == [
+        "A", "size", "Inner", "make"]
