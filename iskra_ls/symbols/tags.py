@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -220,25 +220,9 @@ def _signature(source: bytes, node: tree_sitter.Node, line: str) -> str:
     return joined[:SIGNATURE_CHARS]
 
 
-MATCH_RANGE_BYTES = 8 * 1024
+MATCH_RANGE_BYTES = 16 * 1024
 """Queries run over ranges of this size: each call holds the interpreter's lock for a
 few ms only, so the event loop's thread gets its turns while a big file is read."""
-PARSE_PIECE_BYTES = 4 * 1024
-"""The parser is fed the source in pieces of this size through a Python callback: a
-whole-file parse holds the interpreter's lock throughout (180 ms for a 300 KB file at
-load 7, measured), while each call back into Python lets the event loop's thread take
-its turn."""
-
-
-def pieces(source: bytes) -> Callable[[int, object], bytes]:
-    """The parser's read callback over ``source``: at most :data:`PARSE_PIECE_BYTES`
-    from the byte it asks for."""
-    size = len(source)
-
-    def read(offset: int, _point: object) -> bytes:
-        return source[offset:offset + PARSE_PIECE_BYTES] if offset < size else b""
-
-    return read
 
 
 MAX_DEFINITION_DEPTH = 8
@@ -271,7 +255,7 @@ def definitions(text: str, language_id: str, path: str) -> list[Definition]:
     import tree_sitter
 
     source = text.encode("utf-8", "replace")
-    tree = parser.parse(pieces(source))
+    tree = parser.parse(source)
     lines = text.splitlines()
     entry = language_for(language_id)
     found: dict[tuple[str, int], Definition] = {}

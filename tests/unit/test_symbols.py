@@ -149,44 +149,6 @@ def test_the_watcher_follows_saves_and_deletions(tmp_path: Path) -> None:
         index.stop()
 
 
-def test_a_big_file_is_parsed_in_pieces_that_let_other_threads_run(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """A whole-buffer parse holds the interpreter's lock until the tree is done (180 ms
-    for a 300 KB file under load): the parser is fed small pieces through a Python
-    callback instead, each call a turn for the event loop's thread; same definitions."""
-    import tree_sitter
-
-    from iskra_ls import languages
-    from iskra_ls.symbols import tags
-
-    text = "".join(f"def f{i}(a, b=1):\n    '''Doc {i}.'''\n    return a\n\n"
-                   for i in range(4000))
-    source = text.encode()
-    served: list[int] = []
-    real = languages.new_parser
-
-    class Recording:
-        def __init__(self, parser: tree_sitter.Parser) -> None:
-            self.parser = parser
-
-        def parse(self, given: object) -> tree_sitter.Tree:
-            assert callable(given), "the whole buffer went to the parser at once"
-
-            def read(offset: int, point: object) -> bytes:
-                piece: bytes = given(offset, point)
-                served.append(len(piece))
-                return piece
-
-            return self.parser.parse(read)
-
-    monkeypatch.setattr(languages, "new_parser", lambda lang: Recording(real(lang)))
-    found = definitions(text, "python", "big.py")
-    assert max(served) <= tags.PARSE_PIECE_BYTES
-    assert len(served) >= len(source) // tags.PARSE_PIECE_BYTES
-    assert [d.name for d in found] == [f"f{i}" for i in range(4000)]
-    assert found[-1].doc == "Doc 3999."
-
-
 def test_definitions_inside_function_bodies_deep_down_are_not_looked_for() -> None:
     """The query cursor stops at MAX_DEFINITION_DEPTH (half the matching time): methods
     of classes, even decorated ones, are found; closures nested four functions deep, which
