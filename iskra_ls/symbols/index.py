@@ -60,6 +60,13 @@ class IndexStats:
     seconds: float = 0.0
 
 
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
 class SymbolIndex:
     """Definitions of the workspace's files, by name."""
 
@@ -99,24 +106,26 @@ class SymbolIndex:
 
     # -- building ---------------------------------------------------------------------------
 
-    def index_file(self, path: str, text: str | None = None) -> bool:
-        """(Re-)index one file; False (and its old entries gone) when it may not be read."""
+    def index_file(self, path: str, text: str | None = None, room: int | None = None) -> bool:
+        """(Re-)index one file; False (and its old entries gone) when it may not be read
+        or is longer than ``room`` (the bytes the first walk has left)."""
         path = os.path.normpath(path)
+        most = self.limits.file_bytes if room is None else min(room, self.limits.file_bytes)
         language = language_of_path(path)
         if language is None or not self._inside(path) or not self.admit(path):
             self.remove(path)
             return False
         if text is None:
             try:
-                if os.path.getsize(path) > self.limits.file_bytes:
+                if os.path.getsize(path) > most:
                     self.remove(path)
                     return False
                 with open(path, encoding="utf-8", errors="replace") as handle:
-                    text = handle.read(self.limits.file_bytes + 1)
+                    text = handle.read(most + 1)
             except OSError:
                 self.remove(path)
                 return False
-        if len(text) > self.limits.file_bytes:
+        if len(text) > most:
             self.remove(path)
             return False
         found = tuple(definitions(text, language, path))
@@ -170,8 +179,10 @@ class SymbolIndex:
                     or time.monotonic() - started > limits.seconds):
                 cut = True
                 break
-            if not self.index_file(path):
+            room = limits.total_bytes - self.stats.bytes_read
+            if not self.index_file(path, room=room):
                 self.stats.skipped += 1
+                cut = cut or _size(path) > room  # a smaller file may still fit
         self.stats.seconds = time.monotonic() - started
         self.complete = not cut
         self.ready.set()

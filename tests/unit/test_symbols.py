@@ -106,6 +106,7 @@ def test_the_index_keeps_its_total_limits(tmp_path: Path) -> None:
     index = SymbolIndex([str(tmp_path)], lambda _p: True, Limits(total_bytes=500))
     index.build()
     assert index.stats.files < 10 and not index.complete
+    assert index.stats.bytes_read <= 500  # a file that no longer fits is not read at all
 
 
 def test_a_changed_file_replaces_its_own_entries_only(tmp_path: Path) -> None:
