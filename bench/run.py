@@ -28,6 +28,7 @@ from bench import (
     action_io,
     bounded_work,
     bundled_server,
+    context_recall,
     early_stop,
     file_rules,
     ground_truth,
@@ -78,6 +79,12 @@ class Plan:
     file_rules_runs: int = 2_000
     file_rules_paths: int | None = None
     """None: every file of the running Python's library folder."""
+    context_cases: int = 40
+    """Cursors per package for the context-recall bench."""
+    context_files: int = 2000
+    """Files of the workspace the context costs are measured on."""
+    context_packages: int | None = None
+    """None: every package of the context-recall bench."""
 
 
 FULL = Plan("full", replay=typing_replay.ReplayConfig(lines=80))
@@ -93,6 +100,8 @@ QUICK = Plan(
     latency_variants=("asked",),
     flood_requests=1_000,
     ground_truth_cases=20,
+    context_cases=15,
+    context_files=500,
 )
 
 
@@ -148,6 +157,8 @@ def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
         ("real_model_corpus", lambda: real_model_quality.run()),
         ("ground_truth",
          lambda: ground_truth.run(plan.ground_truth_cases, junk=plan.ground_truth_junk)),
+        ("context_recall", lambda: context_recall.run(
+            plan.context_cases, plan.context_files, packages=plan.context_packages)),
         (
             "bounded_work",
             lambda: bounded_work.run(doc_mb=plan.bounded_doc_mb, cases=plan.fidelity_cases),
@@ -343,6 +354,33 @@ def _real_model_rows(rm: dict[str, Any]) -> list[Row]:
     return out
 
 
+def _context_rows(cr: dict[str, Any]) -> list[Row]:
+    """Issue 22: the definition the cursor needs, in the prompt; what building it costs."""
+    out = [
+        _row(cr, "context: prompts carrying the needed definition", "recall_share", "%",
+             ">= 80 %", lambda v: v >= 80, scale=100),
+        _row(cr, "  before (defining file open and edited last)", "before_open_share", "%",
+             scale=100),
+        _row(cr, "  before (defining file closed)", "before_closed_share", "%", scale=100),
+        _row(cr, "context: cursors (packages)", "cases"),
+        _row(cr, "context: workspace files indexed", "workspace_files"),
+        _row(cr, "context: first index, wall time", "first_index_s", "s", "<= 5 s",
+             lambda v: v <= 5),
+        _row(cr, "context: worst loop stall during the first index", "first_index_loop_stall_ms",
+             "ms", "<= 50 ms", lambda v: v <= 50),
+        _row(cr, "context: index memory", "index_mb", "MB", "<= 50 MB", lambda v: v <= 50),
+        _row(cr, "context: choosing the parts, p95", "context_build_ms_p95", "ms", "<= 5 ms",
+             lambda v: v <= 5),
+        _row(cr, "context: whole prompt with the parts, p95", "whole_prompt_ms_p95", "ms"),
+    ]
+    for package, figures in (cr.get("per_package") or {}).items():
+        share = figures.get("recall_share")
+        out.append({"figure": f"  recall: {package}",
+                    "value": figures.get("skipped") if share is None else round(share * 100, 1),
+                    "unit": "" if share is None else "%", "target": "", "met": None})
+    return out
+
+
 def _ground_truth_rows(gt: dict[str, Any]) -> list[Row]:
     """Issue 18.1: real files, the model answers the true text; kept per language."""
     out = [
@@ -444,6 +482,7 @@ def rows(b: dict[str, Any]) -> list[Row]:
         *_file_rules_rows(b.get("file_rules", {})),
         *_real_model_rows(b.get("real_model_corpus", {})),
         *_ground_truth_rows(b.get("ground_truth", {})),
+        *_context_rows(b.get("context_recall", {})),
         *_bundled_rows(b.get("bundled_server", {})),
     ]
     for name, bench in b.items():

@@ -31,9 +31,11 @@ if TYPE_CHECKING:
     from iskra_ls.actions.changeset import OpenDocument
     from iskra_ls.actions.coordinator import EditCoordinator
     from iskra_ls.actions.runner import ActionRunner
-    from iskra_ls.completion.service import CompletionService
+    from iskra_ls.completion.service import CompletionRequest, CompletionService
     from iskra_ls.file_service import FilePolicy
     from iskra_ls.session import Session
+    from iskra_ls.symbols.index import SymbolIndex
+    from iskra_ls.symbols.workspace import WorkspaceSymbols
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ class IskraServer(LanguageServer):
         self._actions: ActionRunner | None = None
         self._file_policy: tuple[tuple[Any, ...], FilePolicy] | None = None
         self._coordinator: EditCoordinator | None = None
+        self._symbols: WorkspaceSymbols | None = None
         self.use_inline = True
         self.use_items = False
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -90,7 +93,38 @@ class IskraServer(LanguageServer):
             self._completions = CompletionService(self.session)
             # A secret or a file outside the folders (by any name) never reaches Iskra.
             self._completions.is_secret = lambda path: self.file_policy().document_is_secret(path)
+            self._completions.related = self.related_chooser
         return self._completions
+
+    @property
+    def symbols(self) -> WorkspaceSymbols:
+        """The workspace's symbol index and record of recent edits (issue 22)."""
+        if self._symbols is None:
+            from iskra_ls.symbols.workspace import WorkspaceSymbols
+
+            self._symbols = WorkspaceSymbols()
+        return self._symbols
+
+    def symbol_index(self) -> SymbolIndex:
+        """The index of the current folders under the current file policy: a file the
+        policy calls secret or outside the folders (by any name) never enters it."""
+        policy = self.file_policy()
+        key = (tuple(str(f) for f in self.workspace_folders()),
+               tuple(self.session.settings.actions.secret_globs))
+        return self.symbols.index(self.workspace_folders(),
+                                  lambda path: not policy.document_is_secret(path), key)
+
+    def related_chooser(self, request: CompletionRequest) -> Any:
+        """The parts from other files for ``request``: read on the loop, chosen anywhere."""
+        policy = self.file_policy()
+        folders = self.workspace_folders()
+        return self.symbols.chooser(
+            request.uri, request.snapshot.path,
+            [d for d in self.workspace.text_documents.values() if isinstance(d, LspTextDocument)],
+            lambda path: not policy.document_is_secret(path),
+            folders,
+            self.symbol_index() if folders else None,
+        )
 
     @property
     def actions(self) -> ActionRunner:

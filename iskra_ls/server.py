@@ -75,6 +75,8 @@ async def on_initialized(ls: IskraServer, _params: types.InitializedParams) -> N
     loop = asyncio.get_running_loop()
     ls.spawn(loop.run_in_executor(None, ls.session.client.preload))
     await ls.pull_configuration()
+    if ls.workspace_folders():
+        ls.symbol_index()  # the first index of the workspace starts now, in its thread
     try:
         await ls.session.start_watching()
     except Exception:
@@ -95,6 +97,9 @@ async def on_configuration(ls: IskraServer, params: types.DidChangeConfiguration
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def on_change(ls: IskraServer, params: types.DidChangeTextDocumentParams) -> None:
     ls.completions.note_edit(params.text_document.uri)
+    ls.symbols.note_edit(params.text_document.uri, [
+        change.range.start.line for change in params.content_changes
+        if isinstance(change, types.TextDocumentContentChangePartial)])
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -112,6 +117,7 @@ async def on_shutdown(ls: IskraServer, _params: Any) -> None:
     deadline = loop.time() + SHUTDOWN_GRACE_S  # one total for everything below
     own = [*ls._tasks, *ls.iskra_protocol.command_tasks.values()]
     await stop_in_flight(ls.protocol, own, SHUTDOWN_GRACE_S)
+    ls.symbols.stop()
     if ls._session is not None:
         await ls.session.stop(grace_s=max(deadline - loop.time(), 0.05))
 
@@ -350,6 +356,7 @@ async def cmd_status(ls: IskraServer, *_args: Any) -> dict[str, Any]:
     state, message = ls.session.idle_state()
     payload = ls.session.reporter.payload(state, message)
     payload["completions"] = ls.completions.stats()
+    payload["symbols"] = ls.symbols.status()
     payload["tokenSource"] = ls.session.token_source
     return payload
 
@@ -391,6 +398,12 @@ async def cmd_logout(ls: IskraServer, *_args: Any) -> dict[str, Any]:
     ls.session.set_editor_token(None)
     await ls.session.refresh_account(force=True)
     return {"signedIn": bool(ls.session.client.token)}
+
+
+@server.command("iskra.showLastContext")
+def cmd_show_last_context(ls: IskraServer, *_args: Any) -> dict[str, Any]:
+    """What the last completion request sent: each part, its source, its size."""
+    return ls.completions.last_context
 
 
 @server.command("iskra.completion.toggle")

@@ -309,12 +309,15 @@ def build_prompt(
     budget_chars: int = 6000,
     neighbours: Sequence[tuple[str, str]] = (),
     neighbour_budget_chars: int = 1500,
+    related: str = "",
 ) -> Prompt:
     """The chat messages, ``max_tokens`` and stops for one completion at ``ctx``.
 
     ``budget_chars`` bounds the code shown around the cursor (about 70 % before it),
     trimmed at whole lines; ``neighbours`` are ``(path, snippet)`` of other recently
-    edited documents, most relevant first, sharing ``neighbour_budget_chars``.
+    edited documents, most relevant first, sharing ``neighbour_budget_chars``;
+    ``related`` is the rendered section of :mod:`~iskra_ls.completion.related` (it takes
+    the neighbours' place).
     """
     prefix_lines = split_lines(to_lf(ctx.prefix))
     suffix_lines = split_lines(to_lf(ctx.suffix))
@@ -343,7 +346,7 @@ def build_prompt(
     sections = [
         f"Language: {ctx.language_id}\nFile: {ctx.path}\n"
         f"Indentation: {_indent_description(unit)}\n\n",
-        _neighbour_section(neighbours, ctx.path, neighbour_budget_chars),
+        related or _neighbour_section(neighbours, ctx.path, neighbour_budget_chars),
     ]
     if header:
         sections.append("Enclosing scope (lines above the excerpt):\n" + "\n".join(header) + "\n\n")

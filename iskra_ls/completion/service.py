@@ -55,6 +55,7 @@ from iskra_ls.completion.fetch import stream_answer
 from iskra_ls.completion.heuristics import CompletionStats, pause_likely, worth_asking
 from iskra_ls.completion.lookahead import AnswerReader, on_this_line
 from iskra_ls.completion.postprocess import Suggestion
+from iskra_ls.completion.related import ContextPart, render, sent_parts
 from iskra_ls.session import Session
 from iskra_ls.snapshot import DocumentSnapshot
 
@@ -148,6 +149,12 @@ class CompletionService:
         self._shown: OrderedDict[str, str] = OrderedDict()
         self.is_secret: Callable[[str], bool] = lambda _path: False
         """Set by the server from the workspace policy: secret files never reach Iskra."""
+        self.related: Callable[[CompletionRequest], Callable[..., list[ContextPart]]] | None
+        self.related = None
+        """Set by the server: the chooser of the parts from other files (definitions,
+        edited ranges, similar code) for a request, asked when a model request goes out."""
+        self.last_context: dict[str, Any] = {"parts": [], "totalChars": 0}
+        """What the last model request sent, part by part (``iskra.showLastContext``)."""
 
     # -- bookkeeping from document events ------------------------------------------------
 
@@ -415,7 +422,9 @@ class CompletionService:
         whole_block = request.invoked and wants_block(
             prefix, suffix, request.snapshot.language_id
         )
-        neighbours = request.neighbours()
+        # Read on the loop (the open documents), chosen in the worker with the prompt.
+        choose = self.related(request) if self.related is not None else None
+        neighbours = [] if choose else request.neighbours()
         self.counts.requests += 1
         self._last_network = time.monotonic()
         uri = request.uri
@@ -439,7 +448,9 @@ class CompletionService:
             try:
                 with reservation:  # spent once sent; given back if it never went out
                     # Off the loop: bounded work, but a hostile window must not stall it.
-                    prompt, reader = await asyncio.to_thread(self._prepare, request, neighbours)
+                    prompt, reader = await asyncio.to_thread(
+                        self._prepare, request, neighbours, choose
+                    )
                     await stream_answer(self.session.paid_chat(reservation), reader, prompt,
                                         on_answer)
             except errors.IskraError as error:
@@ -460,7 +471,10 @@ class CompletionService:
         return fetch
 
     def _prepare(
-        self, request: CompletionRequest, neighbours: list[tuple[str, str]]
+        self,
+        request: CompletionRequest,
+        neighbours: list[tuple[str, str]],
+        choose: Callable[..., list[ContextPart]] | None = None,
     ) -> tuple[Prompt, AnswerReader]:
         """The prompt for ``request`` and the reader of its answer (pure; in a worker)."""
         snapshot = request.snapshot
@@ -470,11 +484,16 @@ class CompletionService:
             language_id=snapshot.language_id,
             path=request.prompt_path,
         )
+        budget = self.session.settings.completion.budget_chars
+        parts = choose(prefix=ctx.prefix, suffix=ctx.suffix, budget=budget // 3) if choose else []
+        section = render(parts)
         prompt = build_prompt(
             ctx,
-            budget_chars=self.session.settings.completion.budget_chars,
+            budget_chars=max(budget - len(section), 1),
             neighbours=neighbours,
+            related=section,
         )
+        self.last_context = sent_parts(prompt.messages, ctx.path, section, parts)
         return prompt, AnswerReader(ctx, first_line_early=not request.invoked)
 
     @staticmethod

@@ -198,6 +198,19 @@ async def test_ghost_text_shows_and_accepts(
     assert stub.requests[0]["model"] == "qwen3-coder-flash"
 
 
+async def test_context_command_shows_what_was_sent(stub: StubIskra, tmp_path: Path) -> None:
+    """`:Iskra context` (issue 22): each part of the last request, with its source and size."""
+    stub.script(Reply.text("scale_area(10)"))
+    report = await run_nvim("test_context.lua", tmp_path, stub)
+    lines = report["checks"]["lines"]
+    assert lines[0].startswith("Iskra: the last completion request sent"), lines
+    headers = [line for line in lines if line.startswith("── ")]
+    assert headers[:2] == [h for h in headers[:2] if "instructions" in h or "code" in h]
+    assert any(h.startswith("── definition · shapes.py:1 · ") for h in headers), headers
+    assert "def scale_area(area, factor=2.0):" in lines
+    assert "def scale_area(area, factor=2.0):" in json.dumps(stub.requests[0]["messages"])
+
+
 async def test_tab_without_suggestion_types_a_tab(stub: StubIskra, tmp_path: Path) -> None:
     await run_nvim("test_tab_fallback.lua", tmp_path, stub)
     assert stub.requests == []

@@ -32,7 +32,7 @@ async def test_prompt_carries_the_workspace_relative_path(tmp_path: Path) -> Non
         uri = s.open("pkg/main.py", "from pkg.helpers import helper\n\nvalue = ")
         prompt = await _prompt_of_a_completion(s, uri, "helper()")
         assert "File: pkg/main.py" in prompt
-        assert "--- pkg/helpers.py ---" in prompt
+        assert "--- pkg/helpers.py:" in prompt  # its edited range, labelled with its lines
         assert str(tmp_path) not in prompt
 
 

@@ -44,6 +44,9 @@ TINY = bench_run.Plan(
     ground_truth_junk=False,
     file_rules_runs=50,
     file_rules_paths=2_000,
+    context_cases=2,
+    context_files=30,
+    context_packages=2,
 )
 
 
@@ -64,10 +67,14 @@ async def test_every_benchmark_produces_its_figures(
         "typing_replay", "overhead", "early_stop", "startup_memory", "load", "edit_fidelity",
         "action_io", "bundled_server", "bounded_work", "latency", "real_model_corpus",
         "ground_truth",
-        "file_rules", "ledger",
+        "file_rules", "ledger", "context_recall",
     }
     for name, figures in benches.items():
         assert "error" not in figures, f"{name}: {figures.get('traceback')}"
+
+    context = benches["context_recall"]
+    assert context["cases"] > 0 and _number(context["recall_share"])
+    assert _number(context["context_build_ms_p95"]) and _number(context["index_mb"])
 
     replay = benches["typing_replay"]
     assert replay["keystrokes"] > 0 and replay["document_matches_source"]

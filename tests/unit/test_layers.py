@@ -143,3 +143,19 @@ def test_the_account_parts_stand_apart() -> None:
         names = _imports(module)
         assert not any(n.startswith(("iskra_ls.session", "iskra_ls.api.client", "openai",
                                      "pygls")) for n in names), (module, names)
+
+
+@pytest.mark.parametrize("module", ["symbols/tags", "symbols/index", "symbols/workspace",
+                                    "completion/related"])
+def test_context_sources_import_neither_the_server_nor_the_network(module: str) -> None:
+    """The index, its queries and the choice of prompt parts run in threads and tests
+    without a server: no pygls server, no network client, no scheduler above them."""
+    forbidden = ("pygls", "iskra_ls.server", "iskra_ls.editor", "iskra_ls.session",
+                 "iskra_ls.api", "iskra_ls.completion.service", "iskra_ls.completion.fetch",
+                 "iskra_ls.actions", "openai", "httpx")
+    upward = sorted(name for name in _imports(module)
+                    if any(name == f or name.startswith(f + ".") for f in forbidden))
+    assert upward == [], f"iskra_ls/{module}.py imports {upward}"
+    if module.startswith("symbols/tags") or module == "completion/related":
+        assert not any(name.startswith("iskra_ls.symbols.index") or name == "watchfiles"
+                       for name in _imports(module)), "pure parts do no I/O"

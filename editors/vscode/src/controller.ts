@@ -9,7 +9,7 @@ import { DidChangeConfigurationNotification, LanguageClient, State } from 'vscod
 import { TokenStore, signInFlow } from './auth';
 import { ServerNotFound, createClient, findServer, runServerCommand } from './server';
 import { RESTART_KEYS, SECTION, effectiveApiUrl, readClientSettings, readServerSettings } from './settings';
-import { StatusBar, describeStatus, describeUsage, parseStatus, showMenu } from './status';
+import { StatusBar, describeContext, describeStatus, describeUsage, parseStatus, showMenu } from './status';
 
 /** Arguments of the server's `iskra.ask` command. */
 interface AskParams {
@@ -50,6 +50,7 @@ export class Iskra implements vscode.Disposable {
       vscode.commands.registerCommand('iskra.signOut', () => this.signOut()),
       vscode.commands.registerCommand('iskra.toggleInlineCompletions', () => this.toggleInlineCompletions()),
       vscode.commands.registerCommand('iskra.showStatus', () => this.showStatus()),
+      vscode.commands.registerCommand('iskra.showContext', () => this.showContext()),
       vscode.commands.registerCommand('iskra.showLog', () => this.output.show(true)),
       vscode.commands.registerCommand('iskra.restart', () => this.restart()),
       vscode.commands.registerCommand('iskra.menu', async () =>
@@ -278,6 +279,22 @@ export class Iskra implements vscode.Disposable {
     if (choice) {
       this.output.show(true);
     }
+  }
+
+  /** What the last completion request sent, part by part, in a read-only text tab. */
+  private async showContext(): Promise<void> {
+    let result: unknown;
+    try {
+      result = await runServerCommand(this.client, 'iskra.showLastContext');
+    } catch (error) {
+      this.output.info(`iskra.showLastContext: ${(error as Error).message}`);
+    }
+    if (result === undefined) {
+      void vscode.window.showWarningMessage('Iskra: the language server is not running.');
+      return;
+    }
+    const document = await vscode.workspace.openTextDocument({ content: describeContext(result), language: 'plaintext' });
+    await vscode.window.showTextDocument(document, { preview: true });
   }
 
   private onConfigurationChanged(event: vscode.ConfigurationChangeEvent): void {

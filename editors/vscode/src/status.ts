@@ -167,6 +167,7 @@ export async function showMenu(status: StatusPayload, signedIn: boolean): Promis
     ...(describeUsage(status)
       ? [{ label: '$(graph) Today', description: describeUsage(status), command: 'iskra.showStatus' }]
       : []),
+    { label: '$(list-flat) Show what the last completion sent', command: 'iskra.showContext' },
     { label: '$(output) Show log', command: 'iskra.showLog' },
     { label: '$(debug-restart) Restart language server', command: 'iskra.restart' },
   ];
@@ -174,4 +175,26 @@ export async function showMenu(status: StatusPayload, signedIn: boolean): Promis
   if (pick) {
     await vscode.commands.executeCommand(pick.command);
   }
+}
+
+/** One part of what a completion request sent (`iskra.showLastContext`). */
+export interface SentPart {
+  kind: string;
+  source: string;
+  chars: number;
+  text: string;
+}
+
+/** The text `Iskra: Show what the last completion sent` opens: each part, its source, its size. */
+export function describeContext(result: unknown): string {
+  const value = (result ?? {}) as { parts?: SentPart[]; totalChars?: number };
+  const parts = Array.isArray(value.parts) ? value.parts : [];
+  if (parts.length === 0) {
+    return 'Iskra: no completion request has been sent yet.\n';
+  }
+  const lines = [`Iskra: the last completion request sent ${value.totalChars ?? 0} characters in ${parts.length} parts.`];
+  for (const part of parts) {
+    lines.push('', `── ${part.kind} · ${part.source} · ${part.chars} chars ──`, String(part.text ?? ''));
+  }
+  return lines.join('\n') + '\n';
 }

@@ -1,4 +1,4 @@
---- `:Iskra login|logout|status|ask {instruction}|toggle|install`.
+--- `:Iskra login|logout|status|ask {instruction}|toggle|context|install`.
 ---
 --- Sign-in is the CLI's job (it asks for an e-mail and a code, and the running server watches
 --- the token file), so `login` opens it in a terminal split instead of re-implementing it here.
@@ -179,7 +179,43 @@ function M.toggle(bufnr)
   end)
 end
 
-local subcommands = { 'login', 'logout', 'status', 'ask', 'toggle', 'install' }
+--- The lines `:Iskra context` shows: per part of the last completion request, a header with
+--- its kind, its source and its size, then the text that was sent.
+---@param result table the answer of `iskra.showLastContext`
+---@return string[]
+function M.context_lines(result)
+  local parts = type(result) == 'table' and result.parts or {}
+  if #parts == 0 then
+    return { 'Iskra: no completion request has been sent yet.' }
+  end
+  local lines = {
+    ('Iskra: the last completion request sent %d characters in %d parts.'):format(
+      result.totalChars or 0,
+      #parts
+    ),
+  }
+  for _, part in ipairs(parts) do
+    table.insert(lines, '')
+    table.insert(lines, ('── %s · %s · %d chars ──'):format(part.kind, part.source, part.chars))
+    vim.list_extend(lines, vim.split(part.text or '', '\n', { plain = true }))
+  end
+  return lines
+end
+
+---@param bufnr integer
+function M.show_context(bufnr)
+  M.execute(bufnr, 'iskra.showLastContext', {}, function(result)
+    local view = vim.api.nvim_create_buf(false, true)
+    vim.bo[view].bufhidden = 'wipe'
+    vim.api.nvim_buf_set_lines(view, 0, -1, false, M.context_lines(result))
+    vim.bo[view].modifiable = false
+    vim.api.nvim_buf_set_name(view, 'iskra://last-context')
+    vim.cmd('botright split')
+    vim.api.nvim_win_set_buf(0, view)
+  end)
+end
+
+local subcommands = { 'login', 'logout', 'status', 'ask', 'toggle', 'context', 'install' }
 
 --- The `:Iskra` command body.
 ---@param opts table user-command opts
@@ -198,13 +234,15 @@ function M.run(opts)
     M.ask(bufnr, opts, instruction)
   elseif sub == 'toggle' then
     M.toggle(bufnr)
+  elseif sub == 'context' then
+    M.show_context(bufnr)
   elseif sub == 'install' then
     -- Without a UI (`nvim --headless "+Iskra install" +qa`) nothing would wait for the
     -- install: Neovim would quit half-way through it.
     require('iskra.install').install({ wait = #vim.api.nvim_list_uis() == 0 })
   else
     notify(
-      'Iskra: unknown subcommand ' .. sub .. ' (login, logout, status, ask, toggle, install)',
+      'Iskra: unknown subcommand ' .. sub .. ' (login, logout, status, ask, toggle, context, install)',
       vim.log.levels.ERROR
     )
   end
@@ -226,7 +264,7 @@ local command_opts = {
   nargs = '*',
   range = true,
   complete = complete,
-  desc = 'Iskra: login | logout | status | ask {instruction} | toggle | install',
+  desc = 'Iskra: login | logout | status | ask {instruction} | toggle | context | install',
 }
 
 --- Creates the global `:Iskra` command.

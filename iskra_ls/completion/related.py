@@ -1,0 +1,334 @@
+"""What else goes into the prompt: definitions the cursor needs, recent edits, similar code.
+
+With a few paid requests a day, the prompt is the lever. Besides the code around the
+cursor, three kinds of part compete for one budget, in this order:
+
+1. **definitions** of the names used around the cursor (calls, attribute chains,
+   types, the file's imports) that live in other workspace files: the signature and
+   the first doc line, from the workspace index (:mod:`iskra_ls.symbols`);
+2. **edited ranges**: the lines around the person's latest edits in other documents;
+3. **similar code**: the window of another open document most like the code around
+   the cursor, by Jaccard similarity over identifiers (Copilot's neighbouring tabs).
+
+Each part is labelled with its workspace-relative path; the caller decides which
+documents may be used at all (secret files and files outside the folders never are).
+Pure: values in, values out.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from iskra_ls.languages import language_for
+from iskra_ls.symbols.tags import IDENTIFIER_CHARS, Definition
+
+IDENTIFIER = IDENTIFIER_CHARS
+_ASCII_IDENTIFIER = re.compile(r"[A-Za-z_]\w*", re.ASCII)
+"""The same words in text without a non-ASCII character: twice as fast to find (most
+code), and ``str.isascii`` answers without reading the text."""
+
+
+def names_in(text: str) -> list[str]:
+    """The identifiers of ``text`` in order (:data:`IDENTIFIER`'s words)."""
+    return (_ASCII_IDENTIFIER if text.isascii() else IDENTIFIER).findall(text)
+
+NEAR_LINES_BEFORE = 40
+NEAR_LINES_AFTER = 10
+SCAN_LINES_BEFORE = 200
+SCAN_LINES_AFTER = 50
+MAX_NAMES = 400
+"""Names looked up per request: the index is asked this many times at most."""
+HEAD_LINES = 150
+SCAN_CHARS = 40_000
+MAX_SAME_NAME = 40
+"""A name defined more often than this (``__init__``, ``get``) cannot tell which is meant."""
+"""Names looked up per request: the index is asked this many times at most."""
+MAX_DEFINITIONS_PER_NAME = 3
+"""A name defined in many files (``get``, ``run``) says little: at most this many, nearest
+folder first."""
+EDIT_CONTEXT_LINES = 4
+"""Lines shown above and below an edited line."""
+SIMILAR_WINDOW_LINES = 30
+MAX_SIMILAR_CHARS = 40_000
+"""Of an open document, only the first this many characters are compared."""
+MIN_SIMILARITY = 0.1
+_MIN_PART_CHARS = 60
+
+
+@dataclass(frozen=True)
+class ContextPart:
+    """One piece of text the prompt carries besides the code around the cursor."""
+
+    kind: str
+    """``definition``, ``edited`` or ``similar``."""
+    source: str
+    """Where it came from: workspace-relative path (and line)."""
+    text: str
+
+
+@dataclass(frozen=True)
+class OpenText:
+    """Another open document that may be used (the caller has asked the file policy)."""
+
+    label: str
+    """Its workspace-relative path."""
+    text: str
+    edited_lines: tuple[int, ...] = ()
+    """Lines of the person's latest edits, most recent first."""
+
+
+def identifiers(text: str) -> set[str]:
+    return set(names_in(text))
+
+
+IMPORT_LINES = re.compile(
+    r"^[ \t]*(?:import|from|using|use|require|include|#[ \t]*include|package"
+    r"|extern[ \t]+crate)\b.*$|^.*\brequire[ \t]*\(.*$", re.MULTILINE)
+"""Lines that bring names from other files (most languages' import statements): the
+names they bring rank with the lines near the cursor."""
+IMPORT_WEIGHT = 1.0
+FAR_WEIGHT = 0.05
+
+
+BANDS_BEFORE = ((2, 3.0), (8, 2.0), (24, 1.0), (NEAR_LINES_BEFORE, 0.6), (SCAN_LINES_BEFORE, 0.08))
+"""(lines above the cursor up to, weight): nearer lines say more about what comes next."""
+BANDS_AFTER = ((3, 1.4), (NEAR_LINES_AFTER, 1.0), (SCAN_LINES_AFTER, 0.05))
+
+
+def _add(score: dict[str, float], text: str, weight: float) -> None:
+    for name, count in Counter(names_in(text)).items():
+        score[name] = score.get(name, 0.0) + count * weight
+
+
+def names_near_cursor(prefix: str, suffix: str) -> list[str]:
+    """Names used around the cursor, most relevant first: by distance from the cursor's
+    line (in bands), the lines before counting more than those after, and names the file
+    imports counting as if used a few lines away; every other name in the window follows."""
+    before = _last_lines(prefix, SCAN_LINES_BEFORE)
+    after = suffix[:SCAN_CHARS].splitlines()[:SCAN_LINES_AFTER]
+    score: dict[str, float] = {}
+    head = prefix[:SCAN_CHARS].splitlines()[:HEAD_LINES] if len(before) == SCAN_LINES_BEFORE \
+        else []  # the file's top, where imports are, when it lies beyond the near lines
+    imports = "\n".join(IMPORT_LINES.findall("\n".join([*head, *before])))
+    _add(score, imports, IMPORT_WEIGHT)
+    done = 0
+    for until, weight in BANDS_BEFORE:
+        _add(score, "\n".join(before[max(len(before) - until, 0):len(before) - done]), weight)
+        done = min(until, len(before))
+    done = 0
+    for until, weight in BANDS_AFTER:
+        _add(score, "\n".join(after[done:until]), weight)
+        done = until
+    near_chars = sum(map(len, before)) + len(before)
+    far = prefix[-SCAN_CHARS:-near_chars] if len(prefix) > near_chars else ""
+    _add(score, far + "\n" + suffix[SCAN_CHARS // 4:SCAN_CHARS], FAR_WEIGHT)
+    return sorted(score, key=lambda name: -score[name])[:MAX_NAMES]
+
+
+def _last_lines(text: str, count: int) -> list[str]:
+    """The last ``count`` lines of ``text`` (without scanning the rest)."""
+    start = len(text)
+    for _ in range(count):
+        start = text.rfind("\n", 0, start)
+        if start < 0:
+            break
+    return text[start + 1:].splitlines()[-count:] if start >= 0 else text.splitlines()
+
+
+@functools.lru_cache(maxsize=8192)
+def _folder_distance(a: str, b: str) -> int:
+    pa, pb = a.split("/")[:-1], b.split("/")[:-1]
+    common = 0
+    for x, y in zip(pa, pb, strict=False):
+        if x != y:
+            break
+        common += 1
+    return len(pa) + len(pb) - 2 * common
+
+
+def render_definition(definition: Definition, language_id: str) -> str:
+    """The signature, with the first doc line as a comment of the language."""
+    if not definition.doc:
+        return definition.signature
+    marker = (language_for(language_id).line_comments or ("//",))[0]
+    return f"{definition.signature}\n    {marker} {definition.doc}"
+
+
+def definition_parts(
+    names: Sequence[str],
+    lookup: Callable[[str], list[Definition]],
+    own_path: str,
+    label: Callable[[str], str],
+    language_of: Callable[[str], str],
+    budget: int,
+) -> list[ContextPart]:
+    """Definitions in other files of the names, most relevant name first, within
+    ``budget`` characters (labels included); one part per definition."""
+    own_label = label(own_path)
+    labels: dict[str, tuple[int, str]] = {}
+
+    def place(path: str) -> tuple[int, str]:
+        found = labels.get(path)
+        if found is None:
+            shown = label(path)
+            found = labels[path] = (_folder_distance(shown, own_label), shown)
+        return found
+
+    parts: list[ContextPart] = []
+    used = 0
+    seen: set[tuple[str, int]] = set()
+    for name in names:
+        if budget - used < _MIN_PART_CHARS:
+            break
+        found = [d for d in lookup(name) if d.path != own_path]
+        if not found or len(found) > MAX_SAME_NAME:
+            continue
+        found.sort(key=lambda d: (place(d.path), d.line))
+        for definition in found[:MAX_DEFINITIONS_PER_NAME]:
+            if (definition.path, definition.line) in seen:
+                continue
+            seen.add((definition.path, definition.line))
+            text = render_definition(definition, language_of(definition.path))
+            source = f"{place(definition.path)[1]}:{definition.line + 1}"
+            cost = len(text) + len(source) + 9
+            if used + cost <= budget:  # a long one left out may leave room for a short one
+                parts.append(ContextPart("definition", source, text))
+                used += cost
+    return parts
+
+
+def edited_parts(others: Sequence[OpenText], budget: int) -> list[ContextPart]:
+    """The lines around the latest edit of each other document, most recent first."""
+    parts: list[ContextPart] = []
+    used = 0
+    for other in others:
+        if not other.edited_lines:
+            continue
+        lines = _windows(other.text[:MAX_SIMILAR_CHARS])[0]
+        if other.edited_lines[0] >= len(lines):  # an edit past the compared part
+            lines = other.text.splitlines()
+        line = min(other.edited_lines[0], max(len(lines) - 1, 0))
+        start, end = max(0, line - EDIT_CONTEXT_LINES), line + EDIT_CONTEXT_LINES + 1
+        text = "\n".join(lines[start:end]).strip("\n")
+        source = f"{other.label}:{start + 1}-{min(end, len(lines))}"
+        room = budget - used - len(source) - 9
+        if room < _MIN_PART_CHARS or not text.strip():
+            continue
+        parts.append(ContextPart("edited", source, text[:room]))
+        used += len(parts[-1].text) + len(source) + 9
+    return parts
+
+
+def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
+    common = len(a & b)
+    return common / (len(a) + len(b) - common) if a or b else 0.0
+
+
+@functools.lru_cache(maxsize=64)
+def _windows(text: str) -> tuple[list[str], list[tuple[int, frozenset[str]]]]:
+    """The lines of ``text`` and the identifiers of each window (overlapping by half),
+    kept for the next request: an open document that is not being edited is the same
+    string object, so the next request costs set operations only."""
+    lines = text.splitlines()
+    per_line = [names_in(line) for line in lines]
+    step = SIMILAR_WINDOW_LINES // 2
+    windows = []
+    for start in range(0, max(len(lines) - step, 1), step):
+        names = frozenset(n for words in per_line[start:start + SIMILAR_WINDOW_LINES]
+                          for n in words)
+        windows.append((start, names))
+    return lines, windows
+
+
+def similar_parts(
+    others: Sequence[OpenText], around_cursor: set[str], budget: int
+) -> list[ContextPart]:
+    """Per other document, its window most similar to the code around the cursor; the
+    documents ranked by that similarity (not by recency), within ``budget``."""
+    scored: list[tuple[float, str, str]] = []
+    for other in others:
+        lines, windows = _windows(other.text[:MAX_SIMILAR_CHARS])
+        best = (0.0, 0)
+        for start, names in windows:
+            score = jaccard(names, around_cursor)
+            if score > best[0]:
+                best = (score, start)
+        if best[0] >= MIN_SIMILARITY:
+            start = best[1]
+            text = "\n".join(lines[start:start + SIMILAR_WINDOW_LINES]).strip("\n")
+            end = min(start + SIMILAR_WINDOW_LINES, len(lines))
+            scored.append((best[0], f"{other.label}:{start + 1}-{end}", text))
+    scored.sort(key=lambda item: -item[0])
+    parts: list[ContextPart] = []
+    used = 0
+    for _score, source, text in scored:
+        room = budget - used - len(source) - 9
+        if room < _MIN_PART_CHARS:
+            break
+        cut = text[:room].rsplit("\n", 1)[0] if len(text) > room else text
+        parts.append(ContextPart("similar", source, cut))
+        used += len(cut) + len(source) + 9
+    return parts
+
+
+def choose_parts(
+    *,
+    prefix: str,
+    suffix: str,
+    own_path: str,
+    lookup: Callable[[str], list[Definition]],
+    label: Callable[[str], str],
+    language_of: Callable[[str], str],
+    others: Sequence[OpenText],
+    budget: int,
+) -> list[ContextPart]:
+    """All parts for one prompt within ``budget`` characters: definitions first, then
+    edited ranges, then similar windows of open documents."""
+    near_before = "\n".join(_last_lines(prefix, NEAR_LINES_BEFORE))
+    near_after = "\n".join(suffix[:SCAN_CHARS].splitlines()[:NEAR_LINES_AFTER])
+    parts = definition_parts(names_near_cursor(prefix, suffix), lookup, own_path, label,
+                             language_of, budget)
+    used = sum(len(p.text) + len(p.source) + 9 for p in parts)
+    parts += edited_parts(others, budget - used)
+    used = sum(len(p.text) + len(p.source) + 9 for p in parts)
+    edited = {p.source.split(":")[0] for p in parts if p.kind == "edited"}
+    rest = [o for o in others if o.label not in edited]
+    parts += similar_parts(rest, identifiers(near_before + "\n" + near_after), budget - used)
+    return parts
+
+
+HEADINGS = {
+    "definition": "Definitions from other files of the workspace (for reference only):",
+    "edited": "Recently edited code in other files (for reference only):",
+    "similar": "Similar code in other open files (for reference only):",
+}
+
+
+def render(parts: Sequence[ContextPart]) -> str:
+    """The prompt section of ``parts``, grouped by kind under one heading each."""
+    sections = []
+    for kind, heading in HEADINGS.items():
+        chosen = [p for p in parts if p.kind == kind]
+        if chosen:
+            body = "\n".join(f"--- {p.source} ---\n{p.text}" for p in chosen)
+            sections.append(f"{heading}\n{body}\n\n")
+    return "".join(sections)
+
+
+def sent_parts(messages: Sequence[dict[str, str]], path: str, section: str,
+               parts: Sequence[ContextPart]) -> dict[str, Any]:
+    """What one request sent, part by part, for the person to see: the fixed
+    instructions, the code around the cursor, and each part from another file, with
+    its source and size (``totalChars`` counts every character of every message)."""
+    fixed = "".join(m["content"] for m in messages[:-1])
+    code = messages[-1]["content"].replace(section, "", 1) if section else messages[-1]["content"]
+    shown = [{"kind": "instructions", "source": "iskra-ls", "text": fixed},
+             {"kind": "code", "source": path, "text": code},
+             *({"kind": p.kind, "source": p.source, "text": p.text} for p in parts)]
+    return {"parts": [{**part, "chars": len(part["text"])} for part in shown],
+            "totalChars": sum(len(m["content"]) for m in messages)}

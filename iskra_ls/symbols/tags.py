@@ -1,0 +1,282 @@
+"""One file's text -> its definitions (name, kind, line, signature, first doc line).
+
+The definitions come from tree-sitter ``tags`` queries, the ones GitHub's code navigation
+uses: a grammar wheel that ships ``queries/tags.scm`` is asked with its own query; the
+few that ship none (or, like TypeScript's, only the part added to another grammar) get a
+small query from :data:`EXTRA_QUERIES`. A language without a grammar has no definitions:
+no regex stands in for a parser. Pure apart from reading the wheels' query files once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from iskra_ls.languages import Language, grammar, language_for
+
+if TYPE_CHECKING:
+    import tree_sitter
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_CHARS = 240
+"""A signature longer than this is cut: the prompt wants the call shape, not the body."""
+SIGNATURE_LINES = 4
+DOC_CHARS = 160
+IDENTIFIER_CHARS = re.compile(r"[^\W\d]\w*")
+"""A word the way most languages spell names (what the code around a cursor is about;
+definitions themselves come from the grammars)."""
+_QUOTES = re.compile(r"^[rRbBuUfF]*(?:\"\"\"|\'\'\'|\"|\')|(?:\"\"\"|\'\'\'|\"|\')$")
+_COMMENT_MARKERS = ("#", "//", "/*", "*", "--")
+
+_JS_DEFINITIONS = """
+(function_declaration name: (identifier) @name) @definition.function
+(generator_function_declaration name: (identifier) @name) @definition.function
+(class_declaration name: (_) @name) @definition.class
+(method_definition name: (property_identifier) @name) @definition.method
+(lexical_declaration (variable_declarator name: (identifier) @name
+  value: [(arrow_function) (function_expression)]) @definition.function)
+(interface_declaration name: (type_identifier) @name) @definition.interface
+(type_alias_declaration name: (type_identifier) @name) @definition.type
+(enum_declaration name: (identifier) @name) @definition.enum
+"""
+
+EXTRA_QUERIES: dict[str, str] = {
+    # The TypeScript wheel's tags.scm holds only what TypeScript adds to JavaScript's.
+    "typescript": _JS_DEFINITIONS,
+    "tsx": _JS_DEFINITIONS,
+    "kotlin": """
+(class_declaration (identifier) @name) @definition.class
+(object_declaration (identifier) @name) @definition.class
+(function_declaration (identifier) @name) @definition.function
+""",
+    "csharp": """
+(class_declaration name: (identifier) @name) @definition.class
+(interface_declaration name: (identifier) @name) @definition.interface
+(struct_declaration name: (identifier) @name) @definition.struct
+(enum_declaration name: (identifier) @name) @definition.enum
+(record_declaration name: (identifier) @name) @definition.class
+(method_declaration name: (identifier) @name) @definition.method
+""",
+    "shellscript": "(function_definition name: (word) @name) @definition.function",
+}
+"""Definition queries for grammars whose wheel ships no (complete) ``tags.scm``."""
+
+OWN_QUERIES: dict[str, str] = {
+    # The wheel's patterns anchor doc comments (``(comment)* @doc .``): 84 ms to compile,
+    # all of it holding the interpreter's lock; these compile in 17 ms.
+    "ruby": """
+(method name: (_) @name) @definition.method
+(singleton_method name: (_) @name) @definition.method
+(class name: [(constant) (scope_resolution)] @name) @definition.class
+(module name: [(constant) (scope_resolution)] @name) @definition.module
+""",
+}
+"""Queries used instead of the wheel's where that one costs too much to compile (compiling
+holds the interpreter's lock: the event loop's thread waits meanwhile)."""
+
+EXTENSIONS: dict[str, str] = {
+    ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript",
+    ".cjs": "javascript", ".jsx": "javascript", ".ts": "typescript", ".mts": "typescript",
+    ".cts": "typescript", ".tsx": "tsx", ".java": "java", ".c": "c", ".h": "c",
+    ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".cs": "csharp",
+    ".go": "go", ".rs": "rust", ".kt": "kotlin", ".kts": "kotlin",
+    ".scala": "scala", ".php": "php", ".rb": "ruby", ".lua": "lua", ".sh": "shellscript",
+    ".bash": "shellscript",
+}
+"""File name endings the workspace index reads, by language id of :mod:`languages`.
+
+Swift is left out: compiling any definitions query of its grammar takes 0.4-1.4 s with the
+interpreter's lock held (measured), a stall of the event loop no file is worth."""
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """One definition in one file."""
+
+    name: str
+    kind: str
+    """The tags capture's kind: ``function``, ``class``, ``method``, ``constant``..."""
+    path: str
+    line: int
+    """0-based line of the definition's first line."""
+    signature: str
+    """The definition's head: up to its body, at most a few lines."""
+    doc: str = ""
+    """The first line of its docstring or of the comment above it; "" without one."""
+
+
+def language_of_path(path: str) -> str | None:
+    """The language id the index parses ``path`` as; None for a file it does not read."""
+    return EXTENSIONS.get(Path(path).suffix.lower())
+
+
+def _wheel_tags(entry: Language) -> str:
+    spec = importlib.util.find_spec(entry.grammar_module)
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(folder) / "queries" / "tags.scm"
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    return ""
+
+
+@cache
+def definition_query(language_id: str) -> tree_sitter.Query | None:
+    """The compiled definitions query of a language (None without grammar or query)."""
+    entry = language_for(language_id)
+    found = grammar(entry)
+    if found is None:
+        return None
+    import tree_sitter
+
+    wheel = OWN_QUERIES.get(entry.name) or _wheel_tags(entry)
+    sources = [_definitions_only(s) for s in (wheel, EXTRA_QUERIES.get(entry.name, "")) if s]
+    try:
+        return tree_sitter.Query(found, "\n".join(s for s in sources if s)) if any(sources) \
+            else None
+    except Exception as error:  # a wheel's query its grammar version rejects
+        log.warning("tags query of %s unusable (%s)", entry.name, error)
+        return None
+
+
+def _definitions_only(source: str) -> str:
+    """The patterns of a tags query that capture definitions: reference patterns cost
+    compile and match time and are not used (compiling holds the interpreter's lock, so
+    the event loop waits for it: a query is split as text, never compiled twice)."""
+    return "\n".join(form for form in _top_level_forms(source) if "@definition." in form)
+
+
+def _top_level_forms(source: str) -> list[str]:
+    """``source`` (a tree-sitter query) cut before each pattern that starts at depth 0;
+    a pattern's trailing captures and quantifiers stay with it."""
+    forms: list[str] = []
+    depth, start, index = 0, 0, 0
+    while index < len(source):
+        char = source[index]
+        if char == ";":  # a comment, to the end of the line
+            newline = source.find("\n", index)
+            index = len(source) if newline < 0 else newline
+            continue
+        if char == '"':
+            index += 1
+            while index < len(source) and source[index] != '"':
+                index += 2 if source[index] == "\\" else 1
+        elif char in "([":
+            if depth == 0 and source[start:index].strip():
+                forms.append(source[start:index])
+                start = index
+            elif depth == 0:
+                start = index
+            depth += 1
+        elif char in ")]":
+            depth = max(depth - 1, 0)
+        index += 1
+    if source[start:].strip():
+        forms.append(source[start:])
+    return forms
+
+
+def _doc_line(lines: list[str], node: tree_sitter.Node, entry: Language) -> str:
+    """The first line of a Python docstring, else of the comment block right above."""
+    body = node.child_by_field_name("body")
+    if entry.name == "python" and body is not None and body.named_child_count:
+        first = body.named_children[0]
+        if first.type == "expression_statement" and first.named_child_count \
+                and first.named_children[0].type == "string":
+            text = (first.text or b"").decode("utf-8", "replace")
+            for line in _QUOTES.sub("", text).splitlines():
+                if line.strip():
+                    return line.strip()[:DOC_CHARS]
+    above = node.start_point[0] - 1
+    markers = (*entry.line_comments, *_COMMENT_MARKERS)
+    found = ""
+    while above >= 0 and lines[above].strip().startswith(markers):
+        text = lines[above].strip().lstrip("/#*-!").removesuffix("*/").strip()
+        if text and not text.startswith("@"):
+            found = text  # keep climbing: the block's first line says what the thing is
+        above -= 1
+    return found[:DOC_CHARS]
+
+
+def _signature(source: bytes, node: tree_sitter.Node, line: str) -> str:
+    """The definition's text up to its body (or its first line), a few lines at most."""
+    body = node.child_by_field_name("body")
+    end = body.start_byte if body is not None and body.start_byte > node.start_byte else None
+    if end is None:
+        return line.strip()[:SIGNATURE_CHARS]
+    head = source[node.start_byte:end].decode("utf-8", "replace").rstrip()
+    head_lines = [part.rstrip() for part in head.splitlines()[:SIGNATURE_LINES]]
+    while len(head_lines) > 1 and head_lines[-1].strip().startswith(_COMMENT_MARKERS):
+        head_lines.pop()  # a comment between the head and the body belongs to the body
+    indent = len(line) - len(line.lstrip())
+    joined = "\n".join([head_lines[0], *(h[indent:] if h[:indent].isspace() else h
+                                         for h in head_lines[1:])])
+    return joined[:SIGNATURE_CHARS]
+
+
+MATCH_RANGE_BYTES = 16 * 1024
+"""Queries run over ranges of this size: each call holds the interpreter's lock for a
+few ms only, so the event loop's thread gets its turns while a big file is read."""
+
+
+MAX_DEFINITION_DEPTH = 8
+"""Definitions are looked for this deep in the tree at most: the query cursor then skips
+the insides of function bodies, half of the matching time on the standard library for
+0.5 % of its definitions (closures and local helpers, which no other file can call)."""
+
+
+def _matches(cursor: tree_sitter.QueryCursor, tree: tree_sitter.Tree,
+             size: int) -> Iterator[tuple[int, dict[str, list[tree_sitter.Node]]]]:
+    """(start of the byte range, captures) of each match, range by range; a definition
+    spanning several ranges is matched again in each."""
+    cursor.set_max_start_depth(MAX_DEFINITION_DEPTH)
+    for start in range(0, max(size, 1), MATCH_RANGE_BYTES):
+        cursor.set_byte_range(start, min(start + MATCH_RANGE_BYTES, size))
+        for _pattern, captures in cursor.matches(tree.root_node):
+            yield start, captures
+
+
+def definitions(text: str, language_id: str, path: str) -> list[Definition]:
+    """The definitions in ``text`` (a whole file of ``language_id``) in file order."""
+    query = definition_query(language_id)
+    if query is None:
+        return []
+    from iskra_ls.languages import new_parser
+
+    parser = new_parser(language_id)
+    if parser is None:
+        return []
+    import tree_sitter
+
+    source = text.encode("utf-8", "replace")
+    tree = parser.parse(source)
+    lines = text.splitlines()
+    entry = language_for(language_id)
+    found: dict[tuple[str, int], Definition] = {}
+    for start, captures in _matches(tree_sitter.QueryCursor(query), tree, len(source)):
+        names = captures.get("name")
+        if not names or names[0].start_byte < start:
+            continue  # no name, or one an earlier range has matched already
+        kinds = [k for k in captures if k.startswith("definition.")]
+        if not kinds:
+            continue  # a reference pattern (calls, types used): not a definition
+        node = captures[kinds[0]][0]
+        name = (names[0].text or b"").decode("utf-8", "replace")
+        row = node.start_point[0]
+        if not name or (name, row) in found or row >= len(lines):
+            continue
+        found[(name, row)] = Definition(
+            name=name,
+            kind=kinds[0].removeprefix("definition."),
+            path=path,
+            line=row,
+            signature=_signature(source, node, lines[row]),
+            doc=_doc_line(lines, node, entry),
+        )
+    return sorted(found.values(), key=lambda d: d.line)

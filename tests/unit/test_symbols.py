@@ -1,0 +1,163 @@
+"""The workspace's definitions (issue 22): tags queries per language, the bounded index,
+the policy that keeps secret and outside files out, the watcher that re-reads one file."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from iskra_ls.symbols.index import Limits, SymbolIndex
+from iskra_ls.symbols.tags import EXTENSIONS, definition_query, definitions
+
+CASES = {
+    "python": ('def parse(data, strict=False):\n    """Read it.\n\n    More."""\n    return 1\n',
+               "parse", "def parse(data, strict=False):", "Read it."),
+    "javascript": ("/** Adds two. */\nfunction add(a, b) {\n  return a + b;\n}\n",
+                   "add", "function add(a, b)", "Adds two."),
+    "typescript": ("export function add(a: number): number { return a }\n",
+                   "add", "function add(a: number): number", ""),
+    "tsx": ("export const View = (p: P) => { return null }\n", "View",
+            "export const View = (p: P) => { return null }", ""),
+    "go": ("package p\n\n// Sum adds.\nfunc Sum(a, b int) int { return a + b }\n",
+           "Sum", "func Sum(a, b int) int", "Sum adds."),
+    "rust": ("/// Doubles.\npub fn double(x: u8) -> u8 { x * 2 }\n", "double",
+             "pub fn double(x: u8) -> u8", "Doubles."),
+    "java": ("class A {\n  int twice(int x) { return 2 * x; }\n}\n", "twice",
+             "int twice(int x)", ""),
+    "csharp": ("class C {\n  public int Twice(int x) { return 2 * x; }\n}\n", "Twice",
+               "public int Twice(int x)", ""),
+    "kotlin": ("fun twice(x: Int): Int = 2 * x\n", "twice", "fun twice(x: Int): Int = 2 * x", ""),
+    "ruby": ("# Twice.\ndef twice(x)\n  2 * x\nend\n", "twice", "def twice(x)", "Twice."),
+    "php": ("<?php\nfunction twice($x) { return 2 * $x; }\n", "twice", "function twice($x)", ""),
+    "c": ("int twice(int x) { return 2 * x; }\n", "twice", "int twice(int x)", ""),
+    "cpp": ("int twice(int x) { return 2 * x; }\n", "twice", "int twice(int x)", ""),
+    "lua": ("function twice(x) return 2 * x end\n", "twice", "function twice(x)", ""),
+    "scala": ("def twice(x: Int): Int = 2 * x\n", "twice", "def twice(x: Int): Int", ""),
+    "shellscript": ("twice() {\n  echo $(( $1 * 2 ))\n}\n", "twice", "twice()", ""),
+}
+
+
+@pytest.mark.parametrize("language", sorted(CASES))
+def test_each_language_with_a_grammar_yields_its_definitions(language: str) -> None:
+    text, name, signature, doc = CASES[language]
+    found = {d.name: d for d in definitions(text, language, "/w/f")}
+    assert name in found, found
+    assert found[name].signature.startswith(signature), found[name].signature
+    assert found[name].doc == doc
+
+
+def test_every_extension_the_index_reads_has_a_definitions_query() -> None:
+    assert {lang for lang in EXTENSIONS.values() if definition_query(lang) is None} == set()
+
+
+def test_no_definitions_query_stalls_the_loop_to_compile() -> None:
+    """Compiling holds the interpreter's lock: no language the index reads may need more
+    than a few ms of it (Swift, at 0.4-1.4 s, is left out). Counted in patterns, not ms."""
+    assert "swift" not in EXTENSIONS.values()
+    for language in set(EXTENSIONS.values()):
+        query = definition_query(language)
+        assert query is not None and query.pattern_count <= 16, language
+
+
+def test_a_language_without_a_grammar_has_no_definitions_and_no_error() -> None:
+    assert definitions("CREATE FUNCTION f() RETURNS int;", "sql", "/w/f.sql") == []
+
+
+def test_a_signature_stops_at_the_body_and_a_comment_before_it() -> None:
+    text = "class Reader(Base):\n    # reads\n    def read(self):\n        pass\n"
+    found = {d.name: d for d in definitions(text, "python", "/w/r.py")}
+    assert found["Reader"].signature == "class Reader(Base):"
+    assert found["read"].signature == "def read(self):" and found["read"].doc == "reads"
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_the_index_reads_only_what_the_policy_admits_inside_the_folders(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    write(ws / "a.py", "def alpha(): pass\n")
+    write(ws / "secret_b.py", "def beta(): pass\n")
+    write(ws / ".hidden" / "c.py", "def gamma(): pass\n")
+    write(ws / "node_modules" / "d.js", "function delta() {}\n")
+    write(tmp_path / "out" / "e.py", "def epsilon(): pass\n")
+    os.symlink(tmp_path / "out", ws / "linked")
+    index = SymbolIndex([str(ws)], lambda path: "secret" not in path)
+    index.build()
+    assert index.complete and [d.path for d in index.lookup("alpha")] == [str(ws / "a.py")]
+    for name in ("beta", "gamma", "delta", "epsilon"):
+        assert index.lookup(name) == [], name
+    assert not index.index_file(str(tmp_path / "out" / "e.py"))  # outside: never read
+    assert not index.index_file(str(ws / "secret_b.py"))
+
+
+def test_the_index_keeps_its_total_limits(tmp_path: Path) -> None:
+    for i in range(30):
+        write(tmp_path / f"m{i:02}.py", f"def f{i}(): pass\n" + "#" * 100 + "\n")
+    write(tmp_path / "big.py", "def big(): pass\n" + "#" * 5000 + "\n")
+    index = SymbolIndex([str(tmp_path)], lambda _p: True, Limits(files=10, file_bytes=2000))
+    index.build()
+    assert index.stats.files == 10 and not index.complete and index.ready.is_set()
+    assert index.lookup("big") == []
+    index = SymbolIndex([str(tmp_path)], lambda _p: True, Limits(total_bytes=500))
+    index.build()
+    assert index.stats.files < 10 and not index.complete
+    assert index.stats.bytes_read <= 500  # a file that no longer fits is not read at all
+
+
+def test_a_changed_file_replaces_its_own_entries_only(tmp_path: Path) -> None:
+    write(tmp_path / "a.py", "def old_name(): pass\n")
+    write(tmp_path / "b.py", "def other(): pass\n")
+    index = SymbolIndex([str(tmp_path)], lambda _p: True)
+    index.build()
+    write(tmp_path / "a.py", "def new_name(x): pass\n")
+    index.index_file(str(tmp_path / "a.py"))
+    assert index.lookup("old_name") == [] and index.lookup("new_name")
+    assert index.lookup("other")
+    (tmp_path / "b.py").unlink()
+    index.remove(str(tmp_path / "b.py"))
+    assert index.lookup("other") == [] and index.files() == [str(tmp_path / "a.py")]
+    assert index.stats.definitions == 1
+
+
+def wait_until(condition: object, what: str, timeout: float = 30.0) -> None:
+    """Poll the index until ``condition()``; the limit only bounds a failure."""
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(what)
+        time.sleep(0.02)
+
+
+def test_the_watcher_follows_saves_and_deletions(tmp_path: Path) -> None:
+    write(tmp_path / "a.py", "def first(): pass\n")
+    index = SymbolIndex([str(tmp_path)], lambda path: "secret" not in path)
+    index.start()
+    try:
+        assert index.ready.wait(30)
+        write(tmp_path / "a.py", "def second(): pass\n")
+        write(tmp_path / "secret_new.py", "def hidden(): pass\n")
+        write(tmp_path / "sub" / "c.py", "def third(): pass\n")
+        wait_until(lambda: index.lookup("second") and index.lookup("third"), "no re-index")
+        assert index.lookup("first") == [] and index.lookup("hidden") == []
+        (tmp_path / "sub" / "c.py").unlink()
+        wait_until(lambda: not index.lookup("third"), "a deleted file stayed")
+    finally:
+        index.stop()
+
+
+def test_definitions_inside_function_bodies_deep_down_are_not_looked_for() -> None:
+    """The query cursor stops at MAX_DEFINITION_DEPTH (half the matching time): methods
+    of classes, even decorated ones, are found; closures nested four functions deep, which
+    no other file can call, are not."""
+    nested = "".join("    " * i + f"def f{i}(x):\n" for i in range(6)) + "    " * 6 + "pass\n"
+    names = [d.name for d in definitions(nested, "python", "n.py")]
+    assert names == ["f0", "f1", "f2", "f3"]
+    methods = ("@dataclass\nclass A:\n    @property\n    def size(self):\n        return 1\n\n"
+               "    class Inner:\n        @staticmethod\n        def make(): pass\n")
+    assert [d.name for d in definitions(methods, "python", "m.py")] == [
+        "A", "size", "Inner", "make"]
