@@ -1,10 +1,14 @@
 """Figures for the recorded real-model corpus: what the model wrote, what the editor gets.
 
 No model is needed: the raw answers are fixtures (``tests/fixtures/real_completions``).
-For every case the raw answer and today's post-processed suggestion are checked
-against the invariants of ``bench/real_model/invariants.py``; the figures are
+For every case the raw answer and what today's post-processing would show are checked
+against the invariants of ``bench/real_model/invariants.py``. What would be shown is
+what ``tests/unit/test_real_corpus.py`` checks too (:func:`shown`): the post-processed
+whole answer, and the answer streamed in small pieces through the early stop the server
+uses (the block's first line shown early, the final suggestion). The figures are
 
-- violations by kind in the raw answers and in what is returned (target 0);
+- violations by kind in the raw answers and in what is shown (target 0), overall and
+  per language (a case counts once per kind however many of its suggestions break it);
 - the share of answers kept (a suggestion is returned at all);
 - exact first token / first three tokens against the real code that was cut out;
 - for Python, the share of kept suggestions after which the enclosing top-level
@@ -18,13 +22,65 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 from collections import Counter, defaultdict
 from typing import Any
 
 from bench.real_model.corpus import RecordedCase, load_corpus
-from bench.real_model.invariants import KINDS, check, first_tokens, python_parses
-from iskra_ls.completion.context import build_context, to_lf
-from iskra_ls.completion.postprocess import early_stop_text, postprocess
+from bench.real_model.invariants import KINDS, Violation, check, first_tokens, python_parses
+from iskra_ls.completion.context import CompletionContext, build_context, to_lf
+from iskra_ls.completion.postprocess import Suggestion, early_stop_text, postprocess
+
+CHUNK_CHARS = 7
+"""Stream piece size of the simulated stream (a token is ~4 characters; pieces vary)."""
+
+
+def context(case: RecordedCase) -> CompletionContext:
+    return build_context(case.text, case.offset, language_id=case.language_id, path=case.path)
+
+
+def _streamed(raw: str, ctx: CompletionContext) -> list[tuple[str, Suggestion | None]]:
+    """What the editor would be shown while ``raw`` streams in: (label, suggestion)."""
+    shown: list[tuple[str, Suggestion | None]] = []
+    first_ctx = dataclasses.replace(ctx, multiline=False) if ctx.multiline else None
+    first_shown = False
+    for end in range(CHUNK_CHARS, len(raw) + CHUNK_CHARS, CHUNK_CHARS):
+        joined = raw[:end]
+        if first_ctx is not None and not first_shown:
+            first = early_stop_text(joined, first_ctx)
+            if first is not None:
+                first_shown = True
+                shown.append(("first line", postprocess(first, first_ctx)))
+        early = early_stop_text(joined, ctx)
+        if early is not None:
+            shown.append(("early stop", postprocess(early, ctx)))
+            return shown
+    return shown
+
+
+def shown(case: RecordedCase) -> list[tuple[str, Suggestion, bool]]:
+    """Every suggestion today's post-processing would put in the editor for ``case``'s raw
+    answer: (how, suggestion, whether a block was asked for it)."""
+    ctx = context(case)
+    raw = to_lf(case.raw or "")
+    out: list[tuple[str, Suggestion, bool]] = []
+    whole = postprocess(raw, ctx)
+    if whole is not None:
+        out.append(("whole", whole, ctx.multiline))
+    for label, suggestion in _streamed(raw, ctx):
+        if suggestion is not None:
+            out.append((label, suggestion, ctx.multiline and label != "first line"))
+    return out
+
+
+def violations(case: RecordedCase) -> list[tuple[str, Violation]]:
+    """(how it was shown, violation) for everything :func:`shown` breaks."""
+    return [
+        (label, v)
+        for label, suggestion, multiline in shown(case)
+        for v in check(case.text, case.offset, case.language_id, to_lf(suggestion.text),
+                       suggestion.replace_after, multiline=multiline)
+    ]
 
 
 def _score(cases: list[RecordedCase]) -> dict[str, Any]:
@@ -33,24 +89,20 @@ def _score(cases: list[RecordedCase]) -> dict[str, Any]:
     raw_bad = returned_bad = kept = first_exact = first3_exact = 0
     parses = parse_total = 0
     for case in cases:
-        ctx = build_context(case.text, case.offset, language_id=case.language_id, path=case.path)
+        ctx = context(case)
         raw = to_lf(case.raw or "")
-        raw_found = {v.kind for v in check(case.text, case.offset, case.language_id, raw)}
+        raw_found = {v.kind for v in check(case.text, case.offset, case.language_id, raw,
+                                           multiline=ctx.multiline)}
         raw_kinds.update(raw_found)
         raw_bad += bool(raw_found)
+        found = {v.kind for _label, v in violations(case)}
+        returned_kinds.update(found)
+        returned_bad += bool(found)
         suggestion = postprocess(raw, ctx)
         if suggestion is None:
             continue
         kept += 1
         text = to_lf(suggestion.text)
-        found = {
-            v.kind
-            for v in check(
-                case.text, case.offset, case.language_id, text, suggestion.replace_after
-            )
-        }
-        returned_kinds.update(found)
-        returned_bad += bool(found)
         want = case.expected if ctx.multiline else case.expected.split("\n", 1)[0]
         first_exact += first_tokens(text, 1) == first_tokens(want, 1)
         first3_exact += first_tokens(text, 3) == first_tokens(want, 3)
@@ -121,7 +173,7 @@ def score(cases: list[RecordedCase] | None = None) -> dict[str, Any]:
     result = _score(cases)
     result["block_reading"] = block_reading(cases)
     result["by_language"] = {
-        lang: {k: v for k, v in _score(group).items() if not isinstance(v, dict)}
+        lang: {k: v for k, v in _score(group).items() if k != "raw_violations"}
         for lang, group in sorted(by_language.items())
     }
     return result
@@ -141,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.parse_args(argv)
     figures = score()
     print(f"real-model corpus: {figures['cases']} cases")
-    print(f"{'kind':<18} {'raw':>6} {'returned':>9}")
+    print(f"{'kind':<18} {'raw':>6} {'shown':>9}")
     for kind in KINDS:
         print(
             f"{kind:<18} {figures['raw_violations'][kind]:>6}"
@@ -163,12 +215,14 @@ def main(argv: list[str] | None = None) -> int:
         f" {reading['tokens_read_after']:.0f} after; stopped early"
         f" {_percent(reading['stopped_early_share'])}"
     )
-    print(f"{'language':<12} {'cases':>5} {'kept':>8} {'bad':>4} {'first':>8} {'parses':>8}")
+    print(f"{'language':<12} {'cases':>5} {'kept':>8} {'bad':>4} {'first':>8} {'parses':>8}"
+          "  shown breaking an invariant, by kind")
     for lang, f in figures["by_language"].items():
+        kinds = ", ".join(f"{k} {n}" for k, n in f["returned_violations"].items() if n)
         print(
             f"{lang:<12} {f['cases']:>5} {_percent(f['kept_share']):>8}"
             f" {f['returned_with_violation']:>4} {_percent(f['first_token_exact_share']):>8}"
-            f" {_percent(f['python_kept_parse_share']):>8}"
+            f" {_percent(f['python_kept_parse_share']):>8}  {kinds}"
         )
     return 0
 
