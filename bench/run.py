@@ -261,6 +261,15 @@ def _real_model_rows(rm: dict[str, Any]) -> list[Row]:
     for kind, count in raw.items():
         out.append({"figure": f"  raw / returned: {kind}", "value": f"{count} / "
                     f"{returned.get(kind, 0)}", "unit": "", "target": "", "met": None})
+    # Issue 18: each language's cases whose shown suggestions break an invariant, by kind.
+    for language, figures in (rm.get("by_language") or {}).items():
+        bad = figures.get("returned_with_violation", 0)
+        kinds = ", ".join(f"{k} {n}" for k, n in (figures.get("returned_violations") or {})
+                          .items() if n)
+        out.append({"figure": f"  {language}: cases breaking an invariant"
+                    + (f" ({kinds})" if kinds else ""),
+                    "value": f"{bad} of {figures.get('cases')}", "unit": "", "target": "0",
+                    "met": bad == 0})
     return out
 
 

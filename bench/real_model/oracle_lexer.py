@@ -381,14 +381,11 @@ def _make_message(scan: _Scan, m: re.Match[str]) -> int:
 
 
 def _make_quote(scan: _Scan, m: re.Match[str]) -> int:
-    """Quotes are strings only where the shell reads them: in recipe lines."""
-    text = scan.text
-    line_start = text.rfind("\n", 0, m.start()) + 1
-    quote_at = m.end() - 1
-    if not text.startswith("\t", line_start):
-        return m.end()
-    return scan.quoted(quote_at, text[quote_at], multiline=False,
-                       escapes=text[quote_at] == '"')
+    """Quotes are strings where the shell reads them (recipes, ``define``d commands,
+    ``$(shell ...)``, flags): within one line."""
+    quote_at = m.start()
+    return scan.quoted(quote_at, scan.text[quote_at], multiline=False,
+                       escapes=scan.text[quote_at] == '"')
 
 
 def _shell_regex(scan: _Scan, m: re.Match[str]) -> int:
