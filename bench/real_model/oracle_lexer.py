@@ -163,6 +163,7 @@ _EXTRA: dict[str, list[tuple[str, str]]] = {
         ("regex", r"/(?![\s=/])"),
         ("heredoc", r"<<~?['\"]?[A-Za-z_]\w*['\"]?"),
         ("dollar", r"\$(?:[#'\"\]\[();]|\{\^?\w*\})"),
+        ("subscript", r"\{"),
     ],
     "shell": [("ansi", r"\$'"), ("heredoc", r"<<-?[ \t]*['\"]?[A-Za-z_]\w*['\"]?"),
               ("escapedchar", r"\\[^\n]"), ("expansion", r"\$\{"), ("regexmatch", r"=~[ \t]"),
@@ -368,6 +369,22 @@ def _perl_qlike(scan: _Scan, m: re.Match[str]) -> int:
     return scan.blank(m.start(), end, closed=end < scan.n)
 
 
+def _perl_subscript(scan: _Scan, m: re.Match[str]) -> int:
+    """``$h{key}``, ``@h{qw(a b)}``, ``$r->{k}``, ``$a[0]{k}``: a subscript, not a block (it
+    is masked whole, so its closing brace closes no block)."""
+    text, start = scan.text, m.start()
+    k = start
+    while k > 0 and (text[k - 1].isalnum() or text[k - 1] == "_"):
+        k -= 1
+    before = text[k - 1] if k > 0 else ""
+    subscript = (k < start and before in "$@%") or text[max(start - 2, 0) : start] == "->" or (
+        k == start and before in "]}"
+    )
+    if not subscript:
+        return start + 1
+    return scan.blank(start, _delimited(scan, start + 1, "{"))
+
+
 def _perl_dollar(scan: _Scan, m: re.Match[str]) -> int:
     """``$#array``, ``$'``, ``$"``, ``$]``, ``${^WARNING_BITS}``: variables, neither comment,
     string nor bracket."""
@@ -419,6 +436,7 @@ _HANDLERS: dict[str, Callable[[_Scan, re.Match[str]], int]] = {
     "qlike": lambda scan, m: m.start() + 1 if _after_word(scan, m.start(), "$@%&>-")
     else _perl_qlike(scan, m),
     "dollar": _perl_dollar,
+    "subscript": _perl_subscript,
     "ansi": lambda scan, m: scan.quoted(m.start() + 1, "'", multiline=True),
     "escaped": _skip_token,
     "escapedchar": lambda scan, m: scan.blank(m.start(), m.end()),
