@@ -9,7 +9,6 @@ from the brackets and keywords of ``oracle_syntax``.
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 from bench.real_model.oracle_lexer import lex
 from bench.real_model.oracle_syntax import Syntax, syntax
@@ -19,8 +18,6 @@ _YAML_DASHES = re.compile(r"(?:-[ \t]+)*")
 _CHAIN = re.compile(r"[?:][ \t]+")
 """A line that goes on with ``? a`` / ``: b`` (a conditional split over lines)."""
 _SCAN_LINES = 800
-_ENOUGH = 60
-"""Indented lines after which the unit is considered known."""
 _VOID = frozenset(
     "area base br col embed hr img input link meta param source track wbr".split()
 )
@@ -82,31 +79,28 @@ def opens_block(code: str, table: Syntax) -> bool:
 def indent_evidence(text: str, language: str) -> str | None:
     """The indentation unit the document's code lines show, or None without evidence.
 
-    Growth right after a line that opens a block is the surest sign and weighs most."""
-    table = syntax(language)
-    tabs = spaces = 0
-    growth: Counter[int] = Counter()
+    Tabs when most indented code lines start with one. Otherwise the widest step (8, 4, 3
+    or 2 columns) that nearly every indented code line is a multiple of and that some code
+    line really steps in by from the one before (an excerpt deep inside a 4-space class
+    has lines at 8 and 16 only now and then)."""
+    tabs = 0
+    widths: list[int] = []
+    steps: set[int] = set()
     previous = 0
-    previous_opens = False
-    for line, code in _code_lines(text, language):
+    for line, _code in _code_lines(text, language):
         ws = leading_ws(line)
         if ws.startswith("\t"):
             tabs += 1
-            previous_opens = opens_block(code, table)
             continue
         if ws:
-            spaces += 1
-            if spaces >= _ENOUGH:
-                break
-        width = len(ws)
-        if width > previous:
-            growth[width - previous] += 3 if previous_opens else 1
-        previous = width
-        previous_opens = opens_block(code, table)
-    if tabs > spaces:
+            widths.append(len(ws))
+        steps.add(len(ws) - previous)
+        previous = len(ws)
+    if tabs > len(widths):
         return "\t"
-    for step, _count in growth.most_common():
-        if step in (2, 3, 4, 8):
+    for step in (8, 4, 3, 2):
+        on_grid = sum(width % step == 0 for width in widths)
+        if widths and step in steps and on_grid >= 0.85 * len(widths):
             return " " * step
     return "\t" if tabs else None
 
