@@ -34,7 +34,7 @@ from pygls.uris import from_fs_path
 from iskra_ls.stub import StubIskra
 from iskra_ls.textdoc import LineIndex
 
-TOKEN = "bench-token-7c41e9"
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJiZW5jaEBleGFtcGxlLmNvbSJ9.YmVuY2gtdG9rZW4tN2M0MWU5"
 """The JWT the server gets through ``ISKRA_TOKEN``; the stub accepts any token."""
 
 UNLIMITED = 10**9

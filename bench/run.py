@@ -29,7 +29,10 @@ from bench import (
     bounded_work,
     bundled_server,
     early_stop,
+    file_rules,
+    ground_truth,
     latency,
+    ledger,
     load,
     overhead,
     startup_memory,
@@ -64,6 +67,15 @@ class Plan:
     """None runs the whole corpus."""
     bounded_doc_mb: int = 20
     """Size of the document the keystroke figure types into."""
+    ledger_reservations: int = 200
+    """Quota reservations timed, alone and beside other processes."""
+    ground_truth_cases: int = 60
+    """Cursors cut per language for the right-answers bench."""
+    ground_truth_junk: bool = True
+    """Also count, per filter, the real-model junk it stops (the corpus once per filter)."""
+    file_rules_runs: int = 2_000
+    file_rules_paths: int | None = None
+    """None: every file of the running Python's library folder."""
 
 
 FULL = Plan("full", replay=typing_replay.ReplayConfig(lines=80))
@@ -77,6 +89,7 @@ QUICK = Plan(
     load_requests=1_000,
     latency_lines=24,
     flood_requests=1_000,
+    ground_truth_cases=20,
 )
 
 
@@ -126,7 +139,11 @@ def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
         ("edit_fidelity", lambda: _fidelity(plan)),
         ("bundled_server", lambda: bundled_server.run(plan.startup_runs)),
         ("action_io", lambda: action_io.run()),
+        ("ledger", lambda: ledger.run(plan.ledger_reservations)),
+        ("file_rules", lambda: file_rules.run(plan.file_rules_runs, plan.file_rules_paths)),
         ("real_model_corpus", lambda: real_model_quality.run()),
+        ("ground_truth",
+         lambda: ground_truth.run(plan.ground_truth_cases, junk=plan.ground_truth_junk)),
         (
             "bounded_work",
             lambda: bounded_work.run(doc_mb=plan.bounded_doc_mb, cases=plan.fidelity_cases),
@@ -236,6 +253,38 @@ def _bounded_rows(bw: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _ledger_rows(lg: dict[str, Any]) -> list[Row]:
+    """Issue 19: the machine-wide quota ledger on a completion's path."""
+    return [
+        _row(lg, "quota ledger: reservation, median", "reserve_alone_median_ms", "ms",
+             "< 5 ms", lambda v: v < 5),
+        _row(lg, "quota ledger: reservation beside 3 busy processes, median",
+             "reserve_contended_median_ms", "ms", "< 5 ms", lambda v: v < 5),
+        _row(lg, "  same, p95", "reserve_contended_p95_ms", "ms"),
+        _row(lg, "quota ledger: worst loop stall while reserving", "loop_stall_alone_max_ms",
+             "ms"),
+        _row(lg, "quota ledger: automatic requests granted, 4 processes",
+             "automatic_granted_all_processes", "", "<= 10", lambda v: v <= 10),
+    ]
+
+
+def _file_rules_rows(fr: dict[str, Any]) -> list[Row]:
+    """Issue 20: the file rules on both sides, and the cached file-policy service's cost."""
+    return [
+        _row(fr, "file rules: hostile names caught", "hostile_caught", "",
+             f"{fr.get('hostile_total', '?')} of {fr.get('hostile_total', '?')}",
+             lambda v: v == fr.get("hostile_total")),
+        _row(fr, "file rules: library files looked at", "ordinary_paths"),
+        _row(fr, "file rules: ordinary files flagged (right answers dropped)",
+             "ordinary_flagged", "", "0", lambda v: v == 0),
+        _row(fr, "file policy: completion-context check, cached, median",
+             "document_check_us_median", "us", "<= 100 us", lambda v: v <= 100),
+        _row(fr, "file policy: same check building the policy each time (before)",
+             "document_check_new_policy_us_median", "us"),
+        _row(fr, "file policy: 2 000-entry listing, secret check", "list_2000_names_ms", "ms"),
+    ]
+
+
 def _real_model_rows(rm: dict[str, Any]) -> list[Row]:
     """Issue 14: recorded real-model answers through today's post-processing."""
     raw = rm.get("raw_violations") or {}
@@ -270,6 +319,30 @@ def _real_model_rows(rm: dict[str, Any]) -> list[Row]:
                     + (f" ({kinds})" if kinds else ""),
                     "value": f"{bad} of {figures.get('cases')}", "unit": "", "target": "0",
                     "met": bad == 0})
+    return out
+
+
+def _ground_truth_rows(gt: dict[str, Any]) -> list[Row]:
+    """Issue 18.1: real files, the model answers the true text; kept per language."""
+    out = [
+        _row(gt, "right answers kept (true text, all languages)", "kept_share", "%", ">= 98 %",
+             lambda v: v >= 98),
+        _row(gt, "right answers kept, worst language", "worst_language_share", "%", ">= 95 %",
+             lambda v: v >= 95),
+        _row(gt, "right answers: wrong text shown", "wrong", "", "0", lambda v: v == 0),
+        _row(gt, "right answers wrapped in a fence / preamble, kept", "wrapped_kept_share", "%"),
+        _row(gt, "right answers: cases (languages)", "cases"),
+    ]
+    for language, figures in (gt.get("per_language") or {}).items():
+        share = figures.get("kept_share")
+        out.append({"figure": f"  kept: {language}", "value": share, "unit": "%",
+                    "target": ">= 95 %", "met": None if share is None else share >= 95})
+    junk = gt.get("junk_stopped") or {}
+    for name, cost in (gt.get("filter_costs") or {}).items():
+        stopped = junk.get(name, 0) - junk.get("all", 0)
+        out.append({"figure": f"  filter {name}: right changed/dropped, junk stopped",
+                    "value": f"{cost.get('changed', 0)}/{cost.get('dropped', 0)}, {stopped}",
+                    "unit": "", "target": "", "met": None})
     return out
 
 
@@ -346,7 +419,10 @@ def rows(b: dict[str, Any]) -> list[Row]:
         _row(b.get("action_io", {}), "actions: one round of 100 x 40 KB reads sent back",
              "round_100_reads_chars", "chars", "<= 200000", lambda v: v <= 200_000),
         *_bounded_rows(b.get("bounded_work", {})),
+        *_ledger_rows(b.get("ledger", {})),
+        *_file_rules_rows(b.get("file_rules", {})),
         *_real_model_rows(b.get("real_model_corpus", {})),
+        *_ground_truth_rows(b.get("ground_truth", {})),
         *_bundled_rows(b.get("bundled_server", {})),
     ]
     for name, bench in b.items():

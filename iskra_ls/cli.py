@@ -1,8 +1,9 @@
 """The ``iskra-ls`` command: the language server and its account helpers.
 
 ``iskra-ls`` (or ``serve``) runs the server over stdio; ``login``, ``logout``
-and ``status`` manage the token file the server watches; ``stub-server``
-runs the bundled Iskra-compatible service; ``demo`` shows both end to end.
+and ``status`` manage the token file the server watches and read the machine's quota
+ledger (:mod:`iskra_ls.cli_account`); ``stub-server`` runs the bundled Iskra-compatible
+service; ``demo`` shows both end to end.
 
 Expected failures (no token, 401, 429, unreachable service, Ctrl-C, closed
 stdin) print one line, ``iskra-ls: <what went wrong and what to do>``, and
@@ -15,15 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
-import json
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from iskra_ls import __version__, errors
+from iskra_ls import __version__, cli_account, errors
 from iskra_ls.logs import mask, setup_logging
 
 PROG = "iskra-ls"
@@ -85,7 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true",
                         help="print Iskra's /auth/me object (user, usage)")
 
-    stub = sub.add_parser("stub-server", help="run the bundled Iskra-compatible server")
+    stub = sub.add_parser(
+        "stub-server", help="run the bundled Iskra-compatible server",
+        description=STUB_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _common_options(stub)
     stub.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
     stub.add_argument("--port", type=int, default=0, help="port (0: any free port)")
@@ -97,17 +99,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="show a completion and a code action end to end")
     _common_options(demo)
     return parser
-
-
-def _api_url(args: argparse.Namespace) -> str:
-    from iskra_ls.api.roots import url_problem
-    from iskra_ls.settings import DEFAULT_API_URL
-
-    url = getattr(args, "api_url", None) or os.environ.get("ISKRA_API_URL") or DEFAULT_API_URL
-    problem = url_problem(url)
-    if problem:  # refused before any request: the token never goes to such an address
-        raise errors.IskraError(f"The API address {url!r} (--api-url / ISKRA_API_URL) {problem}.")
-    return url.strip().rstrip("/")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,18 +115,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args, level or os.environ.get("ISKRA_LOG_LEVEL") or "info")
         setup_logging(level or ("info" if command == "stub-server" else "warning"))
         if command == "login" and args.json:
-            return asyncio.run(_login_json(args))
+            return asyncio.run(cli_account.login_json(args))
         if command == "login":
             email = None
             if args.token is None:
                 email = (args.email or input("E-mail: ")).strip()
                 if not email:
                     raise errors.IskraError("An e-mail address is needed to sign in.")
-            return asyncio.run(_login(args, email))
+            return asyncio.run(cli_account.login(args, email))
         if command == "logout":
-            return _logout()
+            return cli_account.logout()
         if command == "status":
-            return asyncio.run(_status(args))
+            return asyncio.run(cli_account.status(args))
         if command == "stub-server":
             return _stub_server(args)
         if command == "demo":
@@ -144,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return demo_main()
         parser.error(f"unknown command {command!r}")
     except errors.IskraError as exc:
-        return _fail(_for_the_command_line(exc))
+        return _fail(cli_account.for_the_command_line(exc))
     except KeyboardInterrupt:
         return _fail("interrupted.", code=130)
     except EOFError:
@@ -155,14 +146,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
     return 0
-
-
-def _for_the_command_line(exc: errors.IskraError) -> str:
-    """The error's words, with the editor setting named as the command line knows it."""
-    text = str(exc)
-    if isinstance(exc, errors.Unreachable):
-        text = text.replace("the apiUrl setting", "ISKRA_API_URL")
-    return text
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -203,157 +186,18 @@ def _quit_on_interrupt(_signum: int, _frame: object) -> None:
     os._exit(130)
 
 
-def _token_store() -> Any:
-    from iskra_ls.api.auth import TokenStore
+STUB_DESCRIPTION = """\
+A stand-in for the Iskra service on 127.0.0.1, for trying iskra-ls and the editor plugins
+without an account: its model answers with scripted suggestions, and it counts 20 requests
+a day per account like the free tier.
 
-    return TokenStore()
+Sign in against it from another terminal (any e-mail works; nothing is sent anywhere):
 
+  ISKRA_API_URL=http://127.0.0.1:PORT iskra-ls login
 
-def _env_note() -> None:
-    if os.environ.get("ISKRA_TOKEN", "").strip():
-        print("Note: ISKRA_TOKEN is set in this environment; it wins over the stored token.")
-
-
-async def _login(args: argparse.Namespace, email: str | None) -> int:
-    from iskra_ls.api.auth import login_with_code
-    from iskra_ls.api.client import IskraClient
-
-    store = _token_store()
-    api_url = _api_url(args)
-    client = IskraClient(api_url)
-    try:
-        if args.token is not None:
-            token = sys.stdin.readline() if args.token == "-" else args.token
-            token = token.strip()
-            if not token:
-                raise errors.IskraError("The token is empty; nothing was stored.")
-            client.token = token
-            note = await _verify(client)
-        else:
-            assert email is not None
-
-            def read_code() -> str:
-                print(f"A sign-in code was sent to {email}.", flush=True)
-                return input("Code: ")
-
-            token = await login_with_code(
-                client, email, read_code, on_wrong_code=lambda text: print(text, flush=True))
-            client.token = token
-            note = await _verify(client, quiet_failure=True)
-    finally:
-        await client.aclose()
-    store.save(token, api_url)  # the token belongs to this API root only
-    if note:
-        print(note)
-    print(f"Token saved to {store.token_file}")
-    _env_note()
-    return 0
-
-
-async def _login_json(args: argparse.Namespace) -> int:
-    """``login --email E --json``: the e-mail code flow driven by an editor.
-
-    One sign-in flow and one token parser for every client: the VS Code extension runs
-    this instead of its own HTTP calls. On stdout, one JSON object a line:
-    ``{"event": "askCode", "email"}`` (then one code is read from a stdin line),
-    ``{"event": "wrongCode", "message"}``, and last ``{"event": "signedIn", "token"}``
-    or ``{"event": "error", "message"}`` (exit code 1). The token is not stored: the
-    editor keeps it (VS Code: its secret storage) and hands it over as ``ISKRA_TOKEN``.
-    """
-    from iskra_ls.api.auth import login_with_code
-    from iskra_ls.api.client import IskraClient
-
-    def emit(**event: str) -> None:
-        print(json.dumps(event), flush=True)
-
-    email = (args.email or "").strip()
-    loop = asyncio.get_running_loop()
-
-    async def read_code() -> str:
-        emit(event="askCode", email=email)
-        return await loop.run_in_executor(None, sys.stdin.readline)
-
-    client = IskraClient(_api_url(args))
-    try:
-        if not email:
-            raise errors.IskraError("An e-mail address is needed to sign in.")
-        token = await login_with_code(
-            client, email, read_code, on_wrong_code=lambda text: emit(event="wrongCode",
-                                                                      message=text))
-    except errors.IskraError as exc:
-        emit(event="error", message=mask(_for_the_command_line(exc)))
-        return 1
-    finally:
-        await client.aclose()
-    emit(event="signedIn", token=token)
-    return 0
-
-
-async def _verify(client: Any, *, quiet_failure: bool = False) -> str:
-    """Check the token with /auth/me; a 401 is fatal, an unreachable service is not."""
-    try:
-        account = await client.me()
-    except errors.TokenRejected:
-        raise
-    except errors.IskraError as exc:
-        if quiet_failure:
-            return ""
-        reason = mask(_for_the_command_line(exc)).rstrip(".")
-        return f"Could not verify the token now: {reason}. Stored it anyway."
-    tier = f" ({account.tier} tier)" if account.tier else ""
-    return f"Signed in as {account.email or 'an Iskra user'}{tier}."
-
-
-def _logout() -> int:
-    store = _token_store()
-    if store.clear():
-        print(f"Signed out: removed {store.token_file}")
-    else:
-        print(f"No stored token at {store.token_file}; nothing to do.")
-    _env_note()
-    return 0
-
-
-async def _status(args: argparse.Namespace) -> int:
-    from iskra_ls.api.auth import resolve_token
-    from iskra_ls.api.client import IskraClient
-
-    token, source = resolve_token(None, _token_store())
-    if token is None:
-        raise errors.NotSignedIn("Not signed in to Iskra: run `iskra-ls login` "
-                                 "(or set ISKRA_TOKEN).")
-    client = IskraClient(_api_url(args), token)
-    try:
-        account = await client.me()
-    finally:
-        await client.aclose()
-    if args.json:
-        print(json.dumps(account.to_me(), indent=2))
-        return 0
-    print(f"Signed in as {account.email or 'unknown'} ({account.tier or 'unknown'} tier; "
-          f"token from the {source})")
-    print(f"Requests today: {_num(account.requests_today)} of {_num(account.limit)}, "
-          f"{_num(account.remaining)} remaining")
-    if account.tokens_today is not None:
-        print(f"Tokens today: {account.tokens_today}")
-    if account.remaining == 0:
-        print(f"The daily limit is reached: {_reset_time()}.")
-    return 0
-
-
-def _reset_time(now: dt.datetime | None = None) -> str:
-    """When Iskra's quota day ends (midnight UTC), also in local time."""
-    now = now or dt.datetime.now(dt.UTC)
-    midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
-    minutes = max(1, int((midnight - now).total_seconds() + 59) // 60)
-    hours, minutes = divmod(minutes, 60)
-    left = f"{hours} h {minutes} min" if hours else f"{minutes} min"
-    local = midnight.astimezone().strftime("%H:%M")
-    return f"requests resume when the quota resets at 00:00 UTC (in {left}; {local} local time)"
-
-
-def _num(value: int | None) -> str:
-    return "?" if value is None else str(value)
+Each sign-in gets a new random 6-digit code, printed in this server's terminal as
+"Iskra stub: code for <e-mail> is <code>": type it at the Code: prompt. Editors reach the
+stub when they start iskra-ls with the same ISKRA_API_URL."""
 
 
 def _stub_server(args: argparse.Namespace) -> int:

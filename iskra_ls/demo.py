@@ -15,6 +15,7 @@ import difflib
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -104,9 +105,14 @@ def edit_as_diff(edit: types.WorkspaceEdit, root: Path) -> str:
     return "\n".join(out) or "(no change)"
 
 
-def _print(title: str, body: str) -> None:
-    print(f"\n── {title} " + "─" * max(0, 60 - len(title)))
-    print(body)
+def _print(title: str, body: str | None = None) -> None:
+    """A section: its title on a rule (a long title keeps a short rule), then the body."""
+    print(f"\n── {title} " + "─" * max(3, 60 - len(title)))
+    if body is not None:
+        print(body)
+
+DEMO_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZW1vQGV4YW1wbGUuY29tIn0.ZGVtby10b2tlbg"
+"""The demo account's token: a JWT, as every token must be (the stub checks no signature)."""
 
 
 async def run_demo() -> int:
@@ -120,7 +126,7 @@ async def run_demo() -> int:
             print(f"Bundled Iskra-compatible server: {stub.url}")
             print("The model's answers below are scripted by this bundled server: no model, "
                   "account or network is used.")
-            env = {**os.environ, "ISKRA_API_URL": stub.url, "ISKRA_TOKEN": "demo-token",
+            env = {**os.environ, "ISKRA_API_URL": stub.url, "ISKRA_TOKEN": DEMO_TOKEN,
                    "ISKRA_CONFIG_DIR": str(Path(tmp) / "config")}
             client = LanguageClient("iskra-demo", "1")
             fix_code_action_structuring(client.protocol._converter)
@@ -150,14 +156,17 @@ async def run_demo() -> int:
                 if message:
                     print(f"  … {message}")
 
+            shown: list[str] = []
+
             @client.feature(types.WINDOW_SHOW_MESSAGE)
             def on_message(params: types.ShowMessageParams) -> None:
+                shown.append(params.message)
                 print(f"  [editor message] {params.message}")
 
             await client.start_io(*server_command(), env=env)
             try:
-                await _play(client, workspace, source, edits)
-                await asyncio.sleep(0.2)  # the usage refresh after the last request
+                await _play(client, workspace, source, edits, shown)
+                await _counted(statuses, len(stub.requests))
                 if statuses:
                     last = statuses[-1]
                     _print("status (iskra/status)", f"{last.state}: {last.remaining} of "
@@ -174,8 +183,17 @@ async def run_demo() -> int:
     return 0
 
 
+async def _counted(statuses: list[Any], requests: int, limit_s: float = 5.0) -> None:
+    """Until a status counts every request made (the usage refresh after the last one)."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if statuses and getattr(statuses[-1], "requestsToday", None) == requests:
+            return
+        await asyncio.sleep(0.02)
+
+
 async def _play(client: LanguageClient, workspace: Path, source: Path,
-                edits: list[types.WorkspaceEdit]) -> None:
+                edits: list[types.WorkspaceEdit], shown: list[str]) -> None:
     root = str(from_fs_path(str(workspace)))
     uri = str(from_fs_path(str(source)))
     caps = types.ClientCapabilities(
@@ -216,13 +234,15 @@ async def _play(client: LanguageClient, workspace: Path, source: Path,
     _print("code actions offered", "\n".join(f"  • {t}" for t in titles))
     chosen = next(a for a in actions or [] if "Write tests" in a.title)
     assert isinstance(chosen, types.CodeAction) and chosen.command is not None
+    _print(f"running “{chosen.title}” (what the editor shows meanwhile)")
     answer = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command=chosen.command.command, arguments=chosen.command.arguments))
     edit = edits[0] if edits else None
     body = edit_as_diff(edit, workspace) if edit else "(none)"
     _print(f"workspace/applyEdit for “{chosen.title}”, as a diff", body)
     message = answer.get("message") if isinstance(answer, dict) else getattr(answer, "message", "")
-    _print("the model's summary", str(message))
+    if message and not any(str(message) in m for m in shown):  # said once
+        _print("the model's summary", str(message))
 
 
 def main() -> int:

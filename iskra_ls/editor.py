@@ -2,15 +2,17 @@
 
 It owns the services (created on first use, after ``initialize`` has been
 answered) and implements the :class:`~iskra_ls.actions.apply.EditorPort` the
-action runner talks to: open documents, workspace folders, encodings, edit
-capabilities, progress and ``workspace/applyEdit``. It registers no handlers;
-:mod:`iskra_ls.server` does.
+action runner talks to: open documents, workspace folders, the file-policy
+service, the edit coordinator (the only sender of ``workspace/applyEdit``),
+progress and the log. Every text it sends the editor is made plain and capped
+(:mod:`iskra_ls.plain_text`). It registers no handlers; :mod:`iskra_ls.server` does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,13 +23,16 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from iskra_ls import __version__
+from iskra_ls.plain_text import visible
 from iskra_ls.protocol import IskraProtocol
 from iskra_ls.textdoc import LspTextDocument
 
 if TYPE_CHECKING:
     from iskra_ls.actions.changeset import OpenDocument
+    from iskra_ls.actions.coordinator import EditCoordinator
     from iskra_ls.actions.runner import ActionRunner
     from iskra_ls.completion.service import CompletionService
+    from iskra_ls.file_service import FilePolicy
     from iskra_ls.session import Session
 
 log = logging.getLogger(__name__)
@@ -37,6 +42,11 @@ PROGRESS_CREATE_TIMEOUT_S = 5.0
 """How long ``window/workDoneProgress/create`` may go unanswered before we do without."""
 CONFIGURATION_TIMEOUT_S = 5.0
 """How long start-up waits for the editor's ``workspace/configuration`` answer."""
+MESSAGE_CHARS = 1_000
+PROGRESS_CHARS = 200
+LOG_CHARS = 120_000
+"""Caps on what one message, progress line or log entry may carry to the editor; every
+text also loses control and bidirectional characters (:mod:`iskra_ls.plain_text`)."""
 
 
 class IskraServer(LanguageServer):
@@ -53,6 +63,8 @@ class IskraServer(LanguageServer):
         self._session: Session | None = None
         self._completions: CompletionService | None = None
         self._actions: ActionRunner | None = None
+        self._file_policy: tuple[tuple[Any, ...], FilePolicy] | None = None
+        self._coordinator: EditCoordinator | None = None
         self.use_inline = True
         self.use_items = False
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -76,7 +88,8 @@ class IskraServer(LanguageServer):
             from iskra_ls.completion.service import CompletionService
 
             self._completions = CompletionService(self.session)
-            self._completions.is_secret = self.is_secret_path
+            # A secret or a file outside the folders (by any name) never reaches Iskra.
+            self._completions.is_secret = lambda path: self.file_policy().document_is_secret(path)
         return self._completions
 
     @property
@@ -95,6 +108,8 @@ class IskraServer(LanguageServer):
     # -- editor-facing helpers ----------------------------------------------------------
 
     def publish_status(self, payload: dict[str, Any]) -> None:
+        if isinstance(payload.get("message"), str):
+            payload = {**payload, "message": visible(payload["message"], MESSAGE_CHARS)}
         try:
             self.protocol.notify(STATUS_NOTIFICATION, payload)
         except Exception:  # the transport may be gone during shutdown
@@ -105,6 +120,7 @@ class IskraServer(LanguageServer):
             "error": types.MessageType.Error,
             "warning": types.MessageType.Warning,
         }.get(level, types.MessageType.Info)
+        text = visible(text, MESSAGE_CHARS)
         log.log(logging.ERROR if level == "error" else logging.INFO, "%s", text)
         try:
             self.window_show_message(types.ShowMessageParams(type=kind, message=text))
@@ -134,25 +150,22 @@ class IskraServer(LanguageServer):
 
     # -- the runner's EditorPort ---------------------------------------------------------
 
-    def is_secret_path(self, path: str) -> bool:
-        """Whether a document's text must never be sent to Iskra (completion context).
+    def file_policy(self) -> FilePolicy:
+        """The workspace's file-policy service: one per folders, secret globs and token
+        file (a workspace folder re-pointed elsewhere makes a new one); completions ask it
+        which documents may be sent, actions which paths may be used and need consent."""
+        from iskra_ls.file_service import FilePolicy, token_file
 
-        True for a secret (:mod:`iskra_ls.file_policy` plus ``actions.secretGlobs``,
-        also behind a symlink or a second hard link) and, with a workspace open,
-        for every file outside its folders (an ``~/.aws/credentials`` tab). A
-        document without a file path (an untitled buffer) is the user's own typing.
-        """
-        from iskra_ls import file_policy
-        from iskra_ls.actions.paths import WorkspacePolicy
-
-        if not path or not Path(path).is_absolute():
-            return False
-        globs = self.session.settings.actions.secret_globs
         folders = self.workspace_folders()
-        if not folders:
-            return file_policy.is_secret(Path(path).as_posix(), globs)
-        policy = WorkspacePolicy(folders, globs)
-        return not (policy.contains(path) and policy.allows(path))
+        key = (
+            tuple(str(f) for f in folders),
+            tuple(self.session.settings.actions.secret_globs),
+            tuple(os.path.realpath(f) for f in folders),
+            token_file(),
+        )
+        if self._file_policy is None or self._file_policy[0] != key:
+            self._file_policy = (key, FilePolicy(folders, key[1]))
+        return self._file_policy[1]
 
     def open_documents(self) -> dict[str, OpenDocument]:
         from iskra_ls.actions.changeset import OpenDocument
@@ -169,19 +182,25 @@ class IskraServer(LanguageServer):
             paths = [self.workspace.root_path]
         return [Path(p) for p in paths if p]
 
-    def position_encoding(self) -> str:
-        return self.encoding()
+    def edit_coordinator(self) -> EditCoordinator:
+        """The workspace's one sender of ``workspace/applyEdit``; it reads the client's
+        edit capabilities once, here (after ``initialize``)."""
+        if self._coordinator is None:
+            from iskra_ls.actions.coordinator import EditCapabilities, EditCoordinator
 
-    def edit_capabilities(self) -> tuple[bool, list[str], bool]:
-        caps = self.client_capabilities.workspace
-        edit = caps.workspace_edit if caps else None
-        if edit is None:
-            return False, [], False
-        operations = [str(op.value) for op in edit.resource_operations or []]
-        # Resource operations exist only inside documentChanges, so a client that
-        # announces them accepts documentChanges (Neovim 0.11/0.12 omit the flag).
-        document_changes = bool(edit.document_changes) or bool(operations)
-        return document_changes, operations, bool(edit.change_annotation_support)
+            caps = self.client_capabilities.workspace
+            edit = caps.workspace_edit if caps else None
+            operations = tuple(str(op.value) for op in (edit.resource_operations or [])) \
+                if edit else ()
+            self._coordinator = EditCoordinator(self._send_apply_edit, EditCapabilities(
+                # Resource operations exist only inside documentChanges, so a client that
+                # announces them accepts documentChanges (Neovim 0.11/0.12 omit the flag).
+                document_changes=bool(edit and (edit.document_changes or operations)),
+                resource_operations=operations,
+                change_annotations=bool(edit and edit.change_annotation_support),
+                encoding=self.encoding(),
+            ))
+        return self._coordinator
 
     async def progress_begin(self, title: str) -> Any:
         """Start a progress report as the spec allows; None when the client gets none.
@@ -204,9 +223,8 @@ class IskraServer(LanguageServer):
                 log.info("no progress report: the client did not accept a token (%r)", error)
                 self.work_done_progress.tokens.pop(token, None)
                 return None
-        self.work_done_progress.begin(
-            token, types.WorkDoneProgressBegin(title=title, cancellable=True, percentage=0)
-        )
+        self.work_done_progress.begin(token, types.WorkDoneProgressBegin(
+            title=visible(title, PROGRESS_CHARS), cancellable=True, percentage=0))
         task = asyncio.current_task()
         cancelled = self.work_done_progress.tokens.get(token)
         if cancelled is not None and task is not None:
@@ -216,18 +234,21 @@ class IskraServer(LanguageServer):
     def progress_report(self, token: Any, message: str, percentage: int | None) -> None:
         if token is None:
             return
-        self.work_done_progress.report(
-            token, types.WorkDoneProgressReport(message=message, percentage=percentage)
-        )
+        self.work_done_progress.report(token, types.WorkDoneProgressReport(
+            message=visible(message, PROGRESS_CHARS), percentage=percentage))
 
     def progress_end(self, token: Any, message: str) -> None:
         if token is None:
             return
-        self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+        self.work_done_progress.end(
+            token, types.WorkDoneProgressEnd(message=visible(message, PROGRESS_CHARS)))
         self.work_done_progress.tokens.pop(token, None)
 
-    async def apply_edit(self, label: str, edit: types.WorkspaceEdit) -> tuple[bool, str | None]:
-        """The editor's answer; an error reply (the spec allows one) is "not applied"."""
+    async def _send_apply_edit(
+        self, label: str, edit: types.WorkspaceEdit
+    ) -> tuple[bool, str | None]:
+        """The transport of the edit coordinator (its only caller): the editor's answer;
+        an error reply (the spec allows one) is "not applied"."""
         try:
             result = await self.workspace_apply_edit_async(
                 types.ApplyWorkspaceEditParams(edit=edit, label=label)
@@ -241,6 +262,7 @@ class IskraServer(LanguageServer):
 
     def log_message(self, text: str) -> None:
         """To the editor's log (VS Code's output channel, Neovim's ``:LspLog``)."""
+        text = visible(text, LOG_CHARS, lines=True)
         log.info("%s", text)
         try:
             self.window_log_message(types.LogMessageParams(type=types.MessageType.Log,

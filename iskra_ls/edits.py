@@ -155,6 +155,10 @@ class FileChange:
 
 _ANNOTATION_ID = "iskra"
 _CONFIRM_ID = "iskra-confirm"
+_TEMPORARY_TRIES = 50
+_RENAME_OPTIONS = types.RenameFileOptions(overwrite=False, ignore_if_exists=False)
+_CREATE_OPTIONS = types.CreateFileOptions(overwrite=False, ignore_if_exists=False)
+_DELETE_OPTIONS = types.DeleteFileOptions(recursive=False, ignore_if_not_exists=False)
 
 DocumentChange = types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile
 
@@ -167,12 +171,16 @@ def build_workspace_edit(
     resource_operations: Sequence[str] = ("create", "rename", "delete"),
     annotation: str | None = None,
     confirm: Callable[[str], bool] | None = None,
+    is_free: Callable[[str], bool] = lambda _uri: False,
 ) -> types.WorkspaceEdit:
     """One ``WorkspaceEdit`` whose operations apply correctly in sequence.
 
     Order: text edits of existing files (at their current URI, versioned),
     then deletions, then renames (ordered so no target is still taken; a
-    cycle goes through a temporary name), then creations with their content.
+    cycle goes through a temporary name that ``is_free(uri)`` says nothing
+    uses), then creations with their content. No operation may overwrite or
+    silently skip: every resource operation says so in its options, for
+    clients that would otherwise rename over an existing file as POSIX does.
     Without ``document_changes`` only text edits of existing files can be
     expressed (``changes``); anything else raises :class:`UnsupportedEdit`.
     With an ``annotation`` (the client supports change annotations), every
@@ -217,7 +225,7 @@ def build_workspace_edit(
         return types.WorkspaceEdit(changes=changes_map)
     ops: list[DocumentChange] = list(text_edits)
     ops += [
-        types.DeleteFile(uri=c.uri, annotation_id=annotate(c.uri))
+        types.DeleteFile(uri=c.uri, annotation_id=annotate(c.uri), options=_DELETE_OPTIONS)
         for c in changes
         if c.kind == "delete"
     ]
@@ -229,14 +237,16 @@ def build_workspace_edit(
         types.RenameFile(
             old_uri=old, new_uri=new,
             annotation_id=_CONFIRM_ID if old in sensitive or new in sensitive else annotation_id,
+            options=_RENAME_OPTIONS,
         )
-        for old, new in order_renames(renames)
+        for old, new in order_renames(renames, is_free)
     ]
     for change in changes:
         if change.kind != "create":
             continue
         annotation_of = annotate(change.uri)
-        ops.append(types.CreateFile(uri=change.uri, annotation_id=annotation_of))
+        ops.append(types.CreateFile(uri=change.uri, annotation_id=annotation_of,
+                                    options=_CREATE_OPTIONS))
         if change.new_text:
             edits = _edits("", change.new_text, encoding, annotation_of)
             ops.append(_document_edit(change.uri, None, edits))
@@ -256,9 +266,13 @@ def build_workspace_edit(
     return types.WorkspaceEdit(document_changes=ops, change_annotations=annotations)
 
 
-def order_renames(renames: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Renames in an order where each target is free; cycles use a temporary name."""
+def order_renames(
+    renames: Sequence[tuple[str, str]], is_free: Callable[[str], bool]
+) -> list[tuple[str, str]]:
+    """Renames in an order where each target is free; a cycle goes through a temporary
+    name next to its file that ``is_free`` says nothing uses (nor this edit)."""
     pending = [(old, new) for old, new in renames if old != new]
+    taken = {uri for pair in pending for uri in pair}
     ordered: list[tuple[str, str]] = []
     while pending:
         sources = {old for old, _ in pending}
@@ -268,10 +282,21 @@ def order_renames(renames: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
             pending.remove(ready[0])
             continue
         old, new = pending[0]  # every target is still a source: a cycle
-        temporary = f"{old}.iskra-rename"
+        temporary = _free_name(old, taken, is_free)
+        taken.add(temporary)
         ordered.append((old, temporary))
         pending[0] = (temporary, new)
     return ordered
+
+
+def _free_name(uri: str, taken: set[str], is_free: Callable[[str], bool]) -> str:
+    for number in range(1, _TEMPORARY_TRIES + 1):
+        candidate = f"{uri}.iskra-rename" + (f"-{number}" if number > 1 else "")
+        if candidate not in taken and is_free(candidate):
+            return candidate
+    raise UnsupportedEdit(
+        f"No free temporary name next to {uri} for a swap of names; nothing was applied."
+    )
 
 
 def _edits(

@@ -101,6 +101,16 @@ class TimedOut(IskraError):
         super().__init__(f"Iskra did not answer in time{after}; try again.")
 
 
+class ActionTimedOut(TimedOut):
+    """An action used up ``actions.timeoutS``: its rounds and tools, all together."""
+
+    def __init__(self, seconds: float) -> None:
+        IskraError.__init__(
+            self, f"Iskra did not answer in time: an action may run {seconds:g} s in all "
+            "(actions.timeoutS)."
+        )
+
+
 class StreamEndedEarly(IskraError):
     kind = "error"
     retryable = True
@@ -164,6 +174,8 @@ class TokenNotForThisRoot(IskraError):
     kind = "signedOut"
 
     def __init__(self, api_url: str = "", token_root: str = "") -> None:
+        self.api_url = api_url
+        self.token_root = token_root
         super().__init__(
             f"Your Iskra token was issued for {token_root or 'another address'}, but apiUrl is "
             f"now {api_url or 'different'}; it is not sent there without your confirmation. "

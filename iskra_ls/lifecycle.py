@@ -1,4 +1,5 @@
-"""Stopping work in flight when the editor sends ``shutdown``.
+"""The server's lifecycle: messages before ``initialize`` and after ``shutdown``, and
+stopping the work in flight when ``shutdown`` comes (:func:`stop_in_flight`).
 
 pygls 2.1.1 answers ``shutdown`` by cancelling every pending request future
 while iterating ``_request_futures``; a cancelled ``workspace/executeCommand``
@@ -20,6 +21,8 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest, JsonRpcServerNotInitialized
 from pygls.protocol import JsonRPCProtocol
 
 log = logging.getLogger(__name__)
@@ -65,3 +68,41 @@ def _cancel_requests(protocol: JsonRPCProtocol) -> set[asyncio.Future[Any]]:
         if isinstance(future, asyncio.Future):
             cancelled.add(future)
     return cancelled
+
+
+class LifecycleGate:
+    """What the spec says to do with a message before ``initialize`` and after ``shutdown``.
+
+    pygls 2.1.1 runs a request that comes before ``initialize`` (``iskra.status``
+    answered as if the server were ready), and after ``shutdown`` it drops every
+    request unanswered -- and only once our asynchronous shutdown handler has
+    finished, so a request arriving meanwhile still runs. The spec: before
+    ``initialize`` a request gets ``ServerNotInitialized`` (-32002) and a
+    notification is dropped; once ``shutdown`` has arrived, a request gets
+    ``InvalidRequest`` (-32600); ``exit`` always passes.
+    """
+
+    def __init__(self) -> None:
+        self.initialized = False
+        """``initialize`` has arrived."""
+        self.shutting_down = False
+        """``shutdown`` has arrived."""
+
+    def refusal(self, method: str, is_request: bool) -> JsonRpcException | None:
+        """The error to answer (requests) or a generic one (notifications to drop); None: pass."""
+        if method == types.EXIT:
+            return None
+        if not self.initialized:
+            if method == types.INITIALIZE and is_request:
+                self.initialized = True
+                return None
+            return JsonRpcServerNotInitialized(
+                f"The server is not initialized: {method[:100]} came before initialize."
+            )
+        if self.shutting_down:
+            return JsonRpcInvalidRequest(
+                f"The server is shutting down: {method[:100]} came after shutdown."
+            )
+        if method == types.SHUTDOWN and is_request:
+            self.shutting_down = True
+        return None

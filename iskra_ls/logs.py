@@ -8,7 +8,8 @@ debug level, or an exception's text happens to contain it. A
 (message, args, exception, stack) and then masks the result, so nothing
 downstream can re-format the raw values.
 
-What is masked: every string given to :func:`register_secret`, ``Bearer ...``,
+What is masked: every credential given to :func:`register_secret` (only a JWT-shaped
+string is one: masking ``self`` would garble every message), ``Bearer ...``,
 the value of ``Authorization`` headers and of ``token``-like fields (an editor's
 settings payload is logged by pygls before the server has read it), and anything
 shaped like a JWT. Outgoing LSP messages go through :func:`mask_secret_bytes`
@@ -24,6 +25,8 @@ import sys
 import threading
 from typing import TextIO
 
+from iskra_ls.credential import is_credential
+
 REDACTED = "***"
 
 _secrets: set[str] = set()
@@ -31,9 +34,6 @@ _secrets_lock = threading.Lock()
 _secret_pattern: re.Pattern[str] | None = None
 _secret_bytes: tuple[bytes, ...] = ()
 """Each secret as it appears in UTF-8 JSON text, longest first (see :func:`mask_secret_bytes`)."""
-
-_MIN_SECRET_LEN = 4
-"""Shorter strings are not registered: masking them would garble ordinary text."""
 
 _BEARER = re.compile(r"(?i)\b(bearer)(\s+)[^\s\"'`,;)}\]]+")
 _AUTH_HEADER = re.compile(
@@ -70,12 +70,12 @@ _LEVELS = {
 
 
 def register_secret(secret: str | None) -> None:
-    """Mask ``secret`` (a token) wherever it shows up in logs or :func:`mask` output."""
+    """Mask ``secret`` (a token) wherever it shows up in logs, :func:`mask` output and
+    outgoing LSP messages. Only a credential (a JWT) is registered: anything else is
+    refused as a token before it is used, so it has nothing to hide."""
     global _secret_pattern, _secret_bytes
-    if not secret:
-        return
-    secret = secret.strip()
-    if len(secret) < _MIN_SECRET_LEN:
+    secret = (secret or "").strip()
+    if not is_credential(secret):
         return
     with _secrets_lock:
         if secret in _secrets:

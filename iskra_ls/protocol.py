@@ -22,8 +22,11 @@
   reaches the editor even when the service echoes it in an error body.
 - Every request is answered: one whose params do not fit the method (a
   negative position) gets ``InvalidParams`` instead of silence (pygls drops a
-  message it cannot structure), and a ``didChange`` for a document that was
-  never opened is logged instead of surfacing as "Error in server: KeyError".
+  message it cannot structure); one before ``initialize`` gets
+  ``ServerNotInitialized`` and one after ``shutdown`` ``InvalidRequest``
+  (:mod:`iskra_ls.lifecycle`). No notification pops up "Error in server": a
+  ``didChange`` for a document that was never opened is logged, one whose change
+  has ``"range": null`` replaces the whole text, one that cannot be read is logged.
 - The ``workDoneToken`` a client sends with ``workspace/executeCommand`` is
   kept for the command (pygls drops it), so its progress uses the client's token.
 """
@@ -44,6 +47,7 @@ from pygls.protocol.language_server import lsp_method
 from pygls.workspace import Workspace
 from pygls.workspace.text_document import TextDocument
 
+from iskra_ls.lifecycle import LifecycleGate
 from iskra_ls.logs import mask_secret_bytes
 from iskra_ls.textdoc import LspTextDocument
 
@@ -209,6 +213,8 @@ class IskraProtocol(LanguageServerProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.command_tasks: dict[Any, asyncio.Task[Any]] = {}
         """Running command tasks by request id, so ``$/cancelRequest`` reaches them."""
+        self.lifecycle = LifecycleGate()
+        """Answers requests before ``initialize`` and after ``shutdown`` as the spec says."""
         super().__init__(*args, **kwargs)
 
     @property
@@ -228,13 +234,33 @@ class IskraProtocol(LanguageServerProtocol):
         super().set_writer(writer, include_headers)
 
     def structure_message(self, data: dict[str, Any]) -> Any:
-        """As pygls, but a request whose params cannot be read is answered, not dropped."""
+        """As pygls, but every request is answered and no notification pops up an error.
+
+        A request before ``initialize`` or after ``shutdown`` gets the spec's error
+        (:class:`~iskra_ls.lifecycle.LifecycleGate`); one whose params cannot be read
+        gets ``InvalidParams`` (pygls would drop it); a notification that cannot be
+        read is logged (pygls would show "Error in server").
+        """
+        method = data.get("method") if "jsonrpc" in data else None
+        if isinstance(method, str) and "result" not in data and "error" not in data:
+            refusal = self.lifecycle.refusal(method, "id" in data)
+            if refusal is not None:
+                if "id" in data:
+                    self._send_response(data["id"], error=refusal.to_response_error())
+                else:
+                    log.info("dropping %s: %s", method[:100], refusal.message)
+                return _ANSWERED
+            if method == types.TEXT_DOCUMENT_DID_CHANGE:
+                _no_null_ranges(data)
         try:
             return super().structure_message(data)
         except JsonRpcException as error:
-            if "id" not in data or "method" not in data or "result" in data:
+            if "method" not in data or "result" in data:
                 raise
             reason = _first_reason(error.__cause__) or error.message
+            if "id" not in data:
+                log.warning("ignoring %s: its params cannot be read (%s)", data["method"], reason)
+                return _ANSWERED
             log.warning("invalid params for %s: %s", data.get("method"), reason)
             answer = (
                 JsonRpcInvalidParams(f"Invalid params for {data['method']}: {reason}")
@@ -312,6 +338,16 @@ class IskraProtocol(LanguageServerProtocol):
             log.debug("dropping a late reply to request %s", msg_id)
             return
         super()._handle_response(msg_id, result, error)
+
+
+def _no_null_ranges(data: dict[str, Any]) -> None:
+    """``"range": null`` in a ``didChange`` means no range: the change is the whole text."""
+    params = data.get("params")
+    changes = params.get("contentChanges") if isinstance(params, dict) else None
+    for change in changes if isinstance(changes, list) else []:
+        if isinstance(change, dict) and "range" in change and change["range"] is None:
+            del change["range"]
+            change.pop("rangeLength", None)
 
 
 def _first_reason(error: BaseException | None) -> str:

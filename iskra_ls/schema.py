@@ -70,6 +70,10 @@ EDITOR_ONLY: dict[str, dict[str, Any]] = {
 EDITOR_ONLY_TAG = "editorOnly"
 """Tag on :data:`EDITOR_ONLY` keys in package.json, so the extension can tell them apart."""
 
+LAUNCH_ONLY_TAG = "launchOnly"
+"""Tag on keys the server reads from ``initializationOptions`` only (application-scoped in
+VS Code, so a workspace's ``.vscode/settings.json`` cannot set them)."""
+
 
 def _fields(model: type[BaseModel], prefix: str = "") -> list[tuple[str, FieldInfo]]:
     """``(dotted camelCase key, field)`` for every leaf setting, in declaration order."""
@@ -168,8 +172,9 @@ def _property(field: FieldInfo) -> dict[str, Any]:
     if nullable and schema.get("exclusiveMinimum") == 0 and schema["type"][0] == "integer":
         del schema["exclusiveMinimum"]
         schema["minimum"] = 1
-    if extra.get("restart"):
-        schema["tags"] = ["restart"]
+    tags = [tag for tag in ("restart", LAUNCH_ONLY_TAG) if extra.get(tag)]
+    if tags:
+        schema["tags"] = tags
     schema.update(_describe(field.description or ""))
     return schema
 

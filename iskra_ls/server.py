@@ -96,6 +96,12 @@ def on_change(ls: IskraServer, params: types.DidChangeTextDocumentParams) -> Non
     ls.completions.note_edit(params.text_document.uri)
 
 
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def on_close(ls: IskraServer, params: types.DidCloseTextDocumentParams) -> None:
+    """A closed document's completion state (typing rhythm, cache, generations) ends with it."""
+    ls.completions.forget(params.text_document.uri)
+
+
 @server.feature(types.SHUTDOWN)
 async def on_shutdown(ls: IskraServer, _params: Any) -> None:
     """Cancel and await the work in flight, then close the HTTP client (see lifecycle)."""
@@ -256,7 +262,7 @@ def on_code_action(
     index = doc.index()
     start, end = index.offsets_of(params.range)
     lines = index.context_of(start, end)
-    document_changes, operations, _ = ls.edit_capabilities()
+    caps = ls.edit_coordinator().capabilities
     trigger = params.context.trigger_kind
     return list_actions(
         uri=params.text_document.uri,
@@ -269,7 +275,7 @@ def on_code_action(
         converter=ls.protocol._converter,
         # Automatic (light-bulb) queries get only the actions this spot calls for.
         invoked=trigger is None or trigger == types.CodeActionTriggerKind.Invoked,
-        operations=operations if document_changes else (),
+        operations=caps.resource_operations if caps.document_changes else (),
     )
 
 
@@ -319,9 +325,10 @@ async def cmd_status(ls: IskraServer, *_args: Any) -> dict[str, Any]:
 @server.command("iskra.setToken")
 async def cmd_set_token(ls: IskraServer, *args: Any) -> dict[str, Any]:
     token = _arg(args, "token")
-    ls.session.set_editor_token(token if isinstance(token, str) else None)
+    refused = ls.session.set_editor_token(token if isinstance(token, str) else None)
     await ls.session.refresh_account(force=True)
-    return {"signedIn": ls.session.quota.signed_in}
+    signed_in = bool(ls.session.client.token) and ls.session.quota.signed_in
+    return {"signedIn": signed_in, "message": refused} if refused else {"signedIn": signed_in}
 
 
 async def _ask_user(ls: IskraServer, question: str, choices: list[str]) -> str | None:

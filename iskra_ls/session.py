@@ -1,33 +1,33 @@
-"""The server's account session: settings, token, client, quota and status.
+"""The server's account session: the account parts composed, behind plain methods.
 
-Everything the LSP handlers share lives here, behind plain methods, so the
-server-wiring module only translates. It talks to the editor through two
-callbacks (``publish_status`` and ``show_message``) and never imports pygls.
+It owns the one Iskra client of the process and puts together the settings store, the
+token binding, the quota (through the machine's ledger), the ``/auth/me`` monitor and the
+status. The LSP handlers only translate; features get narrow parts of it (a
+:class:`~iskra_ls.account.chat.PaidChat` for their model calls). It talks to the editor
+through two callbacks (``publish_status`` and ``show_message``) and never imports pygls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from iskra_ls import errors
-from iskra_ls.api.auth import TokenStore, TokenWatcher, resolve_token
+from iskra_ls.account.chat import PaidChat
+from iskra_ls.account.ledger import ledger_in
+from iskra_ls.account.loop import loop_running
+from iskra_ls.account.monitor import AccountMonitor
+from iskra_ls.account.quota import AccountQuota, Reservation
+from iskra_ls.account.settings_store import SettingsStore
+from iskra_ls.account.token_binding import AskCallback, TokenBinding
+from iskra_ls.api.auth import TokenStore, folder_problem
 from iskra_ls.api.client import IskraClient
 from iskra_ls.api.models import available_models
-from iskra_ls.api.roots import normalise_root, origin, same_root
-from iskra_ls.logs import mask, register_secret, set_level
-from iskra_ls.settings import (
-    DEFAULT_API_URL,
-    SettingProblem,
-    Settings,
-    SettingsLayers,
-    environment_url_problem,
-)
-from iskra_ls.status import QuotaTracker, StatusReporter
+from iskra_ls.logs import mask, set_level
+from iskra_ls.settings import SettingProblem, Settings
+from iskra_ls.status import StatusReporter
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -35,8 +35,6 @@ _T = TypeVar("_T")
 StatusCallback = Callable[[dict[str, Any]], None]
 MessageCallback = Callable[[str, str], None]
 """(level, text) with level one of "error", "warning", "info"."""
-AskCallback = Callable[[str, list[str]], Awaitable[str | None]]
-"""(question, choices) -> the choice the user picked, or None."""
 
 
 class Session:
@@ -49,53 +47,54 @@ class Session:
         *,
         token_store: TokenStore | None = None,
     ) -> None:
-        self._layers = SettingsLayers()
-        self.settings: Settings = self._layers.current
-        self.token_store = token_store or TokenStore()
-        self.client = IskraClient(self.settings.api_url, timeout=self.settings.request_timeout_s)
-        self.client.on_request = self._request_sent
-        self.quota = QuotaTracker()
-        self.reporter = StatusReporter(self.quota, model=self.settings.completion.model)
-        self.completions_enabled = True
-        self.token_source = "none"
         self._publish = publish_status
         self._show = show_message
-        self._watcher: TokenWatcher | None = None
-        self._busy = 0
-        self._last_me = 0.0
-        self._me_task: asyncio.Task[None] | None = None
-        self._me_dirty = False
-        self.refresh_delay_s = 0.25
-        self._me_sent = 0
-        self._me_applied = 0
-        self._editor_token: str | None = None
-        self._tasks: set[asyncio.Future[Any]] = set()
-        self.quota_poll_s = _env_seconds("ISKRA_QUOTA_POLL_S", QUOTA_POLL_S)
-        """While automatic completions are paused, ask ``/auth/me`` this often."""
-        self._poll_task: asyncio.Task[None] | None = None
-        self.ask_user: AskCallback | None = None
-        """Asks the user to choose (``window/showMessageRequest``); set by the server."""
-        self._env_url_problem = environment_url_problem()
-        """A bad ``ISKRA_API_URL``: the default is used, but the token stays tied to it."""
-        self._start_root = (
-            os.environ.get("ISKRA_API_URL", "") if self._env_url_problem else self.settings.api_url
+        self._store = SettingsStore(show_message)
+        self.token_store = token_store or TokenStore()
+        self.client = IskraClient(self.settings.api_url, timeout=self.settings.request_timeout_s)
+        problem = folder_problem(self.token_store.directory)
+        if problem is not None:
+            self._show("warning", f"Iskra: {problem}; today's requests are counted for this "
+                       "editor only.")
+        self.quota = AccountQuota(ledger_in(None if problem else self.token_store.directory))
+        self.reporter = StatusReporter(self.quota, model=self.settings.completion.model,
+                                       auto_budget=self.settings.completion.auto_budget)
+        self.monitor = AccountMonitor(
+            self.quota, lambda: self.client,
+            auto_budget=lambda: self.settings.completion.auto_budget,
+            publish=self.publish_idle, report=self._report_background,
         )
-        """The API root in force at start: env and editor tokens are tied to it."""
-        if self._env_url_problem:
-            self._show("warning", self._env_url_problem)
-        self._token_root: str | None = None
-        self._confirmed: set[tuple[str, str]] = set()
-        self._asked: set[tuple[str, str]] = set()
-        self._section_seen = False
+        self.binding = TokenBinding(
+            self.token_store, lambda: self.client, show_message,
+            start_root=self._store.start_root,
+            on_confirmed=lambda: self.refresh_account(force=True), keep=self._keep,
+        )
+        self.completions_enabled = True
+        self._ledger_told = False
+        self._busy = 0
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._models_checked: tuple[str, str, str] | None = None
         """(apiUrl, completion model, actions model) last checked against the service."""
         self._served: dict[str, list[str] | None] = {}
         """The service's model list per API root (None: it could not tell)."""
         self.load_token()
 
-    def _request_sent(self) -> None:
-        """Every HTTP attempt costs a request (a retried round is paid twice)."""
-        self.quota.request_sent()
+    @property
+    def settings(self) -> Settings:
+        return self._store.current
+
+    @property
+    def token_source(self) -> str:
+        return self.binding.source
+
+    @property
+    def ask_user(self) -> AskCallback | None:
+        return self.binding.ask_user
+
+    @ask_user.setter
+    def ask_user(self, ask: AskCallback | None) -> None:
+        """Asks the user to choose (``window/showMessageRequest``); set by the server."""
+        self.binding.ask_user = ask
 
     def show_message(self, level: str, text: str) -> None:
         """Tell the user something (``level``: error, warning or info)."""
@@ -111,50 +110,30 @@ class Session:
         ``layer``: ``"initializationOptions"``, or ``"section"`` for the latest full
         ``iskra`` section (``workspace/configuration`` or a pushed change).
         """
-        before = self.settings
-        if layer == "initializationOptions":
-            self.settings, problems = self._layers.with_initialization_options(update)
-            kept = self._env_url_problem and self.settings.api_url == DEFAULT_API_URL
-            if not self._section_seen and not kept:  # the editor's own launch settings
-                self._start_root = self.settings.api_url
-        else:
-            self._section_seen = True
-            self.settings, problems = self._layers.with_section(update)
-        for problem in problems:
-            self._show("warning", str(problem))
-        transport = self.settings.completion.transport
-        in_force = self._layers.base.completion.transport
-        if transport != before.completion.transport and transport != in_force:
-            self._show(
-                "info",
-                f"Iskra: completion.transport {transport!r} needs a restart of the language "
-                "server, with the setting in its initializationOptions (completion features "
-                f"are announced at start-up); {in_force!r} stays in force until then.",
-            )
-        self.reporter.model = self.settings.completion.model
-        if self.settings.log_level != before.log_level:
-            set_level(self.settings.log_level)
-        if self.settings.completion.mode == "off":
+        before, problems = self._store.apply(update, layer=layer)
+        settings = self.settings
+        self.reporter.model = settings.completion.model
+        self.reporter.auto_budget = settings.completion.auto_budget
+        if settings.log_level != before.log_level:
+            set_level(settings.log_level)
+        if settings.completion.mode == "off":
             self.completions_enabled = False
         elif before.completion.mode == "off":
             self.completions_enabled = True
-        if self.settings.api_url != before.api_url or (
-            self.settings.request_timeout_s != before.request_timeout_s
+        if settings.api_url != before.api_url or (
+            settings.request_timeout_s != before.request_timeout_s
         ):
             old = self.client
-            self.client = IskraClient(
-                self.settings.api_url, self.client.token, timeout=self.settings.request_timeout_s
-            )
-            self.client.on_request = self._request_sent
-            if _loop_running():
+            self.client = IskraClient(settings.api_url, old.token,
+                                      timeout=settings.request_timeout_s)
+            if loop_running():
                 self._keep(asyncio.ensure_future(old.aclose()))
-        if layer == "initializationOptions" and not self._section_seen:
-            self.load_token()
-        self._bind_token()
-        if self.settings.token != before.token:
-            self._editor_token = self.settings.token
-            if self.load_token() and _loop_running():
-                self._keep(asyncio.ensure_future(self.refresh_account(force=True)))
+        if layer == "initializationOptions" and not self._store.section_seen:
+            self.binding.start_root = self._store.start_root
+        if settings.token != before.token:
+            self.binding.editor_token = settings.token
+        if self.load_token() and loop_running():
+            self._keep(asyncio.ensure_future(self.refresh_account(force=True)))
         self._check_models_soon()
         return problems
 
@@ -162,7 +141,7 @@ class Session:
         """Check the model settings against the service's list once per change, off the loop."""
         settings = self.settings
         wanted = (settings.api_url, settings.completion.model, settings.actions.model)
-        if wanted == self._models_checked or not _loop_running():
+        if wanted == self._models_checked or not loop_running():
             return
         self._models_checked = wanted
         self._keep(asyncio.ensure_future(self.check_models_with_service()))
@@ -201,213 +180,94 @@ class Session:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def warm_up(self) -> None:
-        """Open a connection before it is needed: a free ``/auth/me`` (also fresh figures)."""
-        if _loop_running() and self.client.token:
-            self._keep(asyncio.ensure_future(self.refresh_account(force=True)))
-
     def keep(self, task: asyncio.Task[_T]) -> asyncio.Task[_T]:
         """Track a background task (e.g. a fetch finishing into the cache) so ``stop`` ends it."""
         self._keep(task)
         return task
 
+    def warm_up(self) -> None:
+        """Open a connection before it is needed: a free ``/auth/me`` (also fresh figures)."""
+        if loop_running() and self.client.token:
+            self._keep(asyncio.ensure_future(self.refresh_account(force=True)))
+
     # -- token -------------------------------------------------------------------------
 
     def load_token(self) -> bool:
         """Resolve the token (env > editor > file); True when it changed."""
-        token, source = resolve_token(self._editor_token, self.token_store)
-        self.token_source = source
-        if token:
-            register_secret(token)
-        changed = token != self.client.token
-        self.client.token = token
-        recorded = self.token_store.api_root if source == "token file" else None
-        self._token_root = recorded or self._start_root
-        self._bind_token()
-        if changed:
-            self.quota = _fresh_quota(self.quota, signed_in=bool(token))
-            self.reporter.quota = self.quota
+        changed = self.binding.load()
+        self.quota.use(self.client.token, self.client.api_url)
         return changed
-
-    def _bind_token(self) -> None:
-        """The token goes only to the API root it was issued for, or one the user confirmed.
-
-        Otherwise the client refuses to send it (``TokenNotForThisRoot``) and the user
-        is asked once, with the address named (``window/showMessageRequest``).
-        """
-        token, api_url = self.client.token, self.client.api_url
-        root = self._token_root or self._start_root
-        if not token or same_root(root, api_url) or (
-            (token, normalise_root(api_url)) in self._confirmed
-        ):
-            self.client.token_root = None
-            return
-        self.client.token_root = root
-        key = (token, normalise_root(api_url))
-        if key in self._asked or not _loop_running():
-            return
-        self._asked.add(key)
-        self._keep(asyncio.ensure_future(self._ask_to_confirm(token, root, api_url)))
-
-    async def _ask_to_confirm(self, token: str, root: str, api_url: str) -> None:
-        refusal = errors.TokenNotForThisRoot(api_url, root)
-        send = f"Send my token to {origin(api_url)}"
-        if self.ask_user is None:
-            self._show("warning", str(refusal))
-            return
-        try:
-            answer = await self.ask_user(
-                f"Iskra: apiUrl is now {api_url}, but your token was issued for {root}. "
-                f"Send your token to {api_url}? Only do this if you trust that address.",
-                [send, "Keep it private"],
-            )
-        except Exception:
-            log.debug("the editor could not ask about the API root", exc_info=True)
-            self._show("warning", str(refusal))
-            return
-        if answer != send:
-            self._show("warning", str(refusal))
-            return
-        if self.client.token == token and same_root(self.client.api_url, api_url):
-            self.confirm_api_root()
-            await self.refresh_account(force=True)
 
     def confirm_api_root(self, api_url: str | None = None) -> dict[str, Any]:
         """The user allows the current token to go to the current apiUrl (this session)."""
-        current = self.client.api_url
-        if api_url and not same_root(api_url, current):
-            return {"confirmed": False, "apiUrl": current,
-                    "message": f"apiUrl is {current}, not {api_url}; nothing was confirmed."}
-        token = self.client.token
-        if not token:
-            return {"confirmed": False, "apiUrl": current, "message": "Not signed in."}
-        self._confirmed.add((token, normalise_root(current)))
-        self._bind_token()
-        log.info("the user allowed the token to go to %s", current)
-        return {"confirmed": True, "apiUrl": current}
+        return self.binding.confirm(api_url)
 
-    def set_editor_token(self, token: str | None) -> None:
-        self._editor_token = token or None
-        self.load_token()
+    def set_editor_token(self, token: str | None) -> str | None:
+        """``iskra.setToken`` / logout: None when taken, else why the token was refused."""
+        refused = self.binding.set_editor_token(token)
+        self.quota.use(self.client.token, self.client.api_url)
+        return refused
 
     async def start_watching(self) -> None:
         """Follow ``iskra-ls login`` / ``logout`` in a terminal without a restart."""
-        if self._watcher is not None or os.environ.get("ISKRA_TOKEN"):
-            return
-        self._watcher = TokenWatcher(self.token_store, self._on_token_file)
-        await self._watcher.start()
 
-    async def _on_token_file(self, _token: str | None) -> None:
-        if self.load_token():
-            log.info("the stored token changed (%s)", self.token_source)
+        async def changed() -> None:
+            self.quota.use(self.client.token, self.client.api_url)
             await self.refresh_account(force=True)
 
+        await self.binding.start_watching(changed)
+
     async def stop(self, grace_s: float = 2.0) -> None:
-        """Cancel and await our background work, then close the client.
+        """Cancel and await our background work, then close the client and the ledger.
 
         In that order: a request cut by closing the client first would be
         reported as a broken answer.
         """
-        pending = [
-            t for t in (self._me_task, self._poll_task, *self._tasks)
-            if t is not None and not t.done()
-        ]
+        pending = [t for t in (*self.monitor.tasks(), *self._tasks) if not t.done()]
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.wait(pending, timeout=grace_s)
-        if self._watcher is not None:
-            await self._watcher.stop()
-            self._watcher = None
+        await self.binding.stop()
         await self.client.aclose()
+        await asyncio.get_running_loop().run_in_executor(None, self.quota.close)
+
+    # -- requests ----------------------------------------------------------------------
+
+    async def reserve(self, kind: str) -> Reservation:
+        """One request of the day the user asked for (``invoked``, ``action``).
+
+        Use the reservation as a context manager around the call (see
+        :class:`~iskra_ls.account.quota.Reservation`).
+        """
+        return await self.quota.reserve(kind)
+
+    async def reserve_automatic(self) -> Reservation | None:
+        """One automatic request within ``completion.autoBudget`` of the machine's day, or None."""
+        return await self.quota.reserve_automatic(self.settings.completion.auto_budget)
+
+    def paid_chat(self, reservation: Reservation) -> PaidChat:
+        """The chat interface a feature gets: its calls spend ``reservation``."""
+        return PaidChat(self.client, self.settings, reservation)
 
     # -- account ---------------------------------------------------------------------
 
     async def refresh_account(self, *, force: bool = False) -> None:
-        """Ask ``/auth/me`` (free of quota) and publish the status."""
-        if not self.client.token:
-            self.quota.signed_in = False
-            self.publish_idle()
-            return
-        if not force and time.monotonic() - self._last_me < 5.0:
-            self.publish_idle()
-            return
-        self._last_me = time.monotonic()
-        self._me_sent += 1
-        sequence = self._me_sent
-        quota = self.quota
-        try:
-            account = await self.client.me()
-        except errors.IskraError as error:
-            self.report_error(error)
-            return
-        if sequence < self._me_applied or quota is not self.quota:
-            return  # a newer answer (or another account) is already in force
-        self._me_applied = sequence
-        self.quota.update_account(
-            email=account.email,
-            tier=account.tier,
-            limit=account.limit,
-            requests_today=account.requests_today,
-            remaining=account.remaining,
-        )
-        self.publish_idle()
+        """Ask ``/auth/me`` (free of quota), read the ledger, publish the status."""
+        await self.monitor.refresh(force=force)
 
     def refresh_soon(self) -> None:
-        """Refresh usage in the background after a request.
-
-        One look-up runs at a time; a request made while one is under way asks
-        for another afterwards, so an answer that predates the request never
-        has the last word.
-        """
-        self._me_dirty = True
-        self.publish_idle()  # our own count first; /auth/me corrects it shortly
-        if self._me_task is None or self._me_task.done():
-            self._me_task = asyncio.ensure_future(self._refresh_while_dirty())
-
-    async def _refresh_while_dirty(self) -> None:
-        # A short quiet period folds a burst of requests into one look-up, off the
-        # completion's critical path.
-        await asyncio.sleep(self.refresh_delay_s)
-        while self._me_dirty:
-            self._me_dirty = False
-            await self.refresh_account(force=True)
+        """Refresh usage in the background after a request (our own count is shown first)."""
+        self.publish_idle()
+        self.monitor.refresh_soon()
 
     async def ensure_quota_for_invoked(self, *, explicit: bool = True) -> bool:
         """Before a request the user asked for: re-check when we believe it is spent."""
-        if self.quota.remaining == 0 or self.quota.is_paused():
-            await self.refresh_account(force=True)
-        if self.quota.remaining == 0:
-            self.report_error(errors.QuotaExhausted(_seconds_left(self.quota)), explicit=explicit)
-            return False
-        return True
-
-    def _poll_while_paused(self) -> None:
-        """Automatic completions are paused (429 or budget spent): watch for the reset.
-
-        ``/auth/me`` is free; without it a pause after a 429 with no ``Retry-After``
-        (or a spent budget) would last until the editor restarts.
-        """
-        if not _loop_running() or not self.client.token:
-            return
-        if self._poll_task is None or self._poll_task.done():
-            self._poll_task = asyncio.ensure_future(self._poll_loop())
-
-    async def _poll_loop(self) -> None:
-        while self._paused():
-            await asyncio.sleep(self.quota_poll_s)
-            if not self._paused():
-                break
-            try:
-                await self.refresh_account(force=True)
-            except Exception:
-                log.debug("usage look-up while paused failed", exc_info=True)
-
-    def _paused(self) -> bool:
-        budget = self.settings.completion.auto_budget
-        return bool(self.client.token) and self.quota.signed_in and (
-            self.quota.is_paused() or not self.quota.auto_allowed(budget)
-        )
+        if await self.monitor.quota_for_explicit():
+            return True
+        error = errors.QuotaExhausted(self.monitor.seconds_to_reset())
+        self.report_error(error, explicit=explicit)
+        return False
 
     # -- status ------------------------------------------------------------------------
 
@@ -420,17 +280,23 @@ class Session:
         self.publish_idle()
 
     def idle_state(self) -> tuple[str, str]:
-        return self.reporter.idle_state(
-            enabled=self.completions_enabled, auto_budget=self.settings.completion.auto_budget
-        )
+        return self.reporter.idle_state(enabled=self.completions_enabled)
 
     def publish_idle(self) -> None:
+        problem = self.quota.ledger.problem
+        if problem is not None and not self._ledger_told:  # told once, when first seen
+            self._ledger_told = True
+            self._show("warning", f"Iskra: {problem}; today's requests are counted for this "
+                       "editor only.")
         if self._busy:
             return
         state, message = self.idle_state()
         if state in ("quotaExhausted", "paused"):
-            self._poll_while_paused()
+            self.monitor.watch_pause()
         self._publish(self.reporter.payload(state, message))
+
+    def _report_background(self, error: errors.IskraError, explicit: bool) -> None:
+        self.report_error(error, explicit=explicit)
 
     def report_error(self, error: errors.IskraError, *, explicit: bool = False) -> None:
         """Status for every error; a message at most once a minute per kind.
@@ -439,48 +305,19 @@ class Session:
         is always shown: editors such as eglot ignore command results, so the message
         is the only place the user learns of it. Background errors (a usage look-up
         while an action runs) keep the once-a-minute limit, so one failure is one message.
+        A 401 stops automatic requests in every window until the token changes; a 429
+        pauses them until its ``Retry-After`` (not a new day: the ledger still counts).
         """
         text = mask(str(error))
-        if isinstance(error, errors.TokenRejected | errors.NotSignedIn):
+        if isinstance(error, errors.TokenRejected):
+            self.quota.record_rejected(text)
+        elif isinstance(error, errors.NotSignedIn):
             self.quota.signed_in = False
             self.quota.signed_out_reason = text
         if isinstance(error, errors.QuotaExhausted):
-            self.quota.pause(error.retry_after)
-            text = mask(str(self.quota.exhausted_message or text))
+            self.quota.record_exhausted(error.retry_after, text)
         if not self._busy:
             self._publish(self.reporter.payload(error.kind, text))
         if explicit or self.reporter.should_show(error):
             level = "warning" if isinstance(error, errors.QuotaExhausted) else "error"
             self._show(level, text)
-
-
-QUOTA_POLL_S = 180.0
-"""How often ``/auth/me`` is asked while automatic completions are paused (seconds)."""
-
-
-def _env_seconds(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if 0 < value < float("inf") else default
-
-
-def _fresh_quota(old: QuotaTracker, *, signed_in: bool) -> QuotaTracker:
-    quota = QuotaTracker(clock=old.clock)
-    quota.signed_in = signed_in
-    return quota
-
-
-def _seconds_left(quota: QuotaTracker) -> float | None:
-    if quota.paused_until is None or quota.paused_until == float("inf"):
-        return None
-    return max(quota.paused_until - quota.clock(), 0.0)
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True

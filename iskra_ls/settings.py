@@ -4,7 +4,15 @@ Sources, later ones winning: defaults, the environment (``ISKRA_API_URL``),
 ``initializationOptions`` (``{"iskra": {...}}``), and the latest full section
 from ``workspace/configuration`` or ``workspace/didChangeConfiguration``
 (:class:`SettingsLayers` rebuilds from these on every change, so a key removed
-from the configuration returns to its default). Keys may come nested
+from the configuration returns to its default).
+
+Two keys are read from ``initializationOptions`` only (marked ``launchOnly``): the
+``token`` and ``actions.allowSensitiveWrites``. A repository's own settings
+(``.vscode/settings.json``, Emacs ``.dir-locals.el``) reach the server as
+``workspace/configuration`` answers, and must choose neither the credential nor
+whether files that run code are written without asking. Editors build
+``initializationOptions`` from the user's own settings (VS Code: the user-level value of
+an application-scoped setting). Keys may come nested
 (``{"completion": {"mode": "off"}}``, as VS Code sends them) or dotted
 (``{"completion.mode": "off"}``). ``None`` values mean "not set" (editors send
 nulls for unset keys): the layer below decides.
@@ -158,7 +166,9 @@ class ActionSettings(_Section):
     allow_sensitive_writes: bool = Field(
         default=False,
         description="Let actions change files that make tools run code (`.vscode/`, CI, "
-        "hooks…) without asking for confirmation.",
+        "hooks…) without asking for confirmation. Read from your user settings only "
+        "(`initializationOptions`), never from a workspace; changing it restarts the server.",
+        json_schema_extra={"scope": "application", "launchOnly": True, "restart": True},
     )
     apply_timeout_s: float = Field(
         default=300.0,
@@ -208,8 +218,8 @@ class Settings(_Section):
         default=None,
         repr=False,
         description="A JWT for clients that cannot set `ISKRA_TOKEN` "
-        "(it would show in LSP traces).",
-        json_schema_extra={"serverOnly": True},
+        "(it would show in LSP traces). Read from `initializationOptions` only.",
+        json_schema_extra={"serverOnly": True, "launchOnly": True},
     )
     allow_unknown_models: bool = Field(
         default=False,
@@ -282,8 +292,16 @@ class SettingProblem(BaseModel):
     message: str
     keeps: bool = True
     """The previous value stays (a rejected value); False: the value is in force but off."""
+    ignored: bool = False
+    """The value came from a layer that may not set this key: the launch value stays."""
 
     def __str__(self) -> str:
+        if self.ignored:
+            return (
+                f"Iskra setting `{self.key}` is read only from your own launch settings "
+                "(initializationOptions, built from your user settings); the value from the "
+                "workspace configuration is ignored."
+            )
         if not self.keeps:
             return f"Iskra setting `{self.key}`: {self.message}."
         return (
@@ -377,10 +395,45 @@ class SettingsLayers:
     def with_section(
         self, section: Mapping[str, Any] | None
     ) -> tuple[Settings, list[SettingProblem]]:
-        """The latest full ``iskra`` section (``workspace/configuration`` or a push)."""
-        self.section = dict(section or {})
+        """The latest full ``iskra`` section (``workspace/configuration`` or a push).
+
+        Launch-only keys are dropped from it; one that tries to change the launch value
+        is named (never its value: it may be a token).
+        """
+        kept, ignored = _without_launch_only(section or {}, self.base)
+        self.section = kept
         self.current, problems = merge_settings(self.base, self.section, fallback=self.current)
-        return self.current, problems
+        return self.current, ignored + problems
+
+
+def _launch_only_keys(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    keys: set[tuple[str, ...]] = set()
+    for name, field in model.model_fields.items():
+        path = (*prefix, field.alias or name)
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys |= _launch_only_keys(annotation, path)
+        elif isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get(
+            "launchOnly"
+        ):
+            keys.add(path)
+    return keys
+
+
+def _without_launch_only(
+    section: Mapping[str, Any], base: Settings
+) -> tuple[dict[str, Any], list[SettingProblem]]:
+    """``section`` without launch-only keys; a problem for each that differs from ``base``."""
+    kept: dict[str, Any] = {}
+    ignored: list[SettingProblem] = []
+    launch = base.model_dump(by_alias=True)
+    for dotted, value in flatten(section).items():
+        path = _normalise_key(dotted)
+        if path not in LAUNCH_ONLY:
+            kept[dotted] = value
+        elif value is not None and value != _get_path(launch, path):
+            ignored.append(SettingProblem(key=".".join(path), message="ignored", ignored=True))
+    return kept, ignored
 
 
 def _known(path: tuple[str, ...]) -> bool:
@@ -420,3 +473,7 @@ def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
 def _first_error(error: ValidationError) -> str:
     first = error.errors()[0]
     return str(first.get("msg", "invalid value"))
+
+
+LAUNCH_ONLY: frozenset[tuple[str, ...]] = frozenset(_launch_only_keys(Settings))
+"""The keys read from ``initializationOptions`` only (``launchOnly`` in the model)."""

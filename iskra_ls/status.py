@@ -1,30 +1,25 @@
-"""What we know of the user's quota, and the ``iskra/status`` payload built from it.
+"""The ``iskra/status`` payload, built from the day the quota ledger knows.
 
-Iskra allows 20 requests a day on the free tier, so the server keeps its own
-count between ``/auth/me`` look-ups: every request sent takes one from
-``remaining`` at once, and ``/auth/me`` corrects the figures when it answers.
-The same object decides whether an automatic (typing-triggered) completion may
-still go out (``completion.autoBudget``) and whether we are paused after a 429.
+Every editor window shows the same day: the figures come from the machine's ledger
+(:mod:`iskra_ls.account.budget`), so ``requestsToday``, ``remaining`` and ``byKind``
+count every iskra-ls on the machine. ``planKnown`` says whether ``/auth/me`` has answered
+today; until then the free plan's 20 is assumed for the automatic share
+(``automaticLeft``), and ``tier``, ``limit``, ``remaining`` and ``requestsToday`` are
+null (unknown) rather than a guess. Also here: the idle state
+(why suggestions stopped) and the once-a-minute limit on error messages.
 
-Under concurrency the check and the count are one step (:meth:`QuotaTracker.reserve`):
-requests that wake together cannot all pass a check made before any of them was
-counted. Every HTTP attempt is counted (:meth:`QuotaTracker.request_sent`), so a
-retried round costs two. The day's automatic spending starts again when
-``/auth/me`` shows a new day (``requestsToday`` falls or ``remaining`` rises) or
-the known reset time passes.
-
-Pure: no LSP, no network.
+Pure: no LSP, no network, no disk.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from iskra_ls.errors import IskraError, QuotaExhausted
+from iskra_ls.account.budget import DayUsage, iso_utc
+from iskra_ls.errors import IskraError
 
 STATES = (
     "starting",
@@ -39,159 +34,27 @@ STATES = (
 )
 
 
-@dataclass
-class QuotaTracker:
-    """Quota figures, the automatic budget and the post-429 pause."""
+class QuotaView(Protocol):
+    """What the status needs of the quota (:class:`iskra_ls.account.quota.AccountQuota`)."""
 
-    clock: Callable[[], float] = time.monotonic
-    email: str | None = None
-    tier: str | None = None
-    limit: int | None = None
-    requests_today: int | None = None
-    remaining: int | None = None
-    auto_spent: int = 0
-    """Automatic completion requests sent today by this server."""
-    paused_until: float | None = None
-    """Monotonic deadline of the post-429 pause; ``inf`` when no reset time is known."""
-    exhausted_message: str | None = None
-    signed_in: bool = False
-    signed_out_reason: str | None = None
-    """Why we are signed out (e.g. the token was rejected), for the status."""
-    _seen_at: float = field(default=0.0)
-    _unsent: int = 0
-    """Requests counted (reserved) whose HTTP attempt has not been made yet."""
-    _me_figures: tuple[int | None, int | None] | None = None
-    """``(requestsToday, remaining)`` of the last ``/auth/me``, to notice a new day."""
-    resets_at: float | None = None
-    """Monotonic time of the next quota reset, when the service told us (``Retry-After``)."""
+    usage: DayUsage
+    account: str | None
+    signed_in: bool
+    signed_out_reason: str | None
+    exhausted_message: str | None
 
-    def update_account(self, *, email: str | None, tier: str | None, limit: int | None,
-                       requests_today: int | None, remaining: int | None) -> None:
-        """Figures from ``/auth/me``: they win over our own count."""
-        self.signed_in = True
-        self.signed_out_reason = None
-        if self._me_figures is not None and _new_day(self._me_figures, requests_today, remaining):
-            self.new_day()
-        self._me_figures = (requests_today, remaining)
-        self.email, self.tier, self.limit = email, tier, limit
-        self.requests_today, self.remaining = requests_today, remaining
-        self._seen_at = self.clock()
-        if remaining is not None and remaining > 0 and self.paused_until is not None:
-            self.resume()
-        if remaining == 0 and self.paused_until is None:
-            self.pause(None)
+    def clock(self) -> float: ...
 
-    def record_request(self, *, automatic: bool) -> None:
-        """One request about to be sent: count it before the answer arrives."""
-        self._check_reset()
-        self._unsent += 1
-        if self.remaining is not None:
-            self.remaining = max(self.remaining - 1, 0)
-        if self.requests_today is not None:
-            self.requests_today += 1
-        if automatic:
-            self.auto_spent += 1
-
-    def reserve(self, *, automatic: bool, budget: float = 1.0) -> bool:
-        """Check and count in one step; False when an automatic request may not go out."""
-        if automatic and not self.auto_allowed(budget):
-            return False
-        self.record_request(automatic=automatic)
-        return True
-
-    def request_sent(self) -> None:
-        """The client made an HTTP attempt: it uses a reservation, or costs one more (a retry)."""
-        if self._unsent > 0:
-            self._unsent -= 1
-        else:
-            self.record_request(automatic=False)
-            self._unsent -= 1
-
-    def release(self, *, automatic: bool) -> None:
-        """A reserved request was never sent (it failed before reaching the network)."""
-        if self._unsent <= 0:
-            return
-        self._unsent -= 1
-        if self.remaining is not None:
-            self.remaining += 1
-        if self.requests_today:
-            self.requests_today -= 1
-        if automatic and self.auto_spent:
-            self.auto_spent -= 1
-
-    def auto_allowed(self, budget: float) -> bool:
-        """May an automatic completion spend a request now?
-
-        Automatic requests may use ``budget`` of what the day offered them:
-        ``auto_spent < budget * (auto_spent + remaining)``. Unknown figures
-        (not looked up yet) allow it; the pause after a 429 forbids it.
-        """
-        if self.is_paused():
-            return False
-        if self.remaining is None:
-            return True
-        return self.auto_spent < math.floor(budget * (self.auto_spent + self.remaining))
-
-    def pause(self, retry_after: float | None) -> None:
-        """A 429: stop automatic requests until the reset (or ``/auth/me`` says so)."""
-        retry_after = usable_retry_after(retry_after)
-        self.paused_until = math.inf if retry_after is None else self.clock() + retry_after
-        if retry_after is not None:
-            self.resets_at = self.paused_until
-        self.remaining = 0
-        self.exhausted_message = str(QuotaExhausted(retry_after))
-
-    def resume(self) -> None:
-        """The pause is over: figures are unknown until ``/auth/me`` answers again."""
-        if self.remaining == 0:
-            self.remaining = None
-        self.paused_until = None
-        self.exhausted_message = None
-
-    def is_paused(self) -> bool:
-        self._check_reset()
-        if self.paused_until is None:
-            return False
-        if self.clock() >= self.paused_until:
-            self.resume()
-            return False
-        return True
-
-    def new_day(self) -> None:
-        """Forget the day's spending (the service reset the quota)."""
-        self.auto_spent = 0
-        self.resets_at = None
-
-    def _check_reset(self) -> None:
-        if self.resets_at is not None and self.clock() >= self.resets_at:
-            self.new_day()
-            if self.remaining == 0:
-                self.remaining = None  # unknown until /auth/me answers
-
-
-def usable_retry_after(value: float | None) -> float | None:
-    """A ``Retry-After`` we can wait for: finite and not negative, else None ("until the reset")."""
-    if value is None or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value) if value >= 0 else None
-
-
-def _new_day(
-    before: tuple[int | None, int | None], requests_today: int | None, remaining: int | None
-) -> bool:
-    """``/auth/me`` shows the quota was reset: fewer requests today, or more remaining."""
-    old_used, old_remaining = before
-    if old_used is not None and requests_today is not None and requests_today < old_used:
-        return True
-    return old_remaining is not None and remaining is not None and remaining > old_remaining
+    def is_paused(self) -> bool: ...
 
 
 @dataclass
 class StatusReporter:
     """Builds ``iskra/status`` payloads and rate-limits user-facing error messages."""
 
-    quota: QuotaTracker
+    quota: QuotaView
     model: str = ""
+    auto_budget: float = 0.5
     clock: Callable[[], float] = time.monotonic
     repeat_after_s: float = 60.0
     _last_shown: dict[str, float] = field(default_factory=dict)
@@ -199,28 +62,40 @@ class StatusReporter:
     def payload(self, state: str, message: str = "") -> dict[str, Any]:
         assert state in STATES, state
         quota = self.quota
+        usage = quota.usage
+        known = quota.account is not None
+        plan = known and usage.plan_known  # the service's figures, not the assumed plan's
         return {
             "state": state,
-            "tier": quota.tier,
-            "requestsToday": quota.requests_today,
-            "limit": quota.limit,
-            "remaining": quota.remaining,
+            "tier": usage.tier if plan else None,
+            "requestsToday": usage.used if plan else None,
+            "limit": usage.limit if plan else None,
+            "remaining": usage.remaining if plan else None,
             "model": self.model,
             "message": message,
+            "planKnown": usage.plan_known,
+            "byKind": dict(usage.by_kind) if known else None,
+            "automaticLeft": usage.automatic_left(self.auto_budget) if known else None,
+            "resetsAt": iso_utc(usage.resets_at) if known else None,
         }
 
-    def idle_state(self, *, enabled: bool, auto_budget: float = 1.0) -> tuple[str, str]:
+    def idle_state(self, *, enabled: bool) -> tuple[str, str]:
         """The state to show when nothing is running, and why suggestions stopped."""
-        if not self.quota.signed_in:
-            return "signedOut", self.quota.signed_out_reason or "Not signed in to Iskra."
-        if self.quota.is_paused():
-            return "quotaExhausted", self.quota.exhausted_message or "Daily quota spent."
+        quota = self.quota
+        usage = quota.usage
+        if not quota.signed_in or usage.token_rejected:
+            return "signedOut", quota.signed_out_reason or "Not signed in to Iskra."
+        if quota.is_paused() or usage.exhausted:
+            return "quotaExhausted", quota.exhausted_message or "Daily quota spent."
         if not enabled:
             return "disabled", "Inline completions are off."
-        if not self.quota.auto_allowed(auto_budget):
+        if not usage.automatic_allowed(self.auto_budget, quota.clock()):
+            share = f"{self.auto_budget:.0%}"
+            basis = "" if usage.plan_known else (
+                " (of the free plan's 20, until Iskra tells the plan)")
             return "paused", (
-                "Automatic suggestions paused: they have used their share "
-                f"({auto_budget:.0%}) of today's requests. Ask for one explicitly."
+                f"Automatic suggestions paused: they have used their share ({share}) of "
+                f"today's requests on this machine{basis}. Ask for one explicitly."
             )
         return "ready", ""
 

@@ -41,6 +41,7 @@ from iskra_ls.actions.tools import (
 )
 from iskra_ls.actions.vfs import Entry, OpenDocument, VirtualWorkspace, child_of, path_of_uri
 from iskra_ls.edits import FileChange, build_workspace_edit, changed_spans
+from iskra_ls.plain_text import short_name
 from iskra_ls.textdoc import split_lines
 
 __all__ = ["ChangeSet", "OpenDocument"]
@@ -131,9 +132,12 @@ class ChangeSet(VirtualWorkspace):
         folder = str(target.path)
         scanned, more = scan_directory(folder)
         entries: dict[str, bool] = {}
+        secret = self._policy.secret_entries(
+            folder, {name: is_link for name, _is_dir, is_link in scanned})
         for entry_name, is_dir, is_link in scanned:
-            if is_link and not self._policy.allows(os.path.join(folder, entry_name)):
-                continue  # a link out of the workspace (or to a secret): not shown
+            if entry_name in secret or (is_link and not self._policy.allows(
+                    os.path.join(folder, entry_name))):
+                continue  # a secret, or a link out of the workspace: not shown
             entries[entry_name] = is_dir
         for path, entry in self._overlay.items():
             name, deeper = child_of(folder, path)
@@ -151,10 +155,13 @@ class ChangeSet(VirtualWorkspace):
             name, _ = child_of(folder, path)
             if name is not None:
                 entries[name] = True
+        on_disk = {name for name, _is_dir, _is_link in scanned}
+        secret |= self._policy.secret_entries(  # names this action created
+            folder, {name: False for name in entries if name not in on_disk})
         visible = sorted(
             (name + "/" if is_dir else name)
             for name, is_dir in entries.items()
-            if not self._policy.is_secret(os.path.join(folder, name))
+            if name not in secret
         )
         partial = (
             f"\n[the folder is large: only the first {len(scanned)} entries were looked at; "
@@ -304,6 +311,10 @@ class ChangeSet(VirtualWorkspace):
                 out.append(FileChange("delete", uri(path)))
         return out
 
+    def target_real_paths(self) -> list[str]:
+        """The real paths of :meth:`target_paths`, as the edit coordinator knows files."""
+        return sorted({os.path.realpath(path) for path in self.target_paths()})
+
     def target_paths(self) -> set[str]:
         """Every path the edit will touch: sources, targets, created and deleted files."""
         paths = set(self._vacated)
@@ -370,14 +381,14 @@ class ChangeSet(VirtualWorkspace):
                     f"{names} changed while Iskra worked (in the editor or on disk); "
                     "nothing was applied. Run the action again."
                 )
-        refused = refused_targets(self._policy, self.target_paths())
+        refused = refused_targets(self._policy, self.target_paths(), self._guard)
         if refused:
-            names = ", ".join(self._policy.display_of(path) for path, _ in refused)
-            log.warning("targets refused at apply time: %s", [r for _, r in refused])
+            names = ", ".join(short_name(self._policy.display_of(path)) for path, _ in refused)
+            log.warning("targets refused at apply time: %s",
+                        [short_name(reason, 300) for _, reason in refused])
             raise ApplyRefused(
-                f"{names} can no longer be written safely (the path changed while Iskra "
-                "worked: it now leads outside the workspace, to a secret, or through a link); "
-                "nothing was applied."
+                f"{names} can no longer be written safely (it changed while Iskra worked: "
+                f"{short_name(refused[0][1], 200)}); nothing was applied."
             )
         return build_workspace_edit(
             self.changes(current),
@@ -386,7 +397,19 @@ class ChangeSet(VirtualWorkspace):
             resource_operations=resource_operations,
             annotation=annotation,
             confirm=confirm,
+            is_free=self._is_free,
         )
+
+    def _is_free(self, uri: str) -> bool:
+        """Whether a temporary name for a rename cycle is used by nothing, on disk or here."""
+        path = path_of_uri(uri)
+        if path is None or path in self._overlay or path in self._open or os.path.lexists(path):
+            return False
+        try:
+            self._policy.resolve(path)  # inside the workspace, not secret, no link out
+        except PathRefused:
+            return False
+        return True
 
     def _display_uri(self, uri: str) -> str:
         path = path_of_uri(uri)

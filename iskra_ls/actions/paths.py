@@ -30,7 +30,11 @@ Rules worth knowing:
   would open as something else (trailing dot or space, ``:stream``, ``CON``,
   ``nul.txt``) are refused. Elsewhere backslashes and drive letters are refused.
 * Secret files (:data:`iskra_ls.file_policy.SECRET_PATTERNS` plus configured
-  globs) are refused for every tool and hidden from listings.
+  globs) are refused for every tool and hidden from listings -- by any name the file
+  has: as written, resolved, or through a link (:class:`iskra_ls.file_service.FilePolicy`,
+  which also answers :meth:`WorkspacePolicy.needs_consent`).
+* "Inside" means inside the folders' real paths as they were when the policy was
+  made (the action's start): a folder that is a link re-pointed since leads outside.
 
 Pure: no server, only the filesystem (``realpath``/``lstat``) for checks.
 """
@@ -43,7 +47,6 @@ import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from urllib.parse import unquote, urlsplit
@@ -52,6 +55,8 @@ from pygls.uris import from_fs_path
 
 from iskra_ls import file_policy
 from iskra_ls.file_policy import SECRET_PATTERNS
+from iskra_ls.file_service import FilePolicy
+from iskra_ls.file_service import _relative_inside as _relative_inside
 
 DEFAULT_SECRET_GLOBS: tuple[str, ...] = SECRET_PATTERNS
 """The secret patterns (kept in :mod:`iskra_ls.file_policy`, the one list)."""
@@ -106,6 +111,7 @@ class WorkspacePolicy:
         max_read_bytes: int = 256_000,
         *,
         pathmod: ModuleType = os.path,
+        files: FilePolicy | None = None,
     ) -> None:
         if not folders:
             raise ValueError("a workspace policy needs at least one folder")
@@ -116,11 +122,10 @@ class WorkspacePolicy:
         self.folders: list[Path] = [
             Path(pathmod.normpath(self._abspath(str(f)))) for f in folders
         ]
-        self._real: list[str] = [self._realpath(str(f)) for f in self.folders]
-        self._private: frozenset[str] = frozenset(
-            self._realpath(p) for p in (_token_file(),) if p and self._native
-        )
-        """Real paths of Iskra's own private files (the token file, wherever it is)."""
+        self.files = files if files is not None else FilePolicy(
+            self.folders, secret_globs, pathmod=pathmod)
+        """The secret and consent rules on every name of a file (one per workspace)."""
+        self._real: list[str] = list(self.files.real)
         self.extra_globs: tuple[str, ...] = tuple(secret_globs)
         self.secret_globs: tuple[str, ...] = DEFAULT_SECRET_GLOBS + self.extra_globs
         self.max_read_bytes = max_read_bytes
@@ -157,7 +162,8 @@ class WorkspacePolicy:
         index, relative = self._locate(text, uri_or_path)
         folder = self.folders[index]
         path = self._join(folder, relative)
-        self._check_real(path, index, relative, uri_or_path)
+        if self.files.leads_outside(str(path)):
+            raise PathRefused(f"'{uri_or_path}' leads outside the workspace (through a link).")
         resolved = ResolvedPath(
             path=path,
             folder=folder,
@@ -165,8 +171,9 @@ class WorkspacePolicy:
             display=self._display(index, relative),
             trailing_slash=trailing_slash,
         )
-        if self._secret_match(relative):
-            raise PathRefused(f"'{resolved.display}' is a secret file; it cannot be used.")
+        if self.files.is_secret(str(path)):
+            raise PathRefused(f"'{resolved.display}' is a secret file (by its name, where it "
+                              "leads, or a link to it); it cannot be used.")
         self._check_kind(str(path), resolved.display, allow_link)
         return resolved
 
@@ -174,11 +181,14 @@ class WorkspacePolicy:
         """Resolve a target again right before its edit is built and sent.
 
         Between the model's tool call and the apply, a folder on the way may
-        have become a symlink out of the workspace, a file a FIFO or a hard
-        link: this repeats every check on the filesystem as it is now and
-        raises :class:`PathRefused` (apply nothing) if the path no longer
-        passes or no longer names the same file.
+        have become a symlink out of the workspace, the workspace folder itself
+        re-pointed, a file a FIFO or a hard link: this repeats every check on the
+        filesystem as it is now and raises :class:`PathRefused` (apply nothing) if
+        the path no longer passes or no longer names the same file.
         """
+        moved = self.files.moved_folders()
+        if moved:
+            raise PathRefused(f"the workspace folder {moved[0]} now points elsewhere.")
         again = self.resolve(str(resolved.path), allow_link=allow_link)
         if again.path != resolved.path:
             raise PathRefused(f"'{resolved.display}' now resolves elsewhere; nothing applied.")
@@ -272,19 +282,6 @@ class WorkspacePolicy:
                     return index, posixpath.normpath(rel) if rel else ""
         return None
 
-    def _check_real(self, path: Path, index: int, relative: str, original: str) -> None:
-        """Every existing component must stay inside a workspace folder."""
-        current = str(self.folders[index])
-        for name in relative.split("/") if relative else []:
-            current = self._pm.join(current, name)
-            if not self._lexists(current):
-                break
-            real = self._realpath(current)
-            if not any(_relative_inside(real, base, self._pm) is not None for base in self._real):
-                raise PathRefused(f"'{original}' leads outside the workspace (through a link).")
-            if self._secret_relative(real):
-                raise PathRefused(f"'{original}' leads to a secret file; it cannot be used.")
-
     def _check_kind(self, path: str, display: str, allow_link: bool) -> None:
         """Only folders and regular files with one name; never opens anything."""
         if not self._native:
@@ -326,33 +323,27 @@ class WorkspacePolicy:
             return False
         return True
 
-    # -- secrets -----------------------------------------------------------
+    # -- secrets and consent -----------------------------------------------
 
     def is_secret(self, path: Path | str) -> bool:
-        """Whether ``path`` (absolute inside a folder, or folder-relative) is secret.
+        """Whether ``path`` (absolute, or folder-relative) is secret by any of its names.
 
         An absolute path outside every folder is matched as a whole, so
         ``/home/me/.aws/credentials`` is secret too.
         """
         text = str(path)
         if self._pm.isabs(text):
-            absolute = self._pm.normpath(text)
-            if self._private and self._realpath(absolute) in self._private:
-                return True
-            found = self._inside_folder(absolute)
-            if found is not None:
-                return self._secret_match(found[1])
-            return self._secret_match(absolute.replace(self._pm.sep, "/").lstrip("/"))
+            return self.files.is_secret(self._pm.normpath(text))
         return self._secret_match(posixpath.normpath(text.replace(self._pm.sep, "/")))
 
-    def _secret_relative(self, real: str) -> bool:
-        if real in self._private:
-            return True
-        for base in self._real:
-            rel = _relative_inside(real, base, self._pm)
-            if rel is not None:
-                return self._secret_match(rel)
-        return False
+    def secret_entries(self, folder: Path | str, entries: dict[str, bool]) -> set[str]:
+        """Which ``entries`` (name -> is a link) of a folder are secret (a listing hides them)."""
+        return self.files.secret_entries(str(folder), entries)
+
+    def needs_consent(self, target: ResolvedPath) -> bool:
+        """Whether changing ``target`` needs the user's consent, by any name it has (as
+        written, resolved, or through a link such as ``.vscode -> tools/vscode``)."""
+        return self.files.needs_consent(str(target.path))
 
     def _secret_match(self, relative: str) -> bool:
         return file_policy.is_secret(relative, self.extra_globs)
@@ -384,37 +375,6 @@ class WorkspacePolicy:
 
     def _same_name(self, a: str, b: str) -> bool:
         return a.lower() == b.lower() if self.windows else a == b
-
-
-def _token_file() -> str | None:
-    """Where Iskra keeps its token (``ISKRA_CONFIG_DIR`` may put it in a workspace)."""
-    return _token_file_for(os.environ.get("ISKRA_CONFIG_DIR", ""))
-
-
-@lru_cache(maxsize=4)
-def _token_file_for(_config_dir_setting: str) -> str | None:
-    from iskra_ls.api.auth import TOKEN_FILE_NAME, config_dir
-
-    try:
-        return str(config_dir() / TOKEN_FILE_NAME)
-    except Exception:  # no usable config directory: nothing to protect there
-        return None
-
-
-def _relative_inside(path: str, base: str, pathmod: ModuleType = os.path) -> str | None:
-    """``path`` relative to ``base`` (``/``-separated, ``""`` for base itself), or None.
-
-    Both must be normalised absolute paths of ``pathmod``'s flavour; Windows
-    compares without case.
-    """
-    sep = pathmod.sep
-    folded, folded_base = pathmod.normcase(path), pathmod.normcase(base)
-    if folded == folded_base:
-        return ""
-    prefix = folded_base if folded_base.endswith(sep) else folded_base + sep
-    if not folded.startswith(prefix):
-        return None
-    return path[len(prefix) :].replace(sep, "/")
 
 
 def _check_characters(text: str, original: object) -> None:

@@ -14,7 +14,8 @@ change set becomes one ``WorkspaceEdit`` (:mod:`iskra_ls.actions.apply`).
 * What goes back to the model is capped per round and per action
   (:class:`OutputBudget`): 200 reads cannot make an 8 MB request.
 * Changes to files that make tools run code (``.vscode/``, CI workflows, git
-  hooks, ``.envrc``...; :func:`iskra_ls.file_policy.needs_consent`) are marked
+  hooks, ``.envrc``...; :func:`iskra_ls.file_policy.needs_consent`, asked of every
+  name the file has: as written, resolved, through a link) are marked
   ``needsConfirmation`` when the editor supports change annotations, refused
   (with a message to the model and the user) otherwise, unless
   ``actions.allowSensitiveWrites`` is on.
@@ -28,6 +29,7 @@ pygls server.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -35,13 +37,14 @@ from pathlib import Path
 from typing import Any
 
 from iskra_ls import errors
+from iskra_ls.account.budget import ACTION
 from iskra_ls.actions.apply import ActionOutcome, EditorPort, apply_changes
 from iskra_ls.actions.changeset import ChangeSet, OpenDocument
 from iskra_ls.actions.paths import PathRefused, ResolvedPath, WorkspacePolicy
 from iskra_ls.actions.request import ActionRequest
 from iskra_ls.actions.tools import ToolError, available_tools, parse_tool_call, tool_specs
 from iskra_ls.actions.worker import TOOL_TIME_LIMIT_S, run_in_worker
-from iskra_ls.file_policy import needs_consent
+from iskra_ls.plain_text import short_name
 from iskra_ls.session import Session
 from iskra_ls.textdoc import LineIndex
 
@@ -68,6 +71,8 @@ ROUND_OUTPUT_CHARS = 160_000
 """Tool output sent back to the model in one round (one request)."""
 ACTION_OUTPUT_CHARS = 600_000
 """Tool output sent back to the model over a whole action."""
+_DEADLINE_SLACK_S = 0.05
+"""A round that timed out this close to the action's deadline ran out of the action's time."""
 
 
 class OutputBudget:
@@ -105,7 +110,7 @@ class ActionRunner:
         outcome = await self.run(editor, request)
         if outcome.message and not outcome.reported:
             level = "info" if outcome.applied or not outcome.changes else "warning"
-            self.session.show_message(level, f"Iskra: {outcome.message}")
+            self.session.show_message(level, f"Iskra: {outcome.shown()}")
         return outcome.as_dict()
 
     async def run(self, editor: EditorPort, request: ActionRequest) -> ActionOutcome:
@@ -113,7 +118,9 @@ class ActionRunner:
         if not folders:
             return ActionOutcome(False, "Open a folder first: Iskra edits only workspace files.")
         settings = self.session.settings
-        policy = WorkspacePolicy(folders, settings.actions.secret_globs)
+        files = editor.file_policy()
+        files.refresh()  # the action sees the links as they are now
+        policy = WorkspacePolicy(folders, settings.actions.secret_globs, files=files)
         documents = dict(editor.open_documents())
         path = _path_of(request.uri)
         if path and policy.is_secret(path):
@@ -127,25 +134,35 @@ class ActionRunner:
             message = self.session.quota.exhausted_message or "Quota spent."
             return ActionOutcome(False, message, reported=True)
 
-        document_changes, operations, annotations = editor.edit_capabilities()
-        usable = operations if document_changes else []
+        coordinator = editor.edit_coordinator()
+        caps = coordinator.capabilities
+        usable = list(caps.resource_operations) if caps.document_changes else []
         ask_consent = not settings.actions.allow_sensitive_writes
-        can_ask = annotations and document_changes
+        can_ask = caps.change_annotations and caps.document_changes
         token = await editor.progress_begin(f"Iskra: {request.title}")
         self.session.busy(f"Iskra: {request.title}")
         finished = "Cancelled."
         try:
             changes = ChangeSet(
                 policy, documents, operations=usable,
-                guard=_refuse_sensitive if ask_consent and not can_ask else None,
+                guard=_refusal_for(policy) if ask_consent and not can_ask else None,
+                clock=coordinator.now,
             )
             tools = available_tools(usable)
             messages = self._opening_messages(request, documents, policy, tools)
-            text, steps, hit_limit = await self._loop(editor, token, changes, messages, tools)
+            deadline = asyncio.get_running_loop().time() + settings.actions.timeout_s
+            try:
+                async with asyncio.timeout_at(deadline):
+                    text, steps, hit_limit = await self._loop(
+                        editor, token, changes, messages, tools, deadline)
+            except TimeoutError:
+                raise errors.ActionTimedOut(settings.actions.timeout_s) from None
             outcome = await apply_changes(
                 editor, changes, title=request.title, final_text=text, steps=steps,
                 apply_timeout=settings.actions.apply_timeout_s,
                 confirm=_confirm_for(policy) if ask_consent and can_ask else None,
+                waiting=lambda what: editor.progress_report(
+                    token, f"Waiting for the editor to apply {what}", None),
             )
             if hit_limit:
                 outcome.message = (
@@ -206,26 +223,40 @@ class ActionRunner:
         changes: ChangeSet,
         messages: list[dict[str, Any]],
         tools: Sequence[str],
+        deadline: float,
     ) -> tuple[str, int, bool]:
+        """The model's rounds until it stops, ``maxSteps`` or ``deadline`` (the loop's clock)."""
         settings = self.session.settings
+        clock = asyncio.get_running_loop()
         max_steps = settings.actions.max_steps
         budget = OutputBudget()
         specs = tool_specs(tools)
         for step in range(1, max_steps + 1):
             editor.progress_report(token, f"Step {step}: asking {settings.actions.model}",
                                    _percent(step - 1, max_steps))
-            self.session.quota.record_request(automatic=False)
+            remaining = deadline - clock.time()
+            if remaining <= 0:
+                raise errors.ActionTimedOut(settings.actions.timeout_s)
+            # One round, one request of the day: reserved in the machine's ledger, spent
+            # when it goes out, given back when it never does (no connection, refused).
+            reservation = await self.session.reserve(ACTION)
             try:
-                result = await self.session.client.chat(
-                    model=settings.actions.model,
-                    messages=messages,
-                    tools=specs,
-                    temperature=settings.temperature,
-                    top_p=settings.top_p,
-                    max_tokens=settings.max_tokens,
-                    timeout=settings.actions.timeout_s,
-                    retries=1,
-                )
+                with reservation:
+                    chat = self.session.paid_chat(reservation)
+                    result = await chat.chat(
+                        model=settings.actions.model,
+                        messages=messages,
+                        tools=specs,
+                        temperature=settings.temperature,
+                        top_p=settings.top_p,
+                        max_tokens=settings.max_tokens,
+                        timeout=remaining,
+                        retries=1,
+                    )
+            except errors.TimedOut:
+                if clock.time() >= deadline - _DEADLINE_SLACK_S:  # the action's time, not a round's
+                    raise errors.ActionTimedOut(settings.actions.timeout_s) from None
+                raise
             finally:
                 self.session.refresh_soon()
             if not result.tool_calls:
@@ -233,7 +264,9 @@ class ActionRunner:
             messages.append(_assistant_message(result.content, result.tool_calls))
             budget.new_round()
             for call in result.tool_calls:
-                editor.progress_report(token, f"Step {step}: {call.name} {_target(call.arguments)}",
+                # The name only if it is one of ours: the model's own words never style progress.
+                name = call.name if call.name in tools else "an unknown tool"
+                editor.progress_report(token, f"Step {step}: {name} {_target(call.arguments)}",
                                        _percent(step - 1, max_steps))
                 answer = await _run_tool(changes, call.name, call.arguments, tools)
                 messages.append({"role": "tool", "tool_call_id": call.id,
@@ -253,19 +286,24 @@ async def _run_tool(changes: ChangeSet, name: str, arguments: str, tools: Sequen
         return (f"Error: {name}: the input is too large or too deeply nested "
                 f"({type(error).__name__}); work on a smaller part.")
     except Exception as error:  # a refused input (too large) or a bug: never lose the action
-        log.warning("tool %s failed", name, exc_info=True)
+        log.warning("tool %s failed", short_name(name), exc_info=True)
         detail = str(error)[:300]
-        return f"Error: {name} could not be carried out ({type(error).__name__}" + (
+        return f"Error: {name[:80]} could not be carried out ({type(error).__name__}" + (
             f": {detail})." if detail else ").")
 
 
-def _refuse_sensitive(target: ResolvedPath) -> str | None:
-    """The guard used when the editor cannot ask the user to confirm a change."""
-    if not needs_consent(target.relative):
-        return None
-    return (f"{target.display} is a file that makes tools run code; changing it needs your "
-            "consent and this editor cannot ask for it (no change annotations). Set "
-            "iskra.actions.allowSensitiveWrites to true to allow such changes.")
+def _refusal_for(policy: WorkspacePolicy) -> Callable[[ResolvedPath], str | None]:
+    """The guard used when the editor cannot ask the user to confirm a change: the
+    consent rule on every name the target has (a ``.vscode`` link to it included)."""
+
+    def refuse(target: ResolvedPath) -> str | None:
+        if not policy.needs_consent(target):
+            return None
+        return (f"{short_name(target.display)} makes tools run code: changing it needs your "
+                "consent, and this editor cannot ask for it (no change annotations); "
+                "iskra.actions.allowSensitiveWrites allows such changes.")
+
+    return refuse
 
 
 def _confirm_for(policy: WorkspacePolicy) -> Callable[[str], bool]:
@@ -276,7 +314,7 @@ def _confirm_for(policy: WorkspacePolicy) -> Callable[[str], bool]:
         if not path:
             return True
         try:
-            return needs_consent(policy.resolve(path).relative)
+            return policy.needs_consent(policy.resolve(path))
         except PathRefused:
             return True
 
@@ -323,7 +361,7 @@ def _target(arguments: str) -> str:
         data = json.loads(arguments)
     except (ValueError, TypeError, RecursionError):
         return ""
-    return str(data.get("uri", ""))[:80] if isinstance(data, dict) else ""
+    return short_name(str(data.get("uri", ""))[:1000]) if isinstance(data, dict) else ""
 
 
 def _percent(done: int, total: int) -> int:

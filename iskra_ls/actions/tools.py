@@ -212,8 +212,11 @@ def parse_tool_call(
     """
     model = TOOL_MODELS.get(name) if isinstance(name, str) else None
     offered = list(TOOL_MODELS) if allowed is None else [n for n in TOOL_MODELS if n in allowed]
+    if not isinstance(name, str) or not name:
+        raise ToolError("The tool call has no tool name (it must be a string, such as "
+                        f"'read_file'). Available tools: {', '.join(offered)}.")
     if model is None or name not in offered:
-        shown = name[:80] if isinstance(name, str) else "?"
+        shown = name[:80]
         raise ToolError(f"Unknown tool '{shown}'. Available tools: {', '.join(offered)}.")
     text = arguments if isinstance(arguments, str) else ""
     if len(text) > MAX_ARGUMENT_CHARS:

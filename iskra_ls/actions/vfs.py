@@ -64,6 +64,7 @@ class VirtualWorkspace:
         max_answer_chars: int = 48_000,
         operations: Collection[str] = ("create", "rename", "delete"),
         guard: Callable[[ResolvedPath], str | None] | None = None,
+        clock: Callable[[], int] = lambda: 0,
     ) -> None:
         self._policy = policy
         self._max_answer = max_answer_chars
@@ -73,8 +74,9 @@ class VirtualWorkspace:
         """Returns why a path may not be changed (consent needed), or None."""
         self.refusals: list[str] = []
         """Changes refused for the user's attention (shown with the final message)."""
-        self.snapshots = Snapshots()
-        """What every used file looked like when the action first used it."""
+        self.snapshots = Snapshots(clock)
+        """What every used file looked like when the action first used it, and when
+        (``clock``: the workspace's edit coordinator's)."""
         self.lock = threading.Lock()
         """Held by the worker thread running a tool, and while the edit is built."""
         self._open: dict[str, OpenDocument] = {}
@@ -88,6 +90,10 @@ class VirtualWorkspace:
         """Paths this action deleted or renamed away (maybe re-used later)."""
         self._folders: list[str] = []
         self._originals: dict[str, str] = {}
+
+    def display_of(self, path: str) -> str:
+        """How to name an absolute path inside the workspace to the user and the model."""
+        return self._policy.display_of(path)
 
     def save(self) -> tuple[Any, ...]:
         """The state a tool may change, to :meth:`restore` if its result is abandoned."""

@@ -4,14 +4,18 @@ Precedence (see :func:`resolve_token`): ``ISKRA_TOKEN`` in the environment,
 then a token the editor hands over (the ``token`` setting or
 ``iskra.setToken``), then the token file that ``iskra-ls login`` writes.
 
+Only a credential (a JWT, :mod:`iskra_ls.credential`) is ever a token: anything
+else is refused, with a message naming where it came from.
+
 The token file lives in :func:`config_dir` and is never readable by others,
 not even for an instant: it is written to a temporary file created with mode
-0600 and renamed over the old one. A running server follows the file with
-:class:`TokenWatcher`, so ``iskra-ls login``/``logout`` in a terminal reach
-open editors within a second, without a restart.
+0600 and renamed over the old one. It is read only as a plain file in a folder
+private to the user (:func:`folder_problem`): never through a symlink. A running
+server follows the file with :class:`TokenWatcher`, so ``iskra-ls login``/``logout``
+in a terminal reach open editors within a second, without a restart.
 
-Every token this module sees is registered with :mod:`iskra_ls.logs` so that
-it is masked in all log output.
+Every token this module accepts is registered with :mod:`iskra_ls.logs` so that
+it is masked in all log output and every LSP message.
 """
 
 from __future__ import annotations
@@ -24,14 +28,16 @@ import os
 import secrets
 import stat
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iskra_ls import errors
+from iskra_ls.credential import NOT_A_CREDENTIAL, is_credential
 from iskra_ls.logs import register_secret
 
 if TYPE_CHECKING:
-    from iskra_ls.api.client import IskraClient
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,39 @@ def config_dir() -> Path:
     import platformdirs  # only needed when no directory is given
 
     return Path(platformdirs.user_config_dir("iskra", appauthor=False))
+
+
+class TokenFileRefused(errors.IskraError):
+    """The token file, or the folder it lives in, is not safe to use; nothing was read."""
+
+    kind = "signedOut"
+
+
+def folder_problem(directory: Path) -> str | None:
+    """Why ``directory`` may not hold the token (or the quota ledger), or None.
+
+    Refused: a symlink (the token would live wherever it points), a folder every user
+    may write to (another user could swap the token file), one owned by someone else.
+    A folder that does not exist yet is fine: it is created private.
+    """
+    try:
+        st = directory.lstat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"the config folder {directory} cannot be read ({exc.strerror})"
+    if stat.S_ISLNK(st.st_mode):
+        return (f"the config folder {directory} is a symlink; set ISKRA_CONFIG_DIR to the real "
+                "folder (private to you)")
+    if not stat.S_ISDIR(st.st_mode):
+        return f"the config folder {directory} is not a folder"
+    if os.name == "posix":
+        if st.st_mode & 0o002:
+            return (f"the config folder {directory} is writable by every user; use a private "
+                    f"folder (chmod 700 {directory}, or another ISKRA_CONFIG_DIR)")
+        if hasattr(os, "getuid") and st.st_uid != os.getuid():
+            return f"the config folder {directory} belongs to another user"
+    return None
 
 
 def _clean(token: str | None) -> str | None:
@@ -63,6 +102,10 @@ class TokenStore:
     Line one is the token; line two, ``api-root=<url>``, the API root it was
     issued for (``login`` writes it). A file without it (older versions) is
     tied to the API root in force when the server starts.
+
+    The file is read only when it is a plain file of the user's in a safe folder
+    (:func:`folder_problem`): a symlink is refused, never followed, and its target's
+    mode is never changed.
     """
 
     def __init__(self, path: Path | None = None) -> None:
@@ -70,46 +113,82 @@ class TokenStore:
         """Where the token is kept."""
         self.api_root: str | None = None
         """The API root recorded with the token at the last :meth:`load`."""
+        self.problem: str | None = None
+        """Why the last :meth:`load` refused the file (None: read, or no file)."""
 
     @property
     def directory(self) -> Path:
         return self.token_file.parent
 
     def load(self) -> str | None:
-        """The stored token, or ``None`` when there is none (or it cannot be read)."""
+        """The stored token, or ``None`` when there is none, or it is refused (``problem``)."""
         try:
-            text = self.token_file.read_text(encoding="utf-8")
+            token = self.read()
+        except TokenFileRefused as exc:
+            self.problem = str(exc)
+            return None
+        self.problem = None
+        return token
+
+    def read(self) -> str | None:
+        """The stored token or ``None``; raises :class:`TokenFileRefused` for an unsafe file."""
+        self.api_root = None
+        problem = folder_problem(self.directory)
+        if problem is not None:
+            raise TokenFileRefused(f"Iskra: {problem}; the token file there is not used.")
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            fd = os.open(self.token_file, flags)
         except FileNotFoundError:
             return None
         except OSError as exc:
+            if self.token_file.is_symlink():
+                raise TokenFileRefused(
+                    f"Iskra: the token file {self.token_file} is a symlink; it is not followed. "
+                    "Remove it and sign in again (`iskra-ls login`)."
+                ) from None
             log.warning("Cannot read the token file %s: %s", self.token_file, exc.strerror)
             return None
-        self._tighten()
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > 64 << 10:
+                raise TokenFileRefused(
+                    f"Iskra: the token file {self.token_file} is not a small plain file; "
+                    "it is not used.")
+            self._tighten(fd, st)
+            text = os.read(fd, 64 << 10).decode("utf-8", errors="replace")
+        finally:
+            os.close(fd)
         first, _, rest = text.partition("\n")
         token = _clean(first)
-        self.api_root = None
+        if token is not None and not is_credential(token):
+            raise TokenFileRefused(f"Iskra: the token in {self.token_file} {NOT_A_CREDENTIAL}")
         for line in rest.splitlines():
             if line.startswith(ROOT_PREFIX):
                 self.api_root = line[len(ROOT_PREFIX):].strip().rstrip("/") or None
         register_secret(token)
         return token
 
-    def _tighten(self) -> None:
-        """Make a token file that others can read private again (someone copied it in)."""
-        if os.name != "posix":
+    def _tighten(self, fd: int, st: os.stat_result) -> None:
+        """Make a token file of ours that others can read private again (someone copied it in)."""
+        if os.name != "posix" or not stat.S_IMODE(st.st_mode) & 0o077:
             return
-        try:
-            mode = stat.S_IMODE(self.token_file.stat().st_mode)
-            if mode & 0o077:
-                self.token_file.chmod(0o600)
-                log.warning("The token file %s was readable by others; made it 0600",
-                            self.token_file)
-        except OSError:
-            pass
+        if hasattr(os, "getuid") and st.st_uid != os.getuid():
+            return
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, 0o600)
+            log.warning("The token file %s was readable by others; made it 0600",
+                        self.token_file)
 
     def ensure_directory(self) -> None:
-        """Create the config directory, private (0700), if it does not exist."""
+        """Create the config directory, private (0700), if it does not exist.
+
+        Raises :class:`TokenFileRefused` when the folder exists but is not safe.
+        """
         directory = self.directory
+        problem = folder_problem(directory)
+        if problem is not None:
+            raise TokenFileRefused(f"Iskra: {problem}.")
         if directory.is_dir():
             return
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -121,6 +200,8 @@ class TokenStore:
         clean = _clean(token)
         if clean is None or "\n" in clean:
             raise ValueError("refusing to store an empty or multi-line token")
+        if not is_credential(clean):
+            raise errors.IskraError(f"That token {NOT_A_CREDENTIAL}")
         text = clean + "\n"
         if api_root:
             text += f"{ROOT_PREFIX}{api_root.strip().rstrip('/')}\n"
@@ -152,23 +233,42 @@ class TokenStore:
         return True
 
 
-def resolve_token(setting_token: str | None, store: TokenStore) -> tuple[str | None, str]:
-    """The token to use and where it came from.
+@dataclass
+class TokenChoice:
+    """The token in force, where it came from, and the tokens refused on the way."""
 
-    The source is ``"environment"``, ``"editor"``, ``"token file"`` or ``"none"``.
+    token: str | None
+    source: str
+    """``"environment"``, ``"editor"``, ``"token file"`` or ``"none"``."""
+    refused: list[str] = field(default_factory=list)
+    """One message per source whose token was refused (not a JWT, an unsafe file)."""
+
+
+def resolve_token(setting_token: str | None, store: TokenStore) -> TokenChoice:
+    """The token to use: ``ISKRA_TOKEN`` > the editor's > the token file.
+
+    A source whose token is no credential (not a JWT) is skipped with a message:
+    ``{"token": "self"}`` must neither go out as ``Bearer self`` nor be masked.
     """
+    refused: list[str] = []
     env = _clean(os.environ.get("ISKRA_TOKEN"))
     if env:
-        register_secret(env)
-        return env, "environment"
+        if is_credential(env):
+            register_secret(env)
+            return TokenChoice(env, "environment", refused)
+        refused.append(f"Iskra: ISKRA_TOKEN {NOT_A_CREDENTIAL}")
     editor = _clean(setting_token)
     if editor:
-        register_secret(editor)
-        return editor, "editor"
+        if is_credential(editor):
+            register_secret(editor)
+            return TokenChoice(editor, "editor", refused)
+        refused.append(f"Iskra: the token the editor handed over {NOT_A_CREDENTIAL}")
     stored = store.load()
+    if store.problem:
+        refused.append(store.problem)
     if stored:
-        return stored, "token file"
-    return None, "none"
+        return TokenChoice(stored, "token file", refused)
+    return TokenChoice(None, "none", refused)
 
 
 TokenCallback = Callable[[str | None], Awaitable[Any] | Any]
@@ -211,8 +311,8 @@ class TokenWatcher:
         self._stop.clear()
         try:
             self.store.ensure_directory()
-        except OSError as exc:
-            log.warning("Cannot create %s to watch the token: %s", self.store.directory, exc)
+        except (OSError, TokenFileRefused) as exc:
+            log.warning("Cannot watch the token in %s: %s", self.store.directory, exc)
         self._current = self.store.load()
         self._signature = self._stat()
         self._task = asyncio.create_task(self._run(), name="iskra-token-watcher")
@@ -237,7 +337,7 @@ class TokenWatcher:
 
     def _stat(self) -> tuple[int, int, int] | None:
         try:
-            st = self.store.token_file.stat()
+            st = self.store.token_file.lstat()  # the link itself: a symlink is never followed
         except OSError:
             return None
         return (st.st_ino, st.st_size, st.st_mtime_ns)
@@ -270,7 +370,7 @@ class TokenWatcher:
                 await self._check()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), timeout=self.recheck_s)
-                with contextlib.suppress(OSError):
+                with contextlib.suppress(OSError, TokenFileRefused):
                     self.store.ensure_directory()
 
     async def _check(self) -> None:
@@ -286,67 +386,3 @@ class TokenWatcher:
                 await result
         except Exception:
             log.exception("Handling the token change failed")
-
-
-CodeReader = Callable[[], Awaitable[str] | str]
-
-CODE_ATTEMPTS = 3
-"""How many times a mistyped code may be typed again before a new one is needed."""
-
-
-class WrongCode(errors.BadRequest):
-    """The service refused the e-mail code (a 400 at verify-email): wrong, or too old."""
-
-    def __init__(self, final: bool) -> None:
-        if final:
-            text = ("The code is wrong or has expired; run `iskra-ls login` again for a new "
-                    "code.")
-        else:
-            text = "That code is wrong or has expired; type it again."
-        errors.IskraError.__init__(self, text)
-
-
-async def login_with_code(
-    client: IskraClient,
-    email: str,
-    read_code: CodeReader,
-    on_wrong_code: Callable[[str], None] | None = None,
-) -> str:
-    """Sign in by e-mail code: send-code → verify-email → complete-registration.
-
-    ``read_code`` asks the user for the code (sync or async). A refused code is
-    reported through ``on_wrong_code`` and asked for again, up to
-    :data:`CODE_ATTEMPTS` codes in all (without ``on_wrong_code``, the first refusal
-    ends it): a typo should not cost a new e-mail. Returns the token; raises
-    :class:`WrongCode` when the code was refused, or
-    :class:`iskra_ls.errors.MalformedResponse` when no token comes back.
-    """
-    from iskra_ls.api.client import extract_token
-
-    email = email.strip()
-    if not email:
-        raise errors.IskraError("An e-mail address is needed to sign in.")
-    await client.auth_step("send-code", {"email": email})
-    attempts = CODE_ATTEMPTS if on_wrong_code is not None else 1
-    for attempt in range(1, attempts + 1):
-        answer = read_code()
-        code = (await answer if inspect.isawaitable(answer) else answer).strip()
-        if not code:
-            raise errors.IskraError("No code entered; run `iskra-ls login` again.")
-        body = {"email": email, "code": code}
-        try:
-            verified = await client.auth_step("verify-email", body)
-            break
-        except errors.BadRequest as exc:
-            if attempt == attempts:
-                raise WrongCode(final=True) from exc
-            assert on_wrong_code is not None
-            on_wrong_code(str(WrongCode(final=False)))
-    token = extract_token(verified)
-    if not token:
-        completed = await client.auth_step("complete-registration", body)
-        token = extract_token(completed)
-    if not token:
-        raise errors.MalformedResponse("the sign-in answer carried no token")
-    register_secret(token)
-    return token

@@ -25,6 +25,7 @@ from iskra_ls.completion.indentation import (
     leading_ws,
     opens_block,
 )
+from iskra_ls.languages import Language, language_for
 from iskra_ls.textdoc import split_lines, strip_line_ending
 
 CURSOR_MARKER = "<CURSOR>"
@@ -93,10 +94,10 @@ def _previous_code_line(prefix_lines: Sequence[str]) -> str | None:
     return None
 
 
-def _wants_block(line_prefix: str, line_suffix: str) -> bool:
-    if not line_prefix.strip():
+def _wants_block(line_prefix: str, line_suffix: str, language: Language) -> bool:
+    if not line_prefix.strip() or language.is_prose:  # in text, the next lines may follow
         return not line_suffix.strip()
-    if not opens_block(line_prefix):
+    if not language.opens_block(line_prefix):  # the language's openers: ``{``, ``then``...
         return False
     if not line_suffix.strip():
         return True
@@ -142,14 +143,16 @@ def build_context(text: str, offset: int, *, language_id: str, path: str) -> Com
     indent = leading_ws(line_prefix + line_suffix)
     # A document with nothing indented yet goes by the cursor's own line.
     indent_unit = indent_evidence(text) or ("\t" if "\t" in indent else "    ")
-    multiline = _wants_block(line_prefix, line_suffix)
+    language = language_for(language_id)
+    multiline = _wants_block(line_prefix, line_suffix, language)
     if line_prefix.strip():
-        enclosing = indent + indent_unit if multiline else indent
+        deeper = multiline and language.indents_body(line_prefix)  # not after ``#ifdef``
+        enclosing = indent + indent_unit if deeper else indent
     elif line_prefix + line_suffix == "":
         # An empty line the editor did not auto-indent: take the block it belongs to.
         above = _previous_code_line(prefix_lines)
         enclosing = ""
-        if above is not None and opens_block(above):
+        if above is not None and language.opens_block(above):
             enclosing = leading_ws(above) + indent_unit
     else:
         enclosing = line_prefix

@@ -27,9 +27,9 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 
+from iskra_ls.account.chat import ChatPort
 from iskra_ls.completion.context import CompletionContext, Prompt
 from iskra_ls.completion.postprocess import Suggestion, early_stop_text, postprocess
-from iskra_ls.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ AnswerCallback = Callable[[Suggestion | None, bool], None]
 
 
 async def stream_suggestion(
-    session: Session,
+    chat: ChatPort,
     ctx: CompletionContext,
     prompt: Prompt,
     on_answer: AnswerCallback,
@@ -60,7 +60,7 @@ async def stream_suggestion(
     ``first_line_early``: hand over a block's first line before the rest (automatic
     requests: sooner ghost text); a requested completion waits for the whole block.
     """
-    settings = session.settings
+    settings = chat.settings
     max_tokens = settings.completion.max_tokens or prompt.max_tokens
     limit = max_tokens * CHARS_PER_TOKEN_CAP
     first_line_ctx = dataclasses.replace(ctx, multiline=False) if ctx.multiline else None
@@ -69,7 +69,7 @@ async def stream_suggestion(
     size = 0
     raw: str | None = None
     checked: tuple[int, bool] | None = None
-    async with session.client.stream_chat(
+    async with chat.stream_chat(
         model=settings.completion.model,
         messages=prompt.messages,
         temperature=settings.temperature if settings.temperature is not None else 0.2,

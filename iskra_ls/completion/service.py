@@ -13,13 +13,18 @@ day. In order, a request is answered:
    the older one at once (empty), so a flood costs one waiting request per
    document — Neovim never cancels superseded requests, so the server does;
 4. by one streamed model request (:mod:`iskra_ls.completion.fetch`), with the
-   quota reserved before it is sent (the check and the count are one step).
+   quota reserved in the machine's ledger before it is sent (the check and the count
+   are one step, across every editor window); the fetch gets only a chat interface
+   bound to that reservation, which is given back if the request never goes out.
 
 A paid request is never thrown away: a fetch runs in its own task, so a newer
 keystroke or ``$/cancelRequest`` answers the editor at once while the fetch
 finishes in the background and its answer goes into the cache. One fetch per
-document at a time: a newer request waits for the one in flight and is often
-served from its answer.
+document at a time: a newer automatic request waits for the one in flight and is
+often served from its answer; a requested completion waits for a fetch at its place (or
+one it typed on from) at most ``EXPLICIT_WAIT_S``, elsewhere it goes out at once.
+
+Per-document state (typing rhythm, generations) ends when the document is closed.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iskra_ls import errors
+from iskra_ls.account.budget import INVOKED
+from iskra_ls.account.quota import Reservation
 from iskra_ls.completion.cache import SuggestionCache
 from iskra_ls.completion.context import build_context, build_prompt
 from iskra_ls.completion.fetch import stream_suggestion
@@ -50,6 +57,10 @@ so the first completion does not pay the TCP + TLS set-up (kept alive ~60 s)."""
 
 QUICK_DEBOUNCE_MIN_S = 0.08
 """The shortest wait where a pause is likely (after Enter, at the end of a statement)."""
+
+EXPLICIT_WAIT_S = 2.0
+"""A requested completion waits at most this long for a running fetch's answer (about what
+a new request's first line takes); past it the fetch is stalled and its own goes out."""
 
 
 @dataclass
@@ -86,6 +97,8 @@ class _Fetch:
     task: asyncio.Task[None] | None = None
     waiters: int = 0
     """Requests still waiting for ``shown``."""
+    at: tuple[str, str] = ("", "")
+    """The (prefix, suffix) it was asked for."""
 
 
 def _resolve(future: asyncio.Future[Any], value: Any) -> None:
@@ -173,13 +186,24 @@ class CompletionService:
             snippets.append((getattr(doc, "path", other), text[-1500:]))
         return snippets
 
+    def forget(self, uri: str) -> None:
+        """``uri`` was closed: its per-document state ends (a fetch in flight still lands)."""
+        self._edits.pop(uri, None)
+        self._last_edit_line.pop(uri, None)
+        self._generation.pop(uri, None)
+        door = self._door.pop(uri, None)
+        if door is not None:
+            _resolve(door, False)
+
     def accepted(self, answer_id: str) -> None:
         if self._shown.pop(answer_id, None) is not None:
             self.counts.accepted += 1
             log.info("suggestion accepted: %s", self.stats())
 
     def stats(self) -> dict[str, Any]:
-        return self.counts.as_dict()
+        tracked = {*self._edits, *self._last_edit_line, *self._generation, *self._door,
+                   *self._inflight}
+        return {**self.counts.as_dict(), "trackedDocuments": len(tracked)}
 
     # -- the request path ----------------------------------------------------------------
 
@@ -231,21 +255,38 @@ class CompletionService:
 
         older = self._inflight.get(uri)
         if older is not None and not older.final.done():
-            # One fetch per document: its answer (paid for) often fits this cursor too.
-            if not await self._hold(uri, generation, until=older.final):
-                return self._superseded()
+            if not request.invoked:
+                # One fetch per document: its answer (paid for) often fits this cursor too.
+                if not await self._hold(uri, generation, until=older.final):
+                    return self._superseded()
+            elif suffix == older.at[1] and prefix.startswith(older.at[0]):
+                # Asked where a fetch is running, or typed on from there: its answer (paid
+                # for) is likely this one. Wait for it, but never long: a stalled fetch is
+                # passed by, and a requested completion elsewhere goes out at once.
+                if not await self._hold(uri, generation, until=older.shown,
+                                        delay=EXPLICIT_WAIT_S):
+                    return self._superseded()
         # A fetch may have answered for this cursor while we waited.
         cached = self.cache.lookup(uri, prefix, suffix)
         if cached is not None:
             self.counts.cache_hits += 1
             return cached
 
-        budget = self.session.settings.completion.auto_budget
-        if not self.session.quota.reserve(automatic=not request.invoked, budget=budget):
+        # The quota: reserved in the machine's ledger, given back unless the request goes out.
+        reservation = await (self.session.reserve(INVOKED) if request.invoked
+                             else self.session.reserve_automatic())
+        if reservation is None:
             self.counts.skipped += 1
             self.session.publish_idle()
             return None
-        fetch = self._start(request, prefix, suffix)
+        if self._generation.get(uri) != generation:
+            reservation.release()  # a newer request came while the quota was reserved
+            return self._superseded()
+        try:
+            fetch = self._start(request, prefix, suffix, reservation)
+        except BaseException:
+            reservation.release()
+            raise
         fetch.waiters += 1
         try:
             # Not awaiting the fetch itself: a newer request or $/cancelRequest answers
@@ -300,10 +341,13 @@ class CompletionService:
             if self._door.get(uri) is waiter:
                 del self._door[uri]
 
-    def _start(self, request: CompletionRequest, prefix: str, suffix: str) -> _Fetch:
-        """Send one model request (its quota already reserved), in its own task."""
+    def _start(
+        self, request: CompletionRequest, prefix: str, suffix: str, reservation: Reservation
+    ) -> _Fetch:
+        """Send one model request (its quota reserved), in its own task."""
         loop = asyncio.get_running_loop()
-        fetch = _Fetch(shown=loop.create_future(), final=loop.create_future())
+        fetch = _Fetch(shown=loop.create_future(), final=loop.create_future(),
+                       at=(prefix, suffix))
         ctx = build_context(
             request.text, request.offset, language_id=request.language_id, path=request.path
         )
@@ -328,12 +372,12 @@ class CompletionService:
 
         async def run() -> None:
             try:
-                suggestion = await stream_suggestion(
-                    self.session, ctx, prompt, on_answer, first_line_early=not request.invoked
-                )
+                with reservation:  # spent once sent; given back if it never went out
+                    suggestion = await stream_suggestion(
+                        self.session.paid_chat(reservation), ctx, prompt, on_answer,
+                        first_line_early=not request.invoked,
+                    )
             except errors.IskraError as error:
-                if isinstance(error, errors.NotSignedIn):
-                    self.session.quota.release(automatic=not request.invoked)
                 if fetch.shown.done():
                     log.info("the rest of a suggestion was lost: %s", error)
                 else:

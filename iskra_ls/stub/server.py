@@ -131,6 +131,12 @@ class StubIskra:
         None: the endpoint answers 404, as a service without it."""
         self.models_requests = 0
         """``GET /ai/v1/models`` requests answered."""
+        self.me_status: int | None = None
+        """When set, ``GET /auth/me`` answers this HTTP error status (a broken usage endpoint
+        while chat works)."""
+        self.me_body: str | None = None
+        """When set, ``GET /auth/me`` answers this raw JSON text (odd figures such as
+        ``Infinity``) instead of the account's own."""
         self._seen: weakref.WeakSet[Any] = weakref.WeakSet()
         self.reply_function: Callable[[dict[str, Any]], Reply] | None = None
         """Answers a chat request body when no scripted reply is queued."""
@@ -312,6 +318,8 @@ class StubIskra:
         self.chunks_sent = 0
         self.models = list(MODELS)
         self.models_requests = 0
+        self.me_status = None
+        self.me_body = None
         self._accounts.clear()
         self._revoked.clear()
         self._auth = AuthFlow()
@@ -485,6 +493,10 @@ class StubIskra:
         if token is None or token in self._revoked:
             return unauthorized(token is None)
         self.me_requests += 1
+        if self.me_status is not None:
+            return json_error(self.me_status, "The usage service failed.")
+        if self.me_body is not None:
+            return web.Response(text=self.me_body, content_type="application/json")
         return web.json_response(self.account(token).me())
 
     async def _auth_step(self, request: web.Request) -> web.Response:
@@ -519,6 +531,9 @@ def _drop(
 def run_stub_server(host: str = "127.0.0.1", port: int = 0, **knobs: Any) -> None:
     """Serve until SIGINT/SIGTERM; prints one ``listening on URL`` line to stdout.
 
+    How to sign in against it, and each sign-in's code, go to stderr: the terminal the
+    person started it in.
+
     ``knobs`` are :class:`StubIskra` keywords (limit, tier, latency, tokens_per_second,
     chunk_chars). Everything else goes to stderr.
     """
@@ -538,4 +553,9 @@ async def _serve(stub: StubIskra) -> None:
             loop.add_signal_handler(sig, stopped.set)
     async with stub:
         print(f"Iskra stub server listening on {stub.url}", flush=True)
+        print(
+            f"Sign in against it: ISKRA_API_URL={stub.url} iskra-ls login (any e-mail; "
+            "each sign-in's code is random and is printed here)",
+            file=sys.stderr, flush=True,
+        )
         await stopped.wait()

@@ -113,7 +113,8 @@ def prompt_chars(messages: list[Any]) -> int:
 def usage_for(body: Mapping[str, Any], reply: Reply) -> dict[str, int]:
     """The ``usage`` object for answering ``body`` with ``reply``."""
     prompt = estimate_tokens(prompt_chars(body.get("messages") or []))
-    answer = len(reply.content or "") + sum(len(c.name) + len(c.arguments) for c in reply.calls)
+    calls = sum(len(str(c.name)) + len(c.arguments) for c in reply.calls)  # names may be odd
+    answer = len(reply.content or "") + calls
     completion = estimate_tokens(answer)
     return {
         "prompt_tokens": prompt,

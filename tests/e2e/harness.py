@@ -31,7 +31,12 @@ from iskra_ls.lsp_values import plain
 from iskra_ls.stub import StubIskra
 from iskra_ls.textdoc import LineIndex
 
-TOKEN = "e2e-marker-token-5f1c2a"
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJlMmVAZXhhbXBsZS5jb20ifQ.ZTJlLW1hcmtlci10b2tlbi01ZjFjMmE"
+"""A JWT (only a credential-shaped token is used); its signature part reads as a marker."""
+SECOND_TOKEN = (
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNvbmRAZXhhbXBsZS5jb20ifQ.ZTJlLXNlY29uZC10b2tlbi05Yjdk"
+)
+"""Another user's JWT (a sign-in to another account)."""
 
 converter = get_converter()
 
@@ -143,12 +148,40 @@ class Session:
         )
         return _namespace(plain(result))
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+        """Until ``predicate()`` holds; the time limit only bounds a failure (a loaded
+        machine may take seconds to start a server), it never decides a pass."""
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
                 raise AssertionError("condition not reached in time")
             await asyncio.sleep(0.02)
+
+    async def settings_applied(self, timeout: float = 10.0) -> None:
+        """Until the server has read the editor's settings.
+
+        The server pulls ``workspace/configuration`` in ``initialized`` and only then asks
+        ``/auth/me`` and publishes a status other than ``starting``: that status is the event.
+        """
+        await self.wait_for(
+            lambda: any(st.get("state") != "starting" for st in self.statuses), timeout
+        )
+
+    async def round_trip(self) -> None:
+        """Until the server has read everything sent before, and we have read its messages.
+
+        Messages travel in order both ways: once the server answers a request sent after our
+        notifications (``didChange``, ``$/cancelRequest``, a progress cancel), it has received
+        them, and every notification it sent before the answer has reached us.
+        """
+        # Code actions for a document that is not open: answered at once, nothing changes.
+        await self.client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=self.uri(".round-trip")),
+                range=types.Range(start=types.Position(0, 0), end=types.Position(0, 0)),
+                context=types.CodeActionContext(diagnostics=[]),
+            )
+        )
 
     def apply(self, edit: types.WorkspaceEdit) -> None:
         """Apply a workspace edit the way an editor does."""

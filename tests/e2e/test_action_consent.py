@@ -8,7 +8,6 @@ not: they are refused, and both the model and the user are told why, unless
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from harness import Session, lsp_session
@@ -80,9 +79,10 @@ async def test_without_annotations_sensitive_changes_are_refused_to_model_and_us
 
 
 async def test_allow_sensitive_writes_lets_them_through(tmp_path: Path) -> None:
-    settings = {"actions": {"allowSensitiveWrites": True}}
-    async with lsp_session(tmp_path, editor="neovim", settings=settings) as s:
-        await asyncio.sleep(0.3)  # configuration is pulled after initialized
+    # Read from the user's launch settings only, never a workspace's (issue 20.2).
+    options = {"iskra": {"actions": {"allowSensitiveWrites": True}}}
+    async with lsp_session(tmp_path, editor="neovim", initialization_options=options) as s:
+        await s.settings_applied()
         uri = s.open("main.py", "x = 1\n")
         s.stub.script(
             Reply.tool_calls([("create_file_or_folder", {"uri": ".github/workflows/ci.yml",

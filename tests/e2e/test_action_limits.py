@@ -116,7 +116,7 @@ async def test_one_round_of_100_reads_is_capped(tmp_path: Path) -> None:
 
 async def test_tool_output_of_a_whole_action_is_capped(tmp_path: Path) -> None:
     async with lsp_session(tmp_path, settings={"actions": {"maxSteps": 10}}) as s:
-        await asyncio.sleep(0.3)  # configuration is pulled after initialized
+        await s.settings_applied()
         (s.root / "big.py").write_text(("y = 1  # " + "z" * 30 + "\n") * 1000, encoding="utf-8")
         uri = s.open("m.py", "x = 1\n")
         s.stub.script(*[Reply.tool_calls([("read_file", {"uri": "big.py"})] * 3)] * 9,

@@ -201,7 +201,7 @@ async def test_cancel_while_the_edit_is_out_reports_what_really_happened(tmp_pat
         await asyncio.wait_for(arrived.wait(), 10)
         token = next(iter(s.client.progress_reports))
         s.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
-        await asyncio.sleep(0.5)  # the cancel reaches the server before the editor answers
+        await s.round_trip()  # the cancel reaches the server before the editor answers
         release.set()
         answer = await asyncio.wait_for(pending, 10)
         assert s.text(uri) == "x = 2\n"
@@ -237,7 +237,7 @@ async def test_cancel_request_while_the_edit_is_out_tells_the_user_it_was_applie
         msg_id = next(reversed(s.client.protocol._request_futures))  # executeCommand's id
         await asyncio.wait_for(arrived.wait(), 10)
         s.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
-        await asyncio.sleep(0.5)  # the cancel reaches the server before the editor answers
+        await s.round_trip()  # the cancel reaches the server before the editor answers
         release.set()
         try:
             await asyncio.wait_for(future, 10)
@@ -270,7 +270,7 @@ async def test_error_reply_to_apply_edit_is_not_applied_with_its_reason(tmp_path
 
 async def test_editor_that_never_answers_apply_edit_gets_a_time_limit(tmp_path: Path) -> None:
     async with lsp_session(tmp_path, settings={"actions": {"applyTimeoutS": 1}}) as s:
-        await asyncio.sleep(0.3)  # configuration is pulled after initialized
+        await s.settings_applied()
         uri = s.open("n.py", "x = 1\n")
         never = asyncio.Event()
 

@@ -69,7 +69,7 @@ async def test_custom_actions_come_from_settings(tmp_path: Path) -> None:
                                         "Translate comments to English", "kinds": ["refactor"]}]}}
     async with lsp_session(tmp_path, settings=settings) as s:
         uri = s.open("m.py", "x = 1  # один\n")
-        await asyncio.sleep(0.3)  # configuration is pulled after initialized
+        await s.settings_applied()
         actions = await _actions(s, uri, 0, 5)
         custom = next(a for a in actions if a.title == "Iskra: Translate comments")
         s.stub.script(Reply.tool_calls([("replace_in_file", {"uri": "m.py", "search": "один",
@@ -150,7 +150,7 @@ async def test_stale_document_applies_nothing(tmp_path: Path) -> None:
         s.open("elsewhere.py", "")
         s.type_text(s.uri("elsewhere.py"), "z")
         pending = asyncio.ensure_future(s.command("iskra.ask", {"uri": uri, "instruction": "2"}))
-        await asyncio.sleep(0.2)
+        await s.wait_for(lambda: len(s.stub.requests) >= 1)  # the model is at work (0.4 s)
         s.type_text(uri, "y = 3\n")  # the user keeps typing while the model works
         answer = await pending
         assert answer.applied is False
@@ -168,7 +168,7 @@ async def test_typing_in_another_document_does_not_block_the_edit(tmp_path: Path
         s.stub.script(Reply.tool_calls([("replace_in_file", {
             "uri": "st.py", "search": "x = 1", "replace": "x = 2"})]), Reply.text("ok"))
         pending = asyncio.ensure_future(s.command("iskra.ask", {"uri": uri, "instruction": "2"}))
-        await asyncio.sleep(0.2)
+        await s.wait_for(lambda: len(s.stub.requests) >= 1)  # the model is at work (0.4 s)
         s.type_text(other, "typing elsewhere\n")
         answer = await pending
         assert answer.applied is True and s.text(uri) == "x = 2\n"
@@ -221,7 +221,7 @@ async def test_invalid_json_and_unknown_tool_go_back_to_the_model(tmp_path: Path
 async def test_max_steps_stops_the_loop(tmp_path: Path) -> None:
     async with lsp_session(tmp_path, settings={"actions": {"maxSteps": 2}}) as s:
         uri = s.open("loop.py", "pass\n")
-        await asyncio.sleep(0.3)
+        await s.settings_applied()
         s.stub.script(*[Reply.tool_calls([("read_file", {"uri": "loop.py"})])] * 5)
         answer = await s.command("iskra.ask", {"uri": uri, "instruction": "loop"})
         assert len(s.stub.requests) == 2
@@ -241,12 +241,12 @@ async def test_cancel_request_stops_the_loop_and_applies_nothing(tmp_path: Path)
             types.WORKSPACE_EXECUTE_COMMAND,
             types.ExecuteCommandParams(command="iskra.ask",
                                        arguments=[{"uri": uri, "instruction": "x"}])))
-        await s.wait_for(lambda: len(s.stub.requests) >= 2, timeout=5)
+        await s.wait_for(lambda: len(s.stub.requests) >= 2)
         msg_id = next(reversed(s.client.protocol._request_futures))
         s.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
         with pytest.raises(JsonRpcException):
             await asyncio.wait_for(future, 3)
-        await asyncio.sleep(0.3)
+        await s.round_trip()  # an edit sent before this answer would be here
         assert s.edits == [] and s.text(uri) == "x = 1\n"
         # the server is alive and answers the next request
         assert (await s.command("iskra.completion.toggle")).enabled is False
@@ -300,7 +300,7 @@ async def test_progress_cancel_stops_the_action(tmp_path: Path) -> None:
         )
         s.stub.latency = 0.3
         pending = asyncio.ensure_future(s.command("iskra.ask", {"uri": uri, "instruction": "x"}))
-        await s.wait_for(lambda: len(s.stub.requests) >= 2, timeout=5)
+        await s.wait_for(lambda: len(s.stub.requests) >= 2)
         token = next(iter(s.client.progress_reports))
         s.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
         answer = await asyncio.wait_for(pending, 5)

@@ -36,6 +36,6 @@ async def test_block_stream_is_closed_at_the_block_end(tmp_path: Path, invoked: 
         s.stub.script(Reply.text(BODY + TAIL))
         items = _items(await s.inline(uri, len(text), invoked=invoked))
         assert [i.insert_text for i in items] == ["return width * height"]
-        await s.wait_for(lambda: s.stub.active_streams == 0, timeout=10)
+        await s.wait_for(lambda: s.stub.active_streams == 0)
         assert len(s.stub.requests) == 1
         assert s.stub.disconnects == 1, "the rest of the answer was read to its end"

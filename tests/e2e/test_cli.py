@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from iskra_ls import __version__
+from iskra_ls.api.auth import TokenStore
 from iskra_ls.stub import StubIskra
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjbGlAZXhhbXBsZS5jb20ifQ.c2lnLWNsaS10ZXN0LTEyMzQ"
@@ -153,6 +154,10 @@ async def test_login_with_email_against_the_stub_process(env: dict[str, str]) ->
         assert match, line
         env["ISKRA_API_URL"] = match.group(1)
 
+        hint = (await asyncio.wait_for(server.stderr.readline(), timeout=30)).decode()
+        assert f"ISKRA_API_URL={match.group(1)} iskra-ls login" in hint, hint
+        assert "random" in hint and "printed here" in hint, hint
+
         proc = await start(env, "login", "--email", "me@example.com")
         code = None
         while code is None:
@@ -170,12 +175,21 @@ async def test_login_with_email_against_the_stub_process(env: dict[str, str]) ->
         assert await asyncio.wait_for(server.wait(), timeout=10) == 0
 
 
+async def test_stub_server_help_says_how_to_sign_in(env: dict[str, str]) -> None:
+    run = await cli(env, "stub-server", "--help")
+    assert run.code == 0, run
+    text = " ".join(run.out.split())
+    assert "ISKRA_API_URL=http://127.0.0.1:PORT iskra-ls login" in text, run.out
+    assert "random 6-digit code, printed in this server's terminal" in text, run.out
+
+
 async def test_wrong_code_three_times_is_one_line(env: dict[str, str], stub: StubIskra) -> None:
     run = await cli(env, "login", "--email", "me@example.com", stdin="000000x\n" * 3)
     line = run.one_error_line()
     assert "wrong or has expired" in line and "iskra-ls login" in line, line
     assert "malformed" not in run.out + run.err
     assert run.out.count("Code: ") == 3, run.out
+    assert run.out.count("A sign-in code was sent") == 1, run.out  # none after a wrong one
     assert not token_file(env).exists()
 
 
@@ -378,3 +392,81 @@ async def test_terminal_login_reaches_a_watcher_within_a_second(
         assert token is None and at - exited < 1.0
     finally:
         await watcher.stop()
+
+
+# -- the token file and the API root (issue 20.7) ---------------------------------------------
+# The token file is read only as a plain file in a folder only the user can change; the
+# command line sends a token only to the API root it was issued for and, without
+# ISKRA_API_URL, asks the root the token file records.
+
+
+def _save(env: dict[str, str], url: str) -> None:
+    TokenStore(token_file(env)).save(TOKEN, url)
+
+
+def _link(link: Path, target: Path) -> None:
+    link.symlink_to(target)
+
+
+async def test_a_symlinked_token_file_is_refused(env: dict[str, str], stub: StubIskra,
+                                                 tmp_path: Path) -> None:
+    other = tmp_path / "notes.txt"  # another file of the user's, readable by others
+    other.write_text(f"{TOKEN}\nmy shopping list\n")
+    other.chmod(0o644)
+    folder = token_file(env).parent
+    folder.mkdir(mode=0o700)
+    _link(token_file(env), other)
+    run = await cli(env, "status")
+    line = run.one_error_line()
+    assert "symlink" in line and str(token_file(env)) in line, line
+    assert stat.S_IMODE(other.stat().st_mode) == 0o644  # not touched
+    assert stub.me_requests == 0
+
+
+async def test_a_world_writable_config_folder_is_refused(env: dict[str, str], stub: StubIskra,
+                                                         ) -> None:
+    _save(env, stub.url)
+    folder = token_file(env).parent
+    folder.chmod(0o777)
+    run = await cli(env, "status")
+    line = run.one_error_line()
+    assert "writable" in line and str(folder) in line, line
+    assert stub.me_requests == 0
+    run = await cli(env, "login", "--token", TOKEN)
+    assert "writable" in run.one_error_line()
+
+
+async def test_a_symlinked_config_folder_is_refused(env: dict[str, str], stub: StubIskra,
+                                                    tmp_path: Path) -> None:
+    real = tmp_path / "shared-config"
+    real.mkdir(mode=0o700)
+    TokenStore(real / "token").save(TOKEN, stub.url)
+    _link(Path(env["ISKRA_CONFIG_DIR"]), real)
+    run = await cli(env, "status")
+    line = run.one_error_line()
+    assert "symlink" in line and env["ISKRA_CONFIG_DIR"] in line, line
+    assert stub.me_requests == 0
+
+
+async def test_status_never_sends_the_token_to_another_root(env: dict[str, str],
+                                                           stub: StubIskra) -> None:
+    _save(env, stub.url)
+    async with StubIskra() as second:
+        env["ISKRA_API_URL"] = second.url
+        run = await cli(env, "status")
+        line = run.one_error_line()
+        assert stub.url in line and second.url in line, line
+        assert second.me_requests == 0
+        run = await cli(env, "--api-url", second.url, "status")
+        run.one_error_line()
+        assert second.me_requests == 0
+
+
+async def test_status_asks_the_root_the_token_file_records(env: dict[str, str],
+                                                           stub: StubIskra) -> None:
+    _save(env, stub.url)
+    del env["ISKRA_API_URL"]
+    run = await cli(env, "status")
+    assert run.code == 0, run
+    assert stub.me_requests == 1
+    assert "20 remaining" in run.out

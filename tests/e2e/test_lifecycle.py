@@ -42,7 +42,7 @@ async def test_shutdown_with_a_completion_and_an_action_in_flight(
                         trigger_kind=types.CompletionTriggerKind.Invoked),
                 )))
         action = asyncio.ensure_future(s.command("iskra.ask", {"uri": uri, "instruction": "x"}))
-        await s.wait_for(lambda: len(s.stub.requests) >= 2, timeout=10)
+        await s.wait_for(lambda: len(s.stub.requests) >= 2)
         messages_before = len(s.client.messages)
 
         result, code = await _shutdown_and_exit(s)

@@ -68,6 +68,8 @@ def tree(root: Path) -> dict[str, bytes | str]:
         for name in dirnames + filenames:
             path = Path(dirpath) / name
             key = str(path.relative_to(root))
+            if key == "config" or name.startswith("quota.sqlite3"):
+                continue  # the server's own folder and quota ledger (every request writes it)
             if path.is_symlink():
                 out[key] = "-> " + os.readlink(path)
             elif path.is_file():

@@ -100,7 +100,7 @@ async def test_cancel_through_the_client_supplied_token(tmp_path: Path) -> None:
             types.ExecuteCommandParams(command="iskra.ask",
                                        arguments=[{"uri": uri, "instruction": "2"}],
                                        work_done_token="client-token-8")))
-        await s.wait_for(lambda: len(s.stub.requests) >= 2, timeout=5)
+        await s.wait_for(lambda: len(s.stub.requests) >= 2)
         s.client.window_work_done_progress_cancel(
             types.WorkDoneProgressCancelParams(token="client-token-8"))
         result = await asyncio.wait_for(pending, 5)

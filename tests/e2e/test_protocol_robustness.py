@@ -26,7 +26,7 @@ from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from iskra_ls.lsp_values import plain
-from iskra_ls.stub import StubIskra
+from iskra_ls.stub import Reply, StubIskra
 
 HANG_GUARD_S = 20.0
 """Only guards against a hang; no test measures time."""
@@ -188,3 +188,104 @@ async def test_a_line_past_the_end_is_answered(tmp_path: Path) -> None:
                 assert error.code == INVALID_PARAMS, error
         status = await asyncio.wait_for(s.command("iskra.status"), HANG_GUARD_S)
         assert status.state in ("ready", "working")
+
+
+# -- the lifecycle's odd input (issue 20.8) ----------------------------------------------
+
+SERVER_NOT_INITIALIZED = -32002
+INVALID_REQUEST = -32600
+
+
+async def raw_notify(client: LanguageClient, method: str, params: Any) -> None:
+    protocol = client.protocol
+    body = json.dumps({"jsonrpc": "2.0", "method": method, "params": params})
+    assert protocol.writer is not None
+    result = protocol.writer.write(f"Content-Length: {len(body)}\r\n\r\n{body}".encode())
+    if asyncio.iscoroutine(result):
+        await result
+
+
+async def test_a_request_before_initialize_gets_server_not_initialized(tmp_path: Path) -> None:
+    """The spec's answer is -32002 for every request but ``initialize``; notifications drop."""
+    async with StubIskra() as stub:
+        config = ClientServerConfig(
+            server_command=[sys.executable, "-m", "iskra_ls"],
+            server_env={"PATH": "", "ISKRA_API_URL": stub.url, "ISKRA_TOKEN": TOKEN,
+                        "ISKRA_CONFIG_DIR": str(tmp_path / "config")},
+        )
+        client = await config.start()
+        root = tmp_path / "ws"
+        root.mkdir()
+        uri = str(from_fs_path(str(root / "a.py")))
+        try:
+            await raw_notify(client, "textDocument/didOpen", {"textDocument": {
+                "uri": uri, "languageId": "python", "version": 1, "text": "x = 1\n"}})
+            for method, params in (
+                ("workspace/executeCommand", {"command": "iskra.status"}),
+                ("textDocument/inlineCompletion", _position_params(uri, 0, 0)),
+                ("textDocument/hover", {"textDocument": {"uri": uri},
+                                        "position": {"line": 0, "character": 0}}),
+            ):
+                with pytest.raises(JsonRpcException) as caught:
+                    await raw_request(client, method, params)
+                assert caught.value.code == SERVER_NOT_INITIALIZED, (method, caught.value)
+            await client.initialize_session(types.InitializeParams(
+                capabilities=capabilities("vscode"), root_uri=str(from_fs_path(str(root))),
+                workspace_folders=[types.WorkspaceFolder(uri=str(from_fs_path(str(root))),
+                                                         name="ws")]))
+            status = await asyncio.wait_for(raw_request(client, "workspace/executeCommand",
+                                                        {"command": "iskra.status"}),
+                                            HANG_GUARD_S)
+            assert plain(status)["state"] in ("starting", "ready", "working", "signedOut")
+            assert stub.requests == []
+            await asyncio.wait_for(client.shutdown_session(), 10)
+        finally:
+            if client._server is not None and client._server.returncode is None:
+                client._server.kill()
+            await client.stop()
+
+
+async def test_requests_after_shutdown_get_invalid_request(tmp_path: Path) -> None:
+    async with lsp_session(tmp_path, editor="vscode") as s:
+        uri = s.open("a.py", "x = 1\n")
+        await s.wait_for(lambda: any(st["state"] == "ready" for st in s.statuses))
+        assert await asyncio.wait_for(s.client.shutdown_async(None), HANG_GUARD_S) is None
+        for method, params in (
+            ("workspace/executeCommand", {"command": "iskra.status"}),
+            ("textDocument/codeAction", {
+                "textDocument": {"uri": uri},
+                "range": {"start": {"line": 0, "character": 0},
+                          "end": {"line": 0, "character": 1}},
+                "context": {"diagnostics": []}}),
+            ("textDocument/inlineCompletion", _position_params(uri, 0, 0)),
+        ):
+            with pytest.raises(JsonRpcException) as caught:
+                await raw_request(s.client, method, params)
+            assert caught.value.code == INVALID_REQUEST, (method, caught.value)
+        s.client.exit(None)
+        server = s.client._server
+        assert server is not None
+        await asyncio.wait_for(server.wait(), HANG_GUARD_S)
+        assert server.returncode == 0
+        s.client.capabilities = None  # the harness must not shut down a second time
+
+
+async def test_a_did_change_with_a_null_range_replaces_the_text_without_an_error(
+    tmp_path: Path,
+) -> None:
+    """``"range": null`` is read as no range (the whole text), not an "Error in server" popup."""
+    settings = {"completion": {"debounceMs": 0}}
+    async with lsp_session(tmp_path, editor="vscode", settings=settings,
+                           initialization_options={"iskra": settings}) as s:
+        uri = s.open("a.py", "old_text = 1\n")
+        await s.wait_for(lambda: any(st["state"] == "ready" for st in s.statuses))
+        await raw_notify(s.client, "textDocument/didChange", {
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"range": None, "text": "new_text = 2\nvalue = "}]})
+        s.docs[uri] = ("new_text = 2\nvalue = ", 2)
+        s.stub.script(Reply.text("3"))
+        await s.inline(uri)
+        shown = [m.message for m in s.client.messages]
+        assert not any("Error in server" in m for m in shown), shown
+        prompt = json.dumps(s.stub.requests[-1]["messages"])
+        assert "new_text = 2" in prompt and "old_text" not in prompt

@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "tests" / "editors" / "vscode" / "run.sh"
 CODE_SERVER_DIR = Path(os.environ.get("ISKRA_CODE_SERVER_DIR") or ROOT / ".cache" / "code-server")
 CHROMIUM = os.environ.get("ISKRA_CHROMIUM") or "/usr/bin/chromium"
+pytestmark = [pytest.mark.real_editor, pytest.mark.packaging]  # it builds the platform VSIX
+
 TIMEOUT_S = 900
 """First run: the VSIX build (a build venv, PyInstaller) and npm ci, then about 30 s."""
 
@@ -56,6 +58,7 @@ def missing_prerequisites() -> list[str]:
     return missing
 
 
+@pytest.mark.timeout(TIMEOUT_S + 60)  # its own limit; pytest's 120 s default is too short for it
 def test_vscode_extension_end_to_end(tmp_path: Path) -> None:
     missing = missing_prerequisites()
     # code-server is installed by run.sh itself when Node is there; in CI that must work.

@@ -38,6 +38,11 @@ TINY = bench_run.Plan(
     latency_pause_every=1,
     fidelity_cases=4,
     bounded_doc_mb=1,
+    ledger_reservations=20,
+    ground_truth_cases=2,
+    ground_truth_junk=False,
+    file_rules_runs=50,
+    file_rules_paths=2_000,
 )
 
 
@@ -57,6 +62,8 @@ async def test_every_benchmark_produces_its_figures(
     assert set(benches) == {
         "typing_replay", "overhead", "early_stop", "startup_memory", "load", "edit_fidelity",
         "action_io", "bundled_server", "bounded_work", "latency", "real_model_corpus",
+        "ground_truth",
+        "file_rules", "ledger",
     }
     for name, figures in benches.items():
         assert "error" not in figures, f"{name}: {figures.get('traceback')}"
@@ -78,9 +85,15 @@ async def test_every_benchmark_produces_its_figures(
     assert _number(benches["load"]["flood"]["shutdown_after_flood_ms"])
     assert benches["latency"]["keystrokes"] > 0 and benches["latency"]["stub_connections"] >= 1
     assert benches["edit_fidelity"]["cases"] == 4
+    assert benches["ledger"]["automatic_granted_all_processes"] <= 10
+    truth = benches["ground_truth"]
+    assert truth["cases"] > 0 and "python" in truth["per_language"]  # the stdlib is always here
+    assert _number(truth["kept_share"]) and truth["wrong"] >= 0
     assert _number(benches["edit_fidelity"]["corrupting_edits"])
     assert _number(benches["action_io"]["list_50k_loop_stall_ms"])
     assert "build-vsix.sh" in benches["bundled_server"]["skipped"]
+    assert benches["file_rules"]["hostile_caught"] == benches["file_rules"]["hostile_total"]
+    assert _number(benches["file_rules"]["document_check_us_median"])
     assert benches["real_model_corpus"]["cases"] > 0
     assert _number(benches["real_model_corpus"]["kept_share"])
 

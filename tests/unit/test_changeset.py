@@ -475,13 +475,21 @@ def test_changed_spans_never_split_crlf(old: str, new: str) -> None:
     assert out == new
 
 
-def test_order_renames_breaks_cycles() -> None:
-    ordered = order_renames([("a", "b"), ("b", "a"), ("c", "d")])
-    state = {"a": "A", "b": "B", "c": "C"}
+@pytest.mark.parametrize("existing", [set(), {"a.iskra-rename", "b.iskra-rename"},
+                                      {f"a.iskra-rename{s}" for s in ["", "-2", "-3"]}])
+def test_order_renames_breaks_cycles_through_a_free_name(existing: set[str]) -> None:
+    state = {"a": "A", "b": "B", "c": "C", **{name: "kept" for name in existing}}
+    ordered = order_renames([("a", "b"), ("b", "a"), ("c", "d")],
+                            is_free=lambda name: name not in state)
     for old, new in ordered:
-        assert new not in state
+        assert new not in state, f"{new} would be overwritten"
         state[new] = state.pop(old)
-    assert state == {"a": "B", "b": "A", "d": "C"}
+    assert state == {"a": "B", "b": "A", "d": "C", **{name: "kept" for name in existing}}
+
+
+def test_order_renames_without_a_free_name_refuses() -> None:
+    with pytest.raises(UnsupportedEdit):
+        order_renames([("a", "b"), ("b", "a")], is_free=lambda _name: False)
 
 
 _PIECES = st.sampled_from(["a", "b", " ", "\t", "ж", "😀", "你", "\n", "\r\n", "\r", "x = 1\n"])

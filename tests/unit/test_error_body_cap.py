@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -27,6 +30,21 @@ TOTAL_BYTES = 48 << 20
 """Far more than the cap and than loopback socket buffers hold, small enough for a test."""
 HANG_GUARD_S = 30.0
 """Only guards against a hang; no test measures time."""
+
+
+@contextlib.asynccontextmanager
+async def service(handler: Any) -> AsyncIterator[str]:
+    """A real HTTP server on 127.0.0.1 answering every path with ``handler``; its root URL."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app, shutdown_timeout=0.1, handler_cancellation=True)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
 
 
 @contextlib.asynccontextmanager
@@ -52,16 +70,8 @@ async def huge_error(status: int, headers: dict[str, str]) -> AsyncIterator[tupl
             sent.append(written)
         return response
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app, shutdown_timeout=0.1, handler_cancellation=True)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}", sent
-    finally:
-        await runner.cleanup()
+    async with service(handler) as url:
+        yield url, sent
 
 
 async def _wait_for(sent: list[int]) -> None:
@@ -104,21 +114,103 @@ async def test_a_huge_429_body_still_reads_as_the_quota() -> None:
     assert sent and sent[0] < TOTAL_BYTES, "the whole error body was read"
 
 
-async def test_a_small_error_body_keeps_its_message() -> None:
-    async def handler(request: web.Request) -> web.Response:
-        return web.json_response({"error": {"message": "model is busy"}}, status=503)
+GZIP_BOMB_BYTES = 128 << 20
+"""What the compressed body below inflates to (it is about 128 KB on the wire)."""
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    client = IskraClient(f"http://127.0.0.1:{runner.addresses[0][1]}", "tok")
+
+def _gzip_bomb(prefix: bytes) -> bytes:
+    """``prefix`` and ``GZIP_BOMB_BYTES`` of ``x``, gzip-compressed without holding it whole."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [compressor.compress(prefix)]
+    block = b"x" * (1 << 20)
+    parts.extend(compressor.compress(block) for _ in range(GZIP_BOMB_BYTES >> 20))
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
+@contextlib.asynccontextmanager
+async def gzip_service(status: int, body: bytes, encoding: str = "gzip") -> AsyncIterator[str]:
+    """A service answering ``status`` with ``body`` (so encoded), 16 KB at a time."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        headers = {"Content-Type": "application/json"}
+        if encoding != "identity":
+            headers["Content-Encoding"] = encoding
+        response = web.StreamResponse(status=status, headers=headers)
+        await response.prepare(request)
+        try:
+            for start in range(0, len(body), 16 << 10):
+                await response.write(body[start:start + (16 << 10)])
+            await response.write_eof()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        return response
+
+    async with service(handler) as url:
+        yield url
+
+
+PEAK_BYTES = 16 << 20
+"""Far above what a capped read needs, far below the inflated body."""
+
+
+async def _peak_while(call: Any) -> int:
+    """Python's peak allocation (bytes above the start) while ``call()`` runs."""
+    tracemalloc.start()
     try:
-        with pytest.raises(errors.ServiceError) as caught:
-            await client.chat(model=MODEL, messages=MESSAGES, timeout=HANG_GUARD_S)
+        base, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        with contextlib.suppress(errors.IskraError):
+            await asyncio.wait_for(call(), HANG_GUARD_S)
+        _, peak = tracemalloc.get_traced_memory()
     finally:
-        await client.aclose()
-        await runner.cleanup()
+        tracemalloc.stop()
+    return peak - base
+
+
+async def test_a_gzip_error_body_is_capped_on_inflated_bytes() -> None:
+    """The 32 KB cap counts what the body inflates to, not its compressed bytes."""
+    bomb = _gzip_bomb(b'{"error": {"message": "')
+    async with gzip_service(500, bomb) as url:
+        client = IskraClient(url, "tok")
+        try:
+            client.preload()
+            peak = await _peak_while(
+                lambda: client.chat(model=MODEL, messages=MESSAGES, timeout=HANG_GUARD_S))
+            with pytest.raises(errors.ServiceError) as caught:
+                await client.chat(model=MODEL, messages=MESSAGES, timeout=HANG_GUARD_S)
+        finally:
+            await client.aclose()
+    assert caught.value.status == 500
+    assert peak < PEAK_BYTES, f"peak {peak >> 20} MB while reading a 500"
+
+
+async def test_a_gzip_answer_is_inflated_within_its_cap() -> None:
+    """A compressed ``/auth/me`` answer is refused past its cap, and inflated piece by piece."""
+    bomb = _gzip_bomb(b'{"user": {"email": "')
+    async with gzip_service(200, bomb) as url:
+        client = IskraClient(url, "tok")
+        try:
+            client.preload()
+            peak = await _peak_while(client.me)
+            with pytest.raises(errors.AnswerTooLarge):
+                await client.me()
+        finally:
+            await client.aclose()
+    assert peak < PEAK_BYTES, f"peak {peak >> 20} MB while reading /auth/me"
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+async def test_a_small_error_body_keeps_its_message(encoding: str) -> None:
+    body = b'{"error": {"message": "model is busy"}}'
+    if encoding == "gzip":
+        body = zlib.compress(body, wbits=31)
+    async with gzip_service(503, body, encoding) as url:
+        client = IskraClient(url, "tok")
+        try:
+            with pytest.raises(errors.ServiceError) as caught:
+                await client.chat(model=MODEL, messages=MESSAGES, timeout=HANG_GUARD_S)
+        finally:
+            await client.aclose()
     assert "model is busy" in str(caught.value)

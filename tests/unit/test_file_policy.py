@@ -10,10 +10,12 @@ import pytest
 from iskra_ls import file_policy
 from iskra_ls.api.auth import TOKEN_FILE_NAME, TokenStore
 from iskra_ls.file_policy import (
+    CONSENT_CLASSES,
     CONSENT_PATTERNS,
+    SECRET_CLASSES,
     SECRET_PATTERNS,
     is_secret,
-    markdown_list,
+    markdown_classes,
     needs_consent,
 )
 
@@ -63,6 +65,58 @@ README = Path(__file__).resolve().parents[2] / "README.md"
         ".env ",
         ".env::$DATA",
         ".aws\\credentials",
+        # issue 20.2: backups and editor copies of any secret file (a rule, not a list)
+        "#.env#",
+        "prod.env.bak",
+        "server.key.bak",
+        ".git-credentials.bak",
+        "config/.env.swp",
+        ".id_rsa.swp",
+        "id_rsa~",
+        "certs/server.key.orig",
+        ".netrc.old",
+        "credentials.json.1",
+        ".pgpass.save",
+        ".npmrc.~2~",
+        "server (copy).pem",
+        ".ssh.bak/id_ed25519",
+        # shell and tool histories
+        ".bash_history",
+        ".zsh_history",
+        ".python_history",
+        ".node_repl_history",
+        ".psql_history",
+        ".local/share/fish/fish_history",
+        ".viminfo",
+        ".lesshst",
+        # credential files of package managers and command-line tools
+        ".cargo/credentials.toml",
+        ".cargo/credentials",
+        ".htpasswd",
+        "auth.json",
+        "composer/auth.json",
+        "secrets.yaml",
+        "deploy/secrets.yml",
+        "config/secrets.json",
+        "app.secrets",
+        "credentials.toml",
+        ".terraform.d/credentials.tfrc.json",
+        ".gem/credentials",
+        ".m2/settings.xml",
+        ".gradle/gradle.properties",
+        ".gitcookies",
+        ".boto",
+        ".s3cfg",
+        ".yarnrc.yml",
+        ".yarnrc",
+        "pip.conf",
+        "vault.kdbx",
+        "client.ovpn",
+        "AuthKey_ABC.p8",
+        # version control internals of every system
+        ".hg/hgrc",
+        ".svn/entries",
+        ".jj/repo/config.toml",
     ],
 )
 def test_secret(path: str) -> None:
@@ -83,6 +137,23 @@ def test_secret(path: str) -> None:
         "iskra_ls/api/auth.py",
         "",
         ".",
+        # right answers the backup and history rules must keep
+        "main.py.bak",
+        "src/history.py",
+        "src/order_history/models.py",
+        "bash_history_parser.py",
+        "docs/secrets.md",
+        "src/secrets_manager.py",
+        "src/auth/login.py",
+        "keys.py",
+        "old/main.py",
+        "backup/README.md",
+        "environment.yml",
+        "settings.xml",
+        "gradle.properties",
+        "src/credentials_test.py",
+        "docker/credentials/store.py",
+        "src/secrets/__init__.py",
     ],
 )
 def test_not_secret(path: str) -> None:
@@ -135,6 +206,46 @@ def test_extra_globs(globs: list[str], path: str, secret: bool) -> None:
         "Jenkinsfile",
         ".mcp.json",
         ".VSCode/Launch.json",
+        # issue 20.2: CI of every forge, hook managers, tool managers, editors that run code
+        ".gitea/workflows/ci.yml",
+        ".forgejo/workflows/ci.yaml",
+        ".gitlab/ci/build.yml",
+        ".github/actions/setup/action.yml",
+        "appveyor.yml",
+        ".cirrus.yml",
+        ".travis.yaml",
+        "azure-pipelines.yaml",
+        ".gitpod.yml",
+        "netlify.toml",
+        "lefthook.yaml",
+        "lefthook-local.yml",
+        ".lefthook.yml",
+        ".pre-commit-config.yml",
+        ".simple-git-hooks.json",
+        "mise.local.toml",
+        ".mise.local.toml",
+        ".mise/config.toml",
+        ".config/mise/config.toml",
+        ".tool-versions",
+        ".dir-locals.el",
+        ".dir-locals-2.el",
+        ".lazy.lua",
+        ".vs/tasks.vs.json",
+        "proj.sublime-project",
+        ".continue/config.json",
+        ".aider.conf.yml",
+        # package-manager and build-tool configuration that chooses what commands run
+        ".pnpmfile.cjs",
+        "bunfig.toml",
+        ".cargo/config.toml",
+        "rust-toolchain.toml",
+        ".mvn/extensions.xml",
+        "mvnw",
+        "gradlew.bat",
+        "gradle/wrapper/gradle-wrapper.properties",
+        "Directory.Build.props",
+        "NuGet.Config",
+        ".Rprofile",
     ],
 )
 def test_needs_consent(path: str) -> None:
@@ -155,6 +266,18 @@ def test_needs_consent(path: str) -> None:
         ".github/ISSUE_TEMPLATE/bug.md",
         "docs/vscode.md",
         "",
+        # package scripts and build files are the project's code: not gated (README, Safety)
+        "setup.py",
+        "build.rs",
+        "Cargo.toml",
+        "build.gradle.kts",
+        "CMakeLists.txt",
+        "src/app.csproj",
+        "src/actions/handler.ts",
+        "app/workflows/run.py",
+        ".github/dependabot.yml",
+        ".gitlab/issue_templates/bug.md",
+        "docs/lefthook.md",
     ],
 )
 def test_ordinary_files_need_no_consent(path: str) -> None:
@@ -174,12 +297,15 @@ def _readme_block(name: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("block", "patterns"),
-    [("secret-patterns", SECRET_PATTERNS), ("consent-patterns", CONSENT_PATTERNS)],
+    ("block", "classes", "patterns"),
+    [("secret-patterns", SECRET_CLASSES, SECRET_PATTERNS),
+     ("consent-patterns", CONSENT_CLASSES, CONSENT_PATTERNS)],
 )
-def test_readme_shows_the_lists_exactly(block: str, patterns: tuple[str, ...]) -> None:
+def test_readme_shows_the_lists_exactly(
+    block: str, classes: tuple[tuple[str, tuple[str, ...]], ...], patterns: tuple[str, ...]
+) -> None:
     shown = _readme_block(block)
-    assert shown == markdown_list(patterns), "regenerate with `python -m iskra_ls.file_policy`"
+    assert shown == markdown_classes(classes), "regenerate with `python -m iskra_ls.file_policy`"
     assert re.findall(r"`([^`]+)`", shown) == list(patterns)
 
 

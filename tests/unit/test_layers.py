@@ -15,7 +15,9 @@ import iskra_ls
 
 PACKAGE = Path(iskra_ls.__file__).parent
 
-LOW = ["edits", "textdoc", "linediff", "errors", "file_policy", "settings", "schema", "logs"]
+LOW = ["edits", "textdoc", "linediff", "errors", "file_policy", "settings", "schema", "logs",
+       "plain_text", "file_service", "languages", "credential", "status", "account/budget",
+       "account/ledger", "api/account", "api/sse", "api/results"]
 HIGHER = (
     "iskra_ls.actions",
     "iskra_ls.completion",
@@ -48,6 +50,15 @@ def test_low_module_imports_nothing_above_it(module: str) -> None:
     assert upward == [], f"iskra_ls/{module}.py imports {upward}"
 
 
+def test_completions_ask_the_file_policy_service_not_the_action_paths() -> None:
+    """One file-policy service for completions and actions (issue 20, Shape): the server
+    object and the completion path do not import the model's path resolver."""
+    for module in ["editor", "server", *[f"completion/{p.stem}" for p in
+                                           (PACKAGE / "completion").glob("*.py")]]:
+        assert "iskra_ls.actions.paths" not in _imports(module), module
+    assert "is_secret_path" not in (PACKAGE / "editor.py").read_text(encoding="utf-8")
+
+
 def test_dead_names_are_gone() -> None:
     from iskra_ls.actions import tools
 
@@ -74,13 +85,46 @@ def test_indentation_helpers_sit_below_context_and_postprocess() -> None:
                                "opens_block", "detect_indent_unit"}, from_context
 
 
+PURE_FILTER_IMPORTS = {
+    "__future__", "re", "math", "collections", "collections.abc", "dataclasses", "functools",
+    "typing", "tree_sitter", "iskra_ls.languages", "iskra_ls.textdoc",
+    "iskra_ls.completion.context", "iskra_ls.completion.indentation",
+    "iskra_ls.completion.prose", "iskra_ls.completion.filters",
+}
+
+
 def test_prose_rules_are_pure() -> None:
-    """Telling English from code needs nothing but the text (post-processing imports it)."""
-    assert _imports("completion/prose") <= {"__future__", "re"}
-    assert _imports("completion/syntax") <= {"__future__", "ast", "warnings"}
-    assert not any("postprocess" in name for name in _imports("completion/blocks"))
+    """Telling English from code needs the text and the capability table, nothing else."""
+    assert _imports("completion/prose") <= PURE_FILTER_IMPORTS | {
+        "iskra_ls.completion.filters.text"}
+
+
+@pytest.mark.parametrize(
+    "module", sorted(p.stem for p in (PACKAGE / "completion" / "filters").glob("*.py"))
+)
+def test_filters_are_pure(module: str) -> None:
+    """Each filter is values in, values out: it imports the table, the context type and its
+    sibling filters, never the service, the network client or the server."""
+    imports = _imports(f"completion/filters/{module}")
+    outside = {name for name in imports if not name.startswith("iskra_ls.completion.filters.")}
+    assert outside <= PURE_FILTER_IMPORTS, outside - PURE_FILTER_IMPORTS
+    assert not any("postprocess" in name for name in imports)
 
 
 def test_the_stub_admin_api_does_not_import_the_stub_server() -> None:
     """The admin routes drive a declared interface; the server mounts them (one direction)."""
     assert not any(name.startswith("iskra_ls.stub.server") for name in _imports("stub/admin"))
+
+
+def test_features_get_a_chat_interface_not_the_session() -> None:
+    """The completion fetch needs a chat call (issue 19 shape), not settings layers or polling."""
+    assert not any(name.startswith("iskra_ls.session") for name in _imports("completion/fetch"))
+    assert "iskra_ls.account.chat" in _imports("completion/fetch")
+
+
+def test_the_account_parts_stand_apart() -> None:
+    """The ledger and the day's arithmetic know nothing of the network or the session."""
+    for module in ("account/budget", "account/ledger", "account/quota"):
+        names = _imports(module)
+        assert not any(n.startswith(("iskra_ls.session", "iskra_ls.api.client", "openai",
+                                     "pygls")) for n in names), (module, names)

@@ -11,8 +11,7 @@ import pytest
 from iskra_ls import logs
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyQGV4YW1wbGUuY29tIn0.c2lnbmF0dXJlLXNlY3JldC14eXo"
-PLAIN = "sk-plain-secret-0123456789"
-"""A registered secret that is not JWT-shaped: only registration can mask it."""
+SECOND = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNvbmQifQ.c2Vjb25kLXNpZ25hdHVyZS0xMjM0NQ"
 
 
 @pytest.fixture
@@ -22,7 +21,7 @@ def captured() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     handler = logs.setup_logging("debug", stream)
     logs.register_secret(TOKEN)
-    logs.register_secret(PLAIN)
+    logs.register_secret(SECOND)
     yield stream
     root.removeHandler(handler)
     root.handlers[:] = saved_handlers
@@ -34,7 +33,7 @@ def captured() -> Iterator[io.StringIO]:
 LEVELS = [logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL]
 
 
-@pytest.mark.parametrize("secret", [TOKEN, PLAIN])
+@pytest.mark.parametrize("secret", [TOKEN, SECOND])
 def test_secret_never_reaches_a_line(captured: io.StringIO, secret: str) -> None:
     names = ["iskra_ls.test", "openai", "httpx2", "httpcore2", "aiohttp.client", "pygls"]
     for name in names:
@@ -123,10 +122,18 @@ def test_mask(text: str, expected: str) -> None:
 
 
 def test_mask_registered_secret_inside_text() -> None:
-    logs.register_secret("opaque-0123-secret")
-    assert logs.mask("x=opaque-0123-secret;") == "x=***;"
-    logs.register_secret("ab")  # too short to mask safely
-    assert logs.mask("tab") == "tab"
+    logs.register_secret(SECOND)
+    assert logs.mask(f"x={SECOND};") == "x=***;"
+
+
+@pytest.mark.parametrize(
+    "word", ["self", "ab", "opaque-0123-secret", "a.b.c", "header.payload.sig"]
+)
+def test_only_a_credential_is_masked(word: str) -> None:
+    """A token setting of ``self`` must not turn every ``self`` into ``***`` (issue 20.6)."""
+    logs.register_secret(word)
+    assert logs.mask(f"return {word}.x") == f"return {word}.x"
+    assert logs.mask_secret_bytes(f"{word}.value".encode()) == f"{word}.value".encode()
 
 
 def test_third_party_loggers_quiet_unless_debug() -> None:

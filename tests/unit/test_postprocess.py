@@ -7,21 +7,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from iskra_ls.completion.context import CompletionContext, build_context
+from iskra_ls.completion.filters.block_end import cut_at_block_end
+from iskra_ls.completion.filters.chatter import strip_chatter
+from iskra_ls.completion.filters.fences import strip_fences
+from iskra_ls.completion.filters.first_line import keep_first_line
+from iskra_ls.completion.filters.inline_code import strip_inline_code
+from iskra_ls.completion.filters.marker import strip_cursor_marker
+from iskra_ls.completion.filters.overlap import trim_prefix_overlap
+from iskra_ls.completion.filters.present_lines import drop_present_lines
+from iskra_ls.completion.filters.reindent import normalise_indent
+from iskra_ls.completion.filters.suffix import match_suffix
 from iskra_ls.completion.postprocess import (
     Suggestion,
-    cut_at_block_end,
-    drop_present_lines,
     early_stop_text,
     first_line_complete,
-    keep_first_line,
-    match_suffix,
-    normalise_indent,
     postprocess,
-    strip_chatter,
-    strip_cursor_marker,
-    strip_fences,
-    strip_inline_code,
-    trim_prefix_overlap,
 )
 
 CURSOR = "█"
@@ -247,7 +247,8 @@ def test_normalise_indent(doc: str, raw: str, expected: str) -> None:
     ],
 )
 def test_cut_at_block_end(doc: str, text: str, expected: str) -> None:
-    assert cut_at_block_end(text, ctx_of(doc, "javascript")) == expected
+    language = "python" if "def " in doc or "class " in doc else "javascript"
+    assert cut_at_block_end(text, ctx_of(doc, language)) == expected
 
 
 @pytest.mark.parametrize(
@@ -493,7 +494,7 @@ def test_postprocess_never_raises_and_replaces_only_the_line(
 
 def test_prose_inside_a_docstring_is_kept() -> None:
     """A docstring's own prose line ("... control various aspects of wrapping:") is content."""
-    from iskra_ls.completion.postprocess import in_prose
+    from iskra_ls.completion.filters.syntax import in_prose
 
     text = 'class W:\n    """Wrap text.\n\n    '
     ctx = build_context(text, len(text), language_id="python", path="w.py")

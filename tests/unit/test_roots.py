@@ -57,9 +57,11 @@ def test_settings_refuse_plain_http_elsewhere() -> None:
 
 
 def test_the_token_file_records_its_root(tmp_path: Path) -> None:
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJyb290In0.c2lnbmF0dXJl"  # only JWTs are tokens
+    older = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvbGRlciJ9.c2lnbmF0dXJl"
     store = TokenStore(tmp_path / "token")
-    store.save("tok-abcdef", "https://cli.example.ru/")
-    assert store.load() == "tok-abcdef"
+    store.save(token, "https://cli.example.ru/")
+    assert store.load() == token
     assert store.api_root == "https://cli.example.ru"
-    (tmp_path / "token").write_text("tok-older\n", encoding="utf-8")  # an older file
-    assert store.load() == "tok-older" and store.api_root is None
+    (tmp_path / "token").write_text(f"{older}\n", encoding="utf-8")  # an older file
+    assert store.load() == older and store.api_root is None

@@ -65,3 +65,25 @@ def test_a_bad_initialization_option_is_reported_once() -> None:
     assert [p.key for p in problems] == ["temperature"]
     _, problems = layers.with_section({"topP": 0.2})
     assert problems == []
+
+
+def test_a_workspace_section_cannot_set_the_launch_only_keys() -> None:
+    """A repository's settings choose neither the token nor consent (issue 20.2, 20.6)."""
+    layers = SettingsLayers()
+    layers.with_initialization_options({"actions": {"allowSensitiveWrites": False}})
+    settings, problems = layers.with_section({
+        "actions": {"allowSensitiveWrites": True}, "token": "secret-from-the-repo",
+        "completion": {"mode": "manual"},
+    })
+    assert settings.actions.allow_sensitive_writes is False and settings.token is None
+    assert settings.completion.mode == "manual"  # the rest of the section still applies
+    assert sorted(p.key for p in problems) == ["actions.allowSensitiveWrites", "token"]
+    assert all(p.ignored and "secret-from-the-repo" not in str(p) for p in problems)
+    assert "initializationOptions" in str(problems[0])
+
+
+def test_the_users_own_value_echoed_by_the_section_is_not_a_problem() -> None:
+    layers = SettingsLayers()
+    layers.with_initialization_options({"actions.allowSensitiveWrites": True})
+    settings, problems = layers.with_section({"actions": {"allowSensitiveWrites": True}})
+    assert settings.actions.allow_sensitive_writes is True and problems == []

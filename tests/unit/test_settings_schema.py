@@ -64,5 +64,13 @@ def test_restart_keys_are_tagged_for_the_extension() -> None:
         "iskra.completion.transport",
         "iskra.server.path",
         "iskra.server.pythonPath",
+        "iskra.actions.allowSensitiveWrites",  # read at start-up only (initializationOptions)
     }
     assert "iskra.token" not in properties
+
+
+def test_consent_cannot_be_switched_off_by_a_workspace() -> None:
+    """Application scope: VS Code ignores the key in a repository's .vscode/settings.json."""
+    setting = schema.vscode_configuration()["properties"]["iskra.actions.allowSensitiveWrites"]
+    assert setting["scope"] == "application"
+    assert schema.LAUNCH_ONLY_TAG in setting["tags"]

@@ -29,7 +29,8 @@
 
 ---@type vim.lsp.Config
 return {
-  -- The server `:Iskra install` built, else `iskra-ls` on PATH.
+  -- The server `:Iskra install` built (its virtualenv's `python -m iskra_ls`), else `iskra-ls`
+  -- on PATH.
   cmd = require('iskra.install').default_cmd(),
   -- Every filetype: suggestions are useful in prose and config files too.
   filetypes = nil,
@@ -45,6 +46,13 @@ return {
   handlers = {
     ['iskra/status'] = function(err, result, ctx)
       require('iskra.status').handler(err, result, ctx)
+    end,
+    -- Through vim.notify on every version (0.11 writes it to the message line only), so
+    -- notification plugins show Iskra's outcomes and errors like any other notification.
+    ['window/showMessage'] = function(_, params)
+      local levels = { vim.log.levels.ERROR, vim.log.levels.WARN, vim.log.levels.INFO }
+      vim.notify(params.message, levels[params.type] or vim.log.levels.INFO, { title = 'Iskra' })
+      return vim.NIL
     end,
     -- Neovim's handler, and new files end with the server's text (no extra blank line).
     ['workspace/applyEdit'] = function(err, params, ctx)

@@ -51,25 +51,55 @@ ext_version="$(cd "$ext" && node -p "require('./package.json').version" 2>/dev/n
 [[ -z "$ext_version" || "$ext_version" == "$version" ]] \
   || die "the extension is $ext_version but the server is $version: bump both together"
 
+# The tree-sitter grammars (iskra_ls/languages.py) are imported by name on first use, which
+# PyInstaller cannot see: collect the bindings and each grammar's extension module.
+grammar_flags=(--collect-submodules tree_sitter)
+for module in $("$venv_bin/python" -c \
+    'from iskra_ls.languages import grammar_modules; print(" ".join(grammar_modules()))'); do
+  grammar_flags+=(--collect-submodules "$module")
+done
+
 log "freezing iskra-ls $version for $target (PyInstaller, one folder)"
+# One flag per line, so more can be added (grammar packages: --collect-all NAME).
 # --collect-submodules: our own modules are imported lazily (after InitializeResult) and some
 # by name; the stub server (aiohttp) is in, because `iskra-ls stub-server`/`demo` are part of
-# the command. openai and pydantic load parts of themselves lazily: collect them whole.
-"$venv_bin/python" -m PyInstaller --noconfirm --clean --log-level WARN \
-  --onedir --name iskra-ls \
-  --distpath "$work/dist" --workpath "$work/build" --specpath "$work" \
-  --collect-submodules iskra_ls \
-  --collect-submodules openai \
-  --collect-submodules pydantic \
-  --collect-submodules lsprotocol \
-  --collect-submodules pygls \
-  --exclude-module tkinter --exclude-module numpy --exclude-module pandas \
-  "$here/iskra_ls_frozen.py" >&2
+# the command. pydantic, lsprotocol and pygls load parts of themselves lazily: collect them
+# whole; openai too, through pyinstaller-hooks/hook-openai.py, which leaves out the one
+# package that cannot be imported on its own (it made PyInstaller warn of a circular import).
+pyinstaller_flags=(
+  --noconfirm --clean --log-level WARN
+  --onedir --name iskra-ls
+  --distpath "$work/dist" --workpath "$work/build" --specpath "$work"
+  --additional-hooks-dir "$here/pyinstaller-hooks"
+  --collect-submodules iskra_ls
+  --collect-submodules pydantic
+  --collect-submodules lsprotocol
+  --collect-submodules pygls
+  "${grammar_flags[@]}"
+  --exclude-module tkinter --exclude-module numpy --exclude-module pandas
+)
+if [[ "$target" != win32-* ]]; then
+  # platformdirs' Windows backend loads shell32/ole32 through ctypes; elsewhere it is never
+  # imported, and PyInstaller warned that those libraries were not found.
+  pyinstaller_flags+=(--exclude-module platformdirs.windows)
+fi
+"$venv_bin/python" -m PyInstaller "${pyinstaller_flags[@]}" "$here/iskra_ls_frozen.py" >&2
 
 frozen="$work/dist/iskra-ls/$exe"
 [[ -x "$frozen" || -f "$frozen" ]] || die "PyInstaller produced no $exe"
 got="$("$frozen" --version)"
 [[ "$got" == *"$version"* ]] || die "the frozen server says '$got', expected $version"
+# Every grammar must be bundled, or its language silently loses its checks (a grammar that
+# fails to load logs "no <language> grammar": `iskra-ls demo` on the frozen server shows none).
+missing="$(cd "$work" && ISKRA_LS_FROZEN="$frozen" "$venv_bin/python" - <<'PY'
+import glob, os
+from iskra_ls.languages import grammar_modules
+root = os.path.dirname(os.environ["ISKRA_LS_FROZEN"])
+print(" ".join(m for m in grammar_modules()
+               if not glob.glob(os.path.join(root, "**", m, "_binding*"), recursive=True)))
+PY
+)"
+[[ -z "$missing" ]] || die "the frozen server lacks the grammars: $missing"
 
 rm -rf "$ext/server"
 cp -R "$work/dist/iskra-ls" "$ext/server"
@@ -81,8 +111,12 @@ fi
 out="iskra-vscode-$target-$version.vsix"
 rm -f "$out"
 log "packaging $out"
-npx --no-install vsce package --target "$target" --allow-missing-repository -o "$out" >&2 </dev/null
-# server/ belongs in this platform's package only: a later `npm run package` must not pick it up.
+# The extension is bundled by esbuild (dist/extension.js, vscode-languageclient inside), so the
+# VSIX needs no node_modules: --no-dependencies.
+npx --no-install vsce package --target "$target" --no-dependencies --allow-missing-repository \
+  -o "$out" >&2 </dev/null
+# server/ belongs in this platform's package only: `npm run package:without-server` must not
+# pick it up.
 rm -rf "$ext/server"
 log "built $ext/$out ($(du -h "$out" | cut -f1))"
 echo "$ext/$out"

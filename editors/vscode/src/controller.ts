@@ -9,7 +9,7 @@ import { DidChangeConfigurationNotification, LanguageClient, State } from 'vscod
 import { TokenStore, signInFlow } from './auth';
 import { ServerNotFound, createClient, findServer, runServerCommand } from './server';
 import { RESTART_KEYS, SECTION, effectiveApiUrl, readClientSettings, readServerSettings } from './settings';
-import { StatusBar, describeStatus, parseStatus, showMenu } from './status';
+import { StatusBar, describeStatus, describeUsage, parseStatus, showMenu } from './status';
 
 /** Arguments of the server's `iskra.ask` command. */
 interface AskParams {
@@ -272,7 +272,9 @@ export class Iskra implements vscode.Disposable {
     } catch (error) {
       this.output.info(`iskra.status: ${(error as Error).message}`);
     }
-    const choice = await vscode.window.showInformationMessage(`Iskra: ${describeStatus(this.status.status)}`, 'Show log');
+    const usage = describeUsage(this.status.status);
+    const text = `Iskra: ${describeStatus(this.status.status)}${usage ? ` — ${usage}` : ''}`;
+    const choice = await vscode.window.showInformationMessage(text, 'Show log');
     if (choice) {
       this.output.show(true);
     }

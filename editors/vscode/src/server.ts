@@ -25,7 +25,7 @@ import {
   State,
   TransportKind,
 } from 'vscode-languageclient/node';
-import { ClientSettings, SECTION, readServerSettings, sanitize } from './settings';
+import { ClientSettings, SECTION, readLaunchSettings, sanitize } from './settings';
 
 export const STATUS_NOTIFICATION = 'iskra/status';
 
@@ -147,7 +147,8 @@ export function createClient(server: ServerCommand, token: string | undefined, h
     stdioOptions: { stdout: pipeLines((line, channel) => channel.info(line)), stderr: pipeLines(logServerLine) },
     documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
     outputChannel: hooks.outputChannel,
-    initializationOptions: { [SECTION]: readServerSettings() },
+    // Built from the user's settings: the launch-only keys come from here alone.
+    initializationOptions: { [SECTION]: readLaunchSettings() },
     middleware: {
       executeCommand: hooks.executeCommand,
       workspace: {

@@ -9,6 +9,11 @@
  * The client-only keys (`server.*`, `trace.*`) never reach the server, and neither does a
  * `token` someone put in settings.json: the token travels only in the process environment,
  * because anything in an LSP message shows up in the trace.
+ *
+ * Keys tagged `launchOnly` (`actions.allowSensitiveWrites`, application-scoped) go to the
+ * server only in initializationOptions, read from the user's own settings: the server
+ * ignores them in `workspace/configuration`, where a repository's `.vscode/settings.json`
+ * could set them. Changing one restarts the server (it is also tagged `restart`).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -64,6 +69,8 @@ const SERVER_KEYS = Object.keys(contributedSettings())
   .map((key) => key.slice(SECTION.length + 1));
 /** Top-level names of the section the server reads (`completion`, `apiUrl`, ...). */
 const SERVER_TOP = new Set(SERVER_KEYS.map((key) => key.split('.')[0]));
+/** Keys the server reads from initializationOptions only (a workspace may not set them). */
+const LAUNCH_ONLY = keysTagged('launchOnly').map((key) => key.slice(SECTION.length + 1));
 
 /** Default API root, used by sign-in when neither the setting nor the env names one. */
 export const DEFAULT_API_URL = 'https://cli.cryptocatslab.ru';
@@ -83,9 +90,25 @@ export function effectiveApiUrl(settings: ClientSettings): string {
   return url.replace(/\/+$/, '');
 }
 
-/** The `iskra` section as the server should see it. */
+/** The `iskra` section as the server should see it (without the launch-only keys). */
 export function readServerSettings(): ServerSettings {
   return sanitize(vscode.workspace.getConfiguration(SECTION)) as ServerSettings;
+}
+
+/**
+ * initializationOptions: the section, plus each launch-only key as the user set it in their
+ * own (global) settings; never a workspace's or folder's value.
+ */
+export function readLaunchSettings(): ServerSettings {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const settings = readServerSettings();
+  for (const key of LAUNCH_ONLY) {
+    const value = config.inspect(key)?.globalValue;
+    if (value !== undefined && value !== null) {
+      setPath(settings, key.split('.'), value);
+    }
+  }
+  return settings;
 }
 
 /**
@@ -102,7 +125,30 @@ export function sanitize(section: unknown): Record<string, unknown> {
       delete data[key];
     }
   }
+  for (const key of LAUNCH_ONLY) {
+    deletePath(data, key.split('.'));
+    delete data[key];
+  }
   return prune(data) as Record<string, unknown>;
+}
+
+function setPath(data: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = data;
+  for (const part of path.slice(0, -1)) {
+    const next = node[part];
+    node = (next && typeof next === 'object' ? next : (node[part] = {})) as Record<string, unknown>;
+  }
+  node[path[path.length - 1]] = value;
+}
+
+function deletePath(data: Record<string, unknown>, path: string[]): void {
+  let node: unknown = data;
+  for (const part of path.slice(0, -1)) {
+    node = node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined;
+  }
+  if (node && typeof node === 'object') {
+    delete (node as Record<string, unknown>)[path[path.length - 1]];
+  }
 }
 
 function prune(value: unknown): unknown {

@@ -1,6 +1,8 @@
 /**
  * The status bar item, driven by the server's `iskra/status` notifications:
- * state icon, model and "N left" (requests remaining today). A click opens a small menu.
+ * state icon, model and "N left" (requests remaining today). A click opens a small menu,
+ * which also shows the day across every editor on this machine (the server's quota ledger):
+ * requests by kind, what the automatic share has left, and when the quota resets.
  */
 import * as vscode from 'vscode';
 
@@ -13,6 +15,14 @@ export interface StatusPayload {
   remaining?: number | null;
   model?: string | null;
   message?: string | null;
+  /** False until Iskra's `/auth/me` has answered today (the free plan's 20 is assumed). */
+  planKnown?: boolean | null;
+  /** Today's requests of every editor on this machine, by kind. */
+  byKind?: { automatic?: number; invoked?: number; action?: number } | null;
+  /** Automatic (typing-triggered) completions left in their share of the day. */
+  automaticLeft?: number | null;
+  /** When the day's quota resets (ISO 8601, UTC). */
+  resetsAt?: string | null;
 }
 
 const ICONS: Record<string, string> = {
@@ -67,6 +77,32 @@ export function describeStatus(status: StatusPayload): string {
   return line;
 }
 
+/**
+ * The day across every editor on this machine, e.g.
+ * "today on this machine: 3 automatic · 1 invoked · 2 action; 6 automatic left; resets 00:00 UTC".
+ */
+export function describeUsage(status: StatusPayload): string | undefined {
+  const kinds = status.byKind;
+  if (!kinds) {
+    return undefined;
+  }
+  const parts = [
+    `today on this machine: ${kinds.automatic ?? 0} automatic · ${kinds.invoked ?? 0} invoked · ${kinds.action ?? 0} action`,
+  ];
+  if (typeof status.automaticLeft === 'number') {
+    parts.push(`${status.automaticLeft} automatic left`);
+  }
+  if (status.resetsAt) {
+    const at = new Date(status.resetsAt);
+    const time = Number.isNaN(at.getTime()) ? status.resetsAt : `${at.toISOString().slice(11, 16)} UTC`;
+    parts.push(`resets ${time}`);
+  }
+  if (status.planKnown === false) {
+    parts.push("free plan's 20 assumed until Iskra answers");
+  }
+  return parts.join('; ');
+}
+
 export class StatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private last: StatusPayload = { state: 'starting' };
@@ -104,7 +140,8 @@ export class StatusBar implements vscode.Disposable {
       parts.push(`${status.remaining} left`);
     }
     this.item.text = parts.join(' · ');
-    this.item.tooltip = `Iskra: ${describeStatus(status)}\nClick for the Iskra menu.`;
+    const usage = describeUsage(status);
+    this.item.tooltip = `Iskra: ${describeStatus(status)}${usage ? `\n${usage}` : ''}\nClick for the Iskra menu.`;
     this.item.accessibilityInformation = { label: `Iskra: ${describeStatus(status)}`, role: 'button' };
     const alarming = ['error', 'offline', 'quotaExhausted', 'stopped'].includes(status.state);
     this.item.backgroundColor = alarming ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
@@ -127,6 +164,9 @@ export async function showMenu(status: StatusPayload, signedIn: boolean): Promis
       : { label: '$(sign-in) Sign in', command: 'iskra.signIn' },
     { label: '$(comment-discussion) Ask…', command: 'iskra.ask' },
     { label: '$(info) Show status', description: describeStatus(status), command: 'iskra.showStatus' },
+    ...(describeUsage(status)
+      ? [{ label: '$(graph) Today', description: describeUsage(status), command: 'iskra.showStatus' }]
+      : []),
     { label: '$(output) Show log', command: 'iskra.showLog' },
     { label: '$(debug-restart) Restart language server', command: 'iskra.restart' },
   ];

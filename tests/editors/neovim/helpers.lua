@@ -88,13 +88,14 @@ function T.sleep(ms)
   coroutine.yield()
 end
 
---- Polls `cond` every 10 ms until it returns a truthy value (returned); fails after `timeout_ms`.
+--- Polls `cond` every 10 ms until it returns a truthy value (returned); fails after `timeout_ms`
+--- (the limit only bounds a failure: a loaded machine may take seconds to start a server).
 ---@param what string
 ---@param cond fun(): any
 ---@param timeout_ms integer?
 ---@return any
 function T.wait(what, cond, timeout_ms)
-  local deadline = vim.uv.now() + (timeout_ms or 4000)
+  local deadline = vim.uv.now() + (timeout_ms or 10000)
   while true do
     local value = cond()
     if value then
@@ -145,7 +146,7 @@ function T.open(path)
   local client = T.wait('the iskra client to attach', function()
     local c = vim.lsp.get_clients({ name = 'iskra', bufnr = bufnr })[1]
     return c and c.initialized and c
-  end, 4000)
+  end, 15000)
   return bufnr, client
 end
 

@@ -55,16 +55,16 @@ T.run(function()
     return said('Iskra: installed iskra-ls')
   end, tonumber(vim.env.ISKRA_TEST_TIMEOUT_MS) - 20000)
   local server = install.installed()
-  T.note('server', server)
+  T.note('server', server and server[1])
   assert(server, 'no installed server')
-  assert(vim.startswith(server, vim.fn.stdpath('data') .. '/iskra/'), 'installed outside stdpath(data)')
+  assert(vim.startswith(server[1], vim.fn.stdpath('data') .. '/iskra/'), 'installed outside stdpath(data)')
 
   -- The open buffer gets a client running the installed server.
   local client = T.wait('the installed server to attach', function()
     local c = vim.lsp.get_clients({ name = 'iskra', bufnr = bufnr })[1]
     return c and c.initialized and c
   end, 20000)
-  T.eq('client command', client.config.cmd[1], server)
+  T.eq('client command', client.config.cmd, server)
 
   vim.api.nvim_win_set_cursor(0, { 2, 0 })
   T.feed('A')

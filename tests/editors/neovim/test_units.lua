@@ -36,6 +36,26 @@ T.run(function()
   assert(status.describe():find('resets 00:00', 1, true))
   status.update({ state = 'starting' })
   T.eq('no numbers', status.statusline(), 'Iskra: starting')
+  -- The day across every editor on this machine (the server's quota ledger), for `:Iskra status`.
+  status.update({
+    state = 'ready',
+    limit = 20,
+    remaining = 14,
+    requestsToday = 6,
+    byKind = { automatic = 3, invoked = 1, action = 2 },
+    automaticLeft = 4,
+    resetsAt = '2027-01-16T00:00:00Z',
+    planKnown = false,
+  })
+  T.eq(
+    'the machine day',
+    status.usage(),
+    'today on this machine: 3 automatic, 1 invoked, 2 action; 4 automatic left; '
+      .. "resets 00:00 UTC; free plan's 20 assumed until Iskra answers"
+  )
+  assert(status.describe():find('3 automatic, 1 invoked, 2 action', 1, true), status.describe())
+  status.update({ state = 'signedOut', byKind = vim.NIL })
+  T.eq('no day when signed out', status.usage(), nil)
   local seen
   local off = require('iskra').on_status(function(s)
     seen = s.state
@@ -55,10 +75,12 @@ T.run(function()
 
   local buf = vim.api.nvim_create_buf(false, true)
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, { '    return a' })
-  local item = { insert_text = '    return a + b', range = vim.range(0, 0, 0, 12), client_id = 0 }
+  -- The shape of vim.range(0, 0, 0, 12) (0.12), built by hand so this runs on 0.11 too.
+  local range = { start = { row = 0, col = 0 }, ['end'] = { row = 0, col = 12 } }
+  local item = { insert_text = '    return a + b', range = range, client_id = 0 }
   T.eq('remaining after typed text', inline.remaining_text(item, buf, 0, 12), ' + b')
   T.eq('no range', inline.remaining_text({ insert_text = 'xyz' }, buf, 0, 12), 'xyz')
-  local other = { insert_text = 'zzz', range = vim.range(0, 0, 0, 12) }
+  local other = { insert_text = 'zzz', range = range }
   T.eq('mismatch', inline.remaining_text(other, buf, 0, 12), nil)
 
   -- :Iskra ask ranges: a characterwise selection, in the client's position encoding.

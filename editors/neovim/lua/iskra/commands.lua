@@ -16,26 +16,12 @@ local function notify(msg, level)
   vim.notify(msg, level or vim.log.levels.INFO, { title = 'Iskra' })
 end
 
---- `client:request` on 0.11+, `client.request` on 0.10.
----@param client vim.lsp.Client
----@param method string
----@param params table
----@param handler fun(err: lsp.ResponseError?, result: any)
----@param bufnr integer
-local function request(client, method, params, handler, bufnr)
-  if vim.fn.has('nvim-0.11') == 1 then
-    return client:request(method, params, handler, bufnr)
-  end
-  ---@diagnostic disable-next-line: param-type-mismatch
-  return client.request(method, params, handler, bufnr)
-end
-
 --- The Iskra client for a buffer (or any running one).
 ---@param bufnr integer
 ---@return vim.lsp.Client?
 function M.client(bufnr)
-  local get = vim.lsp.get_clients or vim.lsp.get_active_clients
-  return get({ name = 'iskra', bufnr = bufnr })[1] or get({ name = 'iskra' })[1]
+  return vim.lsp.get_clients({ name = 'iskra', bufnr = bufnr })[1]
+    or vim.lsp.get_clients({ name = 'iskra' })[1]
 end
 
 --- Runs a server command; `on_result(result)` on success, a notification on failure.
@@ -51,7 +37,7 @@ function M.execute(bufnr, command, args, on_result)
     return false
   end
   local params = { command = command, arguments = args }
-  request(client, 'workspace/executeCommand', params, function(err, result)
+  client:request('workspace/executeCommand', params, function(err, result)
     if err then
       local why = err.message or tostring(err)
       notify(('Iskra: %s failed: %s'):format(command, why), vim.log.levels.ERROR)
@@ -121,12 +107,8 @@ function M.login(args)
       end
     end,
   }
-  if vim.fn.has('nvim-0.11') == 1 then
-    opts.term = true
-    vim.fn.jobstart(argv, opts)
-  else
-    vim.fn.termopen(argv, opts)
-  end
+  opts.term = true
+  vim.fn.jobstart(argv, opts)
   vim.cmd('startinsert')
 end
 
@@ -217,7 +199,9 @@ function M.run(opts)
   elseif sub == 'toggle' then
     M.toggle(bufnr)
   elseif sub == 'install' then
-    require('iskra.install').install()
+    -- Without a UI (`nvim --headless "+Iskra install" +qa`) nothing would wait for the
+    -- install: Neovim would quit half-way through it.
+    require('iskra.install').install({ wait = #vim.api.nvim_list_uis() == 0 })
   else
     notify(
       'Iskra: unknown subcommand ' .. sub .. ' (login, logout, status, ask, toggle, install)',

@@ -6,17 +6,13 @@
 
 local M = {}
 
---- `vim.validate(name, value, validator, optional_or_msg)` on 0.11+, the table form on 0.10.
+--- `vim.validate(name, value, validator, optional_or_msg)` (the 0.11 form).
 ---@param name string
 ---@param value any
 ---@param validator string|function
 ---@param optional_or_msg? boolean|string
 function M.validate(name, value, validator, optional_or_msg)
-  if vim.fn.has('nvim-0.11') == 1 then
-    vim.validate(name, value, validator, optional_or_msg)
-  else
-    vim.validate({ [name] = { value, validator, optional_or_msg } })
-  end
+  vim.validate(name, value, validator, optional_or_msg)
 end
 
 ---@class iskra.Keymaps

@@ -4,8 +4,6 @@
 --- calls `/auth/me`), so the check runs the same program the client starts, with the same
 --- environment, and reports each failure with the next step.
 
-local config = require('iskra.config')
-
 local M = {}
 
 local TIMEOUT_MS = 15000
@@ -13,6 +11,7 @@ local TIMEOUT_MS = 15000
 ---@param argv string[]
 ---@return vim.SystemCompleted
 local function run(argv)
+  local config = require('iskra.config')
   local ok, proc = pcall(vim.system, argv, { text = true, env = config.current.cmd_env })
   if not ok then
     return { code = 127, signal = 0, stdout = '', stderr = tostring(proc) }
@@ -38,6 +37,7 @@ end
 ---@param name string
 ---@return string?
 local function env(name)
+  local config = require('iskra.config')
   local cmd_env = config.current.cmd_env or {}
   local v = cmd_env[name] or vim.env[name]
   if v == nil or v == '' then
@@ -50,42 +50,43 @@ local function check_neovim()
   vim.health.start('Neovim')
   local v = vim.version()
   local version = ('%d.%d.%d'):format(v.major, v.minor, v.patch)
-  if vim.fn.has('nvim-0.12') == 1 and vim.lsp.inline_completion then
+  if require('iskra.inline').available() then
     vim.health.ok('Neovim ' .. version .. ' shows inline completions (ghost text)')
-  elseif vim.fn.has('nvim-0.10') == 1 then
+  else
     vim.health.warn(
       'Neovim ' .. version .. ' has no inline completion: suggestions come in the completion menu',
       { 'Upgrade to Neovim 0.12 or later for ghost text' }
     )
-  else
-    vim.health.error('Neovim ' .. version .. ' is too old', { 'Iskra needs Neovim 0.10 or later' })
   end
 end
 
---- Where the server command comes from, in words.
+--- Where the server command comes from, in words ("installed by :Iskra install in …").
 ---@param exe string
 ---@return string
 local function server_source(exe)
   local install = require('iskra.install')
-  if vim.fs.normalize(vim.fn.exepath(exe)) == vim.fs.normalize(install.server_path()) then
+  if vim.fs.normalize(vim.fn.exepath(exe)) == vim.fs.normalize(install.venv_python()) then
     return 'installed by :Iskra install in ' .. install.venv_dir()
   end
-  if config.current.cmd_is_default == false then
-    return 'the `cmd` option'
+  if require('iskra.config').current.cmd_is_default == false then
+    return 'set by the `cmd` option'
   end
-  return 'PATH'
+  return 'found on PATH'
 end
 
 ---@return boolean found
 local function check_binary()
   vim.health.start('Server')
+  local config = require('iskra.config')
   local exe = config.current.cmd[1]
   if vim.fn.executable(exe) ~= 1 then
     local advice_lines = {
       'Run `:Iskra install` (a private virtualenv built from this plugin\'s checkout)',
       "Or point the plugin at a server: require('iskra').setup({ cmd = { '/path/to/iskra-ls' } })",
     }
-    vim.health.error(('The server `%s` was not found (%s)'):format(exe, server_source(exe)), advice_lines)
+    local looked = require('iskra.config').current.cmd_is_default == false and 'the `cmd` option'
+      or 'PATH and ' .. require('iskra.install').venv_dir()
+    vim.health.error(('The server `%s` was not found (looked at %s)'):format(exe, looked), advice_lines)
     return false
   end
   local res = run(config.cli(nil, '--version'))
@@ -95,7 +96,7 @@ local function check_binary()
     })
     return false
   end
-  vim.health.ok(('Server: %s, %s (from %s)'):format(
+  vim.health.ok(('Server: %s, %s (%s)'):format(
     vim.trim(res.stdout),
     vim.fn.exepath(exe),
     server_source(exe)
@@ -125,6 +126,7 @@ local function check_account()
   if env('ISKRA_TOKEN') then
     vim.health.ok('Token: from ISKRA_TOKEN')
   end
+  local config = require('iskra.config')
   local res = run(config.cli(nil, 'status', '--json'))
   if res.code ~= 0 then
     local why = reason(res)
@@ -165,8 +167,7 @@ end
 ---@param found boolean the server binary was found
 local function check_clients(found)
   vim.health.start('Client')
-  local get = vim.lsp.get_clients or vim.lsp.get_active_clients
-  local clients = get({ name = 'iskra' })
+  local clients = vim.lsp.get_clients({ name = 'iskra' })
   if #clients == 0 then
     if found then
       vim.health.info('No Iskra client is running (it starts when a file is opened)')
@@ -189,6 +190,11 @@ local function check_clients(found)
 end
 
 function M.check()
+  local requirement = require('iskra.requirement')
+  if not requirement.met() then
+    requirement.report_health()
+    return
+  end
   check_neovim()
   local found = check_binary()
   if found then

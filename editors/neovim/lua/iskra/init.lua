@@ -1,21 +1,13 @@
 --- Iskra for Neovim: `require('iskra').setup(opts)`.
 ---
 --- The server does the work; this file only wires Neovim's own LSP features to it:
---- `vim.lsp.config/enable` (0.11+) or `vim.lsp.start` (0.10), native inline completion with
---- keys on 0.12+, and the completion menu on older versions (the server then answers
---- `textDocument/completion`, because the client does not announce `inlineCompletion`).
+--- `vim.lsp.config/enable`, native inline completion with keys on 0.12+, and the completion
+--- menu on 0.11 (the server then answers `textDocument/completion`, because the client does
+--- not announce `inlineCompletion`). Older Neovims get one plain message (iskra.requirement).
 
-local config = require('iskra.config')
-local status = require('iskra.status')
+local requirement = require('iskra.requirement')
 
 local M = {}
-
---- The server config from `lsp/iskra.lua` on the runtimepath (for 0.10, which cannot read it).
----@return table
-local function base_config()
-  local file = vim.api.nvim_get_runtime_file('lsp/iskra.lua', false)[1]
-  return file and dofile(file) or {}
-end
 
 ---@param cfg iskra.Config
 ---@return table
@@ -30,37 +22,6 @@ local function server_config(cfg)
   }
 end
 
---- Neovim 0.10: start the client per buffer ourselves.
----@param cfg iskra.Config
----@param group integer
-local function start_without_lsp_config(cfg, group)
-  local server = vim.tbl_deep_extend('force', base_config(), server_config(cfg), { name = 'iskra' })
-  local function start(bufnr)
-    if vim.bo[bufnr].buftype ~= '' then
-      return
-    end
-    if cfg.filetypes and not vim.tbl_contains(cfg.filetypes, vim.bo[bufnr].filetype) then
-      return
-    end
-    local c = vim.deepcopy(server)
-    c.root_dir = vim.fs.root(bufnr, cfg.root_markers)
-    c.root_markers = nil
-    c.filetypes = nil
-    vim.lsp.start(c, { bufnr = bufnr })
-  end
-  vim.api.nvim_create_autocmd('FileType', {
-    group = group,
-    callback = function(args)
-      start(args.buf)
-    end,
-  })
-  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
-    if vim.api.nvim_buf_is_loaded(bufnr) and vim.bo[bufnr].filetype ~= '' then
-      start(bufnr)
-    end
-  end
-end
-
 ---@param cfg iskra.Config
 ---@param client vim.lsp.Client
 ---@param bufnr integer
@@ -70,14 +31,20 @@ local function on_iskra_attach(cfg, client, bufnr)
     if cfg.inline.enabled then
       inline.set_keymaps(bufnr, cfg.inline.keymaps)
     end
-  elseif cfg.fallback.enabled and vim.lsp.completion then
-    vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = cfg.fallback.autotrigger })
+  elseif cfg.fallback.enabled then
+    require('iskra.menu').enable(client, bufnr, cfg.fallback.autotrigger)
   end
 end
 
 --- Configures and starts Iskra. Safe to call again with new options.
 ---@param opts table? see |iskra-config|
 function M.setup(opts)
+  if not requirement.met() then
+    requirement.notify_once()
+    requirement.create_command()
+    return
+  end
+  local config = require('iskra.config')
   local cfg = config.resolve(opts)
   config.current = cfg
   local group = vim.api.nvim_create_augroup('iskra', { clear = true })
@@ -105,12 +72,8 @@ function M.setup(opts)
     end,
   })
 
-  if vim.lsp.config then
-    vim.lsp.config('iskra', server_config(cfg))
-    vim.lsp.enable('iskra')
-  else
-    start_without_lsp_config(cfg, group)
-  end
+  vim.lsp.config('iskra', server_config(cfg))
+  vim.lsp.enable('iskra')
 
   if cfg.inline.enabled and require('iskra.inline').available() then
     vim.lsp.inline_completion.enable(true)
@@ -120,14 +83,14 @@ end
 --- Statusline component: "Iskra: 15/20", "Iskra: sign in", "Iskra: quota spent", or "".
 ---@return string
 function M.status()
-  return status.statusline()
+  return requirement.met() and require('iskra.status').statusline() or ''
 end
 
 --- Calls `fn(status)` whenever the server reports a new status; returns an unsubscribe function.
 ---@param fn fun(s: iskra.Status)
 ---@return fun()
 function M.on_status(fn)
-  return status.on_change(fn)
+  return require('iskra.status').on_change(fn)
 end
 
 return M

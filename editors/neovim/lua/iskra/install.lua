@@ -1,10 +1,16 @@
 --- `:Iskra install`: the plugin installs its own server.
 ---
 --- The plugin lives in the iskra-ls repository (editors/neovim), so the server's source is
---- right there: create a private virtualenv under `stdpath('data')/iskra/venv` and
---- `pip install` the checkout into it. The plugin then runs that `iskra-ls` unless `cmd` is
---- set. Running it again upgrades the server to the checkout (after a `git pull`). The same
---- function is a lazy.nvim `build` step (`wait = true` blocks until it is done).
+--- right there: a private virtualenv under `stdpath('data')/iskra/venv` gets the checkout
+--- `pip install`ed into it, and the plugin runs `venv/bin/python -m iskra_ls` unless `cmd` is
+--- set. The virtualenv is built in a temporary folder beside it and renamed into place only
+--- once its server answers `--version`: a failed or interrupted install never leaves a broken
+--- server behind, and the previous one stays until the new one works. (`python -m` keeps the
+--- moved virtualenv working: console scripts would name the temporary folder.)
+---
+--- Running it again rebuilds the server from the checkout (after a `git pull`). The same
+--- function is a lazy.nvim `build` step (`wait = true` blocks until it is done); without a UI
+--- (`nvim --headless "+Iskra install" +qa`) `:Iskra install` waits too.
 ---
 --- Needs Python >= 3.11 (`python` option, else python3.13 … python3, python on PATH) and, for
 --- the server's dependencies, PyPI (or a pip index/cache the user has configured).
@@ -35,34 +41,28 @@ function M.venv_dir()
   return vim.fs.joinpath(vim.fn.stdpath('data') --[[@as string]], 'iskra', 'venv')
 end
 
---- The `iskra-ls` of the private virtualenv (it may not exist yet).
+--- The Python of a virtualenv (the private one by default).
+---@param venv string?
 ---@return string
-function M.server_path()
+function M.venv_python(venv)
+  venv = venv or M.venv_dir()
   if is_windows then
-    return vim.fs.joinpath(M.venv_dir(), 'Scripts', 'iskra-ls.exe')
+    return vim.fs.joinpath(venv, 'Scripts', 'python.exe')
   end
-  return vim.fs.joinpath(M.venv_dir(), 'bin', 'iskra-ls')
+  return vim.fs.joinpath(venv, 'bin', 'python')
 end
 
----@return string
-local function venv_python()
-  if is_windows then
-    return vim.fs.joinpath(M.venv_dir(), 'Scripts', 'python.exe')
-  end
-  return vim.fs.joinpath(M.venv_dir(), 'bin', 'python')
-end
-
---- The installed server, if `:Iskra install` has run.
----@return string?
+--- The installed server's command, if `:Iskra install` has run.
+---@return string[]?
 function M.installed()
-  local path = M.server_path()
-  return vim.fn.executable(path) == 1 and path or nil
+  local python = M.venv_python()
+  return vim.fn.executable(python) == 1 and { python, '-m', 'iskra_ls' } or nil
 end
 
 --- The default server command: the installed one, else `iskra-ls` on PATH.
 ---@return string[]
 function M.default_cmd()
-  return { M.installed() or 'iskra-ls' }
+  return M.installed() or { 'iskra-ls' }
 end
 
 --- A Python >= 3.11 to build the virtualenv with.
@@ -90,26 +90,17 @@ function M.find_python(wanted)
   return nil, 'no Python 3.11 or later on PATH (python3.11 … python3, python)'
 end
 
---- The steps, each an argv; run one after the other.
+--- The steps that build a virtualenv with the server in `venv`, each an argv.
 ---@param python string
+---@param venv string
 ---@return string[][]
-local function steps(python)
-  local venv, source = M.venv_dir(), M.source_dir()
-  local list = {}
-  if vim.fn.executable(venv_python()) ~= 1 then
-    table.insert(list, { python, '-m', 'venv', venv })
-  end
-  table.insert(list, {
-    venv_python(),
-    '-m',
-    'pip',
-    'install',
-    '--disable-pip-version-check',
-    '--quiet',
-    '--upgrade',
-    source,
-  })
-  return list
+local function steps(python, venv)
+  local pip = { M.venv_python(venv), '-m', 'pip', 'install', '--disable-pip-version-check' }
+  return {
+    { python, '-m', 'venv', venv },
+    vim.list_extend(pip, { '--quiet', M.source_dir() }),
+    { M.venv_python(venv), '-m', 'iskra_ls', '--version' },
+  }
 end
 
 --- The last non-empty line of a failed step's output.
@@ -121,14 +112,39 @@ local function last_line(res)
   return lines[#lines] or ('exit code ' .. tostring(res.code))
 end
 
+--- Puts the built virtualenv in place of the old one (renames only: the old one goes last).
+---@param built string
+---@return boolean ok, string? why
+local function replace(built)
+  local venv = M.venv_dir()
+  local old = nil
+  if vim.uv.fs_stat(venv) then
+    old = venv .. '.old-' .. vim.uv.hrtime()
+    local ok, err = vim.uv.fs_rename(venv, old)
+    if not ok then
+      return false, ('cannot move the old server aside: %s'):format(err)
+    end
+  end
+  local ok, err = vim.uv.fs_rename(built, venv)
+  if not ok then
+    if old then
+      vim.uv.fs_rename(old, venv)
+    end
+    return false, ('cannot put the new server in place: %s'):format(err)
+  end
+  if old then
+    vim.fn.delete(old, 'rf') -- a running server keeps its open files; the name is free
+  end
+  return true
+end
+
 --- After a successful install: the plugin's clients run the new server.
----@param path string
-local function use(path)
+local function use()
   local config = require('iskra.config')
   if config.current.cmd_is_default ~= false then
-    config.current.cmd = { path }
+    config.current.cmd = M.default_cmd()
   end
-  if vim.lsp.config and vim.lsp.is_enabled and vim.lsp.is_enabled('iskra') then
+  if vim.lsp.is_enabled and vim.lsp.is_enabled('iskra') then
     vim.lsp.config('iskra', { cmd = config.current.cmd })
     for _, client in ipairs(vim.lsp.get_clients({ name = 'iskra' })) do
       client:stop()
@@ -139,10 +155,10 @@ end
 
 ---@class iskra.InstallOpts
 ---@field python string? The Python to create the virtualenv with.
----@field wait boolean? Block until done (for a lazy.nvim `build` function).
+---@field wait boolean? Block until done (a lazy.nvim `build` function; headless runs).
 ---@field on_done fun(ok: boolean, message: string)?
 
---- Creates (or upgrades) the private virtualenv with the checkout's server.
+--- Builds the private virtualenv with the checkout's server, then puts it in place.
 ---@param opts iskra.InstallOpts?
 ---@return boolean? ok (only with `wait`)
 function M.install(opts)
@@ -159,40 +175,44 @@ function M.install(opts)
     notify('Iskra: cannot install the server: ' .. why, vim.log.levels.ERROR)
     return false
   end
-  vim.fn.mkdir(vim.fs.dirname(M.venv_dir()), 'p')
-  local queue = steps(python)
+  local parent = vim.fs.dirname(M.venv_dir())
+  vim.fn.mkdir(parent, 'p')
+  local built = assert(vim.uv.fs_mkdtemp(vim.fs.joinpath(parent, 'venv.building-XXXXXX')))
+  local queue = steps(python, built)
   local result ---@type boolean?
   local function finish(ok, message)
+    if not ok then
+      vim.fn.delete(built, 'rf')
+    end
     result = ok
     notify(message, ok and vim.log.levels.INFO or vim.log.levels.ERROR)
     vim.schedule(function()
       if ok then
-        use(M.server_path())
+        use()
       end
       if opts.on_done then
         opts.on_done(ok, message)
       end
     end)
   end
-  local function next_step(i)
+  local function next_step(i, version)
     local argv = queue[i]
     if not argv then
-      local res = vim.system({ M.server_path(), '--version' }, { text = true }):wait(20000)
-      local version = vim.trim(res.stdout or '')
-      if res.code ~= 0 or version == '' then
-        finish(false, 'Iskra: the installed server does not run: ' .. last_line(res))
+      local ok, err = replace(built)
+      if not ok then
+        finish(false, 'Iskra: ' .. err)
       else
         finish(true, ('Iskra: installed %s in %s'):format(version, M.venv_dir()))
       end
       return
     end
     vim.system(argv, { text = true, timeout = PIP_TIMEOUT_MS }, function(res)
-      vim.schedule(function() -- out of the fast callback: vim.fn and :wait() are allowed again
+      vim.schedule(function() -- out of the fast callback: vim.fn is allowed again
         if res.code ~= 0 then
           local cmdline = table.concat(argv, ' ')
           finish(false, ('Iskra: `%s` failed: %s'):format(cmdline, last_line(res)))
         else
-          next_step(i + 1)
+          next_step(i + 1, vim.trim(res.stdout or ''))
         end
       end)
     end)

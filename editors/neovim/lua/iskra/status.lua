@@ -1,8 +1,10 @@
 --- The last `iskra/status` notification, and who wants to hear about it.
 ---
 --- The server sends `{state, tier, requestsToday, limit, remaining, model, message}` on start,
---- after each request and on errors. We keep only the latest payload (the statusline needs
---- nothing older), fan it out to callbacks, and fire `User IskraStatus` so statuslines redraw.
+--- after each request and on errors, with the day across every editor on this machine
+--- (`byKind`, `automaticLeft`, `resetsAt`, `planKnown`: the server's quota ledger). We keep
+--- only the latest payload (the statusline needs nothing older), fan it out to callbacks, and
+--- fire `User IskraStatus` so statuslines redraw.
 
 local M = {}
 
@@ -16,6 +18,10 @@ local M = {}
 ---@field remaining integer?
 ---@field model string?
 ---@field message string?
+---@field byKind {automatic: integer?, invoked: integer?, action: integer?}?
+---@field automaticLeft integer?
+---@field resetsAt string? ISO 8601, UTC
+---@field planKnown boolean? false until Iskra's /auth/me answered today
 
 ---@type iskra.Status?
 local last = nil
@@ -49,6 +55,10 @@ function M.update(payload)
     remaining = value(payload.remaining),
     model = value(payload.model),
     message = value(payload.message),
+    byKind = type(value(payload.byKind)) == 'table' and payload.byKind or nil,
+    automaticLeft = value(payload.automaticLeft),
+    resetsAt = value(payload.resetsAt),
+    planKnown = value(payload.planKnown),
   }
   last = status
   for _, cb in pairs(callbacks) do
@@ -117,6 +127,39 @@ function M.statusline()
   return 'Iskra: ' .. s.state
 end
 
+--- The day across every editor on this machine: "today on this machine: 3 automatic, 1 invoked,
+--- 2 action; 6 automatic left; resets 00:00 UTC"; nil when the server did not say.
+---@param s iskra.Status?
+---@return string?
+function M.usage(s)
+  s = s or last
+  if not s or type(s.byKind) ~= 'table' then
+    return nil
+  end
+  local k = s.byKind
+  local function n(x)
+    return type(value(x)) == 'number' and value(x) or 0
+  end
+  local parts = {
+    ('today on this machine: %d automatic, %d invoked, %d action'):format(
+      n(k.automatic),
+      n(k.invoked),
+      n(k.action)
+    ),
+  }
+  if type(s.automaticLeft) == 'number' then
+    table.insert(parts, ('%d automatic left'):format(s.automaticLeft))
+  end
+  if type(s.resetsAt) == 'string' then
+    local hm = s.resetsAt:match('T(%d%d:%d%d)')
+    table.insert(parts, 'resets ' .. (hm and (hm .. ' UTC') or s.resetsAt))
+  end
+  if s.planKnown == false then
+    table.insert(parts, "free plan's 20 assumed until Iskra answers")
+  end
+  return table.concat(parts, '; ')
+end
+
 --- A full sentence for `:Iskra status`.
 ---@param s iskra.Status?
 ---@return string
@@ -139,6 +182,10 @@ function M.describe(s)
     table.insert(parts, 'model ' .. s.model)
   end
   local text = table.concat(parts, ', ')
+  local day = M.usage(s)
+  if day then
+    text = text .. '; ' .. day
+  end
   if s.message and s.message ~= '' then
     text = text .. ' — ' .. s.message
   end

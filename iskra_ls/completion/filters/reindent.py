@@ -1,0 +1,260 @@
+"""Filter: a block reply re-indented into the document's style, relative to the cursor.
+
+A chat model writes a block in its own indentation step, starting at column 0 or as in
+the file. The first reply line goes at the cursor; later lines are read as absolute
+(indented as in the file, as the prompt asks) or as relative to the first line (a block
+written at column 0), whichever fits; then tabs/spaces and the unit width are converted
+to the document's. Where only part of the indentation is typed, a first line that
+brings the rest of it is kept as written.
+"""
+
+from __future__ import annotations
+
+import re
+from math import gcd
+
+from iskra_ls.completion.context import CompletionContext
+from iskra_ls.completion.filters.text import CLOSER_LINE, mask_strings, next_code_lines
+from iskra_ls.completion.indentation import code_part, indent_columns, leading_ws, render_indent
+from iskra_ls.languages import language_for
+
+MAX_LEADING_BLANK_LINES = 2
+"""Blank lines kept at the start of a body written after an opener."""
+
+
+def _body_goes_below(ctx: CompletionContext, first: str) -> bool:
+    """After ``:``, ``{``, ``then``, ``do``, a tag or ``#ifdef``, the block starts on the
+    next line (not after ``(``, ``[`` or ``=>``, whose content may go on this one, nor
+    when the first line closes the ``{`` itself: ``x = {`` + ``a: 1};``)."""
+    entry = language_for(ctx.language_id)
+    code = entry.code_part(ctx.line_prefix)
+    if code.endswith("{") and first.count("}") > first.count("{"):
+        return False
+    return entry.opens_block(ctx.line_prefix) and not code.endswith(("(", "[", "=>", "->", ","))
+
+
+def _unit_columns(ctx: CompletionContext) -> int:
+    return indent_columns(ctx.indent_unit, ctx.indent_unit) or 4
+
+
+def _model_step(widths: list[int], unit_cols: int, *, absolute: bool = False) -> int:
+    """The model's indentation step, from widths (or differences) it used.
+
+    Widths read as in the file that all lie on the document's grid are the document's
+    own: ``[8, 8]`` is two lines two levels deep, not one level of an 8-column step.
+    """
+    positive = [w for w in widths if w > 0]
+    if absolute and all(w % unit_cols == 0 for w in positive):
+        return unit_cols
+    step = 0
+    for w in positive:
+        step = gcd(step, w)
+    if all(w % unit_cols == 0 for w in positive):
+        # A 4-space answer in a 2-space file fits the grid, two levels at a time.
+        return step if step > unit_cols else unit_cols
+    return step if step >= 2 else unit_cols
+
+
+def _continuation_lines(lines: list[str], ctx: CompletionContext) -> set[int]:
+    """Indexes of lines that continue an expression left open in ``(`` or ``[``.
+
+    Such lines align under the bracket, at any column: they say nothing about the
+    model's indentation step (a 2 from ``results = compute(`` would double every level).
+    Inside ``{`` (a block, or an object literal in a call) lines are indented by levels.
+    """
+    entry = language_for(ctx.language_id)
+    found: set[int] = set()
+    stack: list[str] = []
+    for i, line in enumerate(lines):
+        if stack and stack[-1] != "{":
+            found.add(i)
+        for ch in mask_strings(entry.code_part(line)):
+            if ch in "([{":
+                stack.append(ch)
+            elif ch in ")]}" and stack:
+                stack.pop()
+    return found
+
+
+def _convert(columns: int, step: int, unit_cols: int) -> int:
+    levels, rest = divmod(abs(columns), step)
+    return (levels * unit_cols + rest) * (1 if columns >= 0 else -1)
+
+
+def continues_indentation(text: str, ctx: CompletionContext) -> bool:
+    """Whether the reply's first line brings the rest of a partly typed indentation.
+
+    The cursor is in the indentation (only spaces or tabs typed) short of what the line
+    needs (the line above's indentation, one level more after an opener), or off the
+    document's grid: ``  `` + ``  return x`` is one line at 4 columns, not at 2.
+    """
+    typed = ctx.line_prefix
+    if not typed or typed.strip() or text[:1] not in (" ", "\t"):
+        return False
+    above = next((ln for ln in reversed(_raw_last_lines(ctx)) if ln.strip()), "")
+    entry = language_for(ctx.language_id)
+    unit = _unit_columns(ctx)
+    needed = indent_columns(above, ctx.indent_unit)
+    if entry.opens_indented_block(above):
+        needed += unit
+    cursor = indent_columns(typed, ctx.indent_unit)
+    return cursor < needed or cursor % unit != 0
+
+
+def _raw_last_lines(ctx: CompletionContext) -> list[str]:
+    window = ctx.prefix[-4000:]
+    return window.split("\n")[-6:-1]
+
+
+def normalise_indent(text: str, ctx: CompletionContext) -> str:
+    """Re-indent a block reply to the document's style, relative to the cursor's block."""
+    blank = re.match(r"(?:[ \t]*\n)+", text)
+    if blank:
+        keep = min(blank.group(0).count("\n"), MAX_LEADING_BLANK_LINES)
+        text = ("\n" * keep if ctx.after_opener else "") + text[blank.end() :]
+    if continues_indentation(text, ctx):
+        return _as_in_file(text, ctx)
+    lines = text.split("\n")
+    unit_cols = _unit_columns(ctx)
+    target = indent_columns(ctx.enclosing_indent, ctx.indent_unit)
+    if ctx.after_opener and lines[0].strip() and _body_goes_below(ctx, lines[0]):
+        lines.insert(0, "")
+    widths = [indent_columns(ln, ctx.indent_unit) for ln in lines]
+    content = [i for i in range(1, len(lines)) if lines[i].strip()]
+    continued = _continuation_lines(lines, ctx)
+    measured = [
+        widths[i]
+        for i in content
+        if not lines[i].strip().startswith("*") and i not in continued
+    ]
+    block_layout = ctx.after_opener and not lines[0].strip()
+    opens = language_for(ctx.language_id).opens_indented_block
+    if block_layout and content:
+        base = widths[content[0]]
+        relative = True
+    elif ctx.after_opener or not content:
+        base, relative = 0, False
+    else:
+        first_width = widths[0]
+        # The first following code line tells absolute from relative (not a " * " line).
+        second = next(iter(measured), widths[content[0]])
+        base = first_width
+        relative = first_width > 0 or not (
+            second > 0 and (not opens(lines[0]) or second > target)
+        )
+        if not relative and opens(lines[0]):
+            # Read as in the file, the body must land deeper than the cursor's block;
+            # a 4-space answer in a 2-space file does not: it was written from column 0.
+            step = _model_step(measured, unit_cols)
+            relative = _convert(second, step, unit_cols) <= target
+    if relative:
+        step = _model_step([abs(w - base) for w in measured], unit_cols)
+    else:
+        step = _model_step(measured, unit_cols, absolute=True)
+    written_deeper = block_layout and content and widths[content[0]] > indent_columns(
+        ctx.line_indent, ctx.indent_unit
+    )
+    seen = _indents_seen(lines[1:], ctx)
+    if (not relative or base == target or written_deeper) and seen:
+        return "\n".join([_first_line(lines[0], target, ctx), *lines[1:]])
+    closes_at = leaves_at = None
+    if relative and not block_layout and target > 0:
+        leaves_at = _leaving_line(lines, widths, base, ctx)
+        closes_at = _closing_line(lines, widths, base, ctx.language_id == "lua")
+    out = []
+    for i, line in enumerate(lines):
+        body = line.lstrip(" \t")
+        if i == 0:
+            out.append(_first_line(line, target, ctx))
+            continue
+        if not body:
+            out.append("")
+            continue
+        if i == closes_at:
+            columns = max(target - unit_cols, 0)  # closes the cursor's block: its opener's level
+        elif leaves_at is not None and i >= leaves_at:
+            columns = _convert(widths[i], step, unit_cols)  # as in the file: the cut sees it
+        elif relative:
+            columns = target + _convert(widths[i] - base, step, unit_cols)
+        else:
+            columns = _convert(widths[i], step, unit_cols)
+        out.append(render_indent(columns, ctx.indent_unit) + body)
+    return "\n".join(out)
+
+
+def _first_line(line: str, target: int, ctx: CompletionContext) -> str:
+    """The reply's first line, placed at the cursor (padded to the block's indentation)."""
+    body = line.lstrip(" \t")
+    pad = render_indent(target, ctx.indent_unit)
+    first_pad = pad[len(ctx.line_prefix) :] if pad.startswith(ctx.line_prefix) else ""
+    return first_pad + body if body and not ctx.after_opener else body
+
+
+def _indents_seen(lines: list[str], ctx: CompletionContext) -> bool:
+    """Whether every indentation the reply's lines use is one the document's lines near
+    the cursor use: then the model wrote them as in the file, tabs and spaces as they are
+    (``\t\t  ``), and converting them could only lose that."""
+    wanted = {leading_ws(line) for line in lines if line.strip()}
+    if not wanted:
+        return False
+    seen = {leading_ws(line) for line in ctx.prefix[-8000:].split("\n")[1:] if line.strip()}
+    seen |= {leading_ws(line) for line in ctx.suffix[:4000].split("\n") if line.strip()}
+    return wanted <= seen
+
+
+def _as_in_file(text: str, ctx: CompletionContext) -> str:
+    """A reply whose lines are indented as in the file, in the document's unit."""
+    lines = text.split("\n")
+    if _indents_seen(lines[1:], ctx):
+        return text
+    unit_cols = _unit_columns(ctx)
+    widths = [indent_columns(ln, ctx.indent_unit) for ln in lines[1:] if ln.strip()]
+    step = _model_step(widths, unit_cols, absolute=True)
+    out = [lines[0]]
+    for line in lines[1:]:
+        body = line.lstrip(" \t")
+        columns = _convert(indent_columns(line, ctx.indent_unit), step, unit_cols)
+        out.append(render_indent(columns, ctx.indent_unit) + body if body else "")
+    return "\n".join(out)
+
+
+_DEFINITION = re.compile(
+    r"(?:(?:export|pub(?:\([\w:]+\))?|async|default|local|static|unsafe)\s+)*"
+    r"(?:def|class|func|fn|function|impl|struct|enum|trait|interface|type|mod|module)\b"
+)
+
+
+def _leaving_line(
+    lines: list[str], widths: list[int], base: int, ctx: CompletionContext
+) -> int | None:
+    """In a block written from the cursor's column, the first line that is clearly outside
+    the cursor's block: a definition at the first line's level or left of it, or the code
+    that already follows the cursor in the document.
+
+    Read relative to the first line, such a line would land nested inside the cursor's
+    block, where no block-end cut sees it; from there on the answer is read as written.
+    """
+    following = {ln for ln in next_code_lines(ctx, 3) if not CLOSER_LINE.fullmatch(ln)}
+    for i in range(1, len(lines)):
+        body = lines[i].strip()
+        if body and widths[i] <= base and (_DEFINITION.match(body) or body in following):
+            return i
+    return None
+
+
+_LUA_OPENER = re.compile(r"\b(?:function|do|if|repeat)\b")
+_LUA_CLOSER = re.compile(r"\b(?:end|until)\b")
+
+
+def _closing_line(lines: list[str], widths: list[int], base: int, lua: bool) -> int | None:
+    """Index of a closer-only line (``}``, ``end``) at the first line's level that closes
+    more than the answer opened: it ends the cursor's block."""
+    depth = 0
+    for i, line in enumerate(lines):
+        code = code_part(line)
+        depth += code.count("{") - code.count("}")
+        if lua:
+            depth += len(_LUA_OPENER.findall(code)) - len(_LUA_CLOSER.findall(code))
+        if i > 0 and depth < 0 and widths[i] <= base and CLOSER_LINE.fullmatch(line.strip()):
+            return i
+    return None

@@ -1,0 +1,437 @@
+"""The grammar's verdict: does a suggestion bring a syntax error the document did not have?
+
+For a language with a grammar (``iskra_ls.languages``), a bounded window around the
+cursor is parsed twice with tree-sitter: as the document is, and with the suggestion in
+place. Error and missing nodes near the cursor (from the start of the cursor's line to
+a few lines past the suggestion) are counted in both; a suggestion that brings more of
+them than the document had there is not shown, or, for a block, is cut before the line
+where its first new error starts. An error the document already had (a line the user is
+still typing, the body of a header not written yet) is not the suggestion's fault.
+
+The same parse says whether the cursor sits in a comment, a string or markup text,
+where prose is the content. A language without a grammar gets no verdict here.
+Windows are a few KB: a parse costs a few ms at most, on any document size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from iskra_ls.completion.context import CompletionContext
+from iskra_ls.completion.indentation import indent_columns
+from iskra_ls.completion.prose import is_prose, keywords
+from iskra_ls.languages import Language, language_for, new_parser
+
+if TYPE_CHECKING:
+    import tree_sitter
+
+WINDOW_BEFORE = 2400
+"""Characters before the cursor that are parsed (from a line start)."""
+WINDOW_AFTER = 1000
+"""Characters after the cursor that are parsed (to a line end)."""
+NEAR_LINES = 3
+"""Lines after the suggestion whose errors count as its own (an opener with no body)."""
+MAX_CUTS = 3
+MISREAD_MARGIN_LINES = 6
+"""An error this many lines above the cursor is the grammar misreading the file, not a
+line being written."""
+"""A block is cut before a new error at most this often before it is dropped."""
+
+CODE, COMMENT, STRING, MARKUP = "code", "comment", "string", "markup"
+_FIRST_WORD = re.compile(r"[A-Za-z_]\w*")
+_UTF8, _KEEP = "utf-8", "surrogatepass"
+"""Byte offsets for tree-sitter: a lone surrogate (a document that is not valid Unicode)
+is encoded as its three bytes, never an error, so offsets on both parses agree."""
+_CLOSERS = frozenset({"}", ")", "]", "end", "fi", "done", "esac", "until", "dedent"})
+
+
+@dataclass(frozen=True)
+class Window:
+    """The text parsed around the cursor: ``before`` it (from a line start), ``after`` it."""
+
+    language_id: str
+    before: str
+    after: str
+
+
+def window_of(ctx: CompletionContext) -> Window:
+    """The bounded text parsed around the cursor (cached by the text near the cursor only:
+    hashing a 20 MB prefix would cost more than the parse)."""
+    return _window(ctx.language_id, ctx.prefix[-WINDOW_BEFORE - 1 :],
+                   ctx.suffix[: WINDOW_AFTER + 1])
+
+
+@lru_cache(maxsize=8)
+def _window(language_id: str, prefix: str, suffix: str) -> Window:
+    before = prefix[-WINDOW_BEFORE:]
+    if len(before) < len(prefix):
+        newline = before.find("\n")
+        before = before[newline + 1 :] if newline >= 0 else before
+        # Start at a line with no indentation when one is near: a parse that starts
+        # inside a nested block reads the first lines as errors in every language.
+        # Start at a top-level line that begins with one of the language's keywords
+        # (``def``, ``function``, ``package``): not inside a docstring or comment the
+        # cut fell into, whose closing quotes would read the whole window inside out.
+        words = keywords(language_id) - set(language_for(language_id).closers)
+        words -= {"else", "elif", "elsif", "except", "finally", "catch", "case", "when"}
+        for line_start in _line_starts(before, limit=before.rfind("\n")):
+            first = _FIRST_WORD.match(before, line_start)
+            if first is not None and first.group(0) in words:
+                before = before[line_start:]
+                break
+    after = suffix[:WINDOW_AFTER]
+    if len(after) < len(suffix):
+        after = after[: after.rfind("\n") + 1] or after
+    return Window(language_id, before, after)
+
+
+def _line_starts(text: str, limit: int) -> Iterator[int]:
+    pos = 0
+    while 0 <= pos <= limit:
+        yield pos
+        pos = text.find("\n", pos) + 1 or -1
+
+
+@lru_cache(maxsize=16)
+def _parse(language_id: str, source: bytes) -> tree_sitter.Tree | None:
+    parser = new_parser(language_id)
+    return None if parser is None else parser.parse(source)
+
+
+def _errors(tree: tree_sitter.Tree, start: int, end: int,
+            touching: tuple[int, int] | None = None) -> list[tuple[int, int, str]]:
+    """(start, end byte, kind) of each error or missing node that starts in ``start..end``.
+
+    An error node that starts before the region (the window began inside a construct
+    the parser could not place) is the window's, not the suggestion's, unless it takes
+    in the ``touching`` range (the suggestion).
+    """
+    found: list[tuple[int, int, str]] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.end_byte < start or node.start_byte > end:
+            continue
+        reaches = touching is not None and node.start_byte <= touching[1] and (
+            node.end_byte >= touching[0]
+        )
+        if (node.is_error or node.is_missing) and (node.start_byte >= start or reaches):
+            kind = "ERROR" if node.is_error else f"MISSING {node.type}"
+            found.append((node.start_byte, node.end_byte, kind))
+        if node.has_error:
+            stack.extend(node.children)
+    return sorted(found)
+
+
+def _tail(after: str) -> str:
+    """The rest of the cursor's line and the next :data:`NEAR_LINES` non-blank lines."""
+    pos, seen = after.find("\n"), 0
+    while pos >= 0 and seen < NEAR_LINES:
+        nxt = after.find("\n", pos + 1)
+        if after[pos + 1 : nxt if nxt >= 0 else None].strip():
+            seen += 1
+        pos = nxt
+    return after if pos < 0 else after[:pos]
+
+
+def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) -> int | None:
+    """The line of ``text`` where the first error it brings starts (0 for an error that
+    starts before it), or None when it brings none or the language has no grammar.
+
+    A suggestion brings an error when, near the cursor, the document has more error
+    and missing nodes with it than without it; when an error node starts inside it that
+    the document did not have; or when the typed rest of the line ends up in a comment
+    or string it was not in (``heap[`` + ``# index`` before the typed ``]``).
+    """
+    win = window_of(ctx)
+    before, rest = win.before.encode(_UTF8, _KEEP), win.after.encode(_UTF8, _KEEP)
+    replaced = len(win.after[:replace_after].encode(_UTF8, _KEEP))
+    old = _parse(win.language_id, before + rest)
+    if old is None:
+        return None
+    inserted = text.encode(_UTF8, _KEEP)
+    new = _parse(win.language_id, before + inserted + rest[replaced:])
+    if new is None:
+        return None
+    line_start = before.rfind(b"\n") + 1
+    cursor, end = len(before), len(before) + len(inserted)
+    tail_text = _tail(win.after[replace_after:])
+    tail = len(tail_text.encode(_UTF8, _KEEP))
+    following = _first_code(tail_text.split("\n", 1)[1] if "\n" in tail_text else "")
+    if following is not None:
+        first_tail_line = tail_text[: tail_text.index("\n")]
+        old_at = cursor + replaced + len(first_tail_line.encode(_UTF8, _KEEP)) + 1
+        new_at = end + (old_at - cursor - replaced)
+        was_text = _in_text(old, old_at + following)
+        if not was_text and _in_text(new, new_at + following):
+            return len(text.split("\n")) - 1  # a comment or string swallows what follows
+        if was_text:
+            tail = 0  # it closes the comment the cursor was in: what follows is new code
+    if _misread_above(old, before):
+        # The grammar cannot read this document (a dialect, macros): it counts no errors,
+        # only what needs no parse of the whole: English, a swallowed rest of the line.
+        if _swallows_rest(old, new, win.after[replace_after:], cursor + replaced, end):
+            return len(text.split("\n")) - 1
+        return _first_english(text, win.language_id)
+    near = before.rfind(b"\n", 0, max(line_start - 1, 0))
+    near = before.rfind(b"\n", 0, max(near, 0)) + 1  # two lines above the cursor's line
+    was = [e for e in _errors(old, line_start, cursor + replaced + tail,
+                              (cursor, cursor + replaced)) if e[0] >= near]
+    now = [e for e in _errors(new, line_start, end + tail, (cursor, end)) if e[0] >= near]
+    if not win.after[replace_after:].split("\n", 1)[0].strip():
+        # At the end of the line, a closer missing after the suggestion is the body still
+        # to be written (``{``); before typed text (``)``) the suggestion must close it.
+        now = [e for e in now if not (e[0] >= end and e[2].split(" ", 1)[-1] in _CLOSERS)]
+    if in_prose(ctx):  # text in an unfinished docstring or comment: its error goes on
+        was = [error for error in was if error[0] >= cursor]
+        now = [error for error in now if error[0] >= cursor]
+    if _restarts_file(new, cursor, end, win.language_id) or _only_comment_where_code_goes(
+        old, new, cursor, end, line_start
+    ):
+        return 0
+    shift = len(inserted) - replaced
+
+    def moved(pos: int) -> int:
+        return pos if pos < cursor else pos + shift
+
+    old_places = {(moved(pos), moved(stop), kind) for pos, stop, kind in was}
+    fresh = [(pos, stop, kind) for pos, stop, kind in now if (pos, stop, kind) not in old_places]
+    inside = [pos for pos, stop, kind in fresh
+              if kind == "ERROR" and pos < end and stop > cursor]
+    if len(now) > len(was):
+        first = (fresh or now)[0][0]
+    elif inside:
+        first = max(inside[0], cursor)
+    elif _swallows_rest(old, new, win.after[replace_after:], cursor + replaced, end):
+        return len(text.split("\n")) - 1
+    elif not in_prose(ctx) and (_error_reaches(new, cursor + 1, cursor) or _opaque(new, cursor)):
+        # The document's own error took the suggestion in, or the grammar reads no syntax
+        # there (a macro's token tree): English in it is no code.
+        return _first_english(text, win.language_id)
+    else:
+        return None
+    return 0 if first < cursor else inserted[: first - cursor].count(b"\n")
+
+
+def _opaque(tree: tree_sitter.Tree, at: int) -> bool:
+    """Whether ``at`` lies in a stretch the grammar takes as raw tokens (a macro body)."""
+    node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(at, at)
+    while node is not None:
+        if "token_tree" in node.type:
+            return True
+        node = node.parent
+    return False
+
+
+def _restarts_file(tree: tree_sitter.Tree, start: int, end: int, language_id: str) -> bool:
+    """Whether a node that stands only at a file's top level (``package``, ``import``)
+    starts in ``start..end`` below the top level: the model restarted the file."""
+    kinds = language_for(language_id).top_level_only
+    if not kinds:
+        return False
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.end_byte <= start or node.start_byte >= end:
+            continue
+        if node.type in kinds and node.start_byte >= start and node.parent is not None and (
+            node.parent.parent is not None
+        ):
+            return True
+        stack.extend(node.children)
+    return False
+
+
+def _error_reaches(tree: tree_sitter.Tree, line_start: int, at: int) -> bool:
+    """Whether an error or missing node starts by ``at`` and reaches the cursor's line
+    (which starts at ``line_start``): the code before the cursor is unfinished."""
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.start_byte > at or node.end_byte < line_start - 1:
+            continue
+        if node.is_error or node.is_missing:
+            return True
+        if node.has_error:
+            stack.extend(node.children)
+    return False
+
+
+def _only_comment_where_code_goes(old: tree_sitter.Tree, new: tree_sitter.Tree, start: int,
+                                  end: int, line_start: int) -> bool:
+    """Whether the suggestion is only a comment, at the end of a line that still needs
+    code (``package `` + ``// Copyright``): the document's error there stays."""
+    if end <= start or not _error_reaches(old, line_start, start):
+        return False
+    node = new.root_node.descendant_for_byte_range(end - 1, end)
+    while node is not None and "comment" not in node.type:
+        node = node.parent
+    if node is None or node.start_byte < start:
+        return False
+    text = new.root_node.text or b""
+    return not text[start : node.start_byte].strip()
+
+
+def _first_english(text: str, language_id: str) -> int | None:
+    """The first line of ``text`` that reads as English, if any."""
+    return next((i for i, line in enumerate(text.split("\n")) if is_prose(line, language_id)),
+                None)
+
+
+def _misread_above(tree: tree_sitter.Tree, before: bytes) -> bool:
+    """Whether the code above the cursor, as it is, has an error node that ends a few
+    lines before the cursor's line: the grammar does not read this file (a SQL dialect, C
+    macros), so it cannot judge a suggestion. An error where the window begins (a
+    construct cut in two) does not count."""
+    limit = len(before)
+    for _ in range(MISREAD_MARGIN_LINES + 1):
+        limit = before.rfind(b"\n", 0, max(limit, 1))
+        if limit <= 0:
+            return False
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if not node.has_error or node.start_byte >= limit:
+            continue
+        if node.is_error and 0 < node.start_byte and node.end_byte < limit:
+            return True
+        stack.extend(node.children)
+    return False
+
+
+def _first_code(text: str) -> int | None:
+    """Byte offset of the first non-blank character of ``text``, if any."""
+    stripped = text.lstrip()
+    if not stripped:
+        return None
+    return len(text[: len(text) - len(stripped)].encode(_UTF8, _KEEP))
+
+
+def _swallows_rest(old: tree_sitter.Tree, new: tree_sitter.Tree, rest: str, old_at: int,
+                   new_at: int) -> bool:
+    """Whether the typed rest of the cursor's line is in a comment or string only with
+    the suggestion in place."""
+    line = rest.split("\n", 1)[0]
+    if not line.strip():
+        return False
+    skip = len(line[: len(line) - len(line.lstrip())].encode(_UTF8, _KEEP))
+    return _in_text(new, new_at + skip) and not _in_text(old, old_at + skip)
+
+
+def _in_text(tree: tree_sitter.Tree, at: int) -> bool:
+    node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(at, at + 1)
+    while node is not None:
+        if "comment" in node.type or ("string" in node.type and node.start_byte < at):
+            return True
+        node = node.parent
+    return False
+
+
+def _strands_body_below(ctx: CompletionContext, text: str, replace_after: int) -> bool:
+    """Where blocks are made by indentation, whether the code line below the suggestion is
+    deeper than the suggestion's last line, which opens nothing: the indented body below
+    needed the opener the suggestion did not write (``import os`` above ``    return``)."""
+    entry = language_for(ctx.language_id)
+    if not entry.body_needs_opener or ctx.line_suffix[replace_after:].strip():
+        return False
+    last = (ctx.line_prefix + text).rstrip().split("\n")[-1]
+    below = next((ln for ln in ctx.suffix[:WINDOW_AFTER].split("\n")[1:] if ln.strip()), "")
+    if not below or not last.strip() or entry.opens_block(last):
+        return False
+    return indent_columns(below, ctx.indent_unit) > indent_columns(last, ctx.indent_unit)
+
+
+def keep_parseable(text: str, ctx: CompletionContext, replace_after: int = 0) -> str:
+    """``text`` if it brings no new syntax error; a block cut before its first line that
+    does; "" when even its first line does."""
+    if _strands_body_below(ctx, text, replace_after):
+        return ""
+    for _ in range(MAX_CUTS):
+        line = new_error_line(ctx, text, replace_after)
+        if line is None:
+            return text
+        if line == 0:
+            return ""
+        text = "\n".join(text.split("\n")[:line]).rstrip()
+        if not text.strip():
+            return ""
+    return text if new_error_line(ctx, text, replace_after) is None else ""
+
+
+_CODE_AGAIN = ("interpolation", "substitution", "interpolated_expression",
+               "template_expression")
+_TEXT_NODES = ("text", "pod", "heredoc_body", "heredoc_content")
+
+
+def cursor_region(ctx: CompletionContext) -> str:
+    """Whether the cursor is in ``code``, a ``comment``, a ``string`` or ``markup`` text.
+
+    From the grammar where the language has one; otherwise from the line alone (a line
+    that starts with the language's line comment marker is a comment).
+    """
+    entry = language_for(ctx.language_id)
+    if entry.is_prose:
+        return MARKUP
+    return _region(window_of(ctx), ctx.line_prefix, len(ctx.prefix))
+
+
+@lru_cache(maxsize=8)
+def _region(win: Window, line_prefix: str, prefix_chars: int) -> str:
+    entry = language_for(win.language_id)
+    before = win.before.encode(_UTF8, _KEEP)
+    tree = _parse(win.language_id, before + win.after.encode(_UTF8, _KEEP))
+    if tree is None:
+        stripped = line_prefix.lstrip()
+        return COMMENT if entry.line_comments and stripped.startswith(entry.line_comments) \
+            else CODE
+    cursor = len(before)
+    node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(
+        max(cursor - 1, 0), cursor
+    )
+    broken = None
+    while node is not None:
+        if node.is_error and broken is None:
+            broken = node
+        kind = node.type
+        inside = node.start_byte < cursor < node.end_byte
+        at_end = node.start_byte < cursor == node.end_byte
+        if any(part in kind for part in _CODE_AGAIN):
+            return CODE
+        if kind.endswith("comment") or kind in ("comment_content", "pod"):
+            if inside or (at_end and b"\n" not in before[node.start_byte : cursor]
+                          and not kind.startswith(("block", "multiline"))):
+                return COMMENT
+        elif ("string" in kind and "system_lib" not in kind) or kind in _TEXT_NODES:
+            if inside:
+                return MARKUP if kind == "text" else STRING
+        node = node.parent
+    if broken is None and tree.root_node.has_error:
+        errors = [pos for pos, _end, kind in _errors(tree, 0, cursor) if kind == "ERROR"]
+        start = errors[-1] if errors else None
+    else:
+        start = None if broken is None else broken.start_byte
+    if start is not None and (start > 0 or len(win.before) == prefix_chars):
+        # The parser gave up here (not merely where the window begins): an unclosed
+        # string or comment?
+        return _unclosed(before[start:cursor].decode(_UTF8, "replace"), line_prefix, entry)
+    return CODE
+
+
+def _unclosed(text: str, line_prefix: str, entry: Language) -> str:
+    """Where a stretch the parser could not read leaves the cursor: in a string its
+    triple quotes leave open, in a comment the cursor's line starts, or in code."""
+    if text.count('"""') % 2 or text.count("\'\'\'") % 2 or text.count("/*") > text.count("*/"):
+        return STRING
+    stripped = line_prefix.lstrip()
+    if entry.line_comments and stripped.startswith(entry.line_comments):
+        return COMMENT
+    return CODE
+
+
+def in_prose(ctx: CompletionContext) -> bool:
+    """Whether prose is the content at the cursor (a comment, a string, markup text)."""
+    return cursor_region(ctx) != CODE
