@@ -1,15 +1,15 @@
 """Figures for the recorded real-model corpus: what the model wrote, what the editor gets.
 
 No model is needed: the raw answers are fixtures (``tests/fixtures/real_completions``).
-For every case the raw answer and what today's post-processing would show are checked
-against the invariants of ``bench/real_model/invariants.py``. What would be shown is
-what ``tests/unit/test_real_corpus.py`` checks too (:func:`shown`): the post-processed
-whole answer, and the answer streamed in small pieces through the early stop the server
-uses (the block's first line shown early, the final suggestion). The figures are
+For every case the raw answer and what today's iskra-ls would show are checked against
+the invariants of ``bench/real_model/invariants.py``. What would be shown comes from
+``replay.py``, as in ``tests/unit/test_real_corpus.py``: the answer streamed in small
+pieces through the server's own completion fetch (the block's first line shown early,
+then the final suggestion). The figures are
 
 - violations by kind in the raw answers and in what is shown (target 0), overall and
   per language (a case counts once per kind however many of its suggestions break it);
-- the share of answers kept (a suggestion is returned at all);
+- the share of answers kept (the request ends with a suggestion);
 - exact first token / first three tokens against the real code that was cut out;
 - for Python, the share of kept suggestions after which the enclosing top-level
   definition still parses (target >= 90 %), counted over cases whose real code parses.
@@ -22,62 +22,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 from collections import Counter, defaultdict
 from typing import Any
 
 from bench.real_model.corpus import RecordedCase, load_corpus
 from bench.real_model.invariants import KINDS, Violation, check, first_tokens, python_parses
-from iskra_ls.completion.context import CompletionContext, build_context, to_lf
-from iskra_ls.completion.postprocess import Suggestion, early_stop_text, postprocess
-
-CHUNK_CHARS = 7
-"""Stream piece size of the simulated stream (a token is ~4 characters; pieces vary)."""
+from bench.real_model.replay import Replayed, context, replay
+from iskra_ls.completion.context import to_lf
 
 
-def context(case: RecordedCase) -> CompletionContext:
-    return build_context(case.text, case.offset, language_id=case.language_id, path=case.path)
-
-
-def _streamed(raw: str, ctx: CompletionContext) -> list[tuple[str, Suggestion | None]]:
-    """What the editor would be shown while ``raw`` streams in: (label, suggestion)."""
-    shown: list[tuple[str, Suggestion | None]] = []
-    first_ctx = dataclasses.replace(ctx, multiline=False) if ctx.multiline else None
-    first_shown = False
-    for end in range(CHUNK_CHARS, len(raw) + CHUNK_CHARS, CHUNK_CHARS):
-        joined = raw[:end]
-        if first_ctx is not None and not first_shown:
-            first = early_stop_text(joined, first_ctx)
-            if first is not None:
-                first_shown = True
-                shown.append(("first line", postprocess(first, first_ctx)))
-        early = early_stop_text(joined, ctx)
-        if early is not None:
-            shown.append(("early stop", postprocess(early, ctx)))
-            return shown
-    return shown
-
-
-def shown(case: RecordedCase) -> list[tuple[str, Suggestion, bool]]:
-    """Every suggestion today's post-processing would put in the editor for ``case``'s raw
-    answer: (how, suggestion, whether a block was asked for it)."""
-    ctx = context(case)
-    raw = to_lf(case.raw or "")
-    out: list[tuple[str, Suggestion, bool]] = []
-    whole = postprocess(raw, ctx)
-    if whole is not None:
-        out.append(("whole", whole, ctx.multiline))
-    for label, suggestion in _streamed(raw, ctx):
-        if suggestion is not None:
-            out.append((label, suggestion, ctx.multiline and label != "first line"))
-    return out
-
-
-def violations(case: RecordedCase) -> list[tuple[str, Violation]]:
-    """(how it was shown, violation) for everything :func:`shown` breaks."""
+def violations(
+    case: RecordedCase, replayed: Replayed | None = None
+) -> list[tuple[str, Violation]]:
+    """(how it was shown, violation) for everything that reaches the editor and breaks an
+    invariant (``replayed``: ``case`` already replayed)."""
+    replayed = replay(case) if replayed is None else replayed
     return [
         (label, v)
-        for label, suggestion, multiline in shown(case)
+        for label, suggestion, multiline in replayed.shown
         for v in check(case.text, case.offset, case.language_id, to_lf(suggestion.text),
                        suggestion.replace_after, multiline=multiline)
     ]
@@ -95,10 +57,11 @@ def _score(cases: list[RecordedCase]) -> dict[str, Any]:
                                            multiline=ctx.multiline)}
         raw_kinds.update(raw_found)
         raw_bad += bool(raw_found)
-        found = {v.kind for _label, v in violations(case)}
+        replayed = replay(case)
+        found = {v.kind for _label, v in violations(case, replayed)}
         returned_kinds.update(found)
         returned_bad += bool(found)
-        suggestion = postprocess(raw, ctx)
+        suggestion = replayed.final
         if suggestion is None:
             continue
         kept += 1
@@ -127,39 +90,29 @@ def _score(cases: list[RecordedCase]) -> dict[str, Any]:
     }
 
 
-def block_reading(cases: list[RecordedCase], chunk_chars: int = 4) -> dict[str, Any]:
+def block_reading(cases: list[RecordedCase]) -> dict[str, Any]:
     """How much of each block answer is read before the suggestion is final.
 
-    Each recorded block answer is streamed in ``chunk_chars`` pieces through the early
-    stop iskra-ls applies (``early_stop_text`` with the block context, re-checked when
-    a line ends or the next one shows its indentation, as ``completion/fetch.py`` does);
-    before the block early stop, a block answer was read to its end.
+    Each recorded block answer is replayed through the server's streaming code
+    (:mod:`bench.real_model.replay`); the block early stop hands over the final
+    suggestion before the answer's end (the rest is only drained). Without it, a block
+    answer was read to its end. Tokens are counted as 4 characters.
     """
     whole: list[int] = []
     until_final: list[int] = []
     for case in cases:
-        ctx = build_context(case.text, case.offset, language_id=case.language_id, path=case.path)
-        raw = to_lf(case.raw or "")
-        if not ctx.multiline or not raw:
+        if not case.raw:
             continue
-        whole.append(len(raw))
-        read = len(raw)
-        shape: tuple[int, bool] | None = None
-        for end in range(chunk_chars, len(raw) + chunk_chars, chunk_chars):
-            joined = raw[:end]
-            now = (joined.count("\n"), bool(joined[joined.rfind("\n") + 1 :].strip()))
-            if now == shape:
-                continue
-            shape = now
-            if early_stop_text(joined, ctx) is not None:
-                read = min(end, len(raw))
-                break
-        until_final.append(read)
+        replayed = replay(case)
+        if not replayed.multiline:
+            continue
+        whole.append(replayed.answer_chars)
+        until_final.append(replayed.read_chars)
     n = len(whole) or 1
     return {
         "block_answers": len(whole),
-        "tokens_read_before": sum(whole) / n / chunk_chars,
-        "tokens_read_after": sum(until_final) / n / chunk_chars,
+        "tokens_read_before": sum(whole) / n / 4,
+        "tokens_read_after": sum(until_final) / n / 4,
         "stopped_early_share": sum(r < w for r, w in zip(until_final, whole, strict=True)) / n,
     }
 

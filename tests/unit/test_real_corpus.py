@@ -31,7 +31,8 @@ if str(ROOT) not in sys.path:
 from bench.real_model.cases import LANGUAGES, kinds_for  # noqa: E402
 from bench.real_model.corpus import RecordedCase, load_corpus  # noqa: E402
 from bench.real_model.invariants import check  # noqa: E402
-from bench.real_model.quality import context, violations  # noqa: E402
+from bench.real_model.quality import violations  # noqa: E402
+from bench.real_model.replay import context  # noqa: E402
 
 CASES = load_corpus()
 MIN_PER_LANGUAGE = 15
