@@ -1,0 +1,120 @@
+"""The grammar's verdict in long files: the parsed window starts where a parse can.
+
+The syntax filter parses a window of a few KB around the cursor. Found by the
+real-model corpus (``tests/fixtures/real_completions``): in a long Java class or C++
+namespace no line near the cursor is at the top level, so the window began inside a
+Javadoc comment or a declaration, the grammar read the whole window as errors, and the
+filter judged nothing (``elts[`` + ``public String join(...) {`` was shown); a PHP
+window cut below ``<?php`` was read as HTML text, where prose is content (a paragraph
+of English was shown inside ``str_replace(``); and where macros keep the grammar from
+reading a C++ file, a suggestion that does not parse even on its own was shown.
+Each row: the model's junk is dropped, the real code at the same cursor (up to the
+closer the editor typed) is kept.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from iskra_ls.completion.context import build_context
+from iskra_ls.completion.postprocess import postprocess
+
+CURSOR = "█"
+
+_JAVADOC = "    /**\n" + "".join(
+    f"     * Line {i} of a long comment: the {{@code StringJoiner}} is not empty yet.\n"
+    for i in range(40)
+) + "     */\n"
+JAVA = (
+    "package java.util;\n\npublic final class StringJoiner {\n"
+    + "".join(
+        f"    private int field{i} = {i};\n" for i in range(10)
+    )
+    + _JAVADOC
+    + "    public StringJoiner add(CharSequence newElement) {\n"
+    "        final String elt = String.valueOf(newElement);\n"
+    "        if (elts == null) {\n"
+    "            elts = new String[8];\n"
+    "        } else {\n"
+    "            if (size == elts.length)\n"
+    "                elts = Arrays.copyOf(elts, 2 * size);\n"
+    "        }\n"
+    f"        elts[{CURSOR}]\n"
+    "        return this;\n"
+    "    }\n}\n"
+)
+
+PHP = (
+    "<?php\n\nnamespace Console\\Helper;\n\nclass ProcessHelper\n{\n"
+    + "".join(
+        f"    public function helper{i}(string $value): string\n"
+        "    {\n"
+        f"        return strtoupper($value) . '{i}';\n"
+        "    }\n\n"
+        for i in range(40)
+    )
+    + "    private function escapeString(string $str): string\n"
+    "    {\n"
+    f"        return str_replace({CURSOR})\n"
+    "    }\n}\n"
+)
+
+CPP = (
+    "namespace std _GLIBCXX_VISIBILITY(default)\n{\n_GLIBCXX_BEGIN_NAMESPACE_VERSION\n\n"
+    "  template<typename _ValueT>\n"
+    "    int\n"
+    "    __digits(_ValueT __v)\n"
+    "    {\n"
+    "      int __n = 0;\n"
+    "      do\n"
+    "\t{\n"
+    "\t  __v >>= 3;\n"
+    "\t  ++__n;\n"
+    "\t}\n"
+    f"      while ({CURSOR});\n"
+    "      return __n;\n"
+    "    }\n\n"
+    "_GLIBCXX_END_NAMESPACE_VERSION\n} // namespace\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "doc", "junk", "truth"),
+    [
+        pytest.param("java", JAVA, "public String join(StringBuilder builder) {", "size++",
+                     id="java-window-in-javadoc"),
+        pytest.param("php", PHP, "The processHelper class provides a helper function to run "
+                     "external processes.", "'<', '\\\\<', $str", id="php-window-below-tag"),
+        pytest.param("cpp", CPP, "# [22.2.2.2.1.1.1.1.1.1.", "__v != 0",
+                     id="cpp-macros-misread"),
+    ],
+)
+def test_junk_dropped_truth_kept(language: str, doc: str, junk: str, truth: str) -> None:
+    offset = doc.index(CURSOR)
+    ctx = build_context(doc.replace(CURSOR, "", 1), offset, language_id=language, path="f")
+    assert postprocess(junk, ctx) is None
+    kept = postprocess(truth, ctx)
+    assert kept is not None and kept.text == truth, kept
+
+
+@pytest.mark.parametrize(
+    ("doc", "text", "crossed"),
+    [
+        ("      while (█)\n", "# [22.2.2.2.1.1.1.1.", True),
+        ("        elts[█]\n", "public String join(StringBuilder builder) {", True),
+        ("x = {█}\n", "'a': [1, 2", True),
+        ("      while (█)\n", "__v != 0", False),
+        ("        elts[█]\n", "size++", False),
+        ("f(█)\n", "g(a[1], b", False),  # its own brackets closed
+        ("f(█)\n", "g(1", False),  # the typed ``)`` closes ``g(``: another filter's call
+        ("f(█)\n", '"[", x', False),  # a bracket in a string
+        ("f(█)\n", "[1,\n 2]", False),  # a block: not one line
+        ("f(█\n", "a[1", False),  # nothing typed after the cursor
+    ],
+)
+def test_leaves_other_bracket_open(doc: str, text: str, crossed: bool) -> None:
+    from iskra_ls.completion.filters.suffix import leaves_other_bracket_open
+
+    offset = doc.index(CURSOR)
+    ctx = build_context(doc.replace(CURSOR, "", 1), offset, language_id="c", path="f")
+    assert leaves_other_bracket_open(text, ctx) is crossed
