@@ -118,3 +118,25 @@ def test_leaves_other_bracket_open(doc: str, text: str, crossed: bool) -> None:
     offset = doc.index(CURSOR)
     ctx = build_context(doc.replace(CURSOR, "", 1), offset, language_id="c", path="f")
     assert leaves_other_bracket_open(text, ctx) is crossed
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "expected"),
+    [
+        ("class A {\n    }\n\n        /**█\n        static int f() {\n",
+         "\n         * Recursive invariant check\n         */",
+         "\n         * Recursive invariant check\n         */"),
+        ("class A {\n    /**█\n    int f() {\n",
+         "\n* Returns f.\n*/", "\n     * Returns f.\n     */"),
+        ("\t/**█\n\tint f() {\n", "\n * Returns f.\n */", "\n\t * Returns f.\n\t */"),
+    ],
+)
+def test_block_comment_body_under_its_opener(doc: str, raw: str, expected: str) -> None:
+    """After ``/**`` the `` * `` lines sit one column right of the ``/``, not a block level
+    deeper (a Javadoc body was shown 3 columns off once the window fix let the grammar
+    read the file)."""
+    from iskra_ls.completion.filters.reindent import normalise_indent
+
+    offset = doc.index(CURSOR)
+    ctx = build_context(doc.replace(CURSOR, "", 1), offset, language_id="java", path="f")
+    assert normalise_indent(raw, ctx) == expected
