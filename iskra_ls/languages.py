@@ -74,6 +74,8 @@ class Language:
     a model that restarts the file writes them anywhere."""
     tags_are_code: bool = False
     """Whether ``<code>``/``<pre>`` tags may belong in the text (HTML, JSX, PHP, Markdown)."""
+    code_tag: str = ""
+    """What opens code in a file that starts as text (PHP's ``<?php``, with a line break)."""
     _patterns: dict[str, re.Pattern[str]] = field(default_factory=dict, compare=False,
                                                   repr=False)
 
@@ -199,7 +201,7 @@ LANGUAGES: tuple[Language, ...] = (
              opener=r"(?:[{(\[]|=>|=|:)$"),
     Language("php", ("php",), "tree_sitter_php", "language_php",
              line_comments=("//", "#"), opener=r"(?:[{(\[]|=>|:)$", opener_line=_C_HEADER,
-             backticks_are_code=False, tags_are_code=True),
+             backticks_are_code=False, tags_are_code=True, code_tag="<?php\n"),
     Language("ruby", ("ruby", "rb"), "tree_sitter_ruby", line_comments=("#",),
              block_style=KEYWORDS, opener=r"(?:[{(\[]|\bdo(?:\s*\|[^|]*\|)?|\bthen)$",
              opener_line=_RUBY_HEADER, closers=("end", "}"), backticks_are_code=False),
