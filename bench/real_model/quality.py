@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -45,52 +46,73 @@ def violations(
     ]
 
 
-def _score(cases: list[RecordedCase]) -> dict[str, Any]:
+@dataclasses.dataclass(frozen=True)
+class _Graded:
+    """One case's answer, replayed once and graded: the figures add these up."""
+
+    language_id: str
+    raw_kinds: frozenset[str]
+    shown_kinds: frozenset[str]
+    kept: bool
+    first_exact: bool
+    first3_exact: bool
+    parses: bool | None
+    """Python: whether the code still parses with the suggestion (None: not counted)."""
+    replayed: Replayed
+
+
+def _grade(case: RecordedCase) -> _Graded:
+    ctx = context(case)
+    raw = to_lf(case.raw or "")
+    raw_kinds = frozenset(v.kind for v in check(case.text, case.offset, case.language_id, raw,
+                                                multiline=ctx.multiline))
+    replayed = replay(case)
+    shown_kinds = frozenset(v.kind for _label, v in violations(case, replayed))
+    suggestion = replayed.final
+    if suggestion is None:
+        return _Graded(case.language_id, raw_kinds, shown_kinds, False, False, False, None,
+                       replayed)
+    text = to_lf(suggestion.text)
+    want = case.expected if ctx.multiline else case.expected.split("\n", 1)[0]
+    parses = None
+    if case.language_id == "python" and python_parses(
+        case.text, case.offset, want, len(ctx.line_suffix)
+    ):
+        parses = python_parses(case.text, case.offset, text, suggestion.replace_after)
+    return _Graded(
+        case.language_id, raw_kinds, shown_kinds, True,
+        first_tokens(text, 1) == first_tokens(want, 1),
+        first_tokens(text, 3) == first_tokens(want, 3),
+        parses, replayed,
+    )
+
+
+def _score(graded: list[_Graded]) -> dict[str, Any]:
     raw_kinds: Counter[str] = Counter()
     returned_kinds: Counter[str] = Counter()
-    raw_bad = returned_bad = kept = first_exact = first3_exact = 0
-    parses = parse_total = 0
-    for case in cases:
-        ctx = context(case)
-        raw = to_lf(case.raw or "")
-        raw_found = {v.kind for v in check(case.text, case.offset, case.language_id, raw,
-                                           multiline=ctx.multiline)}
-        raw_kinds.update(raw_found)
-        raw_bad += bool(raw_found)
-        replayed = replay(case)
-        found = {v.kind for _label, v in violations(case, replayed)}
-        returned_kinds.update(found)
-        returned_bad += bool(found)
-        suggestion = replayed.final
-        if suggestion is None:
-            continue
-        kept += 1
-        text = to_lf(suggestion.text)
-        want = case.expected if ctx.multiline else case.expected.split("\n", 1)[0]
-        first_exact += first_tokens(text, 1) == first_tokens(want, 1)
-        first3_exact += first_tokens(text, 3) == first_tokens(want, 3)
-        if case.language_id == "python":
-            if python_parses(case.text, case.offset, want, len(ctx.line_suffix)):
-                parse_total += 1
-                parses += python_parses(
-                    case.text, case.offset, text, suggestion.replace_after
-                )
-    total = len(cases)
+    for g in graded:
+        raw_kinds.update(g.raw_kinds)
+        returned_kinds.update(g.shown_kinds)
+    total = len(graded)
+    kept = sum(g.kept for g in graded)
+    parsed = [g.parses for g in graded if g.parses is not None]
     return {
         "cases": total,
-        "raw_with_violation_share": raw_bad / total if total else None,
+        "raw_with_violation_share": sum(bool(g.raw_kinds) for g in graded) / total
+        if total else None,
         "raw_violations": {k: raw_kinds[k] for k in KINDS},
-        "returned_with_violation": returned_bad,
+        "returned_with_violation": sum(bool(g.shown_kinds) for g in graded),
         "returned_violations": {k: returned_kinds[k] for k in KINDS},
         "kept_share": kept / total if total else None,
-        "first_token_exact_share": first_exact / kept if kept else None,
-        "first3_tokens_exact_share": first3_exact / kept if kept else None,
-        "python_kept_parse_share": parses / parse_total if parse_total else None,
-        "python_parse_cases": parse_total,
+        "first_token_exact_share": sum(g.first_exact for g in graded) / kept if kept else None,
+        "first3_tokens_exact_share": sum(g.first3_exact for g in graded) / kept
+        if kept else None,
+        "python_kept_parse_share": sum(parsed) / len(parsed) if parsed else None,
+        "python_parse_cases": len(parsed),
     }
 
 
-def block_reading(cases: list[RecordedCase]) -> dict[str, Any]:
+def block_reading(graded: list[_Graded]) -> dict[str, Any]:
     """How much of each block answer is read before the suggestion is final.
 
     Each recorded block answer is replayed through the server's streaming code
@@ -98,33 +120,25 @@ def block_reading(cases: list[RecordedCase]) -> dict[str, Any]:
     suggestion before the answer's end (the rest is only drained). Without it, a block
     answer was read to its end. Tokens are counted as 4 characters.
     """
-    whole: list[int] = []
-    until_final: list[int] = []
-    for case in cases:
-        if not case.raw:
-            continue
-        replayed = replay(case)
-        if not replayed.multiline:
-            continue
-        whole.append(replayed.answer_chars)
-        until_final.append(replayed.read_chars)
-    n = len(whole) or 1
+    blocks = [g.replayed for g in graded if g.replayed.multiline and g.replayed.answer_chars]
+    n = len(blocks) or 1
     return {
-        "block_answers": len(whole),
-        "tokens_read_before": sum(whole) / n / 4,
-        "tokens_read_after": sum(until_final) / n / 4,
-        "stopped_early_share": sum(r < w for r, w in zip(until_final, whole, strict=True)) / n,
+        "block_answers": len(blocks),
+        "tokens_read_before": sum(r.answer_chars for r in blocks) / n / 4,
+        "tokens_read_after": sum(r.read_chars for r in blocks) / n / 4,
+        "stopped_early_share": sum(r.read_chars < r.answer_chars for r in blocks) / n,
     }
 
 
 def score(cases: list[RecordedCase] | None = None) -> dict[str, Any]:
-    """The corpus figures, overall and per language."""
+    """The corpus figures, overall and per language (each answer replayed once)."""
     cases = load_corpus() if cases is None else cases
-    by_language: dict[str, list[RecordedCase]] = defaultdict(list)
-    for case in cases:
-        by_language[case.language_id].append(case)
-    result = _score(cases)
-    result["block_reading"] = block_reading(cases)
+    graded = [_grade(case) for case in cases]
+    by_language: dict[str, list[_Graded]] = defaultdict(list)
+    for g in graded:
+        by_language[g.language_id].append(g)
+    result = _score(graded)
+    result["block_reading"] = block_reading(graded)
     result["by_language"] = {
         lang: {k: v for k, v in _score(group).items() if k != "raw_violations"}
         for lang, group in sorted(by_language.items())
