@@ -154,8 +154,7 @@ async def record(
                         f"returned={row.returned is not None}",
                         flush=True,
                     )
-                    if len(recorded) % 20 == 0:
-                        write_corpus(rows(), out)
+                    write_corpus(rows(), out)  # a case costs a minute; writing, milliseconds
             requests = len(proxy.exchanges)
     write_corpus(rows(), out)
     _summary(recorded, seconds, requests)
