@@ -7,7 +7,8 @@ Javadoc comment or a declaration, the grammar read the whole window as errors, a
 filter judged nothing (``elts[`` + ``public String join(...) {`` was shown); a PHP
 window cut below ``<?php`` was read as HTML text, where prose is content (a paragraph
 of English was shown inside ``str_replace(``); and where macros keep the grammar from
-reading a C++ file, a suggestion that does not parse even on its own was shown.
+reading a C++ file, a suggestion that does not parse even on its own was shown; in a
+YAML flow list (``tags: [``) a sentence was shown, which YAML accepts as one plain value.
 Each row: the model's junk is dropped, the real code at the same cursor (up to the
 closer the editor typed) is kept.
 """
@@ -77,6 +78,11 @@ CPP = (
     "_GLIBCXX_END_NAMESPACE_VERSION\n} // namespace\n"
 )
 
+YAML = (
+    "- hosts: localhost\n  tasks:\n    - name: Task_with_never_tag\n"
+    f"      debug: msg=NEVER\n      tags: [{CURSOR}]\n    - name: Task_with_csv_tags\n"
+)
+
 
 @pytest.mark.parametrize(
     ("language", "doc", "junk", "truth"),
@@ -87,12 +93,17 @@ CPP = (
                      "external processes.", "'<', '\\\\<', $str", id="php-window-below-tag"),
         pytest.param("cpp", CPP, "# [22.2.2.2.1.1.1.1.1.1.", "__v != 0",
                      id="cpp-macros-misread"),
+        pytest.param("yaml", YAML, "The above yaml file contains a list of tasks that verify "
+                     "the tags.", "'never', 'donever'", id="yaml-flow-list-is-no-sentence"),
+        pytest.param("yaml", YAML.replace("tags: [█]", "msg: █"), "test1_other tasks debug",
+                     "test1_other tasks debug", id="yaml-plain-value-may-be-words"),
     ],
 )
 def test_junk_dropped_truth_kept(language: str, doc: str, junk: str, truth: str) -> None:
     offset = doc.index(CURSOR)
     ctx = build_context(doc.replace(CURSOR, "", 1), offset, language_id=language, path="f")
-    assert postprocess(junk, ctx) is None
+    if junk != truth:
+        assert postprocess(junk, ctx) is None
     kept = postprocess(truth, ctx)
     assert kept is not None and kept.text == truth, kept
 
