@@ -76,6 +76,9 @@ class Language:
     """Whether ``<code>``/``<pre>`` tags may belong in the text (HTML, JSX, PHP, Markdown)."""
     code_tag: str = ""
     """What opens code in a file that starts as text (PHP's ``<?php``, with a line break)."""
+    value_lists: tuple[str, ...] = ()
+    """Grammar node types whose items are short values, never sentences (YAML's flow
+    ``[a, b]`` and ``{k: v}``): English there is no item, though the grammar accepts it."""
     _patterns: dict[str, re.Pattern[str]] = field(default_factory=dict, compare=False,
                                                   repr=False)
 
@@ -230,7 +233,7 @@ LANGUAGES: tuple[Language, ...] = (
              backticks_are_code=False),
     Language("yaml", ("yaml", "yml"), "tree_sitter_yaml", line_comments=("#",),
              block_style=INDENT, opener=r"(?:^\s*-|:|[|>][-+]?\d*)$", closers=(),
-             backticks_are_code=False),
+             backticks_are_code=False, value_lists=("flow_sequence", "flow_mapping")),
     Language("toml", ("toml",), "tree_sitter_toml", line_comments=("#",),
              opener=r"[{\[]$", backticks_are_code=False),
     Language("makefile", ("makefile", "make"), "tree_sitter_make", line_comments=("#",),

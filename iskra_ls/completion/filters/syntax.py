@@ -233,9 +233,11 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
         first = max(inside[0], cursor)
     elif _swallows_rest(old, new, win.after[replace_after:], cursor + replaced, end):
         return len(text.split("\n")) - 1
-    elif not in_prose(ctx) and (_error_reaches(new, cursor + 1, cursor) or _opaque(new, cursor)):
+    elif not in_prose(ctx) and (_error_reaches(new, cursor + 1, cursor) or _opaque(new, cursor)
+                                or _in_value_list(new, cursor, win.language_id)):
         # The document's own error took the suggestion in, or the grammar reads no syntax
-        # there (a macro's token tree): English in it is no code.
+        # there (a macro's token tree), or only short values go there (a YAML flow list):
+        # English in it is no code.
         return _first_english(text, win.language_id)
     else:
         return None
@@ -247,6 +249,17 @@ def _opaque(tree: tree_sitter.Tree, at: int) -> bool:
     node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(at, at)
     while node is not None:
         if "token_tree" in node.type:
+            return True
+        node = node.parent
+    return False
+
+
+def _in_value_list(tree: tree_sitter.Tree, at: int, language_id: str) -> bool:
+    """Whether ``at`` lies in a node whose items are short values (``value_lists``)."""
+    kinds = language_for(language_id).value_lists
+    node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(at, at)
+    while kinds and node is not None:
+        if node.type in kinds:
             return True
         node = node.parent
     return False
