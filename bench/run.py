@@ -69,6 +69,8 @@ class Plan:
     """Size of the document the keystroke figure types into."""
     ledger_reservations: int = 200
     """Quota reservations timed, alone and beside other processes."""
+    real_model_cases: int | None = None
+    """Recorded real-model cases per language graded (None: the whole corpus)."""
     ground_truth_cases: int = 60
     """Cursors cut per language for the right-answers bench."""
     ground_truth_junk: bool = True
@@ -141,7 +143,7 @@ def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
         ("action_io", lambda: action_io.run()),
         ("ledger", lambda: ledger.run(plan.ledger_reservations)),
         ("file_rules", lambda: file_rules.run(plan.file_rules_runs, plan.file_rules_paths)),
-        ("real_model_corpus", lambda: real_model_quality.run()),
+        ("real_model_corpus", lambda: real_model_quality.run(plan.real_model_cases)),
         ("ground_truth",
          lambda: ground_truth.run(plan.ground_truth_cases, junk=plan.ground_truth_junk)),
         (

@@ -146,9 +146,19 @@ def score(cases: list[RecordedCase] | None = None) -> dict[str, Any]:
     return result
 
 
-async def run() -> dict[str, Any]:
-    """For ``bench.run``: the figures, computed in a worker thread."""
-    return await asyncio.to_thread(score)
+async def run(per_language: int | None = None) -> dict[str, Any]:
+    """For ``bench.run``: the figures, computed in a worker thread, of the first
+    ``per_language`` cases of each language (None: all of them)."""
+    cases = load_corpus()
+    if per_language is not None:
+        taken: Counter[str] = Counter()
+        sample = []
+        for case in cases:
+            taken[case.language_id] += 1
+            if taken[case.language_id] <= per_language:
+                sample.append(case)
+        cases = sample
+    return await asyncio.to_thread(score, cases)
 
 
 def _percent(value: float | None) -> str:
