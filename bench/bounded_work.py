@@ -19,7 +19,9 @@ Figures:
   whole edit-fidelity corpus, and a ``write_file`` of 4000 lines of repeated
   code over a 4000-line file plus the workspace edit built from it, ran the way
   the server runs them (in a worker thread); ``write_4000_lines_ms`` is that
-  write's wall time (89 s of diffing before for three distinct repeated lines).
+  write's wall time (89 s of diffing before for three distinct repeated lines);
+* the completion request path on that 20 MB document and on hostile inputs
+  (:mod:`bench.request_work`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.workspace import Workspace
 
+from bench import request_work
 from bench.loop_stall import stall_during
 from bench.lsp_driver import Driver, percentile, running_stub
 from iskra_ls.protocol import IskraWorkspace
@@ -149,6 +152,7 @@ async def run(actions_runs: int = 20, keystrokes: int = 300, doc_mb: int = 20,
         write_ms, stall = await _write_4000_lines(Path(folder))
     figures["write_4000_lines_ms"] = round(write_ms, 1)
     figures["stall_write_4000_lines_ms"] = round(stall, 1)
+    figures.update(await request_work.run(doc_mb=doc_mb, keystrokes=keystrokes))  # issue 18.5
     return figures
 
 

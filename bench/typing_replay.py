@@ -8,15 +8,20 @@ completion provider: after every keystroke one ``didChange`` and one AUTOMATIC
 
 The "model" is an oracle in this process (the stub's ``reply_function``): it finds
 the cursor from the ``<CURSOR>`` marker of the server's prompt and answers what
-really comes next -- the rest of the line when the prompt asks for one line, else
-the following lines to the end of the block (at most ``block_lines``), as a good
-model would. When the suggestion on screen is exactly what comes next, the typist
-accepts it (one edit + the item's ``iskra.completion.accepted`` command) and goes on
-after it; a wrong one is ignored and typing continues.
+really comes next. With ``answers="asked"`` that is what the prompt asks for, as a
+good model would: the rest of the line when it asks for one line, the rest of the
+line and the following lines of the block when it asks for those too, else the
+following lines to the end of the block (at most ``block_lines``). With
+``answers="line_and_next"`` it is always the rest of the line plus the next line
+(issue 18's side-by-side replay with tabby-agent scripted exactly that). When the
+suggestion on screen is exactly what comes next, the typist accepts it (one edit +
+the item's ``iskra.completion.accepted`` command) and goes on after it; a wrong one
+is ignored and typing continues.
 
 Rhythm: ``key_ms`` between keys (uniform jitter of +-``jitter``), Enter inserts the
 line break plus the next line's indentation in one keystroke (the editor's
-auto-indent; dedents count as part of that Enter), and the typist stops to think
+auto-indent; dedents count as part of that Enter; with ``auto_indent=False`` Enter
+is only the line break and the indentation is typed key by key), and the typist stops to think
 for ``pause_s`` after the Enter that starts a line following a block opener, and
 at every ``pause_every``-th line. Time compression, the only one: once a suggestion
 is showing during a pause, the rest of that pause is skipped (nothing changes on
@@ -76,6 +81,11 @@ class ReplayConfig:
     """Stub's simulated network: round trip added to every answer."""
     connect_delay_s: float = 0.0
     """Stub's simulated network: extra set-up time on a new connection (TCP + TLS)."""
+    answers: str = "asked"
+    """The oracle's answers: ``"asked"`` (what the prompt asks for) or ``"line_and_next"``
+    (always the rest of the line plus the next line)."""
+    auto_indent: bool = True
+    """Enter also inserts the next line's indentation (False: typed key by key)."""
     seed: int = 7
     settings: dict[str, Any] = field(default_factory=dict)
     """Server settings (defaults: debounce 300 ms, adaptive)."""
@@ -88,9 +98,10 @@ def indent_width(line: str) -> int:
 class Oracle:
     """A model that knows the file: answers what comes next at the prompt's cursor."""
 
-    def __init__(self, target: str, block_lines: int) -> None:
+    def __init__(self, target: str, block_lines: int, answers: str = "asked") -> None:
         self.target = target
         self.block_lines = block_lines
+        self.answers = answers
         self.position = 0
         """Where the typist is: no request can be for a later place."""
         self.misplaced = 0
@@ -105,11 +116,22 @@ class Oracle:
             cursor = self.position
         else:
             cursor = start + len(before)
-        one_line = "rest of the current line" in user
+        if self.answers == "line_and_next":
+            return Reply.text(self.line_and_next(cursor))
+        one_line = "one line, no line break" in user
         return Reply.text(self.continuation(cursor, one_line))
 
+    def line_and_next(self, cursor: int) -> str:
+        """The rest of the cursor's line and the line after it."""
+        text = self.target
+        eol = text.find("\n", cursor)
+        if eol < 0:
+            return text[cursor:]
+        after = text.find("\n", eol + 1)
+        return text[cursor : len(text) if after < 0 else after]
+
     def continuation(self, cursor: int, one_line: bool) -> str:
-        """The rest of the line, or the lines up to the end of the cursor's block."""
+        """The rest of the line, or that and the lines up to the end of the cursor's block."""
         text = self.target
         eol = text.find("\n", cursor)
         eol = len(text) if eol < 0 else eol
@@ -230,7 +252,7 @@ class Typist:
 
     def _next_key(self) -> str:
         text, at = self.target, self.position
-        if text[at] != "\n":
+        if text[at] != "\n" or not self.config.auto_indent:
             return text[at]
         eol = text.find("\n", at + 1)
         line = text[at + 1 : len(text) if eol < 0 else eol]
@@ -303,7 +325,7 @@ async def run(config: ReplayConfig | None = None) -> dict[str, Any]:
     """Replay the typing; figures per 100 keystrokes, pauses and acceptance."""
     config = config or ReplayConfig()
     target = source_text(config)
-    oracle = Oracle(target, config.block_lines)
+    oracle = Oracle(target, config.block_lines, config.answers)
     async with running_stub(
         latency=config.latency_s,
         tokens_per_second=config.tokens_per_second,
@@ -349,6 +371,7 @@ async def run(config: ReplayConfig | None = None) -> dict[str, Any]:
         "stub_disconnects": stub.disconnects,
         "stub_connections": stub.connections,
         "connections_per_request": stub.connections / backend if backend else None,
+        "tokens_per_request": stub.chunks_sent / backend if backend else None,
         "requests_per_pause": backend / c.pauses if c.pauses else None,
         "ready_after_ms_median": _percentile(typist.ready_after_s, 50),
         "ready_after_ms_p90": _percentile(typist.ready_after_s, 90),

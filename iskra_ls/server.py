@@ -22,12 +22,13 @@ from lsprotocol import types
 from iskra_ls.actions.catalog import ACTION_KINDS, list_actions
 from iskra_ls.editor import IskraServer
 from iskra_ls.lsp_values import plain
-from iskra_ls.textdoc import LineIndex
 
 if TYPE_CHECKING:
     from iskra_ls.actions.request import ActionRequest
     from iskra_ls.completion.selected import SelectedItem
     from iskra_ls.completion.service import CompletionRequest
+    from iskra_ls.snapshot import DocumentSnapshot
+    from iskra_ls.textdoc import LspTextDocument
 
 log = logging.getLogger(__name__)
 
@@ -120,24 +121,41 @@ async def on_shutdown(ls: IskraServer, _params: Any) -> None:
 
 def _completion_request(
     ls: IskraServer, uri: str, position: types.Position, *, invoked: bool
-) -> tuple[CompletionRequest, LineIndex] | None:
+) -> tuple[CompletionRequest, LspTextDocument] | None:
+    """The request for ``position``: a snapshot of the document as it is now (before any
+    await, so the position reads the text the editor meant)."""
     doc = ls.document(uri)
     if doc is None:
         return None
-    index = doc.index()
+    from iskra_ls.completion.context import prompt_path
     from iskra_ls.completion.service import CompletionRequest
 
+    snapshot = doc.snapshot(doc.index().offset_at(position))
+    folders = ls.workspace_folders()
     request = CompletionRequest(
-        uri=uri,
-        text=index.text,
-        offset=index.offset_at(position),
-        version=doc.version,
-        language_id=doc.language_id or "",
-        path=doc.path,
+        snapshot=snapshot,
         invoked=invoked,
-        neighbours=ls.completions.neighbours(uri, ls.workspace.text_documents),
+        prompt_path=prompt_path(doc.path, folders),
+        neighbours=lambda: ls.completions.neighbours(
+            uri, ls.workspace.text_documents, lambda path: prompt_path(path, folders)
+        ),
     )
-    return request, index
+    return request, doc
+
+
+def _placed(
+    ls: IskraServer, doc: LspTextDocument, snapshot: DocumentSnapshot, start: int, end: int
+) -> types.Range | None:
+    """``[start, end)`` of the snapshot's version as a range in the text as it is now, or
+    None when the document was closed, or an edit since touched the span."""
+    if ls.document(snapshot.uri) is not doc:
+        return None
+    span = snapshot.place(start, end)
+    return doc.index().range_at(*span) if span is not None else None
+
+
+def _item_command(answer_id: str) -> types.Command:
+    return types.Command(title="Iskra", command=ACCEPTED_COMMAND, arguments=[answer_id])
 
 
 @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
@@ -148,34 +166,43 @@ async def on_inline_completion(
     prepared = _completion_request(ls, params.text_document.uri, params.position, invoked=invoked)
     if prepared is None:
         return types.InlineCompletionList(items=[])
-    request, index = prepared
-    selected = _selected_item(params.context.selected_completion_info, index, request.offset)
+    request, doc = prepared
+    snapshot = request.snapshot
+    selected = _selected_item(params.context.selected_completion_info, doc, snapshot)
     if selected is not None:  # suggest widget open: ask as if its item were accepted
-        text, offset = selected.accepted(request.text)
-        request = dataclasses.replace(request, text=text, offset=offset)
+        text, cursor = selected.accepted(snapshot.text)
+        virtual = dataclasses.replace(snapshot, text=text, cursor=cursor)
+        request = dataclasses.replace(request, snapshot=virtual)
     answer = await ls.completions.complete(request)
     if answer is None:
         return types.InlineCompletionList(items=[])
     start, end, insert = answer.start, answer.end, answer.text
     if selected is not None:  # VS Code shows only an item that extends the selected one
-        start, end, insert = selected.extend(index.text, start, end, insert)
+        base = snapshot.start
+        start, end, insert = selected.extend(snapshot.text, start - base, end - base, insert)
+        start, end = start + base, end + base
+    placed = _placed(ls, doc, snapshot, start, end)
+    if placed is None:
+        return types.InlineCompletionList(items=[])
     item = types.InlineCompletionItem(
-        insert_text=insert,
-        range=index.range_at(start, end),
-        command=types.Command(title="Iskra", command=ACCEPTED_COMMAND, arguments=[answer.id]),
+        insert_text=insert, range=placed, command=_item_command(answer.id)
     )
     return types.InlineCompletionList(items=[item])
 
 
 def _selected_item(
-    info: types.SelectedCompletionInfo | None, index: LineIndex, cursor: int
+    info: types.SelectedCompletionInfo | None, doc: LspTextDocument, snapshot: DocumentSnapshot
 ) -> SelectedItem | None:
+    """The selected completion item in the snapshot's window coordinates, if usable."""
     if info is None:
         return None
     from iskra_ls.completion.selected import SelectedItem
 
-    start, end = index.offsets_of(info.range)
-    return SelectedItem.at_cursor(start, end, info.text, cursor)
+    start, end = doc.index().offsets_of(info.range)
+    base = snapshot.start
+    if start < base or end > base + len(snapshot.text):
+        return None
+    return SelectedItem.at_cursor(start - base, end - base, info.text, snapshot.cursor)
 
 
 @server.feature(
@@ -189,15 +216,19 @@ async def on_completion(
     prepared = _completion_request(ls, params.text_document.uri, params.position, invoked=False)
     if prepared is None:
         return None
-    request, index = prepared
+    request, doc = prepared
+    snapshot = request.snapshot
     answer = await ls.completions.complete(request)
     if answer is None:
         return types.CompletionList(is_incomplete=True, items=[])
     # The item replaces the word before the cursor with word + suggestion, and its label is
     # that same text: eglot inserts the label over the word before applying the edit, and
     # other clients filter by the word.
-    start = _word_start(request.text, request.offset)
-    new_text = request.text[start : request.offset] + answer.text
+    word = _word_start(snapshot.text, snapshot.cursor)
+    new_text = snapshot.text[word : snapshot.cursor] + answer.text
+    placed = _placed(ls, doc, snapshot, snapshot.start + word, answer.end)
+    if placed is None:
+        return types.CompletionList(is_incomplete=True, items=[])
     lines = new_text.strip().splitlines()
     item = types.CompletionItem(
         label=(lines[0] if lines else new_text) or "Iskra suggestion",
@@ -207,9 +238,9 @@ async def on_completion(
         filter_text=new_text,
         sort_text="0",
         preselect=True,
-        text_edit=types.TextEdit(range=index.range_at(start, answer.end), new_text=new_text),
+        text_edit=types.TextEdit(range=placed, new_text=new_text),
         insert_text_format=types.InsertTextFormat.PlainText,
-        command=types.Command(title="Iskra", command=ACCEPTED_COMMAND, arguments=[answer.id]),
+        command=_item_command(answer.id),
     )
     return types.CompletionList(is_incomplete=True, items=[item])
 
@@ -227,14 +258,15 @@ async def cmd_complete(ls: IskraServer, *args: Any) -> dict[str, Any]:
     prepared = _completion_request(ls, uri, where, invoked=True)
     if prepared is None:
         return {"items": [], "message": "That document is not open."}
-    request, index = prepared
+    request, doc = prepared
     answer = await ls.completions.complete(request)
     if answer is None:
         return {"items": []}
+    placed = _placed(ls, doc, request.snapshot, answer.start, answer.end)
+    if placed is None:
+        return {"items": []}
     item = types.InlineCompletionItem(
-        insert_text=answer.text,
-        range=index.range_at(answer.start, answer.end),
-        command=types.Command(title="Iskra", command=ACCEPTED_COMMAND, arguments=[answer.id]),
+        insert_text=answer.text, range=placed, command=_item_command(answer.id)
     )
     return {"items": [plain(ls.protocol._converter.unstructure(item))]}
 

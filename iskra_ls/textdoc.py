@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from lsprotocol import types
 from pygls.workspace.text_document import TextDocument
 
+from iskra_ls.snapshot import DocumentSnapshot, EditLog, cut_window
+
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _CHUNK = 1 << 16
@@ -218,6 +220,11 @@ class LineIndex:
         return len(self._starts)
 
     @property
+    def length(self) -> int:
+        """Characters in the text (no join)."""
+        return len(self._text)
+
+    @property
     def lines(self) -> list[str]:
         """Every line with its ending: O(document), prefer :meth:`lines_text`."""
         return split_lines(self.text)
@@ -347,6 +354,14 @@ class LspTextDocument(TextDocument):
     _index_cache: LineIndex | None = None
     _stale = False
     """The text changed through the index and ``_source`` is not joined yet."""
+    _edit_log: EditLog | None = None
+
+    @property
+    def edits(self) -> EditLog:
+        """Every change since the document was opened, for placing late answers."""
+        if self._edit_log is None:
+            self._edit_log = EditLog()
+        return self._edit_log
 
     @property
     def encoding(self) -> str:
@@ -375,15 +390,43 @@ class LspTextDocument(TextDocument):
         cached.encoding = self.encoding  # line starts do not depend on it
         return cached
 
+    def snapshot(self, offset: int) -> DocumentSnapshot:
+        """This version around ``offset``: a bounded window, never the whole text joined."""
+        index = self.index()
+        length = index.length
+        window, start, cursor = cut_window(length, offset, index.slice)
+        return DocumentSnapshot(
+            uri=self.uri,
+            version=self.version,
+            language_id=self.language_id or "",
+            path=self.path,
+            text=window,
+            cursor=cursor,
+            start=start,
+            whole_before=start == 0,
+            whole_after=start + len(window) == length,
+            edits=self.edits,
+            mark=self.edits.mark,
+        )
+
+    def tail(self, size: int) -> str:
+        """The last ``size`` characters (no join of an edited text)."""
+        if not self._stale:
+            return self.source[-size:] if size > 0 else ""
+        index = self.index()
+        return index.slice(max(index.length - size, 0), index.length)
+
     def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
         index = self.index()
         start, end = index.offsets_of(change.range)
         index.replace(start, end, change.text)
+        self.edits.replaced(start, end, len(change.text))
         self._stale = True  # joined from the index when someone reads it
 
     def _apply_full_change(self, change: types.TextDocumentContentChangeEvent) -> None:
         self._index_cache = None
         self._stale = False
+        self.edits.rewritten()
         super()._apply_full_change(change)
 
     def offset_at_position(self, client_position: types.Position) -> int:

@@ -3,9 +3,15 @@
 With 20 requests a day on the free tier, a request must not be spent on a
 suggestion the user already has: when they come back to the same place, or type
 the first characters of the ghost text, the cache answers. Typing through works
-across line ends, tolerating the indentation an editor inserts after Enter, and
-keeps the "replace the auto-closed characters" arithmetic right when the editor
-auto-closes or over-types brackets and quotes.
+across line ends, tolerating the indentation an editor inserts after Enter (or
+does not), and keeps the "replace the auto-closed characters" arithmetic right
+when the editor auto-closes or over-types brackets and quotes.
+
+An entry may hold more than a spot shows: automatic suggestions are shown a line at
+a time (:func:`~iskra_ls.completion.lookahead.on_this_line`), and the lines after it
+(a block, or the lines a one-line request brought along) wait for the next line
+starts; a requested block is shown whole. A spot whose answer was unusable is
+remembered too (:data:`NOTHING`) for a while, so asking there again costs nothing.
 
 Entries hold only the last ``PREFIX_KEEP`` characters before the cursor and the
 first ``SUFFIX_KEEP`` after it, never whole documents, in a bounded LRU.
@@ -17,10 +23,15 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from iskra_ls.completion.lookahead import on_this_line
 from iskra_ls.completion.postprocess import Suggestion
 
 PREFIX_KEEP = 2000
 SUFFIX_KEEP = 500
+NOTHING_TTL_S = 300.0
+"""How long a spot whose answer was unusable is not asked about again."""
+NOTHING = Suggestion("")
+"""What :meth:`SuggestionCache.lookup` answers for a spot known to have nothing to show."""
 _INDENT_SLACK = 200
 _MAX_ANCHORS = 4
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -38,6 +49,14 @@ class _Entry:
     suffix_whole: bool
     """``suffix_head`` is the whole text after the cursor."""
     suggestion: Suggestion
+    expires: float | None = None
+    """A remembered :data:`NOTHING`: until when (``time.monotonic``)."""
+
+    def at_spot(self, whole: bool) -> Suggestion:
+        """What the exact spot shows."""
+        if whole or self.expires is not None:
+            return self.suggestion
+        return Suggestion(on_this_line(self.suggestion.text), self.suggestion.replace_after)
 
 
 def _newline_length(text: str, at: int) -> int:
@@ -52,6 +71,8 @@ def consume_typed(typed: str, text: str) -> int | None:
     shorter than the suggestion's indentation only if nothing was typed after it.
     None when the typed characters leave the suggestion.
     """
+    if text.startswith(typed):
+        return len(typed)  # typed exactly as suggested: no per-character walk
     i = j = 0
     while i < len(typed):
         typed_nl = _newline_length(typed, i)
@@ -89,6 +110,14 @@ class SuggestionCache:
         """Keep ``suggestion`` for the cursor between ``prefix`` and ``suffix`` in ``uri``."""
         if not suggestion.text.strip():
             return
+        self._put(uri, prefix, suffix, suggestion)
+
+    def remember_nothing(self, uri: str, prefix: str, suffix: str, now: float) -> None:
+        """This spot's answer was unusable: answer :data:`NOTHING` there for a while."""
+        self._put(uri, prefix, suffix, NOTHING, expires=now + NOTHING_TTL_S)
+
+    def _put(self, uri: str, prefix: str, suffix: str, suggestion: Suggestion, *,
+             expires: float | None = None) -> None:
         key = (uri, prefix[-PREFIX_KEEP:], suffix[:SUFFIX_KEEP])
         self._entries[key] = _Entry(
             prefix_tail=key[1],
@@ -96,26 +125,35 @@ class SuggestionCache:
             suffix_head=key[2],
             suffix_whole=len(suffix) <= SUFFIX_KEEP,
             suggestion=suggestion,
+            expires=expires,
         )
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
 
-    def lookup(self, uri: str, prefix: str, suffix: str) -> Suggestion | None:
-        """A suggestion for this cursor without asking the model, or None.
+    def lookup(
+        self, uri: str, prefix: str, suffix: str, now: float = 0.0, *, whole: bool = False
+    ) -> Suggestion | None:
+        """A suggestion for this cursor without asking the model, :data:`NOTHING` where
+        asking is known to bring nothing, or None (ask).
 
-        An exact revisit answers the remembered suggestion; having typed the start
-        of one answers the rest of it.
+        An exact revisit answers the remembered suggestion; having typed the start of
+        one answers the rest of it. Only the current line of it unless ``whole``; at the
+        end of one of its lines, the next waits for Enter (:data:`NOTHING`).
         """
         key = (uri, prefix[-PREFIX_KEEP:], suffix[:SUFFIX_KEEP])
         hit = self._entries.get(key)
+        if hit is not None and hit.expires is not None and hit.expires <= now:
+            del self._entries[key]
+            hit = None
         if hit is not None:
             self._entries.move_to_end(key)
-            return hit.suggestion
+            return hit.at_spot(whole)
         for other in reversed(self._entries):
-            if other[0] != uri:
+            entry = self._entries[other]
+            if other[0] != uri or entry.expires is not None:
                 continue
-            found = _type_through(self._entries[other], prefix, suffix)
+            found = _type_through(entry, prefix, suffix, whole)
             if found is not None:
                 self._entries.move_to_end(other)
                 return found
@@ -139,14 +177,21 @@ def _anchors(entry: _Entry, prefix: str, longest: int) -> list[int]:
     return found
 
 
-def _type_through(entry: _Entry, prefix: str, suffix: str) -> Suggestion | None:
+def _type_through(entry: _Entry, prefix: str, suffix: str, whole: bool) -> Suggestion | None:
     text = entry.suggestion.text
     for anchor in _anchors(entry, prefix, len(text) + _INDENT_SLACK):
         taken = consume_typed(prefix[anchor:], text)
         if taken is None:
             continue
         rest = text[taken:]
-        return _with_suffix(entry, rest, suffix) if rest.strip() else None
+        if not rest.strip():
+            return None
+        if not whole and not _NEWLINE.split(rest, 1)[0].strip():
+            return NOTHING  # a line of it is typed: the next one waits for Enter
+        found = _with_suffix(entry, rest, suffix)
+        if found is None or whole:
+            return found
+        return Suggestion(on_this_line(found.text), found.replace_after)
     return None
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path, PurePath
 
 from iskra_ls.completion.indentation import (
     code_part,
@@ -26,12 +27,16 @@ from iskra_ls.completion.indentation import (
     opens_block,
 )
 from iskra_ls.languages import Language, language_for
+from iskra_ls.snapshot import cut_window
 from iskra_ls.textdoc import split_lines, strip_line_ending
 
 CURSOR_MARKER = "<CURSOR>"
 """Marks the cursor in the prompt; ``postprocess`` removes it if the model echoes it."""
 
 SINGLE_LINE_MAX_TOKENS = 64
+"""A line whose rest is code after the cursor: only the line is asked for."""
+LOOKAHEAD_MAX_TOKENS = 160
+"""The rest of the line and the next lines of its block (kept for the next line starts)."""
 BLOCK_MAX_TOKENS = 320
 
 _SCOPE_LINES = 4
@@ -39,21 +44,27 @@ _SCOPE_LINE_CHARS = 160
 _MAX_NEIGHBOURS = 3
 _MIN_NEIGHBOUR_CHARS = 80
 _SCAN_LINES = 800
-_WINDOW_CHARS = 200_000
-"""Text on each side of the cursor that context and prompt building look at: the prompt
-shows a few thousand characters, so a 20 MB file costs what a 400 KB one does."""
 
 _COMMENT_STARTS = ("#", "//", "/*", "*", "--", ";")
+_CLOSERS_ONLY = re.compile(r"[\s)\]}\"'`;:,.]*")
 
 
 @dataclass(frozen=True)
 class CompletionContext:
-    """What the prompt builder and the post-processor know about the cursor."""
+    """What the prompt builder and the post-processor know about the cursor.
+
+    ``prefix`` and ``suffix`` are a bounded window, whatever the document's size: at
+    most :data:`~iskra_ls.snapshot.WINDOW_BEFORE` characters before the cursor (from a
+    line start when cut) and :data:`~iskra_ls.snapshot.WINDOW_AFTER` after it. Work on
+    them (splitting, parsing, scanning) therefore costs the same on a 20 MB file as on
+    a 40 KB one; nothing downstream may assume it sees the start or end of the file
+    unless the window is shorter than its bound.
+    """
 
     prefix: str
-    """The whole text before the cursor."""
+    """The text before the cursor (a window, see above)."""
     suffix: str
-    """The whole text after the cursor."""
+    """The text after the cursor (a window, see above)."""
     line_prefix: str
     """The cursor's line before the cursor (no line ending)."""
     line_suffix: str
@@ -78,6 +89,12 @@ class CompletionContext:
     def line_indent(self) -> str:
         """Leading whitespace of the cursor's line."""
         return leading_ws(self.line_prefix + self.line_suffix)
+
+    @property
+    def lines_after(self) -> bool:
+        """A one-line request whose suggestion may end the line (only closers follow the
+        cursor): the lines after it are asked for too, and kept for the next line starts."""
+        return not self.multiline and bool(_CLOSERS_ONLY.fullmatch(self.line_suffix))
 
 
 def _detect_eol(text: str) -> str:
@@ -107,15 +124,6 @@ def _wants_block(line_prefix: str, line_suffix: str, language: Language) -> bool
     )
 
 
-def _window_before(prefix: str) -> str:
-    """The last :data:`_WINDOW_CHARS` of ``prefix``, from a line start when cut."""
-    if len(prefix) <= _WINDOW_CHARS:
-        return prefix
-    window = prefix[-_WINDOW_CHARS:]
-    cut = window.find("\n") + 1  # drop the partial first line (its indentation would lie)
-    return window[cut:] if 0 < cut < len(window) else window
-
-
 def _well_formed(text: str) -> str:
     """``text`` encodable as UTF-8: a lone surrogate (JSON allows ``"\\ud800"`` in a
     document) becomes U+FFFD, or the request body cannot be encoded at all."""
@@ -126,18 +134,26 @@ def _well_formed(text: str) -> str:
     return text
 
 
-def _window_after(suffix: str) -> str:
-    """The first :data:`_WINDOW_CHARS` of ``suffix``."""
-    return suffix[:_WINDOW_CHARS]
+def wants_block(prefix: str, suffix: str, language_id: str) -> bool:
+    """Whether the cursor between ``prefix`` and ``suffix`` asks for a block (a line start,
+    after an opener), read from the cursor's line alone."""
+    line_prefix = prefix[max(prefix.rfind("\n"), prefix.rfind("\r")) + 1 :]
+    end = min((at for at in (suffix.find("\n"), suffix.find("\r")) if at >= 0), default=-1)
+    line_suffix = suffix if end < 0 else suffix[:end]
+    return _wants_block(line_prefix, line_suffix, language_for(language_id))
 
 
 def build_context(text: str, offset: int, *, language_id: str, path: str) -> CompletionContext:
-    """Cut ``text`` at ``offset`` (a Python string index) and classify the cursor."""
-    offset = max(0, min(offset, len(text)))
+    """Cut ``text`` at ``offset`` (a Python string index) and classify the cursor.
+
+    ``text`` may be a whole document or a request's window; either way the context
+    holds a bounded window (see :class:`CompletionContext`).
+    """
+    text, _start, offset = cut_window(len(text), offset, lambda a, b: text[a:b])
     if 0 < offset < len(text) and text[offset - 1] == "\r" and text[offset] == "\n":
         offset -= 1  # never split a CRLF: the cursor is at the end of that line
     prefix, suffix = text[:offset], text[offset:]
-    prefix_lines = split_lines(_window_before(prefix))
+    prefix_lines = split_lines(prefix)
     line_prefix = prefix_lines[-1]
     line_suffix = strip_line_ending(split_lines(suffix[: suffix.find("\n") + 1 or None])[0])
     indent = leading_ws(line_prefix + line_suffix)
@@ -149,7 +165,8 @@ def build_context(text: str, offset: int, *, language_id: str, path: str) -> Com
         deeper = multiline and language.indents_body(line_prefix)  # not after ``#ifdef``
         enclosing = indent + indent_unit if deeper else indent
     elif line_prefix + line_suffix == "":
-        # An empty line the editor did not auto-indent: take the block it belongs to.
+        # An empty line the editor did not auto-indent: a body after an opener goes deeper;
+        # otherwise the answer's own indentation decides (completion/lookahead.py).
         above = _previous_code_line(prefix_lines)
         enclosing = ""
         if above is not None and language.opens_block(above):
@@ -168,6 +185,18 @@ def build_context(text: str, offset: int, *, language_id: str, path: str) -> Com
         enclosing_indent=enclosing,
         eol=_detect_eol(text),
     )
+
+
+def prompt_path(path: str, folders: Sequence[Path]) -> str:
+    """How the prompt names a file: relative to the innermost workspace folder holding it,
+    else by its base name. The service never learns the user's home folder or name."""
+    if not path:
+        return ""
+    pure = PurePath(path)
+    inside = [pure.relative_to(folder) for folder in folders if pure.is_relative_to(folder)]
+    if inside:
+        return min(inside, key=lambda relative: len(relative.parts)).as_posix()
+    return pure.name
 
 
 @dataclass(frozen=True)
@@ -287,8 +316,8 @@ def build_prompt(
     trimmed at whole lines; ``neighbours`` are ``(path, snippet)`` of other recently
     edited documents, most relevant first, sharing ``neighbour_budget_chars``.
     """
-    prefix_lines = split_lines(to_lf(_window_before(ctx.prefix)))
-    suffix_lines = split_lines(to_lf(_window_after(ctx.suffix)))
+    prefix_lines = split_lines(to_lf(ctx.prefix))
+    suffix_lines = split_lines(to_lf(ctx.suffix))
     unit = ctx.indent_unit
     cursor_indent = indent_columns(
         ctx.enclosing_indent if not ctx.after_opener else ctx.line_indent, unit
@@ -329,6 +358,13 @@ def build_prompt(
             f"{_indent_description(unit)}."
         )
         max_tokens = BLOCK_MAX_TOKENS
+    elif ctx.lines_after:
+        sections.append(
+            f"Write the rest of the current line at {CURSOR_MARKER}, then the lines that "
+            "follow it in the same block (a few at most, none past the block's end), each "
+            f"indented as it must appear in the file, using {_indent_description(unit)}."
+        )
+        max_tokens = LOOKAHEAD_MAX_TOKENS
     else:
         sections.append(
             f"Write the rest of the current line at {CURSOR_MARKER}: one line, no line break."
@@ -350,12 +386,13 @@ def build_prompt(
     )
 
 
+_BACKTICKS = re.compile(r"`{3,}")
+
+
 def code_fence(code: str) -> str:
-    """A Markdown fence longer than any run of backticks in ``code``."""
-    fence = "```"
-    while fence in code:
-        fence += "`"
-    return fence
+    """A Markdown fence longer than any run of backticks in ``code`` (one linear scan)."""
+    longest = max((run.end() - run.start() for run in _BACKTICKS.finditer(code)), default=2)
+    return "`" * (longest + 1)
 
 
 EXAMPLE: tuple[dict[str, str], ...] = (

@@ -1,20 +1,19 @@
 """One paid model request for a suggestion: streamed, shown early, never thrown away.
 
 Iskra counts requests, not tokens, so once a request is sent its answer is worth
-keeping whatever happens in the editor meanwhile:
+keeping whatever happens in the editor meanwhile. How the answer is read (what to
+show early, where it may stop, what to keep) is the
+:class:`~iskra_ls.completion.lookahead.AnswerReader`'s; this module streams it:
 
-- a one-line suggestion is handed over (``on_answer``) as soon as its line has
-  streamed; the rest of a short stream is then read to its end in the background
-  (at most ``DRAIN_S``) instead of closing it, because closing a stream early
-  closes its keep-alive connection and the next request pays a new TCP + TLS
-  set-up (``bench/latency.py`` measures both);
-- for an automatic request, a block's first line is handed over as soon as it has
-  streamed, and the whole block when it has (the service keeps both in its cache,
-  so accepting the first line is followed by the rest without a new request);
-- a block stops where the enclosing block visibly ends (a line that dedents past
-  it, or the closing fence) instead of running to ``max_tokens``: the rest is
-  drained like a one-line answer's. Whether the answer may end is re-checked once
-  per streamed line, so a long answer costs linear time.
+- the first line is handed over (``on_answer``) as soon as it has streamed; in the
+  middle of a line, the lines after it are read on (for the next line starts) until
+  their block visibly ends; a block stops where the enclosing block ends (a line that
+  dedents past it, or the closing fence) instead of running to ``max_tokens``;
+- the rest of the stream is then read to its end in the background (at most
+  ``DRAIN_S``) instead of closing it, because closing a stream early closes its
+  keep-alive connection and the next request pays a new TCP + TLS set-up
+  (``bench/latency.py`` measures both). Whether the answer may end is re-checked
+  once per streamed line, so a long answer costs linear time.
 
 No LSP here; the caller decides what the editor sees.
 """
@@ -22,14 +21,14 @@ No LSP here; the caller decides what the editor sees.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
 
 from iskra_ls.account.chat import ChatPort
-from iskra_ls.completion.context import CompletionContext, Prompt
-from iskra_ls.completion.postprocess import Suggestion, early_stop_text, postprocess
+from iskra_ls.completion.context import Prompt
+from iskra_ls.completion.lookahead import AnswerReader
+from iskra_ls.completion.postprocess import Suggestion
 
 log = logging.getLogger(__name__)
 
@@ -44,27 +43,20 @@ long (the model ignored "one line") and is closed.
 """
 
 AnswerCallback = Callable[[Suggestion | None, bool], None]
-"""``(suggestion, final)``: a suggestion to show now; ``final`` when no better one follows."""
+"""``(suggestion, final)``: a suggestion to use now; ``final`` when no better one follows."""
 
 
-async def stream_suggestion(
-    chat: ChatPort,
-    ctx: CompletionContext,
-    prompt: Prompt,
-    on_answer: AnswerCallback,
-    *,
-    first_line_early: bool = True,
+async def stream_answer(
+    chat: ChatPort, reader: AnswerReader, prompt: Prompt, on_answer: AnswerCallback
 ) -> Suggestion | None:
-    """Stream one answer for ``ctx``; ``on_answer`` hears of it early; returns the final one.
+    """Stream one answer, read by ``reader``; ``on_answer`` hears of it early and once final.
 
-    ``first_line_early``: hand over a block's first line before the rest (automatic
-    requests: sooner ghost text); a requested completion waits for the whole block.
+    The final answer reaches ``on_answer`` (with ``final``) as soon as the reader says
+    the rest is not needed, before the rest of the stream is drained; it is returned too.
     """
     settings = chat.settings
     max_tokens = settings.completion.max_tokens or prompt.max_tokens
     limit = max_tokens * CHARS_PER_TOKEN_CAP
-    first_line_ctx = dataclasses.replace(ctx, multiline=False) if ctx.multiline else None
-    first_shown = not first_line_early
     parts: list[str] = []
     size = 0
     raw: str | None = None
@@ -82,28 +74,29 @@ async def stream_suggestion(
             parts.append(delta)
             size += len(delta)
             if size > limit:  # a runaway answer: stop paying for it
-                raw = raw if raw is not None else "".join(parts)[:limit]
+                raw = "".join(parts)[:limit]
                 break
             joined = "".join(parts)
             shape = _line_shape(joined)
             if shape == checked:
                 continue  # nothing that could end a line or the answer arrived
             checked = shape
-            if first_line_ctx is not None and not first_shown:
-                first = early_stop_text(joined, first_line_ctx)
-                if first is not None:
-                    first_shown = True
-                    on_answer(postprocess(first, first_line_ctx), False)
-            early = early_stop_text(joined, ctx)
+            # Post-processing runs in a worker: whatever its filters cost on a hostile
+            # window, the event loop keeps answering the editor.
+            early, stop = await asyncio.to_thread(reader.feed, joined)
             if early is not None:
+                on_answer(early, False)
+            if stop is not None:
                 # One line, or a whole block: the rest of the answer is not needed.
-                raw = early
-                on_answer(_finish(raw, ctx, max_tokens), True)
+                final = await asyncio.to_thread(_finish, reader, stop, max_tokens)
+                on_answer(final, True)
                 await _drain(deltas, limit - size)
-                break
+                return final
         if raw is None:
             raw = "".join(parts)
-    return _finish(raw, ctx, max_tokens)
+    final = await asyncio.to_thread(_finish, reader, raw, max_tokens)
+    on_answer(final, True)
+    return final
 
 
 def _line_shape(text: str) -> tuple[int, bool]:
@@ -132,11 +125,11 @@ async def _drain(deltas: AsyncIterator[str], budget_chars: int) -> None:
         log.debug("the rest of a one-line answer broke off", exc_info=True)
 
 
-def _finish(raw: str, ctx: CompletionContext, max_tokens: int) -> Suggestion | None:
-    suggestion = postprocess(raw, ctx)
+def _finish(reader: AnswerReader, raw: str, max_tokens: int) -> Suggestion | None:
+    suggestion = reader.finish(raw)
     limit = max_tokens * CHARS_PER_TOKEN_CAP
     if suggestion is not None and len(suggestion.text) > limit:
         # Re-indenting can lengthen a capped answer: keep whole lines within the cap.
         cut = suggestion.text[:limit].rsplit("\n", 1)[0]
-        return Suggestion(cut, 0) if cut.strip() else None
+        return Suggestion(cut, suggestion.replace_after) if cut.strip() else None
     return suggestion

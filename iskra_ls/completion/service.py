@@ -19,12 +19,19 @@ day. In order, a request is answered:
 
 A paid request is never thrown away: a fetch runs in its own task, so a newer
 keystroke or ``$/cancelRequest`` answers the editor at once while the fetch
-finishes in the background and its answer goes into the cache. One fetch per
-document at a time: a newer automatic request waits for the one in flight and is
-often served from its answer; a requested completion waits for a fetch at its place (or
-one it typed on from) at most ``EXPLICIT_WAIT_S``, elsewhere it goes out at once.
+finishes in the background and its answer goes into the cache, all of it: the
+lines after a one-line suggestion wait there for the next line starts
+(:mod:`iskra_ls.completion.lookahead`), and an unusable answer is remembered so the
+same spot is not paid for again. One fetch per document at a time: a newer automatic
+request waits for the one in flight and is often served from its answer; requests for
+the very same spot (an editor asking for the inline item and the completion list at
+once) share one; a requested completion waits for a fetch at its place (or one it typed
+on from) at most ``EXPLICIT_WAIT_S``, elsewhere it goes out at once.
 
-Per-document state (typing rhythm, generations) ends when the document is closed.
+Every request reads a :class:`~iskra_ls.snapshot.DocumentSnapshot` (a bounded window
+of one version) and answers in that version's offsets; the server places the answer
+in the text as it is by then. Per-document state (typing rhythm, generations) ends
+when the document is closed.
 """
 
 from __future__ import annotations
@@ -36,18 +43,20 @@ import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from iskra_ls import errors
 from iskra_ls.account.budget import INVOKED
 from iskra_ls.account.quota import Reservation
 from iskra_ls.completion.cache import SuggestionCache
-from iskra_ls.completion.context import build_context, build_prompt
-from iskra_ls.completion.fetch import stream_suggestion
+from iskra_ls.completion.context import Prompt, build_context, build_prompt, wants_block
+from iskra_ls.completion.fetch import stream_answer
 from iskra_ls.completion.heuristics import CompletionStats, pause_likely, worth_asking
+from iskra_ls.completion.lookahead import AnswerReader, on_this_line
 from iskra_ls.completion.postprocess import Suggestion
 from iskra_ls.session import Session
+from iskra_ls.snapshot import DocumentSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +74,18 @@ a new request's first line takes); past it the fetch is stalled and its own goes
 
 @dataclass
 class CompletionRequest:
-    uri: str
-    text: str
-    offset: int
-    version: int | None
-    language_id: str
-    path: str
+    snapshot: DocumentSnapshot
+    """The document as the editor asked (a window of that version)."""
     invoked: bool
-    neighbours: list[tuple[str, str]] = field(default_factory=list)
+    prompt_path: str = ""
+    """How the prompt names the file: workspace-relative, or its base name."""
+    neighbours: Callable[[], list[tuple[str, str]]] = lambda: []
+    """Snippets of other recently edited documents, asked for only when a model request
+    goes out (a keystroke answered from the cache reads no other document)."""
+
+    @property
+    def uri(self) -> str:
+        return self.snapshot.uri
 
 
 @dataclass
@@ -80,9 +93,11 @@ class CompletionAnswer:
     id: str
     text: str
     start: int
-    """Offset where the insertion starts (the cursor)."""
+    """Document offset (of the snapshot's version) where the insertion starts: the cursor."""
     end: int
     """Offset where the replaced text ends (auto-closed characters after the cursor)."""
+    snapshot: DocumentSnapshot
+    """The version ``start`` and ``end`` belong to (:meth:`DocumentSnapshot.place`)."""
     cached: bool = False
 
 
@@ -101,6 +116,16 @@ class _Fetch:
     """The (prefix, suffix) it was asked for."""
 
 
+@dataclass
+class _Spot:
+    """The work for one cursor spot; requests for the same spot share it."""
+
+    key: tuple[int, int]
+    """The snapshot's (edit mark, cursor offset)."""
+    invoked: bool
+    task: asyncio.Task[Suggestion | None]
+
+
 def _resolve(future: asyncio.Future[Any], value: Any) -> None:
     if not future.done():
         future.set_result(value)
@@ -116,6 +141,7 @@ class CompletionService:
         self._inflight: dict[str, _Fetch] = {}
         self._generation: dict[str, int] = {}
         self._door: dict[str, asyncio.Future[bool]] = {}
+        self._spots: dict[str, _Spot] = {}
         self._last_network = time.monotonic()
         self._edits: dict[str, deque[float]] = {}
         self._last_edit_line: dict[str, float] = {}
@@ -160,12 +186,18 @@ class CompletionService:
         gaps = [b - a for a, b in zip(stamps, list(stamps)[1:], strict=False) if b - a < 2.0]
         return statistics.median(gaps) if len(gaps) >= 3 else None
 
-    def neighbours(self, uri: str, documents: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """Snippets of the two other most recently edited open documents.
+    def neighbours(
+        self,
+        uri: str,
+        documents: Mapping[str, Any],
+        name: Callable[[str], str] = lambda path: path,
+    ) -> list[tuple[str, str]]:
+        """Snippets of the two other most recently edited open documents, as
+        ``(name(path), the last lines)``.
 
         Only workspace files that are not secret (``is_secret`` says; asked
         for the newest candidates only): never an untitled buffer or a tab
-        open outside the workspace.
+        open outside the workspace. A document's text is never joined whole.
         """
         candidates = sorted(
             (u for u in self._last_edit_line if u != uri and u in documents),
@@ -182,8 +214,9 @@ class CompletionService:
         snippets = []
         for other in recent:
             doc = documents[other]
-            text = doc.source
-            snippets.append((getattr(doc, "path", other), text[-1500:]))
+            tail = getattr(doc, "tail", None)
+            text = tail(1500) if tail is not None else doc.source[-1500:]
+            snippets.append((name(getattr(doc, "path", other)), text))
         return snippets
 
     def forget(self, uri: str) -> None:
@@ -213,14 +246,16 @@ class CompletionService:
             return None
         if settings.mode == "manual" and not request.invoked:
             return None
-        if self.is_secret(request.path):
+        snapshot = request.snapshot
+        if self.is_secret(snapshot.path):
             return None  # a secret file's text is never sent to the model
-        prefix, suffix = request.text[: request.offset], request.text[request.offset :]
+        prefix, suffix = snapshot.prefix, snapshot.suffix
 
-        cached = self.cache.lookup(request.uri, prefix, suffix)
-        if cached is not None:
+        whole = request.invoked and wants_block(prefix, suffix, snapshot.language_id)
+        known = self.cache.lookup(request.uri, prefix, suffix, time.monotonic(), whole=whole)
+        if known is not None:
             self.counts.cache_hits += 1
-            return self._answer(request, cached, cached=True)
+            return self._answer(request, known, cached=True)
 
         if not self.session.client.token:
             if request.invoked:
@@ -230,16 +265,44 @@ class CompletionService:
             self.counts.skipped += 1
             return None
 
-        generation = self._supersede(request.uri)
+        spot = self._spot_for(request, prefix, suffix)
         self.counts.waiting += 1
         self.counts.peak_waiting = max(self.counts.peak_waiting, self.counts.waiting)
         try:
-            suggestion = await self._obtain(request, prefix, suffix, generation)
+            # Shielded: a cancelled request leaves the work to the others at this spot.
+            suggestion = await asyncio.shield(spot.task)
         finally:
             self.counts.waiting -= 1
         if suggestion is None:
             return None
         return self._answer(request, suggestion, cached=False)
+
+    def _spot_for(self, request: CompletionRequest, prefix: str, suffix: str) -> _Spot:
+        """The work for this request's spot: the one under way for the same spot, or new
+        (which supersedes the work for another spot of the document)."""
+        uri = request.uri
+        key = (request.snapshot.mark, request.snapshot.offset)
+        spot = self._spots.get(uri)
+        if (
+            spot is not None
+            and spot.key == key
+            and not spot.task.done()
+            and (spot.invoked or not request.invoked)  # a request goes now, not after a wait
+        ):
+            return spot
+        generation = self._supersede(uri)
+        task = self.session.keep(
+            asyncio.ensure_future(self._obtain(request, prefix, suffix, generation))
+        )
+        spot = _Spot(key, request.invoked, task)
+        self._spots[uri] = spot
+
+        def forget(_task: asyncio.Task[Suggestion | None]) -> None:
+            if self._spots.get(uri) is spot:
+                del self._spots[uri]
+
+        task.add_done_callback(forget)
+        return spot
 
     async def _obtain(
         self, request: CompletionRequest, prefix: str, suffix: str, generation: int
@@ -267,10 +330,11 @@ class CompletionService:
                                         delay=EXPLICIT_WAIT_S):
                     return self._superseded()
         # A fetch may have answered for this cursor while we waited.
-        cached = self.cache.lookup(uri, prefix, suffix)
-        if cached is not None:
+        whole = request.invoked and wants_block(prefix, suffix, request.snapshot.language_id)
+        known = self.cache.lookup(uri, prefix, suffix, time.monotonic(), whole=whole)
+        if known is not None:
             self.counts.cache_hits += 1
-            return cached
+            return known
 
         # The quota: reserved in the machine's ledger, given back unless the request goes out.
         reservation = await (self.session.reserve(INVOKED) if request.invoked
@@ -348,43 +412,42 @@ class CompletionService:
         loop = asyncio.get_running_loop()
         fetch = _Fetch(shown=loop.create_future(), final=loop.create_future(),
                        at=(prefix, suffix))
-        ctx = build_context(
-            request.text, request.offset, language_id=request.language_id, path=request.path
+        whole_block = request.invoked and wants_block(
+            prefix, suffix, request.snapshot.language_id
         )
-        prompt = build_prompt(
-            ctx,
-            budget_chars=self.session.settings.completion.budget_chars,
-            neighbours=request.neighbours,
-        )
+        neighbours = request.neighbours()
         self.counts.requests += 1
         self._last_network = time.monotonic()
         uri = request.uri
+        kept = False
 
         def on_answer(suggestion: Suggestion | None, final: bool) -> None:
+            nonlocal kept
             if suggestion is not None:
+                kept = True
                 self.cache.remember(uri, prefix, suffix, suggestion)
+            elif final and not kept:
+                self.cache.remember_nothing(uri, prefix, suffix, time.monotonic())
             if not fetch.shown.done():
                 if fetch.waiters == 0:
                     self.counts.background += 1
-                fetch.shown.set_result(suggestion)
+                fetch.shown.set_result(self._shown_of(suggestion, whole_block))
             if final:
                 _resolve(fetch.final, None)
 
         async def run() -> None:
             try:
                 with reservation:  # spent once sent; given back if it never went out
-                    suggestion = await stream_suggestion(
-                        self.session.paid_chat(reservation), ctx, prompt, on_answer,
-                        first_line_early=not request.invoked,
-                    )
+                    # Off the loop: bounded work, but a hostile window must not stall it.
+                    prompt, reader = await asyncio.to_thread(self._prepare, request, neighbours)
+                    await stream_answer(self.session.paid_chat(reservation), reader, prompt,
+                                        on_answer)
             except errors.IskraError as error:
                 if fetch.shown.done():
                     log.info("the rest of a suggestion was lost: %s", error)
                 else:
                     self.counts.errors += 1
                     self.session.report_error(error)
-            else:
-                on_answer(suggestion, True)
             finally:
                 _resolve(fetch.shown, None)
                 _resolve(fetch.final, None)
@@ -396,14 +459,45 @@ class CompletionService:
         self._inflight[uri] = fetch
         return fetch
 
+    def _prepare(
+        self, request: CompletionRequest, neighbours: list[tuple[str, str]]
+    ) -> tuple[Prompt, AnswerReader]:
+        """The prompt for ``request`` and the reader of its answer (pure; in a worker)."""
+        snapshot = request.snapshot
+        ctx = build_context(
+            snapshot.text,
+            snapshot.cursor,
+            language_id=snapshot.language_id,
+            path=request.prompt_path,
+        )
+        prompt = build_prompt(
+            ctx,
+            budget_chars=self.session.settings.completion.budget_chars,
+            neighbours=neighbours,
+        )
+        return prompt, AnswerReader(ctx, first_line_early=not request.invoked)
+
+    @staticmethod
+    def _shown_of(suggestion: Suggestion | None, whole: bool) -> Suggestion | None:
+        """What the editor is shown of a kept suggestion: a requested block whole, else
+        the current line (the lines after it wait in the cache for the next line starts)."""
+        if suggestion is None or whole:
+            return suggestion
+        line = on_this_line(suggestion.text)
+        return Suggestion(line, suggestion.replace_after) if line.strip() else None
+
     def _answer(
         self, request: CompletionRequest, suggestion: Suggestion, *, cached: bool
-    ) -> CompletionAnswer:
+    ) -> CompletionAnswer | None:
+        if not suggestion.text:
+            return None  # a spot known to have nothing to show
+        start = request.snapshot.offset
         answer = CompletionAnswer(
             id=uuid.uuid4().hex[:12],
             text=suggestion.text,
-            start=request.offset,
-            end=request.offset + suggestion.replace_after,
+            start=start,
+            end=start + suggestion.replace_after,
+            snapshot=request.snapshot,
             cached=cached,
         )
         self.counts.shown += 1

@@ -238,8 +238,11 @@ async def lsp_session(
     stub: StubIskra | None = None,
     initialization_options: dict[str, Any] | None = None,
     document_changes: bool = True,
+    folders: bool = True,
 ) -> AsyncIterator[Session]:
-    """A started stub + server + initialized client; shut down cleanly afterwards."""
+    """A started stub + server + initialized client; shut down cleanly afterwards.
+
+    ``folders=False`` opens no workspace (an editor started on a lone file)."""
     own_stub = stub is None
     stub = stub or StubIskra()
     if own_stub:
@@ -284,10 +287,10 @@ async def lsp_session(
         result = await client.initialize_session(
             types.InitializeParams(
                 capabilities=caps,
-                root_uri=str(from_fs_path(str(workspace))),
+                root_uri=str(from_fs_path(str(workspace))) if folders else None,
                 workspace_folders=[
                     types.WorkspaceFolder(uri=str(from_fs_path(str(workspace))), name="ws")
-                ],
+                ] if folders else None,
                 initialization_options=initialization_options,
             )
         )

@@ -276,3 +276,63 @@ async def test_a_flood_of_requests_is_dropped_at_the_door(tmp_path: Path) -> Non
         stats = (await s.command("iskra.status")).completions
         assert stats.waiting == 0
         assert stats.superseded + stats.shown + stats.cacheHits >= 4999
+
+
+# -- 18.6 an unusable answer is remembered ------------------------------------------------
+
+UNUSABLE = "Here is the completed code. It sums the values that the caller gave us."
+"""English where code must go: post-processing drops it, and the same spot would get it again."""
+
+
+async def test_asking_again_where_the_answer_was_dropped_costs_nothing(tmp_path: Path) -> None:
+    async with lsp_session(tmp_path, settings=FAST) as s:
+        await _ready(s)
+        uri = s.open("u.py", "def total(values):\n    return ")
+        s.stub.script(Reply.text(UNUSABLE))  # and the stub's default "pass" after it
+        for _ in range(3):
+            result = await s.inline(uri)
+            assert result is not None and list(result.items) == []
+        command = await s.command("iskra.complete", {"uri": uri, "position": s.position(uri)})
+        assert command.items == []
+        assert len(s.stub.requests) == 1
+        s.type_text(uri, "sum(")  # a new spot: worth a new request
+        s.stub.script(Reply.text("values)"))
+        result = await s.inline(uri)
+        assert result is not None and [i.insert_text for i in result.items] == ["values)"]
+        assert len(s.stub.requests) == 2
+
+
+@pytest.mark.parametrize("inline_first", [True, False])
+async def test_both_transports_at_one_spot_cost_one_request(
+    tmp_path: Path, inline_first: bool
+) -> None:
+    """``transport: both``: VS Code asks for the inline item and the completion list at once."""
+    options = {"iskra": {"completion": {"transport": "both"}}}
+    async with lsp_session(tmp_path, editor="vscode", settings=FAST,
+                           initialization_options=options) as s:
+        await _ready(s)
+        uri = s.open("both.py", "def area(width, height):\n    return ")
+        s.stub.script(Reply.text("width * height", stall_seconds=0.3))
+        inline = asyncio.ensure_future(s.inline(uri, invoked=False))
+        item = asyncio.ensure_future(_complete(s, uri))
+        first, second = (inline, item) if inline_first else (item, inline)
+        await asyncio.sleep(0)
+        results = await asyncio.gather(first, second)
+        inline_result, items = (results if inline_first else results[::-1])
+        assert inline_result is not None
+        assert [i.insert_text for i in inline_result.items] == ["width * height"]
+        assert [i.text_edit.new_text for i in items if i.text_edit] == ["width * height"]
+        assert len(s.stub.requests) == 1
+
+
+async def test_both_transports_after_a_dropped_answer_cost_one_request(tmp_path: Path) -> None:
+    options = {"iskra": {"completion": {"transport": "both"}}}
+    async with lsp_session(tmp_path, editor="vscode", settings=FAST,
+                           initialization_options=options) as s:
+        await _ready(s)
+        uri = s.open("drop.py", "def area(width, height):\n    return ")
+        s.stub.script(Reply.text(UNUSABLE), Reply.text(UNUSABLE))
+        result = await s.inline(uri, invoked=False)
+        assert result is not None and list(result.items) == []
+        assert await _complete(s, uri) == []
+        assert len(s.stub.requests) == 1

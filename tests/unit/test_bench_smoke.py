@@ -36,6 +36,7 @@ TINY = bench_run.Plan(
     flood_requests=50,
     latency_lines=4,
     latency_pause_every=1,
+    latency_variants=("asked",),
     fidelity_cases=4,
     bounded_doc_mb=1,
     ledger_reservations=20,

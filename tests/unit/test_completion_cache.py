@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iskra_ls.completion.cache import PREFIX_KEEP, SUFFIX_KEEP, SuggestionCache, consume_typed
+from iskra_ls.completion.cache import (
+    NOTHING,
+    NOTHING_TTL_S,
+    PREFIX_KEEP,
+    SUFFIX_KEEP,
+    SuggestionCache,
+    consume_typed,
+)
 from iskra_ls.completion.postprocess import Suggestion
 
 URI = "file:///w/app.py"
@@ -62,7 +69,7 @@ BLOCK = Suggestion("x = compute()\n    return x")
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
-        pytest.param("x = comp", Suggestion("ute()\n    return x"), id="first-line"),
+        pytest.param("x = comp", Suggestion("ute()"), id="first-line"),
         pytest.param("x = compute()\n    ", Suggestion("return x"), id="newline-auto-indent"),
         pytest.param("x = compute()\n", Suggestion("    return x"), id="newline-no-indent"),
         pytest.param("x = compute()\n  ", Suggestion("  return x"), id="newline-short-indent"),
@@ -179,7 +186,7 @@ def test_lookup_never_answers_empty_text(ops: list[tuple[bool, str, str, str, in
             cache.remember(URI, prefix, suffix, Suggestion(text, replace))
         else:
             found = cache.lookup(URI, prefix, suffix)
-            assert found is None or found.text.strip()
+            assert found is None or found is NOTHING or found.text.strip()
         assert len(cache) <= 4
 
 
@@ -198,3 +205,44 @@ def test_typing_any_start_of_a_one_line_suggestion_answers_the_rest(
     rest = text[cut:]
     expected = Suggestion(rest) if rest.strip() else None
     assert cache.lookup(URI, prefix + text[:cut], suffix) == expected
+
+
+# -- the lines after a one-line suggestion, and spots that have nothing (issue 18.2, 18.6) --
+
+LOOKAHEAD = Suggestion("compute()\n    return x")
+"""A one-line request's answer: its first line, and the next line kept for after Enter."""
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        pytest.param("", Suggestion("compute()"), id="the-spot-shows-its-line"),
+        pytest.param("comp", Suggestion("ute()"), id="typing-through-the-line"),
+        pytest.param("compute()", NOTHING, id="line-typed-next-line-waits"),
+        pytest.param("compute()\n    ", Suggestion("return x"), id="after-enter-auto-indent"),
+        pytest.param("compute()\n", Suggestion("    return x"), id="after-enter-column-0"),
+        pytest.param("compute()\n    ret", Suggestion("urn x"), id="into-the-next-line"),
+        pytest.param("compute()\n    q", None, id="typed-away"),
+    ],
+)
+def test_lines_kept_for_the_next_line_start(typed: str, expected: Suggestion | None) -> None:
+    cache = SuggestionCache()
+    cache.remember(URI, "def f():\n    x = ", "\n", LOOKAHEAD)
+    assert cache.lookup(URI, "def f():\n    x = " + typed, "\n") == expected
+
+
+def test_a_requested_block_is_shown_whole() -> None:
+    cache = SuggestionCache()
+    cache.remember(URI, "def f():\n    x = ", "\n", LOOKAHEAD)
+    assert cache.lookup(URI, "def f():\n    x = ", "\n", whole=True) == LOOKAHEAD
+    assert cache.lookup(URI, "def f():\n    x = comp", "\n", whole=True) == Suggestion(
+        "ute()\n    return x")
+
+
+def test_a_spot_whose_answer_was_unusable_is_remembered_for_a_while() -> None:
+    cache = SuggestionCache()
+    cache.remember_nothing(URI, "x = ", "\n", now=100.0)
+    assert cache.lookup(URI, "x = ", "\n", now=101.0) is NOTHING
+    assert cache.lookup(URI, "x = 1", "\n", now=101.0) is None  # nothing to type through
+    assert cache.lookup(URI, "x = ", "\n", now=100.0 + NOTHING_TTL_S) is None
+    assert len(cache) == 0

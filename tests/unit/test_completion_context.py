@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from iskra_ls.completion.context import (
     BLOCK_MAX_TOKENS,
     CURSOR_MARKER,
+    LOOKAHEAD_MAX_TOKENS,
     SINGLE_LINE_MAX_TOKENS,
     CompletionContext,
     Prompt,
     build_context,
     build_prompt,
+    code_fence,
     enclosing_scope_lines,
+    prompt_path,
 )
 from iskra_ls.completion.indentation import detect_indent_unit, indent_columns, opens_block
+from iskra_ls.snapshot import WINDOW_AFTER, WINDOW_BEFORE
 from iskra_ls.textdoc import split_lines
 
 CURSOR = "█"
@@ -81,6 +87,8 @@ def test_opens_block(line: str, opens: bool) -> None:
         pytest.param("def f():\n    █\n", "    ", "", True, "    ", id="blank-indented"),
         pytest.param("def f():\n█\n", "", "", True, "    ", id="empty-line-after-opener"),
         pytest.param("x = 1\n█\n", "", "", True, "", id="empty-top-level"),
+        # No auto-indent: the answer's own indentation decides (completion/lookahead.py).
+        pytest.param("def f():\n    maxc = 1\n█\n", "", "", True, "", id="empty-in-body"),
         pytest.param("def f(x):█\n", "def f(x):", "", True, "    ", id="after-colon"),
         pytest.param("    if x:█\n", "    if x:", "", True, "        ", id="nested-colon"),
         pytest.param("function f() {█}\n", "function f() {", "}", True, "    ", id="auto-brace"),
@@ -146,10 +154,20 @@ def test_enclosing_scope_lines(doc: str, expected: list[str]) -> None:
     assert [lines[i].rstrip("\n") for i in found] == expected
 
 
-def test_prompt_single_line_shape() -> None:
-    ctx = ctx_of("import os\n\nx = os.pa█\nprint(x)\n")
+def test_prompt_one_line_when_code_follows_the_cursor() -> None:
+    ctx = ctx_of("x = █compute()\n")
+    assert not ctx.lines_after
     prompt = build_prompt(ctx)
     assert prompt.max_tokens == SINGLE_LINE_MAX_TOKENS
+    assert "one line, no line break" in user_message(prompt)
+
+
+def test_prompt_single_line_shape() -> None:
+    """In the middle of a line the lines after it are asked for too (kept for after Enter)."""
+    ctx = ctx_of("import os\n\nx = os.pa█\nprint(x)\n")
+    assert ctx.lines_after
+    prompt = build_prompt(ctx)
+    assert prompt.max_tokens == LOOKAHEAD_MAX_TOKENS
     # The worked example first: a chat model answers in the form it was shown.
     assert [m["role"] for m in prompt.messages] == ["system", "user", "assistant", "user"]
     body = user_message(prompt)
@@ -157,7 +175,7 @@ def test_prompt_single_line_shape() -> None:
     assert "<code>" not in body
     assert "Language: python" in body and "File: src/app.py" in body
     assert "Indentation: 4 spaces" in body
-    assert "one line" in body
+    assert "rest of the current line" in body and "lines that follow it" in body
     assert "only the text to insert" in prompt.messages[0]["content"]
 
 
@@ -245,3 +263,36 @@ def test_prompt_neighbours_are_budgeted_and_skip_the_own_file() -> None:
 def test_prompt_without_neighbours_has_no_section() -> None:
     body = user_message(build_prompt(ctx_of("x = █\n"), neighbours=[("src/app.py", "x")]))
     assert "Recently edited" not in body
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        pytest.param("/home/ann/work/app/src/main.py", "src/main.py", id="inside"),
+        pytest.param("/home/ann/work/app/lib/sub/x.py", "x.py", id="inner-folder-wins"),
+        pytest.param("/home/ann/notes/todo.py", "todo.py", id="outside: base name"),
+        pytest.param("/home/ann/work/application/y.py", "y.py", id="prefix-is-not-inside"),
+        pytest.param("", "", id="untitled"),
+    ],
+)
+def test_prompt_path_never_names_the_users_folders(path: str, expected: str) -> None:
+    folders = [Path("/home/ann/work/app"), Path("/home/ann/work/app/lib/sub")]
+    assert prompt_path(path, folders) == expected
+
+
+@pytest.mark.timeout(5)
+def test_code_fence_is_one_pass_over_a_run_of_backticks() -> None:
+    """A 100 K run of backticks took 6 s (a fence grown and searched for one at a time)."""
+    code = "x = 1\n" + "`" * 100_000 + "\n```js\n"
+    fence = code_fence(code)
+    assert fence == "`" * 100_001
+    assert code_fence("a `b` ``c``") == "```"
+
+
+def test_the_context_is_a_bounded_window_of_a_huge_document() -> None:
+    """Post-processing may split or parse ctx.prefix/suffix: they never hold the whole file."""
+    line = "    value = compute(item, factor)\n"
+    text = "def f():\n" + line * 600_000
+    ctx = build_context(text, len(text) // 2, language_id="python", path="big.py")
+    assert len(ctx.prefix) <= WINDOW_BEFORE and len(ctx.suffix) <= WINDOW_AFTER
+    assert ctx.prefix.startswith("    value") and ctx.indent_unit == "    "

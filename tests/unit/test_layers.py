@@ -15,9 +15,9 @@ import iskra_ls
 
 PACKAGE = Path(iskra_ls.__file__).parent
 
-LOW = ["edits", "textdoc", "linediff", "errors", "file_policy", "settings", "schema", "logs",
-       "plain_text", "file_service", "languages", "credential", "status", "account/budget",
-       "account/ledger", "api/account", "api/sse", "api/results"]
+LOW = ["edits", "textdoc", "snapshot", "linediff", "errors", "file_policy", "settings", "schema",
+       "logs", "plain_text", "file_service", "languages", "credential", "status",
+       "account/budget", "account/ledger", "api/account", "api/sse", "api/results"]
 HIGHER = (
     "iskra_ls.actions",
     "iskra_ls.completion",
@@ -114,6 +114,21 @@ def test_filters_are_pure(module: str) -> None:
 def test_the_stub_admin_api_does_not_import_the_stub_server() -> None:
     """The admin routes drive a declared interface; the server mounts them (one direction)."""
     assert not any(name.startswith("iskra_ls.stub.server") for name in _imports("stub/admin"))
+
+
+def test_lookahead_uses_post_processing_through_its_public_face() -> None:
+    """The lines after a first line are shaped by ``postprocess`` itself, whatever filters
+    it runs: the lookahead reaches for nothing else in the post-processing modules."""
+    tree = ast.parse((PACKAGE / "completion" / "lookahead.py").read_text(encoding="utf-8"))
+    used = {
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
+    shaping = {name for module, name in used if module == "iskra_ls.completion.postprocess"}
+    assert shaping <= {"Suggestion", "early_stop_text", "postprocess", "first_line_complete"}
+    assert not [module for module, _ in used if module.startswith("iskra_ls.completion.filters")]
 
 
 def test_features_get_a_chat_interface_not_the_session() -> None:

@@ -1,0 +1,262 @@
+"""Reading one answer while it streams: the first line now, the lines after it kept (pure).
+
+A request costs one of the day's few; what it brings back is used in full. In the
+middle of a line the model is asked for the rest of the line and the next lines of the
+block; the first line is handed over as soon as it has streamed, and the lines after it
+are shaped as if the user had accepted it and pressed Enter: by the public
+:func:`~iskra_ls.completion.postprocess.postprocess`, with a context built at the start
+of the next line, so every filter applies to them as to any suggestion there. The
+service keeps them in the cache for that line start (with or without the editor's
+auto-indent) and for typing through; :func:`on_this_line` is what a spot shows of them.
+
+A line start at column 0 (an editor that does not auto-indent) is shaped as if the
+editor had indented it as the answer's first line is: the model was shown the cursor
+at column 0, so the indentation it writes there is the line's (a line it leaves bare
+stays at column 0, unless the line above opens a block whose body it must be). That
+indentation is part of the suggestion, so both kinds of editor end with the same text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from iskra_ls.completion.context import CompletionContext, build_context, to_lf
+from iskra_ls.completion.indentation import indent_columns, leading_ws, render_indent
+from iskra_ls.completion.postprocess import Suggestion, early_stop_text, postprocess
+
+_FENCE_LINE = re.compile(r"[ \t]*(?:```|~~~)[^\n`]*")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+LOOKAHEAD_LINES = 8
+"""Lines read after the first one, at most: where no block ends (top-level code), the
+answer is not read to ``max_tokens``."""
+
+
+def on_this_line(text: str) -> str:
+    """What a spot shows of a kept suggestion: up to the end of its first line with
+    content (a suggestion that starts on the next line, after a block opener, shows
+    that line); the lines with content after it wait for the next line starts. A line
+    break with nothing after it stays (it moves an auto-closed ``}`` below)."""
+    start = 0
+    for line_break in _LINE_BREAK.finditer(text):
+        if text[start : line_break.start()].strip():
+            end = line_break.start()
+            return text[:end] if text[end:].strip() else text
+        start = line_break.end()
+    return text
+
+
+def at_column_zero(ctx: CompletionContext) -> bool:
+    """The cursor is on an empty line the editor did not indent."""
+    return ctx.line_prefix == "" and ctx.line_suffix == ""
+
+
+def _first_content_line(text: str) -> int | None:
+    """Where the answer's first line with content starts (blank and fence lines before it
+    skipped), or None while that is not known (an unfinished line that may still become a
+    fence, `````, ``~~~``, is not known yet)."""
+    pos = 0
+    while pos <= len(text):
+        end = text.find("\n", pos)
+        line = text[pos:] if end < 0 else text[pos:end]
+        if end < 0 and line.lstrip(" \t").startswith(("`", "~")):
+            return None
+        if line.strip() and not _FENCE_LINE.fullmatch(line):
+            return pos
+        if end < 0:
+            return None
+        pos = end + 1
+    return None
+
+
+def answer_indent(partial: str) -> str | None:
+    """Leading whitespace of the answer's first line with content ("" for none), or None
+    while that is not known yet (see :func:`_first_content_line`)."""
+    text = to_lf(partial)
+    start = _first_content_line(text)
+    return None if start is None else leading_ws(text[start:])
+
+
+def indented(ctx: CompletionContext, indent: str) -> CompletionContext:
+    """``ctx`` (an empty line at column 0) as if the editor had typed ``indent`` there."""
+    text = ctx.prefix + indent + ctx.suffix
+    return build_context(
+        text, len(ctx.prefix) + len(indent), language_id=ctx.language_id, path=ctx.path
+    )
+
+
+def next_line(ctx: CompletionContext, first: Suggestion) -> CompletionContext | None:
+    """The context at column 0 of a new line after ``first`` is accepted and Enter pressed;
+    None when the cursor's line goes on after ``first`` (its lines would land below it)."""
+    if ctx.line_suffix[first.replace_after :].strip():
+        return None
+    rest = ctx.suffix[len(ctx.line_suffix) :]  # from the cursor line's own line break on
+    before = ctx.prefix + first.text + ctx.eol
+    return build_context(before + rest, len(before), language_id=ctx.language_id, path=ctx.path)
+
+
+class LineStart:
+    """Shaping at a line start at column 0: the indentation is settled by the answer."""
+
+    def __init__(self, ctx: CompletionContext) -> None:
+        self.ctx = ctx
+        self.pad = ""
+        self._settled = not at_column_zero(ctx)
+        self._written = False
+        """The pad is the answer's own: its first line is read from after it."""
+
+    def settle(self, partial: str) -> bool:
+        """Decide the indentation once the answer's first line shows it; False until then."""
+        if self._settled:
+            return True
+        written = answer_indent(partial)
+        if written is None:
+            return False
+        unit = self.ctx.indent_unit
+        # As written; a bare line after a block opener still goes into the body.
+        self.pad = render_indent(indent_columns(written, unit), unit) or self.ctx.enclosing_indent
+        self._written = bool(written)
+        if self.pad:
+            self.ctx = indented(self.ctx, self.pad)
+        self._settled = True
+        return True
+
+    def text_of(self, partial: str) -> str:
+        """The answer as an auto-indenting editor's model would write it: its first line
+        without the indentation now in front of the cursor (idempotent)."""
+        if not self._written:
+            return partial
+        start = _first_content_line(partial)
+        if start is None:
+            return partial
+        return partial[:start] + partial[start:].lstrip(" \t")
+
+    def padded(self, suggestion: Suggestion | None) -> Suggestion | None:
+        if suggestion is None or not self.pad:
+            return suggestion
+        return Suggestion(self.pad + suggestion.text, suggestion.replace_after)
+
+
+def _lines(text: str, count: int) -> str:
+    """The first ``count`` complete lines of ``text`` (with their breaks), or all of it."""
+    end = -1
+    for _ in range(count):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text
+    return text[: end + 1]
+
+
+def _blank_first_line(text: str) -> int | None:
+    """Where the answer's first line ends when it is blank (after an opening fence), else None."""
+    pos = 0
+    end = text.find("\n")
+    if end >= 0 and _FENCE_LINE.fullmatch(text[:end]):
+        pos = end + 1
+        end = text.find("\n", pos)
+    if end >= 0 and not text[pos:end].strip():
+        return end
+    return None
+
+
+class AnswerReader:
+    """Reads one streamed answer for ``ctx``: what to show early, when to stop, what to keep.
+
+    ``feed`` is called with the answer so far whenever a line ends or starts showing;
+    ``finish`` with the answer as read (the whole of it, or up to where ``feed`` said
+    stop). In the middle of a line (``ctx.lines_after``) the kept suggestion is the first
+    line, a line break and the lines after it, shaped at the next line start.
+    """
+
+    def __init__(self, ctx: CompletionContext, *, first_line_early: bool = True) -> None:
+        self.ctx = ctx
+        self.lookahead = ctx.lines_after
+        self._first_line_early = first_line_early or self.lookahead
+        self._start = LineStart(ctx) if ctx.multiline else None
+        self._shown = False
+        self._first: tuple[int, Suggestion] | None = None
+        """Lookahead: (characters of the answer that made the first line, that line)."""
+        self._next: LineStart | None = None
+
+    def feed(self, partial: str) -> tuple[Suggestion | None, str | None]:
+        """``(shown, stop)``: a first line to show now (at most once), and the answer up to
+        where reading may stop (None: read on)."""
+        text = to_lf(partial)
+        if self.lookahead:
+            return self._feed_lines(text)
+        start = self._start
+        if start is not None:
+            if not start.settle(text):
+                return None, None
+            text = start.text_of(text)
+        ctx = start.ctx if start is not None else self.ctx
+        early = None
+        if self._first_line_early and not self._shown and ctx.multiline:
+            one_line = dataclasses.replace(ctx, multiline=False)
+            first = early_stop_text(text, one_line)
+            if first is not None:
+                self._shown = True
+                early = self._pad(postprocess(first, one_line))
+        return early, early_stop_text(text, ctx)
+
+    def _feed_lines(self, text: str) -> tuple[Suggestion | None, str | None]:
+        early = None
+        if self._first is None:
+            blank = _blank_first_line(text)
+            if blank is not None:
+                self._first = (blank, Suggestion("", 0))
+            else:
+                raw = early_stop_text(text, self.ctx)
+                if raw is None:
+                    return None, None
+                first = postprocess(raw, self.ctx)
+                if first is None:
+                    return None, raw
+                self._first = (len(raw), first)
+                early = first
+            self._next = self._next_start(self._first[1])
+            if self._next is None:
+                return early, text[: self._first[0]]
+        assert self._next is not None
+        used = self._first[0] + 1
+        rest = _lines(text[used:], LOOKAHEAD_LINES)
+        if len(rest) < len(text) - used:
+            return early, text[:used] + rest  # enough lines kept
+        if not self._next.settle(rest):
+            return early, None
+        stop = early_stop_text(self._next.text_of(rest), self._next.ctx)
+        return early, None if stop is None else text[:used] + stop
+
+    def _next_start(self, first: Suggestion) -> LineStart | None:
+        after = next_line(self.ctx, first)
+        return LineStart(after) if after is not None else None
+
+    def _pad(self, suggestion: Suggestion | None) -> Suggestion | None:
+        return self._start.padded(suggestion) if self._start is not None else suggestion
+
+    def finish(self, raw: str) -> Suggestion | None:
+        """The suggestion to keep, from everything read."""
+        text = to_lf(raw)
+        if not self.lookahead:
+            start = self._start
+            if start is None:
+                return postprocess(text, self.ctx)
+            if not start.settle(text + "\n"):
+                return None
+            return start.padded(postprocess(start.text_of(text), start.ctx))
+        if self._first is None:
+            self._feed_lines(text + "\n")  # the answer's last line ended with the stream
+        if self._first is None:
+            return None
+        used, first = self._first
+        rest = self._rest(_lines(text[used + 1 :], LOOKAHEAD_LINES)) if used < len(text) else None
+        if rest is None:
+            return first if first.text.strip() else None
+        return Suggestion(first.text + self.ctx.eol + rest.text, first.replace_after)
+
+    def _rest(self, rest: str) -> Suggestion | None:
+        start = self._next
+        if start is None or not rest.strip() or not start.settle(rest + "\n"):
+            return None
+        return start.padded(postprocess(start.text_of(rest), start.ctx))
