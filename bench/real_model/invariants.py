@@ -352,8 +352,9 @@ def _check_block(
     floor = indent_width(floor_ws, unit)
     lines = suggestion.split("\n")
     code_lines = span.split("\n")
-    # The first line lands at the cursor: on a blank indented line it adds no indentation.
-    if not line_prefix.strip() and lines[0].strip() and leading_ws(lines[0]):
+    # The first line lands at the cursor: on a blank indented line it adds no indentation
+    # (at column 0, in an editor that does not indent, it brings the line's own).
+    if line_prefix and not line_prefix.strip() and lines[0].strip() and leading_ws(lines[0]):
         report("indent", f"first line adds indentation {lines[0]!r}")
     depth_stack = _open_stack(_masked(line_prefix, language, 0, len(line_prefix)))
     previous = content_width(line_prefix, unit, table) if line_prefix.strip() else floor

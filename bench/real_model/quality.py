@@ -39,10 +39,10 @@ def violations(
     invariant (``replayed``: ``case`` already replayed)."""
     replayed = replay(case) if replayed is None else replayed
     return [
-        (label, v)
-        for label, suggestion, multiline in replayed.shown
-        for v in check(case.text, case.offset, case.language_id, to_lf(suggestion.text),
-                       suggestion.replace_after, multiline=multiline)
+        (item.label, v)
+        for item in replayed.shown
+        for v in check(item.text, item.offset, case.language_id, to_lf(item.suggestion.text),
+                       item.suggestion.replace_after, multiline=item.multiline)
     ]
 
 

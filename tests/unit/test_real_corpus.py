@@ -2,12 +2,12 @@
 
 The corpus (``tests/fixtures/real_completions/*.jsonl``) holds completion requests cut
 from real code in every language of ``bench.sources`` and the raw answers a real chat
-model gave (``bench/real_model``). Each raw answer goes through today's post-processing
-twice (``bench.real_model.quality.shown``): once whole (``postprocess``) and once as a
-stream fed in small pieces with the early stop the server uses (the block's first line
-shown early, the final suggestion when the stream may stop). Everything that would reach
-the editor is checked by the oracle in ``bench/real_model/invariants.py``, written apart
-from the post-processor.
+model gave (``bench/real_model``). Each raw answer is streamed in small pieces through
+the server's own completion fetch and answer reader (``bench.real_model.replay``, shared
+with the corpus figures of ``quality.py``): the line shown as soon as it has streamed,
+the kept suggestion at the cursor, and the lines kept after it at the next line start.
+Everything that would reach the editor is checked by the oracle in
+``bench/real_model/invariants.py``, written apart from the post-processor.
 
 Every case of every language runs: none is skipped or expected to fail. A language added
 to the corpus before the post-processing handles it fails here until it does.
