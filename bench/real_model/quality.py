@@ -4,8 +4,8 @@ No model is needed: the raw answers are fixtures (``tests/fixtures/real_completi
 For every case the raw answer and what today's iskra-ls would show are checked against
 the invariants of ``bench/real_model/invariants.py``. What would be shown comes from
 ``replay.py``, as in ``tests/unit/test_real_corpus.py``: the answer streamed in small
-pieces through the server's own completion fetch (the block's first line shown early,
-then the final suggestion). The figures are
+pieces through the server's own completion fetch and answer reader (the line shown
+early, the kept suggestion, the lines kept for the next line start). The figures are
 
 - violations by kind in the raw answers and in what is shown (target 0), overall and
   per language (a case counts once per kind however many of its suggestions break it);
