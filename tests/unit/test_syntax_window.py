@@ -151,3 +151,24 @@ def test_block_comment_body_under_its_opener(doc: str, raw: str, expected: str) 
     offset = doc.index(CURSOR)
     ctx = build_context(doc.replace(CURSOR, "", 1), offset, language_id="java", path="f")
     assert normalise_indent(raw, ctx) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "doc", "text", "kept"),
+    [
+        ("go", "package http\n\nfunc check(req *Request, \n█\n\treturn nil\n}\n", "package main",
+         False),
+        ("go", "// Package http.\n█\n\nfunc f() {}\n", "package http", True),
+        ("java", "package a;\n\nclass A {\n    void f(int x, \n█\n    }\n}\n", "package b;",
+         False),
+    ],
+)
+def test_a_file_head_after_code_is_a_restart(language: str, doc: str, text: str,
+                                             kept: bool) -> None:
+    """``package main`` below an unfinished line: the parser puts it at the top level, but
+    code comes before it (found as lines kept after a blank first line on main's lookahead)."""
+    from iskra_ls.completion.filters.syntax import keep_parseable
+
+    offset = doc.index(CURSOR)
+    ctx = build_context(doc.replace(CURSOR, "", 1), offset, language_id=language, path="f")
+    assert (keep_parseable(text, ctx) == text) is kept
