@@ -74,6 +74,9 @@ class Language:
     a model that restarts the file writes them anywhere."""
     tags_are_code: bool = False
     """Whether ``<code>``/``<pre>`` tags may belong in the text (HTML, JSX, PHP, Markdown)."""
+    file_head: tuple[str, ...] = ()
+    """Grammar node types that only open a file (Go's ``package``): after any other code,
+    even where a broken line lets the parser put them at the top level, a restart."""
     code_tag: str = ""
     """What opens code in a file that starts as text (PHP's ``<?php``, with a line break)."""
     value_lists: tuple[str, ...] = ()
@@ -181,7 +184,7 @@ LANGUAGES: tuple[Language, ...] = (
     Language("java", ("java",), "tree_sitter_java", line_comments=_C_COMMENTS,
              opener=_BRACES_LAMBDA, opener_line=_C_HEADER,
              top_level_only=("package_declaration", "import_declaration"),
-             backticks_are_code=False),
+             file_head=("package_declaration",), backticks_are_code=False),
     Language("c", ("c", "objective-c"), "tree_sitter_c", line_comments=_C_COMMENTS,
              opener=_BRACES, opener_line=_C_HEADER, flat_opener_line=_PREPROCESSOR,
              backticks_are_code=False),
@@ -193,7 +196,7 @@ LANGUAGES: tuple[Language, ...] = (
              flat_opener_line=_PREPROCESSOR, backticks_are_code=False),
     Language("go", ("go",), "tree_sitter_go", line_comments=_C_COMMENTS, opener=_BRACES,
              top_level_only=("package_clause", "import_declaration", "function_declaration",
-                             "method_declaration")),
+                             "method_declaration"), file_head=("package_clause",)),
     Language("rust", ("rust", "rs"), "tree_sitter_rust", line_comments=_C_COMMENTS,
              opener=_BRACES_ARROW, backticks_are_code=False),
     Language("kotlin", ("kotlin", "kt"), "tree_sitter_kotlin", line_comments=_C_COMMENTS,

@@ -267,20 +267,33 @@ def _in_value_list(tree: tree_sitter.Tree, at: int, language_id: str) -> bool:
 
 def _restarts_file(tree: tree_sitter.Tree, start: int, end: int, language_id: str) -> bool:
     """Whether a node that stands only at a file's top level (``package``, ``import``)
-    starts in ``start..end`` below the top level: the model restarted the file."""
-    kinds = language_for(language_id).top_level_only
-    if not kinds:
+    starts in ``start..end`` below the top level, or one that only opens a file starts
+    there after other code: the model restarted the file."""
+    entry = language_for(language_id)
+    kinds = entry.top_level_only
+    if not kinds and not entry.file_head:
         return False
     stack = [tree.root_node]
     while stack:
         node = stack.pop()
         if node.end_byte <= start or node.start_byte >= end:
             continue
-        if node.type in kinds and node.start_byte >= start and node.parent is not None and (
-            node.parent.parent is not None
+        if node.start_byte >= start and node.parent is not None and (
+            (node.type in kinds and node.parent.parent is not None)
+            or (node.type in entry.file_head and _code_before(node))
         ):
             return True
         stack.extend(node.children)
+    return False
+
+
+def _code_before(node: tree_sitter.Node) -> bool:
+    """Whether a sibling before ``node`` is code (not a comment)."""
+    sibling = node.prev_sibling
+    while sibling is not None:
+        if "comment" not in sibling.type:
+            return True
+        sibling = sibling.prev_sibling
     return False
 
 
