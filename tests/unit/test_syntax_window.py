@@ -172,3 +172,25 @@ def test_a_file_head_after_code_is_a_restart(language: str, doc: str, text: str,
     offset = doc.index(CURSOR)
     ctx = build_context(doc.replace(CURSOR, "", 1), offset, language_id=language, path="f")
     assert (keep_parseable(text, ctx) == text) is kept
+
+
+@pytest.mark.parametrize(
+    ("language", "line", "code", "opens"),
+    [
+        ("ruby", "      addrs.each {|addr|", "      addrs.each {|addr|", True),
+        ("ruby", "      addrs.each {|addr|# :stopdoc:", "      addrs.each {|addr|", True),
+        ("ruby", "      addrs.each { |a, b|", "      addrs.each { |a, b|", True),
+        ("python", "x = f(y)# note", "x = f(y)", False),
+        ("shellscript", "n=${#arr[@]}", "n=${#arr[@]}", False),
+        ("shellscript", "echo a,#b", "echo a,#b", False),
+        ("javascript", "const u = 'http://x';", "const u = 'http://x';", False),
+    ],
+)
+def test_block_openers_and_comments(language: str, line: str, code: str, opens: bool) -> None:
+    """Ruby's ``{|x|`` opens a block like ``do |x|``, also with a comment glued to it (the
+    lookahead kept a ``def`` at column 0 for the line after ``each {|addr|# :stopdoc:``)."""
+    from iskra_ls.languages import language_for
+
+    entry = language_for(language)
+    assert entry.code_part(line) == code
+    assert entry.opens_block(line) is opens
