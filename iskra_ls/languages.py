@@ -107,8 +107,9 @@ class Language:
         cut = len(line)
         for marker in self.line_comments:
             pos = line.find(marker)
-            while pos > 0 and not line[pos - 1].isspace():
-                pos = line.find(marker, pos + 1)  # ``a#b``, ``http://``: no comment
+            while pos > 0 and not line[pos - 1].isspace() and line[pos - 1] not in ")]|;":
+                # ``a#b``, ``http://``, ``${#x}``: no comment; ``{|x|# note``, ``f()// x``: one
+                pos = line.find(marker, pos + 1)
             if pos == 0 or pos > 0:
                 cut = min(cut, pos)
         return line[:cut].rstrip()
@@ -209,7 +210,8 @@ LANGUAGES: tuple[Language, ...] = (
              line_comments=("//", "#"), opener=r"(?:[{(\[]|=>|:)$", opener_line=_C_HEADER,
              backticks_are_code=False, tags_are_code=True, code_tag="<?php\n"),
     Language("ruby", ("ruby", "rb"), "tree_sitter_ruby", line_comments=("#",),
-             block_style=KEYWORDS, opener=r"(?:[{(\[]|\bdo(?:\s*\|[^|]*\|)?|\bthen)$",
+             block_style=KEYWORDS,
+             opener=r"(?:[{(\[]|\{\s*\|[^|]*\||\bdo(?:\s*\|[^|]*\|)?|\bthen)$",
              opener_line=_RUBY_HEADER, closers=("end", "}"), backticks_are_code=False),
     Language("lua", ("lua",), "tree_sitter_lua", line_comments=("--",), block_style=KEYWORDS,
              opener=r"(?:[{(\[]|\bthen|\bdo|\belse|\brepeat|\bfunction\b[^{}]*\))$",
