@@ -72,6 +72,8 @@ class Plan:
     """Size of the document the keystroke figure types into."""
     ledger_reservations: int = 200
     """Quota reservations timed, alone and beside other processes."""
+    real_model_cases: int | None = None
+    """Recorded real-model cases per language graded (None: the whole corpus)."""
     ground_truth_cases: int = 60
     """Cursors cut per language for the right-answers bench."""
     ground_truth_junk: bool = True
@@ -154,7 +156,7 @@ def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
         ("action_io", lambda: action_io.run()),
         ("ledger", lambda: ledger.run(plan.ledger_reservations)),
         ("file_rules", lambda: file_rules.run(plan.file_rules_runs, plan.file_rules_paths)),
-        ("real_model_corpus", lambda: real_model_quality.run()),
+        ("real_model_corpus", lambda: real_model_quality.run(plan.real_model_cases)),
         ("ground_truth",
          lambda: ground_truth.run(plan.ground_truth_cases, junk=plan.ground_truth_junk)),
         ("context_recall", lambda: context_recall.run(
@@ -351,6 +353,15 @@ def _real_model_rows(rm: dict[str, Any]) -> list[Row]:
     for kind, count in raw.items():
         out.append({"figure": f"  raw / returned: {kind}", "value": f"{count} / "
                     f"{returned.get(kind, 0)}", "unit": "", "target": "", "met": None})
+    # Issue 18: each language's cases whose shown suggestions break an invariant, by kind.
+    for language, figures in (rm.get("by_language") or {}).items():
+        bad = figures.get("returned_with_violation", 0)
+        kinds = ", ".join(f"{k} {n}" for k, n in (figures.get("returned_violations") or {})
+                          .items() if n)
+        out.append({"figure": f"  {language}: cases breaking an invariant"
+                    + (f" ({kinds})" if kinds else ""),
+                    "value": f"{bad} of {figures.get('cases')}", "unit": "", "target": "0",
+                    "met": bad == 0})
     return out
 
 

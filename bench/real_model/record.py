@@ -6,9 +6,10 @@ for each case of :mod:`bench.real_model.cases` it opens the document, asks for a
 invoked inline completion at the cursor (one model request), and records the prompt,
 the model's whole answer, how much of it iskra-ls read, and what iskra-ls returned.
 
-    python -m bench.real_model.record                 # the full corpus (~25-40 min)
+    python -m bench.real_model.record                 # the full corpus (~1 h)
     python -m bench.real_model.record --per-language 3 --out /tmp/smoke
-    python -m bench.real_model.record --resume        # only the cases not yet recorded
+    python -m bench.real_model.record --resume        # top up each language to its count
+    python -m bench.real_model.record --resume --languages yaml toml
 
 Writes ``tests/fixtures/real_completions/<language>.jsonl`` (see ``corpus.py``).
 """
@@ -21,13 +22,14 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 
 from bench.lsp_driver import Driver
-from bench.real_model.cases import Case, all_cases
+from bench.real_model.cases import Case, all_cases, cases_for
 from bench.real_model.corpus import DEFAULT_DIR, RecordedCase, load_corpus, write_corpus
 from bench.real_model.model import MODEL_NAME, running_model
 from bench.real_model.proxy import ModelProxy, running_proxy
@@ -39,6 +41,13 @@ DEFAULT_COUNTS = {
     "go": 45,
     "rust": 45,
     "lua": 45,
+    # Issue 18: every other language of bench.sources, 16 each (the four kinds x 4; three
+    # kinds in Markdown, which has no brackets to auto-close).
+    **dict.fromkeys(
+        ("c", "cpp", "java", "ruby", "perl", "shellscript", "markdown", "yaml", "json", "toml",
+         "html", "css", "makefile", "php", "sql"),
+        16,
+    ),
 }
 SETTINGS: dict[str, Any] = {"requestTimeoutS": 180}
 """The tiny model on 2 busy cores can take a while to read a long prompt."""
@@ -113,14 +122,10 @@ async def record(
 ) -> list[RecordedCase]:
     """Record ``counts`` cases per language into ``out``, except those already ``kept``."""
     kept = kept or []
-    done = {c.id for c in kept}
-    wanted = all_cases(counts)
-    place = {c.id: n for n, c in enumerate(wanted)}
+    wanted = _to_record(counts, kept)
+    place = {c.id: n for n, c in enumerate(all_cases(counts))}
     # Grouped by file: consecutive prompts share their start, which llama-server caches.
-    cases = sorted(
-        (c for c in wanted if c.id not in done),
-        key=lambda c: (list(counts).index(c.language_id), c.source),
-    )
+    cases = sorted(wanted, key=lambda c: (list(counts).index(c.language_id), c.source))
 
     def rows() -> list[RecordedCase]:
         return sorted(kept + recorded, key=lambda c: place.get(c.id, len(place)))
@@ -149,12 +154,33 @@ async def record(
                         f"returned={row.returned is not None}",
                         flush=True,
                     )
-                    if len(recorded) % 20 == 0:
-                        write_corpus(rows(), out)
+                    write_corpus(rows(), out)  # a case costs a minute; writing, milliseconds
             requests = len(proxy.exchanges)
     write_corpus(rows(), out)
     _summary(recorded, seconds, requests)
     return rows()
+
+
+def _to_record(counts: dict[str, int], kept: list[RecordedCase]) -> list[Case]:
+    """The cases still to record: per language, what tops its recorded cases up to its
+    count, kinds evened out. Cases recorded from other files (the corpus keeps cases cut
+    before the sources moved to ``bench.sources``) count as they are."""
+    done = {c.id for c in kept}
+    out: list[Case] = []
+    for language, count in counts.items():
+        have = [c for c in kept if c.language_id == language]
+        missing = count - len(have)
+        if missing <= 0:
+            continue
+        kinds = Counter(c.kind for c in have)
+        fresh = [c for c in cases_for(language, count + len(have)) if c.id not in done]
+        while missing > 0 and fresh:
+            pick = min(fresh, key=lambda c: kinds[c.kind])  # the kind with fewest so far
+            fresh.remove(pick)
+            out.append(pick)
+            kinds[pick.kind] += 1
+            missing -= 1
+    return out
 
 
 def _summary(recorded: list[RecordedCase], seconds: list[float], requests: int) -> None:

@@ -40,6 +40,7 @@ TINY = bench_run.Plan(
     fidelity_cases=4,
     bounded_doc_mb=1,
     ledger_reservations=20,
+    real_model_cases=2,
     ground_truth_cases=2,
     ground_truth_junk=False,
     file_rules_runs=50,

@@ -25,15 +25,23 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.real_model.cases import KINDS, SOURCES, Case, cases_for  # noqa: E402
+from bench.real_model.cases import (  # noqa: E402
+    KINDS,
+    LANGUAGES,
+    Case,
+    cases_for,
+    kinds_for,
+    source_files,
+)
 from bench.real_model.corpus import RecordedCase, load_corpus, write_corpus  # noqa: E402
+from bench.real_model.oracle_layout import code_part, opens_block  # noqa: E402
+from bench.real_model.oracle_syntax import syntax  # noqa: E402
 from bench.real_model.proxy import ModelProxy  # noqa: E402
 from bench.real_model.record import DEFAULT_COUNTS  # noqa: E402
 
-LANGUAGES = [language for language, find in SOURCES.items() if find()]
-"""Languages whose sources this machine has (Python's stdlib always)."""
-OPENERS = {"python": (":",), "go": ("{",), "rust": ("{",), "javascript": ("{",),
-           "typescript": ("{",), "lua": ("then", "do", ")")}
+HERE = [language for language in LANGUAGES if source_files(language)]
+"""Languages whose sources this machine has (``bench.sources``; Python's stdlib always)."""
+COUNT = 12
 
 
 def _reassembled(case: Case) -> str:
@@ -44,14 +52,21 @@ def _reassembled(case: Case) -> str:
 
 @pytest.fixture(scope="module")
 def generated() -> dict[str, list[Case]]:
-    return {language: cases_for(language, DEFAULT_COUNTS[language]) for language in LANGUAGES}
+    return {language: cases_for(language, DEFAULT_COUNTS.get(language, COUNT))
+            for language in HERE}
 
 
 def test_python_sources_are_found() -> None:
-    assert "python" in LANGUAGES
+    assert "python" in HERE
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_language_of_the_benches_is_recorded() -> None:
+    """The corpus covers the languages ``bench.sources`` gives files for, each >= 15 cases."""
+    assert set(DEFAULT_COUNTS) == set(LANGUAGES)
+    assert min(DEFAULT_COUNTS.values()) >= 15
+
+
+@pytest.mark.parametrize("language", HERE)
 def test_cases_are_the_same_every_run(language: str) -> None:
     assert cases_for(language, 12) == cases_for(language, 12)
     assert cases_for(language, 12, seed=15) != cases_for(language, 12)
@@ -59,12 +74,14 @@ def test_cases_are_the_same_every_run(language: str) -> None:
 
 def test_enough_cases_of_every_kind(generated: dict[str, list[Case]]) -> None:
     for language, cases in generated.items():
-        assert len(cases) == DEFAULT_COUNTS[language], language
+        assert len(cases) == DEFAULT_COUNTS.get(language, COUNT), language
         assert len({case.id for case in cases}) == len(cases)
         kinds = [case.kind for case in cases]
-        assert {kinds.count(kind) for kind in KINDS} <= {
-            len(cases) // len(KINDS), len(cases) // len(KINDS) + 1
-        }, (language, kinds)
+        assert set(kinds) <= set(kinds_for(language)), language
+        share = len(cases) // len(kinds_for(language))
+        # Each kind its share, unless the files have too few of one (then the others fill in).
+        assert all(kinds.count(kind) >= share // 3 for kind in kinds_for(language)), (
+            language, kinds)
 
 
 def test_each_document_is_real_code_with_a_piece_cut_out(
@@ -96,7 +113,8 @@ def test_each_kind_puts_the_cursor_where_its_name_says(
                 assert line_before.strip() and not line_after, case.id
                 assert "\n" not in case.expected, case.id
             elif case.kind == "after_opener":
-                assert line_before.rstrip().endswith(OPENERS[case.language_id]), case.id
+                table = syntax(case.language_id)
+                assert opens_block(code_part(line_before, case.language_id), table), case.id
                 assert not line_after and case.expected.startswith("\n"), case.id
             else:
                 assert line_before[-1] in "([{", case.id
@@ -240,7 +258,7 @@ def test_committed_corpus_has_every_field() -> None:
     assert len(cases) == len(rows)
     assert len({case.id for case in cases}) == len(cases)
     for case in cases:
-        assert case.kind in KINDS and case.language_id in SOURCES
+        assert case.kind in KINDS and case.language_id in LANGUAGES
         assert 0 <= case.offset <= len(case.text) and case.expected
         assert case.raw is None or isinstance(case.raw, str)
         assert case.returned is None or isinstance(case.returned, str)

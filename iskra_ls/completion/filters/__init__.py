@@ -69,7 +69,9 @@ def _suffix(suggestion: Suggestion, ctx: CompletionContext) -> Suggestion:
     text, replace_after = suffix.match_suffix(suggestion.text, ctx)
     if text == ctx.line_suffix[:replace_after]:
         return Suggestion("", 0)  # only what is already typed
-    if not replace_after and suffix.closes_typed_closer(text, ctx):
+    if not replace_after and (
+        suffix.closes_typed_closer(text, ctx) or suffix.leaves_other_bracket_open(text, ctx)
+    ):
         return Suggestion("", 0)
     return Suggestion(text, replace_after)
 

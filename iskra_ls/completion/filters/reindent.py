@@ -112,6 +112,8 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
     if blank:
         keep = min(blank.group(0).count("\n"), MAX_LEADING_BLANK_LINES)
         text = ("\n" * keep if ctx.after_opener else "") + text[blank.end() :]
+    if ctx.after_opener and _COMMENT_OPENER.search(ctx.line_prefix):
+        return _comment_body(text, ctx)
     if continues_indentation(text, ctx):
         return _as_in_file(text, ctx)
     lines = text.split("\n")
@@ -180,6 +182,19 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
             columns = _convert(widths[i], step, unit_cols)
         out.append(render_indent(columns, ctx.indent_unit) + body)
     return "\n".join(out)
+
+
+_COMMENT_OPENER = re.compile(r"(?:^|\s)/\*+[ \t]*$")
+
+
+def _comment_body(text: str, ctx: CompletionContext) -> str:
+    """The body of a block comment opened at the cursor (``/**``): its `` * `` lines sit
+    one column right of the opener's ``/``, not a block level deeper."""
+    star = leading_ws(ctx.line_prefix) + " "
+    return "\n".join(
+        star + line.lstrip(" \t") if line.lstrip(" \t").startswith("*") else line
+        for line in text.split("\n")
+    )
 
 
 def _first_line(line: str, target: int, ctx: CompletionContext) -> str:

@@ -7,8 +7,11 @@ from iskra_ls.completion.context import CompletionContext
 from iskra_ls.completion.filters.text import BRACKET_PAIRS, QUOTES
 
 
-def _closing_counts(line_prefix: str, text: str) -> tuple[dict[str, int], set[str]]:
-    """Brackets in ``text`` that close ones opened before it, and quotes it closes."""
+def _closing_counts(
+    line_prefix: str, text: str
+) -> tuple[dict[str, int], set[str], list[tuple[str, bool]]]:
+    """Brackets in ``text`` that close ones opened before it, quotes it closes, and the
+    brackets still open after it (``(opener, opened by text)``, innermost last)."""
     stack: list[tuple[str, bool]] = []
     quote: tuple[str, bool] | None = None
     closes: dict[str, int] = {}
@@ -37,7 +40,7 @@ def _closing_counts(line_prefix: str, text: str) -> tuple[dict[str, int], set[st
                     closes[ch] = closes.get(ch, 0) + 1
             elif ours:
                 closes[ch] = closes.get(ch, 0) + 1
-    return closes, closed_quotes
+    return closes, closed_quotes, stack
 
 
 def closes_typed_closer(text: str, ctx: CompletionContext) -> bool:
@@ -50,8 +53,21 @@ def closes_typed_closer(text: str, ctx: CompletionContext) -> bool:
     typed = rest[: len(rest) - len(rest.lstrip(")]}"))]
     if not typed:
         return False
-    closes, _ = _closing_counts(ctx.line_prefix, text)
+    closes, _, _ = _closing_counts(ctx.line_prefix, text)
     return any(ch in typed for ch in closes)
+
+
+def leaves_other_bracket_open(text: str, ctx: CompletionContext) -> bool:
+    """Whether a one-line ``text`` leaves a bracket open that the typed closer after the
+    cursor does not close (``while (`` + ``# [22.2.1`` before ``)``, ``elts[`` +
+    ``join(b) {`` before ``]``): the line would end with brackets crossed."""
+    rest = ctx.line_suffix.lstrip()
+    if "\n" in text or not rest or rest[0] not in BRACKET_PAIRS:
+        return False
+    _, _, still_open = _closing_counts(ctx.line_prefix, text)
+    return bool(still_open) and still_open[-1][1] and (
+        still_open[-1][0] != BRACKET_PAIRS[rest[0]]
+    )
 
 
 def match_suffix(text: str, ctx: CompletionContext) -> tuple[str, int]:
@@ -65,7 +81,7 @@ def match_suffix(text: str, ctx: CompletionContext) -> tuple[str, int]:
     rest = ctx.line_suffix
     if not rest.strip():
         return text, 0
-    closes, quotes = _closing_counts(ctx.line_prefix, text)
+    closes, quotes, _ = _closing_counts(ctx.line_prefix, text)
     for k in range(len(rest), 0, -1):
         part = rest[:k]
         if not text.endswith(part):

@@ -42,7 +42,7 @@ line being written."""
 """A block is cut before a new error at most this often before it is dropped."""
 
 CODE, COMMENT, STRING, MARKUP = "code", "comment", "string", "markup"
-_FIRST_WORD = re.compile(r"[A-Za-z_]\w*")
+_INDENTED_WORD = re.compile(r"([ \t]*)([A-Za-z_]\w*)")
 _UTF8, _KEEP = "utf-8", "surrogatepass"
 """Byte offsets for tree-sitter: a lone surrogate (a document that is not valid Unicode)
 is encoded as its three bytes, never an error, so offsets on both parses agree."""
@@ -71,22 +71,46 @@ def _window(language_id: str, prefix: str, suffix: str) -> Window:
     if len(before) < len(prefix):
         newline = before.find("\n")
         before = before[newline + 1 :] if newline >= 0 else before
-        # Start at a line with no indentation when one is near: a parse that starts
-        # inside a nested block reads the first lines as errors in every language.
         # Start at a top-level line that begins with one of the language's keywords
-        # (``def``, ``function``, ``package``): not inside a docstring or comment the
-        # cut fell into, whose closing quotes would read the whole window inside out.
+        # (``def``, ``function``, ``package``): a parse that starts inside a nested
+        # block, or inside a docstring or comment the cut fell into, reads the whole
+        # window inside out. In a long class or namespace no line near the cursor is at
+        # the top level: if the cut fell deeper, start at the least indented keyword
+        # line above that depth (a member's first line, ``    public ...``) when the
+        # grammar reads it with fewer errors.
         words = keywords(language_id) - set(language_for(language_id).closers)
         words -= {"else", "elif", "elsif", "except", "finally", "catch", "case", "when"}
+        cut = before.lstrip("\n")
+        best = (len(cut[: len(cut) - len(cut.lstrip(" \t"))].expandtabs(8)), 0)
         for line_start in _line_starts(before, limit=before.rfind("\n")):
-            first = _FIRST_WORD.match(before, line_start)
-            if first is not None and first.group(0) in words:
-                before = before[line_start:]
+            first = _INDENTED_WORD.match(before, line_start)
+            if first is None or first.group(2) not in words:
+                continue
+            depth = len(first.group(1).expandtabs(8))
+            if not depth:
+                best = (0, line_start)
                 break
+            if depth < best[0]:
+                best = (depth, line_start)
+        if best[0] and best[1] and _misreads(language_id, before[best[1] :], suffix) > (
+            _misreads(language_id, before, suffix)
+        ):
+            best = (best[0], 0)  # a member alone is no code in this grammar (PHP's ``public``)
+        before = before[best[1] :]
+        # Code that sits inside a tag (PHP's ``<?php``) is text to the grammar until
+        # the tag opens it: a window cut below the tag starts with it again.
+        before = language_for(language_id).code_tag + before
     after = suffix[:WINDOW_AFTER]
     if len(after) < len(suffix):
         after = after[: after.rfind("\n") + 1] or after
     return Window(language_id, before, after)
+
+
+def _misreads(language_id: str, before: str, after: str) -> int:
+    """Error nodes the grammar finds before the cursor in a window of ``before`` + ``after``."""
+    head = before.encode(_UTF8, _KEEP)
+    tree = _parse(language_id, head + after.encode(_UTF8, _KEEP))
+    return 0 if tree is None else len([e for e in _errors(tree, 0, len(head)) if e[0] < len(head)])
 
 
 def _line_starts(text: str, limit: int) -> Iterator[int]:
@@ -176,7 +200,8 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
         # only what needs no parse of the whole: English, a swallowed rest of the line.
         if _swallows_rest(old, new, win.after[replace_after:], cursor + replaced, end):
             return len(text.split("\n")) - 1
-        return _first_english(text, win.language_id)
+        # In a comment or string, English is the content (as in a file it reads).
+        return None if in_prose(ctx) else _first_english(text, win.language_id)
     near = before.rfind(b"\n", 0, max(line_start - 1, 0))
     near = before.rfind(b"\n", 0, max(near, 0)) + 1  # two lines above the cursor's line
     was = [e for e in _errors(old, line_start, cursor + replaced + tail,
@@ -208,9 +233,11 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
         first = max(inside[0], cursor)
     elif _swallows_rest(old, new, win.after[replace_after:], cursor + replaced, end):
         return len(text.split("\n")) - 1
-    elif not in_prose(ctx) and (_error_reaches(new, cursor + 1, cursor) or _opaque(new, cursor)):
+    elif not in_prose(ctx) and (_error_reaches(new, cursor + 1, cursor) or _opaque(new, cursor)
+                                or _in_value_list(new, cursor, win.language_id)):
         # The document's own error took the suggestion in, or the grammar reads no syntax
-        # there (a macro's token tree): English in it is no code.
+        # there (a macro's token tree), or only short values go there (a YAML flow list):
+        # English in it is no code.
         return _first_english(text, win.language_id)
     else:
         return None
@@ -227,22 +254,46 @@ def _opaque(tree: tree_sitter.Tree, at: int) -> bool:
     return False
 
 
+def _in_value_list(tree: tree_sitter.Tree, at: int, language_id: str) -> bool:
+    """Whether ``at`` lies in a node whose items are short values (``value_lists``)."""
+    kinds = language_for(language_id).value_lists
+    node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(at, at)
+    while kinds and node is not None:
+        if node.type in kinds:
+            return True
+        node = node.parent
+    return False
+
+
 def _restarts_file(tree: tree_sitter.Tree, start: int, end: int, language_id: str) -> bool:
     """Whether a node that stands only at a file's top level (``package``, ``import``)
-    starts in ``start..end`` below the top level: the model restarted the file."""
-    kinds = language_for(language_id).top_level_only
-    if not kinds:
+    starts in ``start..end`` below the top level, or one that only opens a file starts
+    there after other code: the model restarted the file."""
+    entry = language_for(language_id)
+    kinds = entry.top_level_only
+    if not kinds and not entry.file_head:
         return False
     stack = [tree.root_node]
     while stack:
         node = stack.pop()
         if node.end_byte <= start or node.start_byte >= end:
             continue
-        if node.type in kinds and node.start_byte >= start and node.parent is not None and (
-            node.parent.parent is not None
+        if node.start_byte >= start and node.parent is not None and (
+            (node.type in kinds and node.parent.parent is not None)
+            or (node.type in entry.file_head and _code_before(node))
         ):
             return True
         stack.extend(node.children)
+    return False
+
+
+def _code_before(node: tree_sitter.Node) -> bool:
+    """Whether a sibling before ``node`` is code (not a comment)."""
+    sibling = node.prev_sibling
+    while sibling is not None:
+        if "comment" not in sibling.type:
+            return True
+        sibling = sibling.prev_sibling
     return False
 
 
