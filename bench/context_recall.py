@@ -182,22 +182,24 @@ def costs(files: int, samples: int) -> dict[str, Any]:
     paths = index.files()
     open_docs = [OpenText(workspace_label(p, [STDLIB]), _read(p),
                           (rng.randrange(200),)) for p in rng.sample(paths, 8)]
-    timings, whole = [], []
+    timings, cpu, whole = [], [], []
     for path in rng.sample(paths, min(samples, len(paths))):
         text = _read(path)
         cut = rng.randrange(len(text) + 1)
         start = time.perf_counter()
         ctx = build_context(text, cut, language_id="python", path="x.py")
-        chosen = time.perf_counter()
+        chosen, chosen_cpu = time.perf_counter(), time.thread_time()
         parts = choose_parts(prefix=ctx.prefix, suffix=ctx.suffix, own_path=path,
                              lookup=index.lookup, label=lambda p: workspace_label(p, [STDLIB]),
                              language_of=lambda p: "python", others=open_docs,
                              budget=BUDGET_CHARS // 3)
         section = render(parts)
         timings.append((time.perf_counter() - chosen) * 1000)
+        cpu.append((time.thread_time() - chosen_cpu) * 1000)
         build_prompt(ctx, budget_chars=BUDGET_CHARS - len(section), related=section)
         whole.append((time.perf_counter() - start) * 1000)
     timings.sort()
+    cpu.sort()
     whole.sort()
     return {
         "workspace_files": index.stats.files,
@@ -208,6 +210,9 @@ def costs(files: int, samples: int) -> dict[str, Any]:
         "index_mb": round(memory / 1e6, 1),
         "context_build_ms_median": round(statistics.median(timings), 2),
         "context_build_ms_p95": round(timings[int(len(timings) * 0.95) - 1], 2),
+        "context_build_cpu_ms_p95": round(cpu[int(len(cpu) * 0.95) - 1], 2),
+        # the thread's own CPU time: on a loaded machine the wall p95 adds waits for a core
+        "load_average": round(os.getloadavg()[0], 1),
         "whole_prompt_ms_p95": round(whole[int(len(whole) * 0.95) - 1], 2),
     }
 

@@ -157,8 +157,16 @@ class SymbolIndex:
     def _inside(self, path: str) -> bool:
         return any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in self.folders)
 
-    def _candidates(self) -> Iterator[str]:
+    def _skipped_folder(self, path: str) -> bool:
+        """Whether ``path`` lies in a folder the walk skips (hidden or generated)."""
         for folder in self.folders:
+            if path.startswith(folder.rstrip(os.sep) + os.sep):
+                parts = os.path.relpath(path, folder).split(os.sep)[:-1]
+                return any(p.startswith(".") or p in SKIPPED_FOLDERS for p in parts)
+        return False
+
+    def _candidates(self, folders: Sequence[str] | None = None) -> Iterator[str]:
+        for folder in self.folders if folders is None else folders:
             for root, dirs, files in os.walk(folder):  # never follows links to folders
                 dirs[:] = sorted(d for d in dirs
                                  if not d.startswith(".") and d not in SKIPPED_FOLDERS)
@@ -209,6 +217,16 @@ class SymbolIndex:
             self.build()
             for batch in changes or ():
                 for change, path in batch:
+                    if self._skipped_folder(path):
+                        continue  # the walk's own rule: hidden and generated folders stay out
+                    if change.name != "deleted" and os.path.isdir(path) \
+                            and not os.path.islink(path):
+                        # A new folder: files written into it before its watch began
+                        # sent no event of their own.
+                        if not self._skipped_folder(os.path.join(path, "")):
+                            for found in self._candidates([path]):
+                                self.index_file(found)
+                        continue
                     if language_of_path(path) is None:
                         continue
                     if change.name == "deleted":

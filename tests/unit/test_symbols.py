@@ -146,6 +146,11 @@ def test_the_watcher_follows_saves_and_deletions(tmp_path: Path) -> None:
         assert index.lookup("first") == [] and index.lookup("hidden") == []
         (tmp_path / "sub" / "c.py").unlink()
         wait_until(lambda: not index.lookup("third"), "a deleted file stayed")
+        write(tmp_path / "node_modules" / "m.py", "def from_modules(): pass\n")
+        write(tmp_path / ".venv" / "lib" / "v.py", "def from_venv(): pass\n")
+        write(tmp_path / "last.py", "def last(): pass\n")
+        wait_until(lambda: index.lookup("last"), "no re-index")
+        assert index.lookup("from_modules") == [] and index.lookup("from_venv") == []
     finally:
         index.stop()
 
