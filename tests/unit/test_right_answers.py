@@ -136,3 +136,41 @@ def test_the_block_below_an_opener_is_offered(language_id: str, doc: str, raw: s
     ctx = build_context(doc.replace(CURSOR, "", 1), offset, language_id=language_id, path="f")
     assert ctx.multiline  # asked for a block, not for "the rest of the line" (empty)
     assert shown(doc, raw, language_id) == raw
+
+
+TYPED_TOP_DOWN = [
+    # Typing a file from its top: the text below the cursor does not exist yet, so the
+    # docstring or comment the person is writing is unterminated; its error is the
+    # document's, and the cursor is in prose.
+    ("python", '"""Conversion functions between RGB and other color systems.\n\n'
+     "This module█", "s two functions for each color system ABC:"),
+    ("python", "import os\n\n\ndef f():\n    '''Return the █", "home directory of the user."),
+    ("python", 'x = 1\n"""Notes:\n\n- the first █', "item of the list"),
+    ("javascript", "/**\n * Returns the █", "number of open connections."),
+    ("c", "#include <stdio.h>\n\n/* Copyright the █", "authors of this file."),
+    ("java", "package a;\n\n/**\n * The █", "class that reads the configuration."),
+    ("rust", "fn main() {}\n\n/* The █", "parser for the configuration file."),
+]
+
+
+@pytest.mark.parametrize(("language_id", "doc", "raw"), TYPED_TOP_DOWN,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(TYPED_TOP_DOWN)])
+def test_prose_in_an_unterminated_docstring_or_comment_is_shown(
+    language_id: str, doc: str, raw: str
+) -> None:
+    assert shown(doc, raw, language_id) == raw
+
+
+@pytest.mark.parametrize(
+    ("language_id", "doc", "raw"),
+    [
+        # The suggestion closes the docstring, then writes code that does not parse.
+        ("python", '"""Conversion functions.\n\nThis module█', ' does it."""\ndef f(:'),
+        ("javascript", "/**\n * Returns the █", "count.\n */\nfunction f( {"),
+    ],
+)
+def test_broken_code_after_an_unterminated_docstring_is_still_dropped(
+    language_id: str, doc: str, raw: str
+) -> None:
+    got = shown(doc, raw, language_id)
+    assert got is None or "(" not in got
