@@ -174,3 +174,24 @@ def test_broken_code_after_an_unterminated_docstring_is_still_dropped(
 ) -> None:
     got = shown(doc, raw, language_id)
     assert got is None or "(" not in got
+
+
+@pytest.mark.parametrize(
+    ("language_id", "doc", "raw"),
+    [
+        # Only a doc comment above: the document shows no indentation unit of its own.
+        pytest.param("typescript", "/**\n * Checks a date.\n */\n"
+                     "export function isValidDate(value: any): value is Date {█\n}\n",
+                     "\n  return value instanceof Date;", id="ts-two-spaces-unseen"),
+        pytest.param("python", "def f(x):█\n", "\n  return x", id="python-first-body"),
+    ],
+)
+def test_an_answers_indentation_stays_where_the_document_shows_none(
+    language_id: str, doc: str, raw: str
+) -> None:
+    assert shown(doc, raw, language_id) == raw
+
+
+def test_an_answers_indentation_follows_the_unit_the_document_shows() -> None:
+    doc = "def g(y):\n    return y\n\n\ndef f(x):█\n"
+    assert shown(doc, "\n  return x", "python") == "\n    return x"
