@@ -195,3 +195,24 @@ def test_an_answers_indentation_stays_where_the_document_shows_none(
 def test_an_answers_indentation_follows_the_unit_the_document_shows() -> None:
     doc = "def g(y):\n    return y\n\n\ndef f(x):█\n"
     assert shown(doc, "\n  return x", "python") == "\n    return x"
+
+
+LONG_JAVADOC = (
+    "package a;\n\npublic class Lists {\n    /**\n"
+    + "     * Removes the elements of this list that the filter matches, in order.\n" * 40
+    + "     */\n    void removeIf(Filter f) {}\n\n    /**\n"
+    + "     * Removes from this █\n     */\n    void removeRange(int from, int to) {}\n}\n"
+)
+
+
+def test_prose_in_a_comment_the_parse_window_starts_inside_is_shown() -> None:
+    """The window parsed starts inside an earlier comment (no top-level line near): the
+    grammar misreads the file, and English in the cursor's comment is still the content."""
+    raw = "list all of the elements whose index is between"
+    assert shown(LONG_JAVADOC, raw, "java") == raw
+
+
+def test_english_where_code_goes_in_a_misread_window_is_still_dropped() -> None:
+    doc = LONG_JAVADOC.replace("     * Removes from this █\n", "     * Removes a range.\n").replace(
+        "int to) {}", "int to) {\n        █\n    }")
+    assert shown(doc, "This method removes every element in the range.", "java") is None

@@ -187,10 +187,11 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
             tail = 0  # it closes the comment the cursor was in: what follows is new code
     if _misread_above(old, before):
         # The grammar cannot read this document (a dialect, macros): it counts no errors,
-        # only what needs no parse of the whole: English, a swallowed rest of the line.
+        # only what needs no parse of the whole: English where code goes (in a comment
+        # or string English is the content), a swallowed rest of the line.
         if _swallows_rest(old, new, win.after[replace_after:], cursor + replaced, end):
             return len(text.split("\n")) - 1
-        return _first_english(text, win.language_id)
+        return None if in_prose(ctx) else _first_english(text, win.language_id)
     near = before.rfind(b"\n", 0, max(line_start - 1, 0))
     near = before.rfind(b"\n", 0, max(near, 0)) + 1  # two lines above the cursor's line
     was = [e for e in _errors(old, line_start, cursor + replaced + tail,
