@@ -216,3 +216,20 @@ def test_english_where_code_goes_in_a_misread_window_is_still_dropped() -> None:
     doc = LONG_JAVADOC.replace("     * Removes from this █\n", "     * Removes a range.\n").replace(
         "int to) {}", "int to) {\n        █\n    }")
     assert shown(doc, "This method removes every element in the range.", "java") is None
+
+
+@pytest.mark.parametrize(
+    ("language_id", "doc", "raw"),
+    [
+        pytest.param("java", "class Tree {\n    void check() {\n        if (x) {\n"
+                     "            y();\n        }\n    }\n\n    /**█\n    void verify() {}\n}\n",
+                     "\n     * Recursive invariant check\n     */", id="javadoc-after-opener"),
+        pytest.param("python", '"""Conversion functions.\n\nThis module provides:\n\n  █\n',
+                     "rgb_to_abc(r, g, b) --> a, b, c\n  abc_to_rgb(a, b, c) --> r, g, b",
+                     id="docstring-two-space-list"),
+        pytest.param("c", "int f(void)\n{\n\treturn 0;\n}\n\n/*█\n", "\n * Frees the list.\n */",
+                     id="c-comment-in-a-tab-file"),
+    ],
+)
+def test_a_comments_layout_is_kept_as_written(language_id: str, doc: str, raw: str) -> None:
+    assert shown(doc, raw, language_id) == raw
