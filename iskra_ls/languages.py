@@ -161,7 +161,10 @@ _PYTHON_HEADER = (
 _BRACES = r"(?:[{(\[]" + _BLOCK_COMMENT + r")$"
 _BRACES_ARROW = r"(?:[{(\[]|=>" + _BLOCK_COMMENT + r")$"
 _BRACES_LAMBDA = r"(?:[{(\[]|->" + _BLOCK_COMMENT + r")$"
-_PYTHON_OPENER = r"(?:[(\[{]|\)\s*(?:->[^:]*)?:|^\s*[rbuf]*(?:\"\"\"|\'\'\'))$"
+_PYTHON_OPENER = r"(?:[(\[{]|\)\s*(?:->[^:]*)?:)$"
+_PYTHON_DOCSTRING = r"\s*[rbuf]*(?:\"\"\"|\'\'\')$"
+"""Quotes alone on a line: a docstring's text follows at their own column (the same
+line closes one too, and the code after it stays at that column)."""
 _RUBY_HEADER = (
     r"\s*(?:(?:private|protected|public)\s+)?(?:class|module|def|if|unless|while|until"
     r"|case|begin|for|else|elsif|when|rescue|ensure)\b"
@@ -170,8 +173,8 @@ _RUBY_HEADER = (
 LANGUAGES: tuple[Language, ...] = (
     Language("python", ("python", "py", "python3"), "tree_sitter_python",
              line_comments=("#",), block_style=INDENT, opener=_PYTHON_OPENER,
-             opener_line=_PYTHON_HEADER, closers=(), backticks_are_code=False,
-             body_needs_opener=True, long_texts=_TRIPLE_QUOTES),
+             opener_line=_PYTHON_HEADER, flat_opener_line=_PYTHON_DOCSTRING, closers=(),
+             backticks_are_code=False, body_needs_opener=True, long_texts=_TRIPLE_QUOTES),
     Language("javascript", ("javascript", "javascriptreact", "js", "jsx", "vue", "svelte"),
              "tree_sitter_javascript", line_comments=_C_COMMENTS, opener=_BRACES_ARROW,
              opener_line=_C_HEADER, top_level_only=_ES_MODULE, tags_are_code=True,

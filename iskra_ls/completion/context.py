@@ -174,7 +174,7 @@ def build_context(text: str, offset: int, *, language_id: str, path: str) -> Com
         # otherwise the answer's own indentation decides (completion/lookahead.py).
         above = _previous_code_line(prefix_lines)
         enclosing = ""
-        if above is not None and language.opens_block(above):
+        if above is not None and language.opens_indented_block(above):
             enclosing = leading_ws(above) + indent_unit
     else:
         enclosing = line_prefix
