@@ -167,3 +167,11 @@ def test_a_docstring_body_stays_at_its_opening_quotes_column() -> None:
     reader.feed(raw)
     got = reader.finish(raw)
     assert got is not None and got.text.startswith("    Return x.")
+
+
+def test_a_blank_line_the_answer_leaves_before_the_next_lines_stays() -> None:
+    """bz2.py in the ground truth: the line is done, a blank line, then the list; the
+    kept lines land where the answer put them, not one line up."""
+    doc = 'def seek(self):\n    """Values are:█\n    """\n'
+    _, answer, _ = read(doc, "\n\n        0: start of stream\n        1: current position\n")
+    assert answer == Suggestion("\n\n        0: start of stream\n        1: current position")
