@@ -28,6 +28,7 @@ Pure: no server, no network; reads the filesystem (``realpath``, ``stat``,
 
 from __future__ import annotations
 
+import ntpath
 import os
 import stat
 import threading
@@ -112,12 +113,13 @@ class FilePolicy:
         True for a secret (by any name) and, with folders open, for every file
         outside them or leading outside them, and for a file with a second hard link
         (its other name may be a secret). A path that is not absolute (``file:.env``)
-        cannot be placed: secret. An empty path (an untitled buffer) is the user's own
-        typing: not secret.
+        cannot be placed: secret; a Windows drive path (``c:/Users/me/app.py``, an editor on
+        Windows) is absolute, whatever OS the server runs on. An empty path (an untitled
+        buffer) is the user's own typing: not secret.
         """
         if not path:
             return False
-        if not self._pm.isabs(path):
+        if not (self._pm.isabs(path) or ntpath.isabs(path)):
             return True
         path = self._pm.normpath(path)
         real = self._realpath(path)

@@ -47,3 +47,12 @@ def test_readme_and_ci_show_skip_reasons_and_ci_runs_everything() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     runs = [line for line in ci.splitlines() if "-m pytest" in line]
     assert runs and all("-rs" in r and "--all" in r for r in runs), runs
+
+
+def test_every_test_module_has_a_name_of_its_own() -> None:
+    """pytest imports test files by basename (no packages under tests/): two modules of one
+    name stop the whole run at collection, in CI too."""
+    seen: dict[str, Path] = {}
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        assert path.name not in seen, (path, seen.get(path.name))
+        seen[path.name] = path
