@@ -145,27 +145,14 @@ def test_a_spot_shows_the_first_line_with_content(text: str, line: str) -> None:
 def test_a_line_after_a_closed_docstring_at_column_zero_stays_there() -> None:
     """The colorsys replay: below the module docstring's closing quotes, an empty line the
     editor did not indent; the answer's bare comment line is no docstring body."""
-    from iskra_ls.completion.lookahead import AnswerReader
-
-    doc = '"""Conversion functions.\n\nHSV: Hue, Saturation, Value\n"""\n\n'
-    ctx = build_context(doc, len(doc), language_id="python", path="colorsys.py")
-    reader = AnswerReader(ctx)
-    raw = "# References:\n# http://en.wikipedia.org/wiki/YIQ"
-    reader.feed(raw)
-    got = reader.finish(raw)
+    doc = '"""Conversion functions.\n\nHSV: Hue, Saturation, Value\n"""\n\n' + CURSOR
+    _, got, _ = read(doc, "# References:\n# http://en.wikipedia.org/wiki/YIQ")
     assert got is not None and got.text.startswith("# References:")
 
 
 def test_a_docstring_body_stays_at_its_opening_quotes_column() -> None:
-    from iskra_ls.completion.lookahead import AnswerReader
-
-    doc = 'def f(x):\n    """\n'
-    ctx = build_context(doc, len(doc), language_id="python", path="f.py")
-    assert ctx.enclosing_indent != "        "  # no deeper than the quotes
-    reader = AnswerReader(ctx)
-    raw = '    Return x.\n    """'
-    reader.feed(raw)
-    got = reader.finish(raw)
+    doc = 'def f(x):\n    """\n' + CURSOR
+    _, got, _ = read(doc, '    Return x.\n    """')
     assert got is not None and got.text.startswith("    Return x.")
 
 
