@@ -10,8 +10,9 @@ language in ``bench/sources.py`` (seeded, the same every run), of four kinds:
 - ``after_opener``: the end of a line whose next line is deeper, the body gone.
 
 The scripted model answers exactly the text that was cut out (the truth), bare and
-wrapped the way chat models wrap (a fence; a preamble and a fence). Each answer goes
-through ``postprocess`` whole, and streamed with the early stop the server uses. An
+wrapped the way chat models wrap (a fence; a preamble and a fence). Each answer is read
+as the server's fetch reads it while it streams (``AnswerReader``: the early first line,
+the early stop, the lines kept below a line end, all through ``postprocess``). An
 outcome is *kept* when everything shown is the truth or the truth cut at one of its
 line ends; *wrong* when something shown is not the start of the truth (target 0).
 
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import random
 import re
 import sys
@@ -36,7 +36,8 @@ from typing import Any
 
 from bench import sources
 from iskra_ls.completion.context import CompletionContext, build_context, to_lf
-from iskra_ls.completion.postprocess import Suggestion, early_stop_text, postprocess
+from iskra_ls.completion.lookahead import AnswerReader
+from iskra_ls.completion.postprocess import Suggestion
 
 KINDS = ("mid_line", "line_start", "in_indent", "after_opener")
 WRAPS = ("bare", "fenced", "preamble")
@@ -202,32 +203,27 @@ def _wrap(truth: str, wrap: str, language_id: str) -> str:
     return truth
 
 
-def _streamed(raw: str, ctx: CompletionContext) -> list[Suggestion | None]:
-    """What the editor is shown while ``raw`` streams in (as the server's fetch does)."""
+def _served(raw: str, ctx: CompletionContext) -> list[Suggestion | None]:
+    """What the server keeps for ``raw`` (first) and shows early while it streams, read
+    by the same :class:`AnswerReader` as the server's fetch: at the end of a line, an
+    answer that goes on on the next line is kept for that line, not dropped."""
+    reader = AnswerReader(ctx)
     shown: list[Suggestion | None] = []
-    first_ctx = dataclasses.replace(ctx, multiline=False) if ctx.multiline else None
     for end in range(CHUNK_CHARS, len(raw) + CHUNK_CHARS, CHUNK_CHARS):
-        joined = raw[:end]
-        if first_ctx is not None:
-            first = early_stop_text(joined, first_ctx)
-            if first is not None:
-                first_ctx = None
-                shown.append(postprocess(first, dataclasses.replace(ctx, multiline=False)))
-        early = early_stop_text(joined, ctx)
+        early, stop = reader.feed(raw[:end])
         if early is not None:
-            shown.append(postprocess(early, ctx))
-            return shown
-    shown.append(postprocess(raw, ctx))
-    return shown
+            shown.append(early)
+        if stop is not None:
+            return [reader.finish(stop), *shown]
+    return [reader.finish(raw), *shown]
 
 
 def outcome(case: Case, wrap: str = "bare") -> str:
-    """The case's outcome: ``kept``, ``cut``, ``partial``, ``dropped`` or ``wrong``."""
-    ctx = build_context(case.text, case.offset, language_id=case.language_id,
-                        path=f"file.{case.language_id}")
-    raw = _wrap(case.truth, wrap, case.language_id)
-    final = postprocess(raw, ctx)
-    results = [final, *_streamed(raw, ctx)]
+    """The case's outcome: ``kept``, ``cut``, ``partial``, ``dropped`` or ``wrong``
+    (everything the server keeps and shows early is judged)."""
+    ctx = _context(case)
+    results = _served(_wrap(case.truth, wrap, case.language_id), ctx)
+    final = results[0]
     verdicts = []
     for suggestion in results:
         if suggestion is None:
@@ -243,16 +239,24 @@ def outcome(case: Case, wrap: str = "bare") -> str:
     return verdicts[0]
 
 
+def _context(case: Case) -> CompletionContext:
+    return build_context(case.text, case.offset, language_id=case.language_id,
+                         path=f"file.{case.language_id}")
+
+
 def _filter_costs(cases: list[Case]) -> dict[str, dict[str, int]]:
-    """Per pipeline filter: bare right answers it changed into something not right, or dropped."""
+    """Per pipeline filter: bare right answers it changed into something not right, or
+    dropped, among those the server does not keep (a first line dropped at the end of a
+    line whose answer goes on below is served from the lines after it)."""
     try:
         from iskra_ls.completion.filters import trace_pipeline
     except ImportError:
         return {}
     costs: dict[str, Counter[str]] = defaultdict(Counter)
     for case in cases:
-        ctx = build_context(case.text, case.offset, language_id=case.language_id,
-                            path=f"file.{case.language_id}")
+        if outcome(case) in ("kept", "cut"):
+            continue
+        ctx = _context(case)
         for name, before, after in trace_pipeline(case.truth, ctx):
             if before == after:
                 continue

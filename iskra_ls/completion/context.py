@@ -79,6 +79,10 @@ class CompletionContext:
     """Indentation that lines of the cursor's block have (the body, after an opener)."""
     eol: str = "\n"
     """The document's line ending, used for the inserted text."""
+    indent_seen: bool = True
+    """Whether ``indent_unit`` is the one the document's code lines show; False when it is
+    a guess (nothing indented yet, or only comments): then an answer's own indentation
+    is as good a guess, and is not converted to it."""
 
     @property
     def after_opener(self) -> bool:
@@ -158,7 +162,8 @@ def build_context(text: str, offset: int, *, language_id: str, path: str) -> Com
     line_suffix = strip_line_ending(split_lines(suffix[: suffix.find("\n") + 1 or None])[0])
     indent = leading_ws(line_prefix + line_suffix)
     # A document with nothing indented yet goes by the cursor's own line.
-    indent_unit = indent_evidence(text) or ("\t" if "\t" in indent else "    ")
+    evidence = indent_evidence(text)
+    indent_unit = evidence or ("\t" if "\t" in indent else "    ")
     language = language_for(language_id)
     multiline = _wants_block(line_prefix, line_suffix, language)
     if line_prefix.strip():
@@ -169,7 +174,7 @@ def build_context(text: str, offset: int, *, language_id: str, path: str) -> Com
         # otherwise the answer's own indentation decides (completion/lookahead.py).
         above = _previous_code_line(prefix_lines)
         enclosing = ""
-        if above is not None and language.opens_block(above):
+        if above is not None and language.opens_indented_block(above):
             enclosing = leading_ws(above) + indent_unit
     else:
         enclosing = line_prefix
@@ -184,6 +189,7 @@ def build_context(text: str, offset: int, *, language_id: str, path: str) -> Com
         multiline=multiline,
         enclosing_indent=enclosing,
         eol=_detect_eol(text),
+        indent_seen=evidence is not None or "\t" in indent,
     )
 
 

@@ -27,6 +27,9 @@ from iskra_ls.completion.postprocess import Suggestion, early_stop_text, postpro
 
 _FENCE_LINE = re.compile(r"[ \t]*(?:```|~~~)[^\n`]*")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LEADING_BLANK_LINES = re.compile(r"(?:[ \t]*\n)+")
+MAX_KEPT_BLANK_LINES = 2
+"""Blank lines kept between the first line and the next lines of an answer."""
 
 LOOKAHEAD_LINES = 8
 """Lines read after the first one, at most: where no block ends (top-level code), the
@@ -259,4 +262,11 @@ class AnswerReader:
         start = self._next
         if start is None or not rest.strip() or not start.settle(rest + "\n"):
             return None
-        return start.padded(postprocess(start.text_of(rest), start.ctx))
+        shaped = start.padded(postprocess(start.text_of(rest), start.ctx))
+        # Blank lines the answer leaves before its next content line stay in front of it
+        # (post-processing at a line start drops them): the lines land where it put them.
+        blank = _LEADING_BLANK_LINES.match(rest)
+        if shaped is None or blank is None:
+            return shaped
+        breaks = min(blank.group(0).count("\n"), MAX_KEPT_BLANK_LINES)
+        return Suggestion(self.ctx.eol * breaks + shaped.text, shaped.replace_after)

@@ -140,3 +140,25 @@ def test_answer_indent(partial: str, indent: str | None) -> None:
 )
 def test_a_spot_shows_the_first_line_with_content(text: str, line: str) -> None:
     assert on_this_line(text) == line
+
+
+def test_a_line_after_a_closed_docstring_at_column_zero_stays_there() -> None:
+    """The colorsys replay: below the module docstring's closing quotes, an empty line the
+    editor did not indent; the answer's bare comment line is no docstring body."""
+    doc = '"""Conversion functions.\n\nHSV: Hue, Saturation, Value\n"""\n\n' + CURSOR
+    _, got, _ = read(doc, "# References:\n# http://en.wikipedia.org/wiki/YIQ")
+    assert got is not None and got.text.startswith("# References:")
+
+
+def test_a_docstring_body_stays_at_its_opening_quotes_column() -> None:
+    doc = 'def f(x):\n    """\n' + CURSOR
+    _, got, _ = read(doc, '    Return x.\n    """')
+    assert got is not None and got.text.startswith("    Return x.")
+
+
+def test_a_blank_line_the_answer_leaves_before_the_next_lines_stays() -> None:
+    """bz2.py in the ground truth: the line is done, a blank line, then the list; the
+    kept lines land where the answer put them, not one line up."""
+    doc = 'def seek(self):\n    """Values are:█\n    """\n'
+    _, answer, _ = read(doc, "\n\n        0: start of stream\n        1: current position\n")
+    assert answer == Suggestion("\n\n        0: start of stream\n        1: current position")

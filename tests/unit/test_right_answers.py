@@ -136,3 +136,100 @@ def test_the_block_below_an_opener_is_offered(language_id: str, doc: str, raw: s
     ctx = build_context(doc.replace(CURSOR, "", 1), offset, language_id=language_id, path="f")
     assert ctx.multiline  # asked for a block, not for "the rest of the line" (empty)
     assert shown(doc, raw, language_id) == raw
+
+
+TYPED_TOP_DOWN = [
+    # Typing a file from its top: the text below the cursor does not exist yet, so the
+    # docstring or comment the person is writing is unterminated; its error is the
+    # document's, and the cursor is in prose.
+    ("python", '"""Conversion functions between RGB and other color systems.\n\n'
+     "This module█", "s two functions for each color system ABC:"),
+    ("python", "import os\n\n\ndef f():\n    '''Return the █", "home directory of the user."),
+    ("python", 'x = 1\n"""Notes:\n\n- the first █', "item of the list"),
+    ("javascript", "/**\n * Returns the █", "number of open connections."),
+    ("c", "#include <stdio.h>\n\n/* Copyright the █", "authors of this file."),
+    ("java", "package a;\n\n/**\n * The █", "class that reads the configuration."),
+    ("rust", "fn main() {}\n\n/* The █", "parser for the configuration file."),
+]
+
+
+@pytest.mark.parametrize(("language_id", "doc", "raw"), TYPED_TOP_DOWN,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(TYPED_TOP_DOWN)])
+def test_prose_in_an_unterminated_docstring_or_comment_is_shown(
+    language_id: str, doc: str, raw: str
+) -> None:
+    assert shown(doc, raw, language_id) == raw
+
+
+@pytest.mark.parametrize(
+    ("language_id", "doc", "raw"),
+    [
+        # The suggestion closes the docstring, then writes code that does not parse.
+        ("python", '"""Conversion functions.\n\nThis module█', ' does it."""\ndef f(:'),
+        ("javascript", "/**\n * Returns the █", "count.\n */\nfunction f( {"),
+    ],
+)
+def test_broken_code_after_an_unterminated_docstring_is_still_dropped(
+    language_id: str, doc: str, raw: str
+) -> None:
+    got = shown(doc, raw, language_id)
+    assert got is None or "(" not in got
+
+
+@pytest.mark.parametrize(
+    ("language_id", "doc", "raw"),
+    [
+        # Only a doc comment above: the document shows no indentation unit of its own.
+        pytest.param("typescript", "/**\n * Checks a date.\n */\n"
+                     "export function isValidDate(value: any): value is Date {█\n}\n",
+                     "\n  return value instanceof Date;", id="ts-two-spaces-unseen"),
+        pytest.param("python", "def f(x):█\n", "\n  return x", id="python-first-body"),
+    ],
+)
+def test_an_answers_indentation_stays_where_the_document_shows_none(
+    language_id: str, doc: str, raw: str
+) -> None:
+    assert shown(doc, raw, language_id) == raw
+
+
+def test_an_answers_indentation_follows_the_unit_the_document_shows() -> None:
+    doc = "def g(y):\n    return y\n\n\ndef f(x):█\n"
+    assert shown(doc, "\n  return x", "python") == "\n    return x"
+
+
+LONG_JAVADOC = (
+    "package a;\n\npublic class Lists {\n    /**\n"
+    + "     * Removes the elements of this list that the filter matches, in order.\n" * 40
+    + "     */\n    void removeIf(Filter f) {}\n\n    /**\n"
+    + "     * Removes from this █\n     */\n    void removeRange(int from, int to) {}\n}\n"
+)
+
+
+def test_prose_in_a_comment_the_parse_window_starts_inside_is_shown() -> None:
+    """The window parsed starts inside an earlier comment (no top-level line near): the
+    grammar misreads the file, and English in the cursor's comment is still the content."""
+    raw = "list all of the elements whose index is between"
+    assert shown(LONG_JAVADOC, raw, "java") == raw
+
+
+def test_english_where_code_goes_in_a_misread_window_is_still_dropped() -> None:
+    doc = LONG_JAVADOC.replace("     * Removes from this █\n", "     * Removes a range.\n").replace(
+        "int to) {}", "int to) {\n        █\n    }")
+    assert shown(doc, "This method removes every element in the range.", "java") is None
+
+
+@pytest.mark.parametrize(
+    ("language_id", "doc", "raw"),
+    [
+        pytest.param("java", "class Tree {\n    void check() {\n        if (x) {\n"
+                     "            y();\n        }\n    }\n\n    /**█\n    void verify() {}\n}\n",
+                     "\n     * Recursive invariant check\n     */", id="javadoc-after-opener"),
+        pytest.param("python", '"""Conversion functions.\n\nThis module provides:\n\n  █\n',
+                     "rgb_to_abc(r, g, b) --> a, b, c\n  abc_to_rgb(a, b, c) --> r, g, b",
+                     id="docstring-two-space-list"),
+        pytest.param("c", "int f(void)\n{\n\treturn 0;\n}\n\n/*█\n", "\n * Frees the list.\n */",
+                     id="c-comment-in-a-tab-file"),
+    ],
+)
+def test_a_comments_layout_is_kept_as_written(language_id: str, doc: str, raw: str) -> None:
+    assert shown(doc, raw, language_id) == raw

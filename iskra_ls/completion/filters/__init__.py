@@ -110,8 +110,11 @@ CLEANING: tuple[Filter, ...] = (
 PIPELINE: tuple[Filter, ...] = (
     *CLEANING,
     Filter("first_line", on_text(first_line.keep_first_line), lambda ctx: not ctx.multiline),
+    # In a comment or docstring indentation is layout (`` * `` under ``/**``, a two-space
+    # list), not levels of code: the answer keeps the columns it wrote.
     Filter("reindent", on_text(reindent.normalise_indent),
-           lambda ctx: ctx.multiline and not language_for(ctx.language_id).is_prose),
+           lambda ctx: ctx.multiline and not language_for(ctx.language_id).is_prose
+           and _in_code(ctx)),
     Filter("block_end", on_text(block_end.cut_at_block_end), lambda ctx: ctx.multiline),
     Filter("present_lines", on_text(present_lines.drop_present_lines)),
     Filter("comment_before_rest", on_text(_comment_before_rest), _in_code),

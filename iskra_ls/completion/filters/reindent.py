@@ -156,7 +156,7 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
     written_deeper = block_layout and content and widths[content[0]] > indent_columns(
         ctx.line_indent, ctx.indent_unit
     )
-    seen = _indents_seen(lines[1:], ctx)
+    seen = _indents_seen(lines[1:], ctx) or not ctx.indent_seen
     if (not relative or base == target or written_deeper) and seen:
         return "\n".join([_first_line(lines[0], target, ctx), *lines[1:]])
     closes_at = leaves_at = None
@@ -220,7 +220,7 @@ def _indents_seen(lines: list[str], ctx: CompletionContext) -> bool:
 def _as_in_file(text: str, ctx: CompletionContext) -> str:
     """A reply whose lines are indented as in the file, in the document's unit."""
     lines = text.split("\n")
-    if _indents_seen(lines[1:], ctx):
+    if _indents_seen(lines[1:], ctx) or not ctx.indent_seen:
         return text
     unit_cols = _unit_columns(ctx)
     widths = [indent_columns(ln, ctx.indent_unit) for ln in lines[1:] if ln.strip()]

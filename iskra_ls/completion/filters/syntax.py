@@ -36,10 +36,12 @@ WINDOW_AFTER = 1000
 NEAR_LINES = 3
 """Lines after the suggestion whose errors count as its own (an opener with no body)."""
 MAX_CUTS = 3
+"""A block is cut before a new error at most this often before it is dropped."""
 MISREAD_MARGIN_LINES = 6
 """An error this many lines above the cursor is the grammar misreading the file, not a
 line being written."""
-"""A block is cut before a new error at most this often before it is dropped."""
+MAX_OPENERS = 20
+"""Openers of a comment or string looked at, from the cursor back (each costs a lookup)."""
 
 CODE, COMMENT, STRING, MARKUP = "code", "comment", "string", "markup"
 _INDENTED_WORD = re.compile(r"([ \t]*)([A-Za-z_]\w*)")
@@ -185,6 +187,18 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
     cursor, end = len(before), len(before) + len(inserted)
     tail_text = _tail(win.after[replace_after:])
     tail = len(tail_text.encode(_UTF8, _KEEP))
+    closer = open_long_text(old, before, win.language_id) if old.root_node.has_error else None
+    if closer is not None:
+        # The docstring or comment being written has no closer yet: the document's error
+        # is its own; only code the suggestion writes after closing it can break.
+        closed = inserted.find(closer)
+        if closed < 0:
+            return None
+        after = cursor + closed + len(closer)
+        blank_rest = not win.after[replace_after:].split("\n", 1)[0].strip()
+        errors = [e for e in _errors(new, after, end + tail) if not (
+            blank_rest and e[0] >= end and e[2].split(" ", 1)[-1] in _CLOSERS)]
+        return None if not errors else inserted[: errors[0][0] - cursor].count(b"\n")
     following = _first_code(tail_text.split("\n", 1)[1] if "\n" in tail_text else "")
     if following is not None:
         first_tail_line = tail_text[: tail_text.index("\n")]
@@ -197,10 +211,10 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
             tail = 0  # it closes the comment the cursor was in: what follows is new code
     if _misread_above(old, before):
         # The grammar cannot read this document (a dialect, macros): it counts no errors,
-        # only what needs no parse of the whole: English, a swallowed rest of the line.
+        # only what needs no parse of the whole: English where code goes (in a comment
+        # or string English is the content), a swallowed rest of the line.
         if _swallows_rest(old, new, win.after[replace_after:], cursor + replaced, end):
             return len(text.split("\n")) - 1
-        # In a comment or string, English is the content (as in a file it reads).
         return None if in_prose(ctx) else _first_english(text, win.language_id)
     near = before.rfind(b"\n", 0, max(line_start - 1, 0))
     near = before.rfind(b"\n", 0, max(near, 0)) + 1  # two lines above the cursor's line
@@ -460,6 +474,8 @@ def _region(win: Window, line_prefix: str, prefix_chars: int) -> str:
             if inside:
                 return MARKUP if kind == "text" else STRING
         node = node.parent
+    if tree.root_node.has_error and open_long_text(tree, before, win.language_id) is not None:
+        return STRING  # a docstring or comment being written, its closer not typed yet
     if broken is None and tree.root_node.has_error:
         errors = [pos for pos, _end, kind in _errors(tree, 0, cursor) if kind == "ERROR"]
         start = errors[-1] if errors else None
@@ -472,11 +488,56 @@ def _region(win: Window, line_prefix: str, prefix_chars: int) -> str:
     return CODE
 
 
+def open_long_text(tree: tree_sitter.Tree, before: bytes, language_id: str) -> bytes | None:
+    """The closer of a comment or string that runs over lines (``/*``, triple quotes) and
+    is still open at the end of ``before`` (the cursor), or None.
+
+    A file typed from its top has no closer yet below the cursor: the grammar reads the
+    opener as an error, not as a comment or string. An opener counts when it stands
+    in no comment or string node (its own or one it is quoted in) and no closer follows;
+    quotes that open and close alike also need text after them that is not code.
+    """
+    found: tuple[int, bytes] | None = None
+    for opener, closer in language_for(language_id).long_texts:
+        start, end = opener.encode(_UTF8), closer.encode(_UTF8)
+        pos = len(before)
+        for _ in range(MAX_OPENERS):
+            pos = before.rfind(start, 0, pos)
+            if pos < 0 or (found is not None and pos < found[0]):
+                break
+            if _in_text_node(tree, pos, pos + len(start)):
+                continue  # a closed comment or string, or an opener quoted in one
+            if before.find(end, pos + len(start)) < 0 and (
+                start != end or _reads_as_text(before[pos + len(start) :], language_id)
+            ):
+                found = (pos, end)
+            break
+    return None if found is None else found[1]
+
+
+def _reads_as_text(text: bytes, language_id: str) -> bool:
+    """Whether ``text`` is no code the grammar can read: after quotes that open and close
+    alike, code means they closed a docstring that began above the window."""
+    tree = _parse(language_id, text)
+    return tree is None or tree.root_node.has_error
+
+
+def _in_text_node(tree: tree_sitter.Tree, start: int, end: int) -> bool:
+    """Whether ``start..end`` lies in a comment or string node larger than itself (not
+    only the opener's token, which an unterminated string leaves in an error)."""
+    node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(start, end)
+    while node is not None:
+        if ("comment" in node.type or "string" in node.type) and (
+            node.end_byte - node.start_byte > end - start
+        ):
+            return True
+        node = node.parent
+    return False
+
+
 def _unclosed(text: str, line_prefix: str, entry: Language) -> str:
-    """Where a stretch the parser could not read leaves the cursor: in a string its
-    triple quotes leave open, in a comment the cursor's line starts, or in code."""
-    if text.count('"""') % 2 or text.count("\'\'\'") % 2 or text.count("/*") > text.count("*/"):
-        return STRING
+    """Where a stretch the parser could not read leaves the cursor: in a comment the
+    cursor's line starts, or in code."""
     stripped = line_prefix.lstrip()
     if entry.line_comments and stripped.startswith(entry.line_comments):
         return COMMENT
