@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from iskra_ls.languages import Language, grammar, language_for
+from iskra_ls.languages import Language, grammar, grammar_modules, language_for
 
 if TYPE_CHECKING:
     import tree_sitter
@@ -117,13 +117,24 @@ def language_of_path(path: str) -> str | None:
     return EXTENSIONS.get(Path(path).suffix.lower())
 
 
-def _wheel_tags(entry: Language) -> str:
-    spec = importlib.util.find_spec(entry.grammar_module)
+def _wheel_tags_file(module: str) -> Path | None:
+    spec = importlib.util.find_spec(module)
     for folder in (spec.submodule_search_locations or []) if spec else []:
         candidate = Path(folder) / "queries" / "tags.scm"
         if candidate.is_file():
-            return candidate.read_text(encoding="utf-8")
-    return ""
+            return candidate
+    return None
+
+
+def _wheel_tags(entry: Language) -> str:
+    found = _wheel_tags_file(entry.grammar_module)
+    return found.read_text(encoding="utf-8") if found is not None else ""
+
+
+def wheel_tags_paths() -> list[str]:
+    """The grammar modules whose wheel ships a ``queries/tags.scm`` (a frozen build must
+    carry them: the packaging test asks)."""
+    return [m for m in sorted(set(grammar_modules())) if _wheel_tags_file(m) is not None]
 
 
 @cache

@@ -55,3 +55,9 @@ def test_npm_run_package_builds_the_platform_vsix_without_alarms() -> None:
     assert "extension/server/iskra-ls" in names or "extension/server/iskra-ls.exe" in names
     assert "extension/dist/extension.js" in names
     assert not [n for n in names if n.startswith("extension/node_modules/")]
+    # The definitions index reads each grammar wheel's queries/tags.scm: the frozen server
+    # must carry every one the wheels ship (data files are not collected with submodules).
+    from iskra_ls.symbols.tags import wheel_tags_paths
+
+    for module in wheel_tags_paths():
+        assert any(n.endswith(f"/{module}/queries/tags.scm") for n in names), module

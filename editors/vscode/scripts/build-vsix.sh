@@ -56,7 +56,8 @@ ext_version="$(cd "$ext" && node -p "require('./package.json').version" 2>/dev/n
 grammar_flags=(--collect-submodules tree_sitter)
 for module in $("$venv_bin/python" -c \
     'from iskra_ls.languages import grammar_modules; print(" ".join(grammar_modules()))'); do
-  grammar_flags+=(--collect-submodules "$module")
+  # --collect-data: the wheel's queries/tags.scm, which the definitions index reads.
+  grammar_flags+=(--collect-submodules "$module" --collect-data "$module")
 done
 
 log "freezing iskra-ls $version for $target (PyInstaller, one folder)"
