@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness import TOKEN
 from test_neovim import communicate_or_fail
 
 from iskra_ls.stub import Reply, StubIskra
@@ -63,7 +64,7 @@ def emacs_env(tmp: Path, stub: StubIskra) -> dict[str, str]:
     env["HOME"] = str(tmp / "home")
     (tmp / "home").mkdir(exist_ok=True)
     env["ISKRA_API_URL"] = stub.url
-    env["ISKRA_TOKEN"] = "emacs-test-token"
+    env["ISKRA_TOKEN"] = TOKEN  # JWT-shaped: anything else is refused (issue 20.6)
     env["ISKRA_CONFIG_DIR"] = str(tmp / "iskra-config")
     env["ISKRA_TEST_TMP"] = str(tmp)
     env["ISKRA_TEST_RESULT"] = str(tmp / "result.json")
