@@ -94,6 +94,11 @@ def session_for(tmp_path: Path, fault: Fault, **kwargs: Any) -> Any:
 async def start(s: Session, fault: Fault) -> None:
     """Wait for start-up to settle; sign in through the editor for the revoked-token case."""
     await s.wait_for(lambda: any(st["state"] != "starting" for st in s.statuses))
+    if fault.mechanism == "refused":
+        # Start-up's own look-up of the unreachable service says so once; wait for that
+        # message, so a late one is never counted as an action's (it raced under load).
+        await s.wait_for(lambda: any(re.search(fault.expect, m, re.IGNORECASE)
+                                     for m in shown(s)))
     if fault.mechanism == "revoked":
         assert (await s.command("iskra.setToken", {"token": TOKEN})).signedIn is True
 
