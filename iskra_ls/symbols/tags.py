@@ -131,7 +131,7 @@ def _wheel_tags(entry: Language) -> str:
     return found.read_text(encoding="utf-8") if found is not None else ""
 
 
-def wheel_tags_paths() -> list[str]:
+def grammars_with_wheel_tags() -> list[str]:
     """The grammar modules whose wheel ships a ``queries/tags.scm`` (a frozen build must
     carry them: the packaging test asks)."""
     return [m for m in sorted(set(grammar_modules())) if _wheel_tags_file(m) is not None]

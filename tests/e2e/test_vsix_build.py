@@ -57,7 +57,7 @@ def test_npm_run_package_builds_the_platform_vsix_without_alarms() -> None:
     assert not [n for n in names if n.startswith("extension/node_modules/")]
     # The definitions index reads each grammar wheel's queries/tags.scm: the frozen server
     # must carry every one the wheels ship (data files are not collected with submodules).
-    from iskra_ls.symbols.tags import wheel_tags_paths
+    from iskra_ls.symbols.tags import grammars_with_wheel_tags
 
-    for module in wheel_tags_paths():
+    for module in grammars_with_wheel_tags():
         assert any(n.endswith(f"/{module}/queries/tags.scm") for n in names), module
