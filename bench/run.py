@@ -40,6 +40,7 @@ from bench import (
     typing_replay,
 )
 from bench.edit_fidelity import run_corpus
+from bench.real_model import context_ab as real_model_context
 from bench.real_model import quality as real_model_quality
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -157,6 +158,7 @@ def _steps(plan: Plan) -> list[tuple[str, Callable[[], Any]]]:
         ("ledger", lambda: ledger.run(plan.ledger_reservations)),
         ("file_rules", lambda: file_rules.run(plan.file_rules_runs, plan.file_rules_paths)),
         ("real_model_corpus", lambda: real_model_quality.run(plan.real_model_cases)),
+        ("real_model_context", real_model_context.run),
         ("ground_truth",
          lambda: ground_truth.run(plan.ground_truth_cases, junk=plan.ground_truth_junk)),
         ("context_recall", lambda: context_recall.run(
@@ -365,6 +367,33 @@ def _real_model_rows(rm: dict[str, Any]) -> list[Row]:
     return out
 
 
+_AB_FIGURES = (
+    ("definition in the prompt", "carries_definition_share", True),
+    ("kept, the true rest of the line", "kept_right_share", True),
+    ("kept, starting with the name", "name_right_share", True),
+    ("kept, first token exact", "first_token_exact_share", True),
+    ("shown breaking an invariant", "returned_with_violation", False),
+    ("prompt tokens, mean", "prompt_tokens_mean", False),
+)
+
+
+def _real_model_context_rows(ab: dict[str, Any]) -> list[Row]:
+    """Issue 22: the real model on the same cursors, prompts without / with the new context."""
+    out = []
+    for language in sorted({key.split()[0] for key in ab if key.endswith(" with")}):
+        without, with_ = ab.get(f"{language} without", {}), ab.get(f"{language} with", {})
+        for title, key, share in _AB_FIGURES:
+            values = [side.get(key) for side in (without, with_)]
+            shown = [("-" if v is None else f"{100 * v:.1f} %" if share else f"{v:.0f}")
+                     for v in values]
+            out.append({"figure": f"real model, {language} ({without.get('cases')} cursors, "
+                        f"name from another file): {title}, without / with the new context",
+                        "value": " / ".join(shown), "unit": "",
+                        "target": "0" if key == "returned_with_violation" else "",
+                        "met": values == [0, 0] if key == "returned_with_violation" else None})
+    return out
+
+
 def _context_rows(cr: dict[str, Any]) -> list[Row]:
     """Issue 22: the definition the cursor needs, in the prompt; what building it costs."""
     out = [
@@ -494,6 +523,7 @@ def rows(b: dict[str, Any]) -> list[Row]:
         *_real_model_rows(b.get("real_model_corpus", {})),
         *_ground_truth_rows(b.get("ground_truth", {})),
         *_context_rows(b.get("context_recall", {})),
+        *_real_model_context_rows(b.get("real_model_context", {})),
         *_bundled_rows(b.get("bundled_server", {})),
     ]
     for name, bench in b.items():

@@ -251,6 +251,11 @@ def figures(rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return out
 
 
+async def run() -> dict[str, Any]:
+    """For ``bench.run``: the figures of the recorded answers (no model), in a worker."""
+    return await asyncio.to_thread(figures)
+
+
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f} %"
 

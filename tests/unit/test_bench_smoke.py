@@ -67,7 +67,7 @@ async def test_every_benchmark_produces_its_figures(
     assert set(benches) == {
         "typing_replay", "overhead", "early_stop", "startup_memory", "load", "edit_fidelity",
         "action_io", "bundled_server", "bounded_work", "latency", "real_model_corpus",
-        "ground_truth",
+        "real_model_context", "ground_truth",
         "file_rules", "ledger", "context_recall",
     }
     for name, figures in benches.items():
@@ -105,6 +105,7 @@ async def test_every_benchmark_produces_its_figures(
     assert _number(benches["file_rules"]["document_check_us_median"])
     assert benches["real_model_corpus"]["cases"] > 0
     assert _number(benches["real_model_corpus"]["kept_share"])
+    assert benches["real_model_context"]["python with"]["cases"] > 0
 
     table = bench_run.table(results)
     assert "overhead per invoked completion, median" in table
