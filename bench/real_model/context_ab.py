@@ -177,8 +177,10 @@ def _write(rows: list[dict[str, Any]], language: str, directory: Path) -> None:
     (directory / f"{language}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-async def record(languages: list[str], count: int, directory: Path = FIXTURES) -> None:
-    """Ask the model both prompts of ``count`` cursors per language (those not yet recorded)."""
+async def record(languages: list[str], count: int, directory: Path = FIXTURES,
+                 start: int = 0) -> None:
+    """Ask the model both prompts of ``count`` cursors per language (those not yet recorded;
+    from the ``start``-th on: a second recorder can take the end of the list)."""
     rows = load(directory)
     done = {r["id"] for r in rows}
     async with running_model() as url:
@@ -186,7 +188,7 @@ async def record(languages: list[str], count: int, directory: Path = FIXTURES) -
             chosen = cursors(language, count)
             indexes: dict[Path, SymbolIndex] = {}
             for n, cursor in enumerate(chosen):
-                if all(f"{cursor.id}:{side}" in done for side in SIDES):
+                if n < start or all(f"{cursor.id}:{side}" in done for side in SIDES):
                     continue
                 if cursor.folder not in indexes:
                     indexes[cursor.folder] = SymbolIndex([str(cursor.folder)], lambda _p: True)
@@ -266,9 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--languages", nargs="+", default=list(PACKAGES))
     parser.add_argument("--cases", type=int, default=24, help="cursors per language")
     parser.add_argument("--out", type=Path, default=FIXTURES)
+    parser.add_argument("--start", type=int, default=0, help="skip the first cursors")
     args = parser.parse_args(argv)
     if args.record:
-        asyncio.run(record(args.languages, args.cases, args.out))
+        asyncio.run(record(args.languages, args.cases, args.out, args.start))
     result = figures(load(args.out))
     rows: list[tuple[str, str, Callable[[Any], str]]] = [
         ("cases", "cases", str),
