@@ -113,8 +113,9 @@ async def test_a_killed_server_leaves_no_parsing_worker(tmp_path: Path) -> None:
     write_large_workspace(ws, files=600)
     env = {"PATH": os.environ.get("PATH", ""), "ISKRA_CONFIG_DIR": str(tmp_path / "config"),
            "ISKRA_API_URL": "http://127.0.0.1:9", "PYTHONUNBUFFERED": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "iskra_ls"], stdin=subprocess.PIPE,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    server = subprocess.Popen(  # noqa: ASYNC220 (started once; the waits below are async)
+        [sys.executable, "-m", "iskra_ls"], stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         assert server.stdin is not None
         uri = from_fs_path(str(ws))
@@ -157,10 +158,13 @@ async def test_the_index_switched_off_walks_nothing_and_starts_no_worker(tmp_pat
         assert "def load(data):" in prompt  # the request went out, without the definition
         assert "def parse_header(" not in prompt, prompt
         # Switched on again: the index starts and the definition arrives.
-        s.client.set_configuration({"iskra": SETTINGS})
+        on = {"completion": {"debounceMs": 0, "workspaceIndex": True}}
+        s.client.set_configuration({"iskra": on})
         s.client.workspace_did_change_configuration(
-            types.DidChangeConfigurationParams(settings={"iskra": SETTINGS}))
+            types.DidChangeConfigurationParams(settings={"iskra": on}))
         await symbols_ready(s)
-        s.stub.script(Reply.text("data)"))
-        await s.inline(main)
+        other = s.open("pkg/other.py", MAIN.replace("load(data)", "read(raw)"))
+        s.stub.script(Reply.text("raw)"))
+        await s.inline(other)
+        assert "def read(raw):" in user_prompt(s)
         assert "def parse_header(data: bytes, strict: bool = False)" in user_prompt(s)
