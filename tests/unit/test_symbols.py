@@ -166,3 +166,39 @@ def test_definitions_inside_function_bodies_deep_down_are_not_looked_for() -> No
                "    class Inner:\n        @staticmethod\n        def make(): pass\n")
     assert [d.name for d in definitions(methods, "python", "m.py")] == [
         "A", "size", "Inner", "make"]
+
+
+def test_the_files_nearest_the_open_documents_are_indexed_first(tmp_path: Path) -> None:
+    """With room for three files, the three beside the open document are the ones read."""
+    for folder in ("a", "b", "c"):
+        for n in range(3):
+            write(tmp_path / folder / f"{folder}{n}.py", f"def in_{folder}{n}(): pass\n")
+    index = SymbolIndex([str(tmp_path)], lambda _p: True, Limits(files=3), workers=0,
+                        near=lambda: [str(tmp_path / "b")])
+    index.build()
+    assert sorted(os.path.basename(p) for p in index.files()) == ["b0.py", "b1.py", "b2.py"]
+
+
+def test_a_crashed_worker_costs_one_log_line_and_the_index_keeps_what_it_has(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import signal
+
+    body = "".join(f"def helper_{i}(value):\n    return value + {i}\n\n" for i in range(300))
+    for n in range(600):
+        write(tmp_path / f"m{n // 100}" / f"part_{n}.py", body)
+    index = SymbolIndex([str(tmp_path)], lambda _p: True)
+    index.start(watch=False)
+    try:
+        wait_until(lambda: index.stats.files > 0, "nothing indexed")
+        for pid in index.worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        assert index.ready.wait(120)
+        assert 0 < index.stats.files < 600 and not index.complete
+        ended = [r for r in caplog.records if "parsing worker ended" in r.getMessage()]
+        assert len(ended) == 1, [r.getMessage() for r in caplog.records]
+        # The next change is parsed by new workers.
+        write(tmp_path / "later.py", "def after_the_crash(): pass\n")
+        assert index.index_file(str(tmp_path / "later.py"))
+        assert index.lookup("after_the_crash")
+    finally:
+        index.stop()
