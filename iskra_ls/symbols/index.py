@@ -24,14 +24,19 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import CancelledError, Future
-from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
 from iskra_ls.symbols.tags import Definition, language_of_path
-from iskra_ls.symbols.worker import WORKERS, Answer, Job, ParsePool, parse_files
+from iskra_ls.symbols.worker import (
+    WORKERS,
+    Answer,
+    Job,
+    ParsePool,
+    Ticket,
+    WorkerCrashed,
+    parse_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,9 @@ BATCH_FILES = 16
 BATCH_BYTES = 256 * 1024
 """One job for a worker: big enough that sending it costs little beside parsing it, small
 enough that a stop or the time limit waits for one batch at most."""
+REREAD_SECONDS = 30.0
+"""A watched change's re-read waits this long for its worker at most (then the workers
+are replaced: one that does not answer is stuck)."""
 CANDIDATES = 2
 """The walk lists at most this many times :attr:`Limits.files` candidates before ordering
 them (a huge tree is not listed whole to index a few thousand files of it)."""
@@ -161,26 +169,26 @@ class SymbolIndex:
             return None
         return most
 
-    def _submit(self, jobs: list[Job]) -> Future[list[Answer]]:
-        """Parse ``jobs`` in a worker process (or here, without workers)."""
-        if self._pool is not None:
-            return self._pool.submit(jobs)
-        done: Future[list[Answer]] = Future()
-        done.set_result(parse_files(jobs))
-        return done
+    def _send(self, jobs: list[Job]) -> Ticket | list[Answer]:
+        """Hand ``jobs`` to a worker process (without workers: parse them here)."""
+        if self._pool is None:
+            return parse_files(jobs)
+        return self._pool.send(jobs)
 
-    def _answers(self, future: Future[list[Answer]], timeout: float | None = None,
+    def _answers(self, sent: Ticket | list[Answer], timeout: float | None = None,
                  ) -> list[Answer] | None:
-        """A batch's answers; None when a worker crashed (said once in the log; the
-        index keeps what it has) or the index is stopping."""
+        """A batch's answers; None when its worker crashed (said once in the log; the
+        index keeps what it has, new workers take the next batch) or the index stops.
+        :class:`TimeoutError` when ``timeout`` passes first."""
+        if isinstance(sent, list) or self._pool is None:
+            return sent if isinstance(sent, list) else None
         try:
-            return future.result(timeout=timeout)
-        except (BrokenProcessPool, CancelledError, RuntimeError) as error:
+            return self._pool.receive(sent, timeout)
+        except WorkerCrashed as error:
             if not self._stop.is_set():
                 log.warning("symbol index: a parsing worker ended (%s); the index keeps its "
-                            "%d files", type(error).__name__, self.stats.files)
-                if self._pool is not None:
-                    self._pool.discard()
+                            "%d files", error, self.stats.files)
+                self._pool.discard()
             return None
 
     def index_file(self, path: str, room: int | None = None) -> bool:
@@ -191,7 +199,13 @@ class SymbolIndex:
         if most is None or self._stop.is_set():
             self.remove(path)
             return False
-        answers = self._answers(self._submit([(path, most)]))
+        try:
+            answers = self._answers(self._send([(path, most)]), REREAD_SECONDS)
+        except (WorkerCrashed, TimeoutError) as error:
+            log.warning("symbol index: %s not re-read (%s)", os.path.basename(path), error)
+            if self._pool is not None:
+                self._pool.discard()  # a worker that does not answer is replaced
+            return False
         return answers is not None and len(answers) == 1 and self._store(answers[0])
 
     def _store(self, answer: Answer) -> bool:
@@ -273,10 +287,10 @@ class SymbolIndex:
         sent_files = sent_bytes = 0
         batch: list[Job] = []
         batch_bytes = 0
-        in_flight: deque[Future[list[Answer]]] = deque()
+        in_flight: deque[Ticket | list[Answer]] = deque()
         ahead = 2 * (self._pool.workers if self._pool is not None else 1)
 
-        def take(oldest: Future[list[Answer]]) -> bool:
+        def take(oldest: Ticket | list[Answer]) -> bool:
             answers = self._answers(oldest, timeout=max(deadline - time.monotonic(), 0.0))
             for answer in answers or ():
                 if not self._store(answer):
@@ -300,20 +314,23 @@ class SymbolIndex:
                 batch.append((path, most))
                 batch_bytes += size
                 if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
-                    in_flight.append(self._submit(batch))
+                    in_flight.append(self._send(batch))
                     batch, batch_bytes = [], 0
                     while len(in_flight) >= ahead:
                         if not take(in_flight.popleft()):
                             raise _Cut
             if batch and not self._stop.is_set():  # what the limits let in is indexed
-                in_flight.append(self._submit(batch))
+                in_flight.append(self._send(batch))
             while in_flight:
                 if not take(in_flight.popleft()):
                     raise _Cut
-        except (_Cut, FutureTimeout, RuntimeError):
+        except (_Cut, TimeoutError, WorkerCrashed) as error:
             cut = True
-            for future in in_flight:
-                future.cancel()
+            if isinstance(error, WorkerCrashed) and not self._stop.is_set():
+                log.warning("symbol index: a parsing worker ended (%s); the index keeps its "
+                            "%d files", error, self.stats.files)
+            if in_flight and self._pool is not None:
+                self._pool.discard()  # their answers would come after the walk's end
         self.stats.seconds = time.monotonic() - started
         self.complete = not cut
         self.ready.set()

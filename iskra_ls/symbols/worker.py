@@ -22,8 +22,11 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import threading
+import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 
 from iskra_ls.symbols.tags import definitions, language_of_path
 
@@ -69,6 +72,23 @@ def parse_file(path: str, most: int) -> Answer:
     return (path, len(text), tuple((d.name, d.kind, d.line, d.signature, d.doc) for d in found))
 
 
+class WorkerCrashed(Exception):
+    """A parsing worker ended without answering (killed, out of memory, a crash)."""
+
+
+def _serve(conn: Connection, niceness: int) -> None:
+    """A worker's life: batches in, answers out, until the pipe closes or the parent ends."""
+    _worker_started(niceness)
+    while True:
+        try:
+            jobs = conn.recv()
+        except (EOFError, OSError):
+            return
+        if jobs is None:
+            return
+        conn.send(parse_files(jobs))
+
+
 def _worker_started(niceness: int) -> None:
     """Set up one worker: its output away from the LSP stream, a lower priority, and an
     end when its parent ends."""
@@ -90,51 +110,99 @@ def _end_with(sentinel: int) -> None:
     os._exit(0)  # the server is gone: nobody will read this worker's answers
 
 
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    sent: int = 0
+    received: int = 0
+    answers: dict[int, list[Answer]] = field(default_factory=dict)
+
+
+Ticket = tuple[int, int]
+"""(worker number, batch number): where a batch's answers will come from."""
+
+
 class ParsePool:
-    """The index's worker processes, started on the first job, ended by :meth:`close`."""
+    """The index's worker processes, started on the first batch, ended by :meth:`close`.
+
+    Each worker has a pipe of its own and answers its batches in order; the server keeps
+    no end of a worker's side of the pipe, so a worker that dies mid-answer is an end of
+    file here (:class:`WorkerCrashed`), never a read that waits forever."""
 
     def __init__(self, workers: int = WORKERS, niceness: int = WORKER_NICENESS) -> None:
         self.workers = workers
         self.niceness = niceness
-        self._lock = threading.Lock()
-        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.RLock()
+        self._running: list[_Worker] = []
+        self._next = 0
         self._closed = False
 
-    def submit(self, jobs: Sequence[Job]) -> Future[list[Answer]]:
-        """Parse ``jobs`` in a worker. A pool a crash broke is replaced on the next call."""
+    def send(self, jobs: Sequence[Job]) -> Ticket:
+        """Hand ``jobs`` to the next worker (round robin), starting the workers first."""
         with self._lock:
             if self._closed:
-                raise RuntimeError("the parsing workers have been stopped")
-            if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_worker_started, initargs=(self.niceness,))
-            return self._executor.submit(parse_files, list(jobs))
+                raise WorkerCrashed("the parsing workers have been stopped")
+            if not self._running:
+                self._running = [self._start() for _ in range(self.workers)]
+            number = self._next % len(self._running)
+            self._next += 1
+            worker = self._running[number]
+            try:
+                worker.conn.send(list(jobs))
+            except (OSError, ValueError) as error:
+                raise WorkerCrashed(str(error)) from error
+            worker.sent += 1
+            return (id(worker), worker.sent - 1)
 
-    def discard(self) -> None:
-        """Forget a broken pool (a worker crashed): the next job starts new workers."""
+    def receive(self, ticket: Ticket, timeout: float | None = None) -> list[Answer]:
+        """The answers of one batch; :class:`TimeoutError` after ``timeout`` seconds,
+        :class:`WorkerCrashed` when its worker is gone."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            executor, self._executor = self._executor, None
-        _end(executor)
+            worker = next((w for w in self._running if id(w) == ticket[0]), None)
+            if worker is None:
+                raise WorkerCrashed("the worker of this batch was replaced")
+            while ticket[1] not in worker.answers:
+                left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+                try:
+                    if not worker.conn.poll(left):
+                        raise TimeoutError("no answer from the parsing worker in time")
+                    worker.answers[worker.received] = worker.conn.recv()
+                except (EOFError, OSError) as error:
+                    raise WorkerCrashed(f"exit code {worker.process.exitcode}") from error
+                worker.received += 1
+            return worker.answers.pop(ticket[1])
+
+    def _start(self) -> _Worker:
+        context = multiprocessing.get_context("spawn")
+        mine, theirs = context.Pipe()
+        process = context.Process(target=_serve, args=(theirs, self.niceness),
+                                  name="iskra-index-worker", daemon=True)
+        process.start()
+        theirs.close()  # only the worker holds its end: its death is an end of file here
+        return _Worker(process, mine)
 
     def pids(self) -> list[int]:
         with self._lock:
-            processes = getattr(self._executor, "_processes", None) or {}
-            return sorted(processes)
+            return [w.process.pid for w in self._running if w.process.pid is not None]
+
+    def discard(self) -> None:
+        """Forget the workers (one crashed): the next batch starts new ones."""
+        running, self._running = self._running, []  # no lock: a receive may hold it
+        _end(running)
 
     def close(self) -> None:
-        """End the workers now (a half-parsed batch is worth nothing to a stopped index)."""
-        with self._lock:
-            self._closed = True
-            executor, self._executor = self._executor, None
-        _end(executor)
+        """End the workers now (a half-parsed batch is worth nothing to a stopped index).
+        Takes no lock: it runs on the server's loop while a receive may be waiting."""
+        self._closed = True
+        running, self._running = self._running, []
+        _end(running)
 
 
-def _end(executor: ProcessPoolExecutor | None) -> None:
-    if executor is None:
-        return
-    processes = list((getattr(executor, "_processes", None) or {}).values())
-    executor.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
+def _end(workers: list[_Worker]) -> None:
+    for worker in workers:
         with contextlib.suppress(Exception):
-            process.terminate()
+            worker.conn.close()
+        with contextlib.suppress(Exception):
+            worker.process.terminate()
