@@ -186,6 +186,17 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _rss_mb(pid: int) -> float:
+    """Resident memory of a live process (Linux's /proc; 0 elsewhere)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def costs(files: int, samples: int) -> dict[str, Any]:
     limits = Limits(files=files, seconds=120.0)
     index = SymbolIndex([str(STDLIB)], lambda _p: True, limits)
@@ -195,6 +206,7 @@ def costs(files: int, samples: int) -> dict[str, Any]:
     server_cpu = time.process_time() - cpu_started
     workers = index.worker_pids()
     worker_cpu = sum(_cpu_seconds(pid) for pid in workers)
+    worker_rss = max((_rss_mb(pid) for pid in workers), default=0.0)
     index.stop()
     floor = _floor(min(seconds, 10.0))
     tracemalloc.start()
@@ -236,6 +248,7 @@ def costs(files: int, samples: int) -> dict[str, Any]:
         "first_index_server_cpu_s": round(server_cpu, 2),
         "first_index_worker_cpu_s": round(worker_cpu, 2),
         "index_workers": len(workers),
+        "index_worker_rss_mb": round(worker_rss, 1),
         "first_index_loop_stall_ms": round(ticks[-1] * 1000, 1),
         "first_index_loop_p99_ms": round(ticks[int(len(ticks) * 0.99)] * 1000, 1),
         # the same ticks with nothing of ours running: the machine's load alone

@@ -387,6 +387,7 @@ def _context_rows(cr: dict[str, Any]) -> list[Row]:
         _row(cr, "  p99 with nothing running", "idle_loop_p99_ms", "ms"),
         _row(cr, "  load average", "load_average"),
         _row(cr, "context: index memory", "index_mb", "MB", "<= 50 MB", lambda v: v <= 50),
+        _row(cr, "  each parsing worker's resident memory", "index_worker_rss_mb", "MB"),
         _row(cr, "context: choosing the parts, p95", "context_build_ms_p95", "ms", "<= 5 ms",
              lambda v: v <= 5),
         _row(cr, "context: whole prompt with the parts, p95", "whole_prompt_ms_p95", "ms"),
