@@ -185,11 +185,15 @@ class SymbolIndex:
         try:
             return self._pool.receive(sent, timeout)
         except WorkerCrashed as error:
-            if not self._stop.is_set():
-                log.warning("symbol index: a parsing worker ended (%s); the index keeps its "
-                            "%d files", error, self.stats.files)
-                self._pool.discard()
+            self._crashed(error)
             return None
+
+    def _crashed(self, error: WorkerCrashed) -> None:
+        """One log line; the index keeps what it has and new workers take the next batch."""
+        if not self._stop.is_set() and self._pool is not None:
+            log.warning("symbol index: a parsing worker ended (%s); the index keeps its "
+                        "%d files", error, self.stats.files)
+            self._pool.discard()
 
     def index_file(self, path: str, room: int | None = None) -> bool:
         """(Re-)index one file; False (and its old entries gone) when it may not be read
@@ -326,9 +330,8 @@ class SymbolIndex:
                     raise _Cut
         except (_Cut, TimeoutError, WorkerCrashed) as error:
             cut = True
-            if isinstance(error, WorkerCrashed) and not self._stop.is_set():
-                log.warning("symbol index: a parsing worker ended (%s); the index keeps its "
-                            "%d files", error, self.stats.files)
+            if isinstance(error, WorkerCrashed):
+                self._crashed(error)
             if in_flight and self._pool is not None:
                 self._pool.discard()  # their answers would come after the walk's end
         self.stats.seconds = time.monotonic() - started
