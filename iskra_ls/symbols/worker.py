@@ -184,8 +184,9 @@ class ParsePool:
         return _Worker(process, mine)
 
     def pids(self) -> list[int]:
-        with self._lock:
-            return [w.process.pid for w in self._running if w.process.pid is not None]
+        """The workers' process ids. Takes no lock: the server's status asks it on the
+        loop while a receive may be waiting for an answer."""
+        return [w.process.pid for w in list(self._running) if w.process.pid is not None]
 
     def discard(self) -> None:
         """Forget the workers (one crashed): the next batch starts new ones."""
