@@ -145,6 +145,10 @@ class ParsePool:
                 raise WorkerCrashed("the parsing workers have been stopped")
             if not self._running:
                 self._running = [self._start() for _ in range(self.workers)]
+                if self._closed:  # closed (without the lock) while they started
+                    running, self._running = self._running, []
+                    _end(running)
+                    raise WorkerCrashed("the parsing workers have been stopped")
             number = self._next % len(self._running)
             self._next += 1
             worker = self._running[number]
