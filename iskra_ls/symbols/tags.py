@@ -204,9 +204,11 @@ def _top_level_forms(source: str) -> list[str]:
 def _doc_line(lines: list[str], node: tree_sitter.Node, entry: Language) -> str:
     """The first line of a Python docstring, else of the comment block right above."""
     body = node.child_by_field_name("body")
-    first = body.named_child(0) if entry.name == "python" and body is not None else None
+    first = body.named_child(0) if entry.name == "python" and body is not None \
+        and body.named_child_count else None
     if first is not None:  # (named_children would list a whole class body per method)
-        string = first.named_child(0) if first.type == "expression_statement" else None
+        string = first.named_child(0) if first.type == "expression_statement" \
+            and first.named_child_count else None
         if string is not None and string.type == "string":
             text = (first.text or b"").decode("utf-8", "replace")
             for line in _QUOTES.sub("", text).splitlines():

@@ -213,3 +213,9 @@ def test_a_crashed_worker_costs_one_log_line_and_the_index_keeps_what_it_has(
         assert index.lookup("after_the_crash")
     finally:
         index.stop()
+
+
+def test_a_definition_with_an_empty_body_is_kept_with_the_rest_of_its_file() -> None:
+    """A body with nothing in it (a file cut while typing) is no reason to lose the file."""
+    names = [d.name for d in definitions("def ok(): pass\n\nclass Half:\n", "python", "h.py")]
+    assert names == ["ok", "Half"]
