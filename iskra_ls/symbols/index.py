@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import stat
 import threading
 import time
 from collections import deque
@@ -156,18 +157,26 @@ class SymbolIndex:
 
     # -- building ---------------------------------------------------------------------------
 
-    def _admitted(self, path: str, room: int | None = None) -> int | None:
-        """The most characters a worker may read from ``path``; None when it may not be
-        read at all. Asked here, in the server, before a path goes out to a worker."""
+    def _admitted(self, path: str, room: int | None = None) -> Job | None:
+        """The job that lets a worker read ``path``: the most characters it may read and
+        the identity (device, inode) the file had before and after the policy was asked
+        (the worker reads it only if it opens that file); None when it may not be read.
+        Asked here, in the server, before a path goes out to a worker."""
         most = self.limits.file_bytes if room is None else min(room, self.limits.file_bytes)
-        if language_of_path(path) is None or not self._inside(path) or not self.admit(path):
+        if language_of_path(path) is None or not self._inside(path):
             return None
         try:
-            if not os.path.isfile(path) or os.path.getsize(path) > most:
+            before = os.stat(path)
+            if not self.admit(path):
                 return None
+            after = os.stat(path)
         except OSError:
             return None
-        return most
+        identity = (after.st_dev, after.st_ino)
+        if identity != (before.st_dev, before.st_ino) or not stat.S_ISREG(after.st_mode) \
+                or after.st_size > most:
+            return None  # re-pointed while it was checked, or not a file that fits
+        return (path, most, *identity)
 
     def _send(self, jobs: list[Job]) -> Ticket | list[Answer]:
         """Hand ``jobs`` to a worker process (without workers: parse them here)."""
@@ -199,12 +208,12 @@ class SymbolIndex:
         """(Re-)index one file; False (and its old entries gone) when it may not be read
         or is longer than ``room`` (the bytes the first walk has left)."""
         path = os.path.normpath(path)
-        most = self._admitted(path, room)
-        if most is None or self._stop.is_set():
+        job = self._admitted(path, room)
+        if job is None or self._stop.is_set():
             self.remove(path)
             return False
         try:
-            answers = self._answers(self._send([(path, most)]), REREAD_SECONDS)
+            answers = self._answers(self._send([job]), REREAD_SECONDS)
         except (WorkerCrashed, TimeoutError) as error:
             log.warning("symbol index: %s not re-read (%s)", os.path.basename(path), error)
             if self._pool is not None:
@@ -308,14 +317,14 @@ class SymbolIndex:
                     cut = True
                     break
                 room = limits.total_bytes - sent_bytes
-                most = self._admitted(path, room)
-                if most is None:
+                job = self._admitted(path, room)
+                if job is None:
                     self.stats.skipped += 1
                     cut = cut or _size(path) > room  # a smaller file may still fit
                     continue
                 size = _size(path)
                 sent_files, sent_bytes = sent_files + 1, sent_bytes + size
-                batch.append((path, most))
+                batch.append(job)
                 batch_bytes += size
                 if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
                     in_flight.append(self._send(batch))

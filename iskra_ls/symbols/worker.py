@@ -47,22 +47,28 @@ Row = tuple[str, str, int, str, str]
 Answer = tuple[str, int, tuple[Row, ...]]
 """One file: its path, the characters read (-1: not readable or longer than allowed), its
 definitions."""
-Job = tuple[str, int]
-"""A path the server admitted and the most characters the worker may read from it."""
+Job = tuple[str, int, int, int]
+"""A path the server admitted, the most characters the worker may read from it, and the
+device and inode of the file the server checked: the worker reads the file it opens only
+if it is that file (a path re-pointed between the check and the open reads nothing)."""
 
 
 def parse_files(jobs: Sequence[Job]) -> list[Answer]:
     """Each job's definitions (runs in a worker; importable so ``spawn`` can find it)."""
-    return [parse_file(path, most) for path, most in jobs]
+    return [parse_file(*job) for job in jobs]
 
 
-def parse_file(path: str, most: int) -> Answer:
-    """One admitted file's definitions; a file that cannot be read answers -1."""
+def parse_file(path: str, most: int, device: int, inode: int) -> Answer:
+    """One admitted file's definitions; a file that cannot be read, or that is not the
+    file the server checked (``device``, ``inode``), answers -1."""
     language = language_of_path(path)
     if language is None:
         return (path, -1, ())
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
+            opened = os.fstat(handle.fileno())
+            if (opened.st_dev, opened.st_ino) != (device, inode):
+                return (path, -1, ())
             text = handle.read(most + 1)
         if len(text) > most:
             return (path, -1, ())

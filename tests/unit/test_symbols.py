@@ -219,3 +219,30 @@ def test_a_definition_with_an_empty_body_is_kept_with_the_rest_of_its_file() -> 
     """A body with nothing in it (a file cut while typing) is no reason to lose the file."""
     names = [d.name for d in definitions("def ok(): pass\n\nclass Half:\n", "python", "h.py")]
     assert names == ["ok", "Half"]
+
+
+def test_a_file_re_pointed_while_or_after_it_is_checked_is_not_read(tmp_path: Path) -> None:
+    """The index reads the file the policy was asked about, not what its path names by
+    the time a worker opens it: a source file swapped for a link to a file outside the
+    folders, during the check or after it, brings none of that file's definitions."""
+    from iskra_ls.symbols.worker import parse_file
+
+    ws = tmp_path / "ws"
+    write(ws / "a.py", "def alpha(): pass\n")
+    write(tmp_path / "out" / "keys.py", "def private_key(): pass\n")
+
+    def admit_then_swap(path: str) -> bool:
+        os.replace(path, path + ".old")
+        os.symlink(tmp_path / "out" / "keys.py", path)
+        return True
+
+    index = SymbolIndex([str(ws)], admit_then_swap)
+    assert not index.index_file(str(ws / "a.py"))
+    assert index.lookup("private_key") == []
+
+    write(ws / "b.py", "def beta(): pass\n")
+    checked = os.stat(ws / "b.py")
+    os.replace(ws / "b.py", ws / "b.py.old")
+    os.symlink(tmp_path / "out" / "keys.py", ws / "b.py")  # after the check, before the open
+    _, chars, rows = parse_file(str(ws / "b.py"), 1000, checked.st_dev, checked.st_ino)
+    assert (chars, rows) == (-1, ())
