@@ -64,7 +64,8 @@ def shown(doc: str, raw: str, language_id: str = "cpp") -> str | None:
         pytest.param("int f()\n{\n\tif (a) {\n\t\tb();\n\t}\n}\n", 4, 0, id="tabs-are-levels"),
         pytest.param("int f()\n{\n    if (a) {\n        b();\n    }\n}\n", 4, 0, id="spaces-only"),
         # A tab that stands for one 4-column level beside 4-space lines: 4 fits, 8 does not.
-        pytest.param("int f()\n{\n    if (a) {\n\tb();\n\tif (c) {\n\t    d();\n\t}\n    }\n}\n",
+        pytest.param("int f()\n{\n\tif (a) {\n        b();\n\t\tif (c) {\n            d();\n\t\t}\n"
+                     "\t}\n}\n",
                      4, 4, id="mixed-tab-four"),
     ],
 )
@@ -95,10 +96,10 @@ def test_a_gnu_style_block_is_shown_as_written(raw: str) -> None:
 
 
 def test_a_model_step_in_a_gnu_file_is_converted_in_columns() -> None:
-    """A 4-space answer written from column 0 lands two columns per level deeper,
-    written as the file writes that column (a tab for 8)."""
-    raw = "if (__n > max_size())\n    {\n      __throw();\n    }\nreturn __n;"
-    assert shown(GNU, raw) == "if (__n > max_size())\n\t{\n\t  __throw();\n\t}\n      return __n;"
+    """A 4-space answer written from column 0 lands one 2-column level deeper, written
+    as the file writes that column (a tab for 8)."""
+    raw = "if (__n > max_size())\n    __throw();\nreturn __n;"
+    assert shown(GNU, raw) == "if (__n > max_size())\n\t__throw();\n      return __n;"
 
 
 def test_tabs_in_an_answer_for_a_spaces_file_are_still_converted() -> None:

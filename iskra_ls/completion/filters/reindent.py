@@ -15,7 +15,7 @@ from math import gcd
 
 from iskra_ls.completion.context import CompletionContext
 from iskra_ls.completion.filters.text import CLOSER_LINE, mask_strings, next_code_lines
-from iskra_ls.completion.indentation import code_part, indent_columns, leading_ws, render_indent
+from iskra_ls.completion.indentation import code_part, leading_ws
 from iskra_ls.languages import language_for
 
 MAX_LEADING_BLANK_LINES = 2
@@ -34,7 +34,7 @@ def _body_goes_below(ctx: CompletionContext, first: str) -> bool:
 
 
 def _unit_columns(ctx: CompletionContext) -> int:
-    return indent_columns(ctx.indent_unit, ctx.indent_unit) or 4
+    return ctx.indent.unit_columns
 
 
 def _model_step(widths: list[int], unit_cols: int, *, absolute: bool = False) -> int:
@@ -94,10 +94,10 @@ def continues_indentation(text: str, ctx: CompletionContext) -> bool:
     above = next((ln for ln in reversed(_raw_last_lines(ctx)) if ln.strip()), "")
     entry = language_for(ctx.language_id)
     unit = _unit_columns(ctx)
-    needed = indent_columns(above, ctx.indent_unit)
+    needed = ctx.indent.columns(above)
     if entry.opens_indented_block(above):
         needed += unit
-    cursor = indent_columns(typed, ctx.indent_unit)
+    cursor = ctx.indent.columns(typed)
     return cursor < needed or cursor % unit != 0
 
 
@@ -118,10 +118,10 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         return _as_in_file(text, ctx)
     lines = text.split("\n")
     unit_cols = _unit_columns(ctx)
-    target = indent_columns(ctx.enclosing_indent, ctx.indent_unit)
+    target = ctx.indent.columns(ctx.enclosing_indent)
     if ctx.after_opener and lines[0].strip() and _body_goes_below(ctx, lines[0]):
         lines.insert(0, "")
-    widths = [indent_columns(ln, ctx.indent_unit) for ln in lines]
+    widths = [ctx.indent.columns(ln) for ln in lines]
     content = [i for i in range(1, len(lines)) if lines[i].strip()]
     continued = _continuation_lines(lines, ctx)
     measured = [
@@ -153,8 +153,8 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         step = _model_step([abs(w - base) for w in measured], unit_cols)
     else:
         step = _model_step(measured, unit_cols, absolute=True)
-    written_deeper = block_layout and content and widths[content[0]] > indent_columns(
-        ctx.line_indent, ctx.indent_unit
+    written_deeper = block_layout and content and widths[content[0]] > ctx.indent.columns(
+        ctx.line_indent
     )
     seen = _indents_seen(lines[1:], ctx) or not ctx.indent_seen
     if (not relative or base == target or written_deeper) and seen:
@@ -180,7 +180,7 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
             columns = target + _convert(widths[i] - base, step, unit_cols)
         else:
             columns = _convert(widths[i], step, unit_cols)
-        out.append(render_indent(columns, ctx.indent_unit) + body)
+        out.append(ctx.indent.render(columns) + body)
     return "\n".join(out)
 
 
@@ -200,7 +200,7 @@ def _comment_body(text: str, ctx: CompletionContext) -> str:
 def _first_line(line: str, target: int, ctx: CompletionContext) -> str:
     """The reply's first line, placed at the cursor (padded to the block's indentation)."""
     body = line.lstrip(" \t")
-    pad = render_indent(target, ctx.indent_unit)
+    pad = ctx.indent.render(target)
     first_pad = pad[len(ctx.line_prefix) :] if pad.startswith(ctx.line_prefix) else ""
     return first_pad + body if body and not ctx.after_opener else body
 
@@ -208,12 +208,14 @@ def _first_line(line: str, target: int, ctx: CompletionContext) -> str:
 def _indents_seen(lines: list[str], ctx: CompletionContext) -> bool:
     """Whether every indentation the reply's lines use is one the document's lines near
     the cursor use: then the model wrote them as in the file, tabs and spaces as they are
-    (``\t\t  ``), and converting them could only lose that."""
-    wanted = {leading_ws(line) for line in lines if line.strip()}
+    (``\t\t  ``), and converting them could only lose that. In a file that mixes tabs and
+    spaces the same column is the same indentation (GNU's ``\t`` and its 8 spaces)."""
+    key = ctx.indent.columns if ctx.tab_width else leading_ws
+    wanted = {key(line) for line in lines if line.strip()}
     if not wanted:
         return False
-    seen = {leading_ws(line) for line in ctx.prefix[-8000:].split("\n")[1:] if line.strip()}
-    seen |= {leading_ws(line) for line in ctx.suffix[:4000].split("\n") if line.strip()}
+    seen = {key(line) for line in ctx.prefix[-8000:].split("\n")[1:] if line.strip()}
+    seen |= {key(line) for line in ctx.suffix[:4000].split("\n") if line.strip()}
     return wanted <= seen
 
 
@@ -223,13 +225,13 @@ def _as_in_file(text: str, ctx: CompletionContext) -> str:
     if _indents_seen(lines[1:], ctx) or not ctx.indent_seen:
         return text
     unit_cols = _unit_columns(ctx)
-    widths = [indent_columns(ln, ctx.indent_unit) for ln in lines[1:] if ln.strip()]
+    widths = [ctx.indent.columns(ln) for ln in lines[1:] if ln.strip()]
     step = _model_step(widths, unit_cols, absolute=True)
     out = [lines[0]]
     for line in lines[1:]:
         body = line.lstrip(" \t")
-        columns = _convert(indent_columns(line, ctx.indent_unit), step, unit_cols)
-        out.append(render_indent(columns, ctx.indent_unit) + body if body else "")
+        columns = _convert(ctx.indent.columns(line), step, unit_cols)
+        out.append(ctx.indent.render(columns) + body if body else "")
     return "\n".join(out)
 
 
