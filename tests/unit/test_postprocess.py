@@ -206,6 +206,38 @@ def test_normalise_indent(doc: str, raw: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("doc", "raw", "expected"),
+    [
+        # Right answers (pybind11): a line aligned under an expression is no level.
+        pytest.param(
+            "void f() {\n    if (r) {\n        if (n) {█\n        }\n    }\n}\n",
+            "\n            d += \" in '\" + s + \".\"\n                 + n + \"'\";",
+            "\n            d += \" in '\" + s + \".\"\n                 + n + \"'\";",
+            id="operator-aligned-after-opener",
+        ),
+        pytest.param(
+            "struct A {\n    int x;\n};\n\nconstexpr char\n    █\n",
+            "fmt<std::complex<T>,\n                      enable_if_t<T>>::value[3];",
+            "fmt<std::complex<T>,\n                      enable_if_t<T>>::value[3];",
+            id="template-arguments-aligned",
+        ),
+        # Junk it still converts: the model's own step of 3 or 2 columns.
+        pytest.param("void f() {\n    if (a) {\n        b();\n    }\n    █\n}\n",
+                     "if (c) {\n   d();\n   if (e) {\n      g();\n   }\n}",
+                     "if (c) {\n        d();\n        if (e) {\n            g();\n        }\n    }",
+                     id="three-column-model-step"),
+        pytest.param("void f() {\n    if (a) {\n        b();\n    }\n    █\n}\n",
+                     "if (c) {\n  d();\n}", "if (c) {\n        d();\n    }",
+                     id="two-column-model-step"),
+    ],
+)
+def test_alignment_is_no_indentation_step(doc: str, raw: str, expected: str) -> None:
+    """Widths whose only common step is no indentation step (9, 22 columns) are alignment
+    under something above, kept as written; a real model step (2, 3) is still converted."""
+    assert normalise_indent(raw, ctx_of(doc, "cpp")) == expected
+
+
+@pytest.mark.parametrize(
     ("doc", "text", "expected"),
     [
         pytest.param(
