@@ -17,6 +17,8 @@ from iskra_ls.textdoc import split_lines, strip_line_ending
 
 _TAB_COLUMNS = 4
 _SCAN_LINES = 800
+INDENT_STEPS = (2, 3, 4, 8)
+"""The widths people (and models) indent by; another common width is alignment."""
 _ENOUGH_EVIDENCE = 60
 """Indented lines after which the indentation unit is considered known."""
 
@@ -215,7 +217,7 @@ def _growth_step(lines: list[str], style: IndentStyle) -> int | None:
         previous = width
         previous_opens = opens_block(body)
     for step, _count in growth.most_common():
-        if step in (2, 3, 4, 8):
+        if step in INDENT_STEPS:
             return step
     return None
 
@@ -227,7 +229,7 @@ def _mixed_tab_width(lines: list[str]) -> int:
         for above, line in pairwise(lines)
         if "\t" not in leading_ws(above) + leading_ws(line)
     )
-    space_step = next((s for s, _ in steps.most_common() if s in (2, 3, 4, 8)), None)
+    space_step = next((s for s, _ in steps.most_common() if s in INDENT_STEPS), None)
     scores: Counter[int] = Counter()
     for above, line in pairwise(lines):
         if not opens_block(above) or above.startswith("\t") == line.startswith("\t"):

@@ -15,7 +15,7 @@ from math import gcd
 
 from iskra_ls.completion.context import CompletionContext
 from iskra_ls.completion.filters.text import CLOSER_LINE, mask_strings, next_code_lines
-from iskra_ls.completion.indentation import code_part, leading_ws
+from iskra_ls.completion.indentation import INDENT_STEPS, code_part, leading_ws
 from iskra_ls.languages import language_for
 
 MAX_LEADING_BLANK_LINES = 2
@@ -52,7 +52,9 @@ def _model_step(widths: list[int], unit_cols: int, *, absolute: bool = False) ->
     if all(w % unit_cols == 0 for w in positive):
         # A 4-space answer in a 2-space file fits the grid, two levels at a time.
         return step if step > unit_cols else unit_cols
-    return step if step >= 2 else unit_cols
+    # Only a width a person indents by is a step; 9 or 22 alone is alignment under
+    # something above (an operator, template arguments) and is kept as written.
+    return step if step in INDENT_STEPS else unit_cols
 
 
 def _continuation_lines(lines: list[str], ctx: CompletionContext) -> set[int]:
