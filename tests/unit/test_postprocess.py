@@ -237,6 +237,32 @@ def test_alignment_is_no_indentation_step(doc: str, raw: str, expected: str) -> 
     assert normalise_indent(raw, ctx_of(doc, "cpp")) == expected
 
 
+HANGING = '{\n    █\n    "output": "path"\n}\n'
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "expected", "language_id"),
+    [
+        # Right answer (ansible's replace-urlopen.json): the items under a ``[`` that ends
+        # its line are the body of that line, written as in the file.
+        pytest.param(HANGING, '"extensions": [\n        ".py"\n    ],\n    "ignore": true,',
+                     '"extensions": [\n        ".py"\n    ],\n    "ignore": true,', "json",
+                     id="json-list-as-in-file"),
+        # The same block written from column 0 still moves to the cursor.
+        pytest.param(HANGING, '"extensions": [\n    ".py"\n],\n"ignore": true,',
+                     '"extensions": [\n        ".py"\n    ],\n    "ignore": true,', "json",
+                     id="json-list-from-column-0"),
+        pytest.param("def f():\n    █\n", "x = compute(\n    a,\n)\nreturn x",
+                     "x = compute(\n        a,\n    )\n    return x", "python",
+                     id="python-hanging-call-from-column-0"),
+    ],
+)
+def test_a_hanging_bracket_body_tells_how_the_block_was_written(
+    doc: str, raw: str, expected: str, language_id: str
+) -> None:
+    assert normalise_indent(raw, ctx_of(doc, language_id)) == expected
+
+
 @pytest.mark.parametrize(
     ("doc", "text", "expected"),
     [
