@@ -132,7 +132,8 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         if not lines[i].strip().startswith("*") and i not in continued
     ]
     block_layout = ctx.after_opener and not lines[0].strip()
-    opens = language_for(ctx.language_id).opens_indented_block
+    entry = language_for(ctx.language_id)
+    opens = entry.opens_indented_block
     if block_layout and content:
         base = widths[content[0]]
         relative = True
@@ -140,8 +141,10 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         base, relative = 0, False
     else:
         first_width = widths[0]
-        # The first following code line tells absolute from relative (not a " * " line).
-        second = next(iter(measured), widths[content[0]])
+        # The first following code line tells absolute from relative (not a " * " line);
+        # under a bracket that ends the first line (a hanging ``[``) that is its first item.
+        hanging = entry.code_part(lines[0]).endswith(("(", "["))
+        second = widths[content[0]] if hanging else next(iter(measured), widths[content[0]])
         base = first_width
         relative = first_width > 0 or not (
             second > 0 and (not opens(lines[0]) or second > target)
