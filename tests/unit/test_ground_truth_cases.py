@@ -1,0 +1,29 @@
+"""The ground-truth bench cuts cursors only from files written in their language.
+
+JSON test suites ship files that are invalid on purpose (``fail19.json``:
+``{"Double colon":: null}``); their "true continuation" is an error the syntax filter
+must stop, so as ground truth they counted junk stopped as right answers dropped.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.ground_truth import in_language
+
+
+@pytest.mark.parametrize(
+    ("language_id", "text", "expected"),
+    [
+        ("json", '{"Double colon":: null}\n', False),
+        ("json", "['single quote']\n", False),
+        ("json", '{\n    "extensions": [".py"]\n}\n', True),
+        ("toml", "[tool]\nname = = 1\n", False),
+        ("toml", '[tool]\nname = "x"\n', True),
+        # No reference parser in the standard library: every file counts.
+        ("cpp", "PYBIND11_TYPE_CASTER(Type, const_name(\"x\"))\n", True),
+    ],
+)
+def test_only_files_valid_in_their_language_give_cases(language_id: str, text: str,
+                                                       expected: bool) -> None:
+    assert in_language(language_id, text) is expected
