@@ -7,9 +7,16 @@ must stop, so as ground truth they counted junk stopped as right answers dropped
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from bench.ground_truth import in_language
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.ground_truth import in_language  # noqa: E402
 
 
 @pytest.mark.parametrize(
