@@ -105,3 +105,40 @@ def test_a_model_step_in_a_gnu_file_is_converted_in_columns() -> None:
 def test_tabs_in_an_answer_for_a_spaces_file_are_still_converted() -> None:
     doc = "int f()\n{\n    if (a) {\n        b();\n    }\n    █\n}\n"
     assert shown(doc, "if (c) {\n\t\td();\n\t}") == "if (c) {\n        d();\n    }"
+
+
+MAKEFILE = (
+    "cflags-y\t\t+= -mabi=64\n"
+    "\n"
+    "vmlinux: $(OBJS)\n"
+    "\t$(LD) -o $@ $^\n"
+    "\t$(OBJCOPY) $@ $@.bin\n"
+    "\n"
+    "boot: vmlinux\n"
+    "\t$(Q)$(MAKE) $(build)=$(boot) $@\n"
+    "\t$(Q)$(MAKE) $(build)=$(boot) $@.gz\n"
+    "\n"
+    "define archhelp\n"
+    " █\n"
+    "endef\n"
+)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # linux arch/ia64/Makefile: a define's lines are indented by spaces.
+        pytest.param(" echo '* compressed\t- Build compressed kernel image'\n"
+                     "  echo '  install\t- Install compressed kernel image'", id="define-body"),
+    ],
+)
+def test_a_makefiles_spaces_are_kept_as_written(raw: str) -> None:
+    """In a Makefile a tab starts a recipe and spaces do not: an answer's spaces are
+    syntax, never converted to the recipe's tabs."""
+    assert shown(MAKEFILE, raw, "makefile") == raw
+
+
+def test_a_makefiles_nested_conditionals_keep_their_spaces() -> None:
+    doc = MAKEFILE.replace("define archhelp\n █\nendef\n", "ifdef CONFIG_64BIT█\nendif\n")
+    raw = "\n  ifndef KBUILD_RA\n    cflags-y += -DKBUILD_RA\n  endif"
+    assert shown(doc, raw, "makefile") == raw
