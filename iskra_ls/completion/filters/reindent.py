@@ -116,6 +116,8 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         text = ("\n" * keep if ctx.after_opener else "") + text[blank.end() :]
     if ctx.after_opener and _COMMENT_OPENER.search(ctx.line_prefix):
         return _comment_body(text, ctx)
+    if language_for(ctx.language_id).tabs_are_syntax:
+        return _as_written(text, ctx)
     if continues_indentation(text, ctx):
         return _as_in_file(text, ctx)
     lines = text.split("\n")
@@ -222,6 +224,19 @@ def _indents_seen(lines: list[str], ctx: CompletionContext) -> bool:
     seen = {key(line) for line in ctx.prefix[-8000:].split("\n")[1:] if line.strip()}
     seen |= {key(line) for line in ctx.suffix[:4000].split("\n") if line.strip()}
     return wanted <= seen
+
+
+def _as_written(text: str, ctx: CompletionContext) -> str:
+    """Where a tab and spaces mean different things (a Makefile's tab starts a recipe,
+    spaces nest a conditional), the reply's lines stay as written: only its first line
+    goes to the cursor, or below an opener at the body's indentation (a rule's tab)."""
+    lines = text.split("\n")
+    if ctx.after_opener and lines[0].strip() and _body_goes_below(ctx, lines[0]):
+        return "\n" + ctx.enclosing_indent + text
+    if continues_indentation(text, ctx):
+        return text
+    target = ctx.indent.columns(ctx.enclosing_indent)
+    return "\n".join([_first_line(lines[0], target, ctx), *lines[1:]])
 
 
 def _as_in_file(text: str, ctx: CompletionContext) -> str:
