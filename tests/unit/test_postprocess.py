@@ -263,6 +263,23 @@ def test_a_hanging_bracket_body_tells_how_the_block_was_written(
     assert normalise_indent(raw, ctx_of(doc, language_id)) == expected
 
 
+DJANGO_HISTORY = (
+    "{% block content %}\n<div id=\"content-main\">\n  <p>History</p>\n"
+    "<div id=\"change-history\" class=\"module\">\n\n{% if action_list %}\n    █\n"
+    "        <tbody>\n        <tr>\n            <th scope=\"row\">{{ action.time }}</th>\n"
+    "        </tr>\n        </tbody>\n    </table>\n{% endif %}\n</div>\n"
+)
+
+
+def test_a_block_written_as_in_the_file_stays_where_the_file_has_it() -> None:
+    """Django's object_history.html: the file's unit reads 2 (one 2-space line) while the
+    block near the cursor steps by 4; every indentation of the answer is one the lines
+    around the cursor use, and read as written its body is deeper than the cursor."""
+    raw = ("<table>\n        <thead>\n        <tr>\n            <th scope=\"col\">Date</th>\n"
+           "        </tr>\n        </thead>")
+    assert normalise_indent(raw, ctx_of(DJANGO_HISTORY, "html")) == raw
+
+
 @pytest.mark.parametrize(
     ("doc", "text", "expected"),
     [
