@@ -151,9 +151,10 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         relative = first_width > 0 or not (
             second > 0 and (not opens(lines[0]) or second > target)
         )
-        if not relative and opens(lines[0]):
+        if not relative and opens(lines[0]) and not _indents_seen(lines[1:], ctx):
             # Read as in the file, the body must land deeper than the cursor's block;
-            # a 4-space answer in a 2-space file does not: it was written from column 0.
+            # a 4-space answer in a 2-space file does not: it was written from column 0
+            # (unless the lines around the cursor use each of its indentations).
             step = _model_step(measured, unit_cols)
             relative = _convert(second, step, unit_cols) <= target
     if relative:
