@@ -83,14 +83,19 @@ class CompletionContext:
     """Whether ``indent_unit`` is the one the document's code lines show; False when it is
     a guess (nothing indented yet, or only comments): then an answer's own indentation
     is as good a guess, and is not converted to it."""
-    tab_width: int = 0
-    """Columns of a tab where the document mixes tabs and spaces, else 0 (see
-    :class:`~iskra_ls.completion.indentation.IndentStyle`)."""
+    style: IndentStyle | None = None
+    """The document's indentation as read (unit, tab width where tabs and spaces mix);
+    None: ``indent_unit`` alone (see :attr:`indent`)."""
 
     @property
     def indent(self) -> IndentStyle:
         """The document's indentation: measure and write columns through this."""
-        return IndentStyle(self.indent_unit, self.tab_width)
+        return self.style if self.style is not None else IndentStyle(self.indent_unit)
+
+    @property
+    def tab_width(self) -> int:
+        """Columns of a tab where the document mixes tabs and spaces, else 0."""
+        return self.indent.tab_width
 
     @property
     def after_opener(self) -> bool:
@@ -172,7 +177,7 @@ def build_context(text: str, offset: int, *, language_id: str, path: str) -> Com
     # A document with nothing indented yet goes by the cursor's own line.
     evidence = indent_style(text)
     indent_unit = evidence.unit if evidence else ("\t" if "\t" in indent else "    ")
-    style = IndentStyle(indent_unit, evidence.tab_width if evidence else 0)
+    style = evidence if evidence is not None else IndentStyle(indent_unit)
 
     def deeper_than(ws: str) -> str:
         if not style.tab_width:
@@ -205,7 +210,7 @@ def build_context(text: str, offset: int, *, language_id: str, path: str) -> Com
         enclosing_indent=enclosing,
         eol=_detect_eol(text),
         indent_seen=evidence is not None or "\t" in indent,
-        tab_width=style.tab_width,
+        style=style,
     )
 
 

@@ -49,6 +49,9 @@ class IndentStyle:
 
     unit: str = "    "
     tab_width: int = 0
+    tabs_fill: bool = True
+    """Where the file mixes: whether it writes a run of ``tab_width`` columns as a tab
+    (GNU style) or mostly as spaces (a spaces file with a few tab-indented lines)."""
 
     @property
     def tab_columns(self) -> int:
@@ -70,7 +73,7 @@ class IndentStyle:
     def render(self, columns: int) -> str:
         """Whitespace of ``columns`` width as the document writes it."""
         columns = max(columns, 0)
-        if self.unit == "\t" or self.tab_width:
+        if self.unit == "\t" or (self.tab_width and self.tabs_fill):
             return "\t" * (columns // self.tab_columns) + " " * (columns % self.tab_columns)
         return " " * columns
 
@@ -168,7 +171,7 @@ def indent_evidence(text: str) -> str | None:
     return style.unit if style is not None else None
 
 
-_TAB_WIDTHS = (8, 4, 2)
+_TAB_WIDTHS = (8, 4)
 """Candidate tab widths of a file that mixes tabs and spaces, the default (GNU, Emacs) first."""
 
 
@@ -183,7 +186,8 @@ def indent_style(text: str) -> IndentStyle | None:
     A file that mixes tab-led and space-only lines measures in columns: the tab width is
     the one of :data:`_TAB_WIDTHS` under which the most lines after an opener, where one
     of the two lines is tab-led and the other not, are one step deeper (8, as GNU style
-    and Emacs have it, when nothing tells); the unit is the growth in those columns.
+    and Emacs have it, when nothing tells); the unit is the growth in those columns, and
+    a column that wide is written as a tab when most lines that deep start with one.
     """
     lines = list(_code_lines(split_lines(text[: _SCAN_LINES * 200])[:_SCAN_LINES]))
     tabs = sum(line.startswith("\t") for line in lines)
@@ -193,7 +197,9 @@ def indent_style(text: str) -> IndentStyle | None:
         step = _growth_step(lines, IndentStyle(" ", width))
         if step is None or step % width == 0:
             return IndentStyle("\t", width)
-        return IndentStyle(" " * step, width)
+        wide = [line for line in lines if IndentStyle(" ", width).columns(line) >= width]
+        fill = 2 * sum(line.startswith("\t") for line in wide) >= len(wide)
+        return IndentStyle(" " * step, width, fill)
     if tabs:
         return IndentStyle("\t")
     step = _growth_step(lines, IndentStyle(" "))

@@ -142,3 +142,20 @@ def test_a_makefiles_nested_conditionals_keep_their_spaces() -> None:
     doc = MAKEFILE.replace("define archhelp\n █\nendef\n", "ifdef CONFIG_64BIT█\nendif\n")
     raw = "\n  ifndef KBUILD_RA\n    cflags-y += -DKBUILD_RA\n  endif"
     assert shown(doc, raw, "makefile") == raw
+
+
+def test_a_spaces_file_with_a_few_tab_lines_is_written_in_spaces() -> None:
+    """Perl's Carp.pm: 4-space code with a few lines indented by tabs. The tabs are
+    measured as 8 columns, and a deep line is still written as the file mostly writes
+    it, in spaces (GNU writes those columns as tabs)."""
+    from iskra_ls.completion.indentation import indent_style  # new with the tab width
+
+    doc = ("sub f {\n    my $x = shift;\n    if ($x) {\n        return 1;\n"
+           "        if ($y) {\n            return 2;\n        }\n    }\n"
+           "\tmy $z = 1;\n    return 0;\n}\n")
+    style = indent_style(doc)
+    assert style is not None
+    assert (style.unit_columns, style.tab_width) == (4, 8)
+    assert style.render(20) == " " * 20
+    gnu = indent_style(GNU)
+    assert gnu is not None and gnu.render(20) == "\t\t    "
