@@ -112,6 +112,12 @@ def test_strip_cursor_marker(raw: str, expected: str) -> None:
         pytest.param("return va█\n", "a + 1", "a + 1", id="mid-word-kept"),
         pytest.param("return █\n", "return_value", "return_value", id="word-not-split"),
         pytest.param("x = a + █\n", "+ b", "+ b", id="no-word-kept"),
+        # Numbers repeat in real code (Django widgets.css ``0 0 no-repeat``); a word
+        # repeated after its space is still an echo.
+        pytest.param("a { background: url(x.svg) 0 █\n", "0 no-repeat;", "0 no-repeat;",
+                     id="number-repeats"),
+        pytest.param("int m[2][2] = {{1, 1}, {0, █\n", "0}};", "0}};", id="number-list"),
+        pytest.param("    return █\n", "return value", "value", id="word-echo-after-space"),
         pytest.param(
             "def f(x):\n    y = x * 2\n    █\n",
             "    y = x * 2\n    return y",
