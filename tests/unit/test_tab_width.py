@@ -159,3 +159,23 @@ def test_a_spaces_file_with_a_few_tab_lines_is_written_in_spaces() -> None:
     assert style.render(20) == " " * 20
     gnu = indent_style(GNU)
     assert gnu is not None and gnu.render(20) == "\t\t    "
+
+
+PLAYBOOK = "- hosts: all\n  gather_facts: false\n  █\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # ansible playbook.yml: a key 4 columns right of its dash is in the dash's item's
+        # mapping; 2 columns right would make it the item's own key.
+        pytest.param("tasks:\n    - debug:\n        msg: hi\n\n    - name: refresh",
+                     "tasks:\n    - debug:\n        msg: hi\n\n    - name: refresh",
+                     id="as-in-file"),
+        # Written from column 0, the block moves as a whole: its steps stay.
+        pytest.param("tasks:\n  - debug:\n      msg: hi",
+                     "tasks:\n    - debug:\n        msg: hi", id="from-column-0-moves-whole"),
+    ],
+)
+def test_yaml_steps_are_kept(raw: str, expected: str) -> None:
+    assert shown(PLAYBOOK, raw, "yaml") == expected
