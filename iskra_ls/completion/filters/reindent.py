@@ -11,6 +11,7 @@ brings the rest of it is kept as written.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from math import gcd
 
 from iskra_ls.completion.context import CompletionContext
@@ -35,6 +36,17 @@ def _body_goes_below(ctx: CompletionContext, first: str) -> bool:
 
 def _unit_columns(ctx: CompletionContext) -> int:
     return ctx.indent.unit_columns
+
+
+def _unit_step(widths: list[int], unit_cols: int, *, absolute: bool = False) -> int:
+    """The document's own step: widths are converted one column to one column."""
+    return unit_cols
+
+
+def _step_reader(ctx: CompletionContext) -> Callable[..., int]:
+    """How the model's step is read: from its widths, or, where steps are syntax (YAML),
+    as the document's own (the block moves whole, its steps as written)."""
+    return _unit_step if language_for(ctx.language_id).steps_are_syntax else _model_step
 
 
 def _model_step(widths: list[int], unit_cols: int, *, absolute: bool = False) -> int:
@@ -125,6 +137,7 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
     target = ctx.indent.columns(ctx.enclosing_indent)
     if ctx.after_opener and lines[0].strip() and _body_goes_below(ctx, lines[0]):
         lines.insert(0, "")
+    model_step = _step_reader(ctx)
     widths = [ctx.indent.columns(ln) for ln in lines]
     content = [i for i in range(1, len(lines)) if lines[i].strip()]
     continued = _continuation_lines(lines, ctx)
@@ -155,12 +168,12 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
             # Read as in the file, the body must land deeper than the cursor's block;
             # a 4-space answer in a 2-space file does not: it was written from column 0
             # (unless the lines around the cursor use each of its indentations).
-            step = _model_step(measured, unit_cols)
+            step = model_step(measured, unit_cols)
             relative = _convert(second, step, unit_cols) <= target
     if relative:
-        step = _model_step([abs(w - base) for w in measured], unit_cols)
+        step = model_step([abs(w - base) for w in measured], unit_cols)
     else:
-        step = _model_step(measured, unit_cols, absolute=True)
+        step = model_step(measured, unit_cols, absolute=True)
     written_deeper = block_layout and content and widths[content[0]] > ctx.indent.columns(
         ctx.line_indent
     )
@@ -247,7 +260,7 @@ def _as_in_file(text: str, ctx: CompletionContext) -> str:
         return text
     unit_cols = _unit_columns(ctx)
     widths = [ctx.indent.columns(ln) for ln in lines[1:] if ln.strip()]
-    step = _model_step(widths, unit_cols, absolute=True)
+    step = _step_reader(ctx)(widths, unit_cols, absolute=True)
     out = [lines[0]]
     for line in lines[1:]:
         body = line.lstrip(" \t")
