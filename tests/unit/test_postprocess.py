@@ -287,6 +287,31 @@ def test_a_block_written_as_in_the_file_stays_where_the_file_has_it() -> None:
 
 
 @pytest.mark.parametrize(
+    ("language_id", "doc", "raw"),
+    [
+        # PostgreSQL sslinfo--1.0--1.1.sql: parameters aligned as the file has them.
+        pytest.param("sql", "CREATE FUNCTION\nssl_extension_info(OUT name text,\n"
+                     "\tOUT value text,█\n) RETURNS SETOF record;\n",
+                     "\n    OUT critical boolean", id="sql-parameters"),
+        # pg_buffercache--1.0--1.1.sql: one column right of the bracket's tab.
+        pytest.param("sql", "CREATE VIEW v AS\n\tSELECT P.* FROM f() AS P\n"
+                     "\t(bufferid integer, relfilenode oid,█\n",
+                     "\n\t relforknumber int2,\n\t pinning_backends int4);", id="sql-columns"),
+        # Comparator.java: a parameter list's continuation indent, part of it typed.
+        pytest.param("java", "class C {\n    public static <T> Comparator<T> comparing(\n"
+                     "        █\n    {\n        return null;\n    }\n}\n",
+                     "    Function<? super T, ? extends U> keyExtractor,\n"
+                     "            Comparator<? super U> keyComparator)", id="java-parameters"),
+    ],
+)
+def test_lines_in_an_open_bracket_keep_their_alignment(language_id: str, doc: str,
+                                                      raw: str) -> None:
+    """Inside a bracket left open above the cursor (or followed by text on its line),
+    lines are aligned, not indented by levels: the answer's whitespace is kept."""
+    assert normalise_indent(raw, ctx_of(doc, language_id)) == raw
+
+
+@pytest.mark.parametrize(
     ("doc", "text", "expected"),
     [
         pytest.param(
