@@ -130,6 +130,8 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         return _comment_body(text, ctx)
     if language_for(ctx.language_id).tabs_are_syntax:
         return _as_written(text, ctx)
+    if in_open_bracket(ctx):
+        return text  # aligned under the bracket's contents, not indented by levels
     if continues_indentation(text, ctx):
         return _as_in_file(text, ctx)
     lines = text.split("\n")
@@ -238,6 +240,30 @@ def _indents_seen(lines: list[str], ctx: CompletionContext) -> bool:
     seen = {key(line) for line in ctx.prefix[-8000:].split("\n")[1:] if line.strip()}
     seen |= {key(line) for line in ctx.suffix[:4000].split("\n") if line.strip()}
     return wanted <= seen
+
+
+BRACKET_SCAN_LINES = 12
+"""Lines above the cursor searched for a bracket left open."""
+
+
+def in_open_bracket(ctx: CompletionContext) -> bool:
+    """Whether the cursor is inside a ``(`` or ``[`` opened on a line above its own, or
+    followed by text on its own line: lines there are aligned (a parameter list, the
+    columns of a view), at any column, and an answer keeps the columns it wrote."""
+    entry = language_for(ctx.language_id)
+    lines = ctx.prefix[-4000:].split("\n")[-BRACKET_SCAN_LINES:]
+    stack: list[tuple[str, int, bool]] = []  # (bracket, line index, text follows it)
+    for i, line in enumerate(lines):
+        code = mask_strings(entry.code_part(line))
+        for pos, ch in enumerate(code):
+            if ch in "([{":
+                stack.append((ch, i, bool(code[pos + 1 :].strip())))
+            elif ch in ")]}" and stack:
+                stack.pop()
+    if not stack or stack[-1][0] == "{":
+        return False
+    _bracket, line, followed = stack[-1]
+    return line < len(lines) - 1 or followed
 
 
 def _as_written(text: str, ctx: CompletionContext) -> str:
