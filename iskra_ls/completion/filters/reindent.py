@@ -262,8 +262,8 @@ def in_open_bracket(ctx: CompletionContext) -> bool:
                 stack.pop()
     if not stack or stack[-1][0] == "{":
         return False
-    _bracket, line, followed = stack[-1]
-    return line < len(lines) - 1 or followed
+    _bracket, opened_at, followed = stack[-1]
+    return opened_at < len(lines) - 1 or followed
 
 
 def _as_written(text: str, ctx: CompletionContext) -> str:
