@@ -327,7 +327,7 @@ def run_sync(per_language: int = 60, languages: list[str] | None = None,
     chosen = languages or list(sources.LANGUAGES)
     per: dict[str, dict[str, Any]] = {}
     totals: Counter[str] = Counter()
-    junk: Counter[str] = Counter()
+    wrapped: Counter[bool] = Counter()
     all_cases: list[Case] = []
     failures: dict[str, list[dict[str, str]]] = {}
     for language_id in chosen:
@@ -344,7 +344,7 @@ def run_sync(per_language: int = 60, languages: list[str] | None = None,
                 failures[language_id].append({"id": case.id, "outcome": result,
                                               "truth": case.truth[:160]})
             for wrap in WRAPS[1:]:
-                junk[outcome(case, wrap) in ("kept", "cut")] += 1
+                wrapped[outcome(case, wrap) in ("kept", "cut")] += 1
         totals.update(counts)
         n = len(cases)
         per[language_id] = {
@@ -360,7 +360,7 @@ def run_sync(per_language: int = 60, languages: list[str] | None = None,
         "worst_language_share": min((p["kept_share"] for p in per.values()), default=None),
         "wrong": totals["wrong"],
         "dropped": totals["dropped"],
-        "wrapped_kept_share": round(100 * junk[True] / max(sum(junk.values()), 1), 1),
+        "wrapped_kept_share": round(100 * wrapped[True] / max(sum(wrapped.values()), 1), 1),
         "per_language": per,
         "filter_costs": _filter_costs(all_cases),
         "junk_stopped": junk_stopped() if junk else {},

@@ -34,3 +34,11 @@ from bench.ground_truth import in_language  # noqa: E402
 def test_only_files_valid_in_their_language_give_cases(language_id: str, text: str,
                                                        expected: bool) -> None:
     assert in_language(language_id, text) is expected
+
+
+def test_the_junk_ablation_runs_only_when_asked() -> None:
+    """The smoke plan asks for no per-filter corpus ablation (it is the slow part): the
+    wrapped-answer tally once shadowed the ``junk`` flag and ran it anyway."""
+    from bench.ground_truth import run_sync
+
+    assert run_sync(1, ["python"], junk=False)["junk_stopped"] == {}
