@@ -72,7 +72,8 @@ def test_dead_names_are_gone() -> None:
 def test_indentation_helpers_sit_below_context_and_postprocess() -> None:
     """Prompt building and post-processing share the helpers; neither lends them to the other."""
     assert _imports("completion/indentation") <= {"__future__", "re", "collections",
-                                                  "collections.abc", "iskra_ls.textdoc"}
+                                                  "collections.abc", "dataclasses",
+                                                  "itertools", "iskra_ls.textdoc"}
     source = (PACKAGE / "completion" / "postprocess.py").read_text(encoding="utf-8")
     tree = ast.parse(source)
     from_context = {
