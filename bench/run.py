@@ -367,28 +367,17 @@ def _real_model_rows(rm: dict[str, Any]) -> list[Row]:
     return out
 
 
-_AB_FIGURES = (
-    ("definition in the prompt", "carries_definition_share", True),
-    ("kept, the true rest of the line", "kept_right_share", True),
-    ("kept, starting with the name", "name_right_share", True),
-    ("kept, first token exact", "first_token_exact_share", True),
-    ("shown breaking an invariant", "returned_with_violation", False),
-    ("prompt tokens, mean", "prompt_tokens_mean", False),
-)
-
-
 def _real_model_context_rows(ab: dict[str, Any]) -> list[Row]:
     """Issue 22: the real model on the same cursors, prompts without / with the new context."""
     out = []
     for language in sorted({key.split()[0] for key in ab if key.endswith(" with")}):
         without, with_ = ab.get(f"{language} without", {}), ab.get(f"{language} with", {})
-        for title, key, share in _AB_FIGURES:
+        for title, key, share in real_model_context.FIGURES:
             values = [side.get(key) for side in (without, with_)]
-            shown = [("-" if v is None else f"{100 * v:.1f} %" if share else f"{v:.0f}")
-                     for v in values]
             out.append({"figure": f"real model, {language} ({without.get('cases')} cursors, "
                         f"name from another file): {title}, without / with the new context",
-                        "value": " / ".join(shown), "unit": "",
+                        "value": " / ".join(real_model_context.shown(v, share) for v in values),
+                        "unit": "",
                         "target": "0" if key == "returned_with_violation" else "",
                         "met": values == [0, 0] if key == "returned_with_violation" else None})
     return out

@@ -36,7 +36,6 @@ import random
 import statistics
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -258,8 +257,22 @@ async def run() -> dict[str, Any]:
     return await asyncio.to_thread(figures)
 
 
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f} %"
+FIGURES = (
+    ("definition in the prompt", "carries_definition_share", True),
+    ("answers kept", "kept_share", True),
+    ("kept, the true rest of the line", "kept_right_share", True),
+    ("kept, starting with the name", "name_right_share", True),
+    ("kept, first token exact", "first_token_exact_share", True),
+    ("shown breaking an invariant", "returned_with_violation", False),
+    ("prompt tokens, mean", "prompt_tokens_mean", False),
+)
+"""(title, key of :func:`figures`, whether a share): what is shown, here and in ``bench.run``."""
+
+
+def shown(value: float | None, share: bool) -> str:
+    if value is None:
+        return "-"
+    return f"{100 * value:.1f} %" if share else f"{value:.0f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -273,20 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.record:
         asyncio.run(record(args.languages, args.cases, args.out, args.start))
     result = figures(load(args.out))
-    rows: list[tuple[str, str, Callable[[Any], str]]] = [
-        ("cases", "cases", str),
-        ("definition in prompt", "carries_definition_share", _percent),
-        ("answers kept", "kept_share", _percent),
-        ("kept, the true rest of line", "kept_right_share", _percent),
-        ("kept, starts with the name", "name_right_share", _percent),
-        ("first token exact (kept)", "first_token_exact_share", _percent),
-        ("shown breaking an invariant", "returned_with_violation", str),
-        ("prompt tokens (mean)", "prompt_tokens_mean", lambda v: f"{v:.0f}"),
-    ]
     columns = list(result)
-    print(f"{'':<30}" + "".join(f"{c:>16}" for c in columns))
-    for title, key, shown in rows:
-        print(f"{title:<30}" + "".join(f"{shown(result[c][key]):>16}" for c in columns))
+    print(f"{'cases':<32}" + "".join(f"{result[c]['cases']:>16}" for c in columns))
+    for title, key, share in FIGURES:
+        print(f"{title:<32}" + "".join(f"{shown(result[c][key], share):>16}" for c in columns))
     return 0
 
 
