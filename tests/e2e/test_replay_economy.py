@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from harness import Session, lsp_session
 
 from iskra_ls.stub import Reply
@@ -46,3 +48,50 @@ async def test_the_usage_look_up_after_an_answer_waits_for_the_next_one_streamin
         await s.wait_for(lambda: s.stub.active_streams == 0 and s.stub.me_requests > looked_up)
         assert len(s.stub.requests) == 2
         assert s.stub.connections == connections == 1
+
+
+YIQ = "def rgb_to_yiq(r, g, b):\n    y = 0.30*r + "
+FIRST = "0.59*g + 0.11*b"
+NEXT = "i = 0.74*(r-y) - 0.27*(b-y)"
+LATER = "".join(f"    v{n} = y + {n}\n" for n in range(6))
+
+
+@pytest.mark.parametrize("invoked", [False, True], ids=["automatic", "invoked"])
+async def test_the_next_line_start_is_served_while_the_answer_still_streams(
+    tmp_path: Path, invoked: bool
+) -> None:
+    """The lines after the first are handed over as they stream: after Enter the next
+    line comes from the answer on its way, without a request and without waiting for
+    the rest of it."""
+    async with lsp_session(tmp_path, settings=FAST) as s:
+        uri = s.open("yiq.py", YIQ)
+        s.stub.tokens_per_second = 12
+        s.stub.script(Reply.text(f"{FIRST}\n    {NEXT}\n{LATER}"))
+        assert _texts(await s.inline(uri, invoked=False)) == [FIRST]
+        s.type_text(uri, FIRST + "\n    ")
+        shown = _texts(await s.inline(uri, invoked=invoked))
+        assert shown and shown[0].split("\n")[0] == NEXT
+        assert s.stub.active_streams == 1  # the rest of the answer is still on its way
+        assert len(s.stub.requests) == 1
+
+
+HEADER = "def yiq_to_rgb(y, i, q):"
+BODY = "r = y + 0.9468822170900693*i + 0.6235565819861433*q"
+
+
+async def test_a_block_answers_next_line_is_served_while_it_still_streams(
+    tmp_path: Path,
+) -> None:
+    """A block asked for at a line start: its first line (a header) is shown early; after
+    accepting it and Enter, the body's first line comes from the same answer as soon as
+    it has streamed."""
+    async with lsp_session(tmp_path, settings=FAST) as s:
+        uri = s.open("blk.py", "import math\n\n")
+        s.stub.tokens_per_second = 12
+        s.stub.script(Reply.text(f"{HEADER}\n    {BODY}\n{LATER}    return (r, g, b)\n"))
+        assert _texts(await s.inline(uri, invoked=False)) == [HEADER]
+        s.type_text(uri, HEADER + "\n    ")
+        shown = _texts(await s.inline(uri, invoked=False))
+        assert shown and shown[0].split("\n")[0] == BODY
+        assert s.stub.active_streams == 1
+        assert len(s.stub.requests) == 1
