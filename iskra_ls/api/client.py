@@ -100,7 +100,7 @@ class IskraClient:
         self.last_usage: Usage | None = None
         self.on_usage: Callable[[Usage], None] | None = None
         self.traffic = Traffic()
-        """Requests open now: they keep to one keep-alive connection (:mod:`~iskra_ls.api.traffic`)."""
+        """Requests open now, kept to one connection (:mod:`~iskra_ls.api.traffic`)."""
         self._sdk: AsyncOpenAI | None = None
         self._sdk_lock = threading.Lock()
         """``preload`` builds the SDK in a worker thread: build it once, never replace it

@@ -181,13 +181,22 @@ class AnswerReader:
         self._first: tuple[int, Suggestion] | None = None
         """Lookahead: (characters of the answer that made the first line, that line)."""
         self._next: LineStart | None = None
+        self._handed = 0
+        """Complete lines of the answer already handed over (after the first line shown)."""
 
     def feed(self, partial: str) -> tuple[Suggestion | None, str | None]:
-        """``(shown, stop)``: a first line to show now (at most once), and the answer up to
-        where reading may stop (None: read on)."""
+        """``(early, stop)``: what to use now, and the answer up to where reading may stop
+        (None: read on).
+
+        ``early`` is the first line (at most once), then, while the answer streams, the
+        suggestion so far each time more of its lines have ended: the next line start is
+        served from them before the rest is in (``finish`` has the last word)."""
         text = to_lf(partial)
         if self.lookahead:
-            return self._feed_lines(text)
+            early, stop = self._feed_lines(text)
+            if early is None and stop is None and self._first is not None:
+                early = self._so_far(text, self._first)
+            return early, stop
         start = self._start
         if start is not None:
             if not start.settle(text):
@@ -201,7 +210,39 @@ class AnswerReader:
             if first is not None:
                 self._shown = True
                 early = self._pad(postprocess(first, one_line))
-        return early, early_stop_text(text, ctx)
+                self._handed = first.count("\n") + 1
+        stop = early_stop_text(text, ctx)
+        if early is None and stop is None and self._shown:
+            early = self._block_so_far(text, ctx)
+        return early, stop
+
+    def _more_lines(self, text: str) -> str | None:
+        """``text`` up to its last line break, when more lines have ended since the last
+        hand-over; else None."""
+        end = text.rfind("\n")
+        lines = text.count("\n", 0, end + 1)
+        if end < 0 or lines <= self._handed:
+            return None
+        self._handed = lines
+        return text[:end]
+
+    def _block_so_far(self, text: str, ctx: CompletionContext) -> Suggestion | None:
+        """A block at a line start: its complete lines so far, shaped as a whole answer."""
+        done = self._more_lines(text)
+        if done is None or "\n" not in done.strip():
+            return None
+        return self._pad(postprocess(done, ctx))
+
+    def _so_far(self, text: str, first: tuple[int, Suggestion]) -> Suggestion | None:
+        """In the middle of a line: the first line and the complete lines after it so far."""
+        used = first[0] + 1
+        done = self._more_lines(text[used:]) if used < len(text) else None
+        if done is None:
+            return None
+        rest = self._rest(_lines(done + "\n", LOOKAHEAD_LINES).rstrip("\n"))
+        if rest is None:
+            return None
+        return Suggestion(first[1].text + self.ctx.eol + rest.text, first[1].replace_after)
 
     def _feed_lines(self, text: str) -> tuple[Suggestion | None, str | None]:
         early = None
