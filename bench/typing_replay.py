@@ -315,10 +315,11 @@ class Typist:
         length = self.rng.uniform(*self.config.pause_s)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._shown.wait(), length)
-        self._log_pause()
-        if self._showing is not None:
+        ready = max(self._shown_at - self.last_key_at, 0.0) if self._showing else None
+        self._log_pause(ready)
+        if ready is not None:
             self.counts.pauses_showing += 1
-            self.ready_after_s.append(max(self._shown_at - self.last_key_at, 0.0))
+            self.ready_after_s.append(ready)
             if self._right(self._showing):
                 self.counts.pauses_showing_right += 1
 
@@ -329,13 +330,14 @@ class Typist:
         self._asked_seen = len(self.oracle.asked_at)
         return [self._where(cursor) for cursor in asked]
 
-    def _log_pause(self) -> None:
+    def _log_pause(self, ready: float | None) -> None:
         paid = self.paid_since_pause()
         right = self._showing is not None and self._right(self._showing)
         self.pause_log.append({
             "at": self._where(self.position),
             "shown": "right" if right else "wrong" if self._showing is not None else "nothing",
             "paid_at": paid,
+            "ready_ms": None if ready is None else round(1000 * ready),
         })
 
     def _where(self, offset: int) -> str:

@@ -183,6 +183,10 @@ class AnswerReader:
         self._next: LineStart | None = None
         self._handed = 0
         """Complete lines of the answer already handed over (after the first line shown)."""
+        self._after_block = self._first_line_early and not self.lookahead and ctx.multiline
+        """An automatic block at a line start: the answer's lines after the block (out of
+        it, a dedent) are kept for their own line starts, as a lookahead keeps the lines
+        after the first; what this spot shows is still the block's first line."""
 
     def feed(self, partial: str) -> tuple[Suggestion | None, str | None]:
         """``(early, stop)``: what to use now, and the answer up to where reading may stop
@@ -211,10 +215,30 @@ class AnswerReader:
                 self._shown = True
                 early = self._pad(postprocess(first, one_line))
                 self._handed = first.count("\n") + 1
+        if self._first is not None:  # the block is read: now the lines after it
+            stop = self._read_on(text)
+            return early or (None if stop is not None else self._so_far(text, self._first)), stop
         stop = early_stop_text(text, ctx)
+        if stop is not None and self._after_block and self._block_read(stop, ctx):
+            return early, self._read_on(text)
         if early is None and stop is None and self._shown:
             early = self._block_so_far(text, ctx)
         return early, stop
+
+    def _block_read(self, stop: str, ctx: CompletionContext) -> bool:
+        """The block ended where the next line dedents (``stop`` is its complete lines): keep
+        it as the first part, and read the lines after it at the next line start."""
+        if not stop.endswith("\n"):
+            return False  # a closing fence ends the answer
+        block = postprocess(stop, ctx)
+        after = next_line(ctx, block) if block is not None else None
+        kept = self._pad(block)
+        if kept is None or after is None:
+            return False
+        self._first = (len(stop) - 1, kept)
+        self._next = LineStart(after)
+        self._handed = 0
+        return True
 
     def _more_lines(self, text: str) -> str | None:
         """``text`` up to its last line break, when more lines have ended since the last
@@ -262,15 +286,20 @@ class AnswerReader:
             self._next = self._next_start(self._first[1])
             if self._next is None:
                 return early, text[: self._first[0]]
-        assert self._next is not None
+        return early, self._read_on(text)
+
+    def _read_on(self, text: str) -> str | None:
+        """After the first part: the answer up to where the lines kept after it end (their
+        block ends, or ``LOOKAHEAD_LINES``), or None while that is not known."""
+        assert self._first is not None and self._next is not None
         used = self._first[0] + 1
         rest = _lines(text[used:], LOOKAHEAD_LINES)
         if len(rest) < len(text) - used:
-            return early, text[:used] + rest  # enough lines kept
+            return text[:used] + rest  # enough lines kept
         if not self._next.settle(rest):
-            return early, None
+            return None
         stop = early_stop_text(self._next.text_of(rest), self._next.ctx)
-        return early, None if stop is None else text[:used] + stop
+        return None if stop is None else text[:used] + stop
 
     def _next_start(self, first: Suggestion) -> LineStart | None:
         after = next_line(self.ctx, first)
@@ -288,8 +317,10 @@ class AnswerReader:
                 return postprocess(text, self.ctx)
             if not start.settle(text + "\n"):
                 return None
-            return start.padded(postprocess(start.text_of(text), start.ctx))
-        if self._first is None:
+            text = start.text_of(text)
+            if self._first is None:
+                return start.padded(postprocess(text, start.ctx))
+        elif self._first is None:
             self._feed_lines(text + "\n")  # the answer's last line ended with the stream
         if self._first is None:
             return None
