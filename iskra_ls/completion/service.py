@@ -23,7 +23,8 @@ finishes in the background and its answer goes into the cache, all of it: the
 lines after a one-line suggestion wait there for the next line starts
 (:mod:`iskra_ls.completion.lookahead`), and an unusable answer is remembered so the
 same spot is not paid for again. One fetch per document at a time: a newer automatic
-request waits for the one in flight and is often served from its answer; requests for
+request waits for the one in flight and is often served from its answer, as soon as the
+line it needs has streamed (the answer reaches the cache line by line); requests for
 the very same spot (an editor asking for the inline item and the completion list at
 once) share one; a requested completion waits for a fetch at its place (or one it typed
 on from) at most ``EXPLICIT_WAIT_S``, elsewhere it goes out at once.
