@@ -183,10 +183,9 @@ class AnswerReader:
         self._next: LineStart | None = None
         self._handed = 0
         """Complete lines of the answer already handed over (after the first line shown)."""
-        self._after_block = self._first_line_early and not self.lookahead and ctx.multiline
-        """An automatic block at a line start: the answer's lines after the block (out of
-        it, a dedent) are kept for their own line starts, as a lookahead keeps the lines
-        after the first; what this spot shows is still the block's first line."""
+        self._gave_first = False
+        """A block's first line was handed over: its next lines may follow as they stream
+        (else the editor is still waiting, and gets the final answer)."""
 
     def feed(self, partial: str) -> tuple[Suggestion | None, str | None]:
         """``(early, stop)``: what to use now, and the answer up to where reading may stop
@@ -215,30 +214,13 @@ class AnswerReader:
                 self._shown = True
                 early = self._pad(postprocess(first, one_line))
                 self._handed = first.count("\n") + 1
-        if self._first is not None:  # the block is read: now the lines after it
-            stop = self._read_on(text)
-            return early or (None if stop is not None else self._so_far(text, self._first)), stop
+                # A first line of its own (not one starting below, after an opener).
+                self._gave_first = early is not None and bool(early.text.strip()) and (
+                    "\n" not in early.text)
         stop = early_stop_text(text, ctx)
-        if stop is not None and self._after_block and self._block_read(stop, ctx):
-            return early, self._read_on(text)
-        if early is None and stop is None and self._shown:
+        if early is None and stop is None and self._gave_first:
             early = self._block_so_far(text, ctx)
         return early, stop
-
-    def _block_read(self, stop: str, ctx: CompletionContext) -> bool:
-        """The block ended where the next line dedents (``stop`` is its complete lines): keep
-        it as the first part, and read the lines after it at the next line start."""
-        if not stop.endswith("\n"):
-            return False  # a closing fence ends the answer
-        block = postprocess(stop, ctx)
-        after = next_line(ctx, block) if block is not None else None
-        kept = self._pad(block)
-        if kept is None or after is None:
-            return False
-        self._first = (len(stop) - 1, kept)
-        self._next = LineStart(after)
-        self._handed = 0
-        return True
 
     def _more_lines(self, text: str) -> str | None:
         """``text`` up to its last line break, when more lines have ended since the last
@@ -258,7 +240,10 @@ class AnswerReader:
         return self._pad(postprocess(done, ctx))
 
     def _so_far(self, text: str, first: tuple[int, Suggestion]) -> Suggestion | None:
-        """In the middle of a line: the first line and the complete lines after it so far."""
+        """In the middle of a line: the first line and the complete lines after it so far
+        (none while the first line is blank: nothing to show here, the final decides)."""
+        if not first[1].text.strip():
+            return None
         used = first[0] + 1
         done = self._more_lines(text[used:]) if used < len(text) else None
         if done is None:
@@ -325,7 +310,8 @@ class AnswerReader:
         if self._first is None:
             return None
         used, first = self._first
-        rest = self._rest(_lines(text[used + 1 :], LOOKAHEAD_LINES)) if used < len(text) else None
+        kept = _lines(text[used + 1 :], LOOKAHEAD_LINES)
+        rest = self._rest(kept) if used < len(text) else None
         if rest is None:
             return first if first.text.strip() else None
         return Suggestion(first.text + self.ctx.eol + rest.text, first.replace_after)

@@ -95,18 +95,3 @@ async def test_a_block_answers_next_line_is_served_while_it_still_streams(
         assert s.stub.active_streams == 1
         assert len(s.stub.requests) == 1
 
-
-CLAMP = "def clamp(r, g, b):\n    if b < 0.0:\n        "
-
-
-async def test_the_line_after_a_block_waits_for_its_own_line_start(tmp_path: Path) -> None:
-    """At a line start the block is shown; the answer's line after it (one that dedents
-    out of the block) is kept for where it belongs, the line start after the dedent,
-    instead of being paid for again there (the replay's "line and next" answers)."""
-    async with lsp_session(tmp_path, settings=FAST) as s:
-        uri = s.open("clamp.py", CLAMP)
-        s.stub.script(Reply.text("b = 0.0\n    if r > 1.0:"))
-        assert _texts(await s.inline(uri, invoked=False)) == ["b = 0.0"]
-        s.type_text(uri, "b = 0.0\n    ")  # Enter, then out of the block
-        assert _texts(await s.inline(uri, invoked=False)) == ["if r > 1.0:"]
-        assert len(s.stub.requests) == 1

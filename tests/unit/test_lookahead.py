@@ -183,16 +183,6 @@ def test_a_requested_block_is_handed_over_whole_only() -> None:
     assert answer == Suggestion("def f(a):\n    x = a\n    return x")
 
 
-def test_lines_after_an_automatic_block_are_kept_for_their_own_line_starts() -> None:
-    doc = "def clamp(r, g, b):\n    if b < 0.0:\n        █\n"
-    raw = "b = 0.0\n    if r > 1.0:\n        r = 1.0\n    return (r, g, b)\n\ndef h():\n    pass\n"
-    shown, answer, stop = read(doc, raw)
-    assert shown[0] == Suggestion("b = 0.0")
-    assert stop is not None and "def h" not in stop
-    assert answer == Suggestion("b = 0.0\n    if r > 1.0:\n        r = 1.0\n    return (r, g, b)")
-    assert on_this_line(answer.text) == "b = 0.0"  # what the spot shows: the block
-
-
 def test_a_requested_block_keeps_only_the_block() -> None:
     doc = "def clamp(r, g, b):\n    if b < 0.0:\n        █\n"
     _, answer, _ = read(doc, "b = 0.0\n    if r > 1.0:\n        r = 1.0\n", early=False)
