@@ -18,7 +18,9 @@ Pure: values in, values out.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,7 +49,6 @@ HEAD_LINES = 150
 SCAN_CHARS = 40_000
 MAX_SAME_NAME = 40
 """A name defined more often than this (``__init__``, ``get``) cannot tell which is meant."""
-"""Names looked up per request: the index is asked this many times at most."""
 MAX_DEFINITIONS_PER_NAME = 3
 """A name defined in many files (``get``, ``run``) says little: at most this many, nearest
 folder first."""
@@ -209,13 +210,16 @@ def edited_parts(others: Sequence[OpenText], budget: int) -> list[ContextPart]:
     for other in others:
         if not other.edited_lines:
             continue
-        lines = _windows(other.text[:MAX_SIMILAR_CHARS])[0]
-        if other.edited_lines[0] >= len(lines):  # an edit past the compared part
-            lines = other.text.splitlines()
-        line = min(other.edited_lines[0], max(len(lines) - 1, 0))
-        start, end = max(0, line - EDIT_CONTEXT_LINES), line + EDIT_CONTEXT_LINES + 1
-        text = "\n".join(lines[start:end]).strip("\n")
-        source = f"{other.label}:{start + 1}-{min(end, len(lines))}"
+        compared = other.text[:MAX_SIMILAR_CHARS]
+        starts = _windows(compared).line_starts
+        if other.edited_lines[0] >= len(starts) - 1:  # an edit past the compared part
+            compared = other.text
+            starts = _line_starts(compared)
+        count = len(starts) - 1
+        line = min(other.edited_lines[0], max(count - 1, 0))
+        start, end = max(0, line - EDIT_CONTEXT_LINES), min(line + EDIT_CONTEXT_LINES + 1, count)
+        text = _lines_between(compared, starts, start, end)
+        source = f"{other.label}:{start + 1}-{end}"
         room = budget - used - len(source) - 9
         if room < _MIN_PART_CHARS or not text.strip():
             continue
@@ -224,25 +228,72 @@ def edited_parts(others: Sequence[OpenText], budget: int) -> list[ContextPart]:
     return parts
 
 
-def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
-    common = len(a & b)
-    return common / (len(a) + len(b) - common) if a or b else 0.0
+@dataclass(frozen=True)
+class _Windows:
+    """An open document's windows of ``SIMILAR_WINDOW_LINES`` lines (overlapping by
+    half), ready to be compared with the code around a cursor.
+
+    Kept as postings -- each identifier with the windows it is in -- and not one set per
+    window: a window's Jaccard needs only how many of the cursor's names it shares and
+    how many names it has, and postings hold each name once per document (a set per
+    window held each name twice, 7 MB for twelve 50 KB documents)."""
+
+    line_starts: tuple[int, ...]
+    """Where each line starts, and the end of the text last."""
+    first_lines: tuple[int, ...]
+    """The first line of each window."""
+    sizes: tuple[int, ...]
+    """How many different identifiers each window has."""
+    postings: dict[str, tuple[int, ...]]
+    """Each identifier and the windows it is in, in order."""
+
+    def most_similar(self, names: set[str]) -> tuple[float, int]:
+        """The best Jaccard similarity to ``names`` and its window's first line (the
+        first window of the best score; ``(0.0, 0)`` when nothing is shared)."""
+        shared: Counter[int] = Counter()
+        for name in names:
+            shared.update(self.postings.get(name, ()))
+        best = (0.0, 0)
+        for window in sorted(shared):
+            common = shared[window]
+            score = common / (self.sizes[window] + len(names) - common)
+            if score > best[0]:
+                best = (score, self.first_lines[window])
+        return best
 
 
-@functools.lru_cache(maxsize=64)
-def _windows(text: str) -> tuple[list[str], list[tuple[int, frozenset[str]]]]:
-    """The lines of ``text`` and the identifiers of each window (overlapping by half),
-    kept for the next request: an open document that is not being edited is the same
-    string object, so the next request costs set operations only."""
-    lines = text.splitlines()
-    per_line = [names_in(line) for line in lines]
+@functools.lru_cache(maxsize=16)
+def _windows(text: str) -> _Windows:
+    """``text``'s windows, kept for the next request: an open document that is not being
+    edited is the same text, so the next request costs a few look-ups only. Sixteen
+    entries cover the documents one request weighs (``MAX_OTHER_DOCUMENTS``) with room
+    for the edited one."""
+    starts = _line_starts(text)
+    per_line = [names_in(text[a:b]) for a, b in itertools.pairwise(starts)]
     step = SIMILAR_WINDOW_LINES // 2
-    windows = []
-    for start in range(0, max(len(lines) - step, 1), step):
-        names = frozenset(n for words in per_line[start:start + SIMILAR_WINDOW_LINES]
-                          for n in words)
-        windows.append((start, names))
-    return lines, windows
+    first_lines = tuple(range(0, max(len(per_line) - step, 1), step))
+    sizes = []
+    postings: dict[str, list[int]] = {}
+    for window, start in enumerate(first_lines):
+        names = {n for words in per_line[start:start + SIMILAR_WINDOW_LINES] for n in words}
+        sizes.append(len(names))
+        for name in names:
+            postings.setdefault(sys.intern(name), []).append(window)
+    return _Windows(starts, first_lines, tuple(sizes),
+                    {name: tuple(sorted(w)) for name, w in postings.items()})
+
+
+def _line_starts(text: str) -> tuple[int, ...]:
+    """Where each line of ``text`` starts, and its end last (lines as ``splitlines``)."""
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    return tuple(starts)
+
+
+def _lines_between(text: str, starts: tuple[int, ...], first: int, end: int) -> str:
+    """Lines ``first`` to ``end`` (exclusive) of ``text``, joined by newlines."""
+    return "\n".join(text[starts[first]:starts[end]].splitlines()).strip("\n")
 
 
 def similar_parts(
@@ -252,17 +303,15 @@ def similar_parts(
     documents ranked by that similarity (not by recency), within ``budget``."""
     scored: list[tuple[float, str, str]] = []
     for other in others:
-        lines, windows = _windows(other.text[:MAX_SIMILAR_CHARS])
-        best = (0.0, 0)
-        for start, names in windows:
-            score = jaccard(names, around_cursor)
-            if score > best[0]:
-                best = (score, start)
+        text = other.text[:MAX_SIMILAR_CHARS]
+        windows = _windows(text)
+        starts = windows.line_starts
+        best = windows.most_similar(around_cursor)
         if best[0] >= MIN_SIMILARITY:
             start = best[1]
-            text = "\n".join(lines[start:start + SIMILAR_WINDOW_LINES]).strip("\n")
-            end = min(start + SIMILAR_WINDOW_LINES, len(lines))
-            scored.append((best[0], f"{other.label}:{start + 1}-{end}", text))
+            end = min(start + SIMILAR_WINDOW_LINES, len(starts) - 1)
+            window = _lines_between(text, starts, start, end)
+            scored.append((best[0], f"{other.label}:{start + 1}-{end}", window))
     scored.sort(key=lambda item: -item[0])
     parts: list[ContextPart] = []
     used = 0

@@ -118,3 +118,32 @@ def test_names_are_the_same_words_in_ascii_and_in_other_text() -> None:
     mixed = ascii_code + "  # größe = données_2"
     assert names_in(mixed) == IDENTIFIER.findall(mixed)
     assert "größe" in names_in(mixed)
+
+
+def test_a_window_is_chosen_by_its_jaccard_over_identifiers() -> None:
+    """The postings give each window the Jaccard of a set per window: checked against
+    that plain computation on real modules of the standard library."""
+    import json.decoder
+    import json.encoder
+    from pathlib import Path
+
+    from iskra_ls.completion.related import SIMILAR_WINDOW_LINES, _windows, identifiers, names_in
+
+    modules = (json.decoder, json.encoder)
+    texts = [Path(m.__file__ or "").read_text(encoding="utf-8") for m in modules]
+    for text in texts:
+        lines = text.splitlines()
+        step = SIMILAR_WINDOW_LINES // 2
+        windows = [(start, {n for line in lines[start:start + SIMILAR_WINDOW_LINES]
+                            for n in names_in(line)})
+                   for start in range(0, max(len(lines) - step, 1), step)]
+        for other in texts:
+            for cut in range(0, len(other), 1500):
+                cursor = identifiers(other[cut:cut + 1500])
+                expected = (0.0, 0)
+                for start, names in windows:
+                    common = len(names & cursor)
+                    score = common / (len(names) + len(cursor) - common)
+                    if score > expected[0]:
+                        expected = (score, start)
+                assert _windows(text).most_similar(cursor) == expected
