@@ -163,6 +163,12 @@ def _blank_first_line(text: str) -> int | None:
     return None
 
 
+HANDOVERS = 2
+"""Hand-overs while an answer streams, after its first line: the next line start (the
+pause right after Enter) is served from them; later lines come with the final answer.
+Each one post-processes the answer so far, so they are few."""
+
+
 class AnswerReader:
     """Reads one streamed answer for ``ctx``: what to show early, when to stop, what to keep.
 
@@ -183,6 +189,7 @@ class AnswerReader:
         self._next: LineStart | None = None
         self._handed = 0
         """Complete lines of the answer already handed over (after the first line shown)."""
+        self._handovers = 0
         self._gave_first = False
         """A block's first line was handed over: its next lines may follow as they stream
         (else the editor is still waiting, and gets the final answer)."""
@@ -224,12 +231,15 @@ class AnswerReader:
 
     def _more_lines(self, text: str) -> str | None:
         """``text`` up to its last line break, when more lines have ended since the last
-        hand-over; else None."""
+        hand-over (at most ``HANDOVERS`` of them); else None."""
+        if self._handovers >= HANDOVERS:
+            return None
         end = text.rfind("\n")
         lines = text.count("\n", 0, end + 1)
         if end < 0 or lines <= self._handed:
             return None
         self._handed = lines
+        self._handovers += 1
         return text[:end]
 
     def _block_so_far(self, text: str, ctx: CompletionContext) -> Suggestion | None:
