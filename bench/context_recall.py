@@ -11,7 +11,8 @@ only when its file was open, edited last, and the definition sat in its tail (co
 here as if the defining file were always open and edited last: the best case).
 
 Costs, on a 2,000-file workspace (the standard library, cut at 2,000 files): the first
-index (wall time, in its thread, and the worst event-loop stall meanwhile), the index's
+index (wall time; CPU time of the server's side and of its parsing worker processes; the
+worst event-loop stall meanwhile), the index's
 memory (traced allocations), and building one request's context (choosing the parts
 among the index and 8 open documents, rendering them) at p95; beside it the whole
 prompt (cutting the window, the parts, the prompt).
@@ -119,7 +120,7 @@ def recall(per_package: int, packages: int | None = None) -> dict[str, Any]:
         if not folder.is_dir():
             per[label] = {"skipped": "not on this machine (python -m bench.sources --fetch)"}
             continue
-        index = SymbolIndex([str(folder)], lambda _p: True)
+        index = SymbolIndex([str(folder)], lambda _p: True, workers=0)  # same parse, no spawn
         index.build()
         cases = cases_in(folder, per_package, rng)
         got = old = 0
@@ -153,30 +154,68 @@ def recall(per_package: int, packages: int | None = None) -> dict[str, Any]:
             "before_closed_share": 0.0, "per_package": per}
 
 
-async def _index_in_thread(index: SymbolIndex) -> float:
-    """Run the first index in its thread; the worst lateness of a 5 ms loop tick meanwhile."""
+async def _ticks(until: Any) -> list[float]:
+    """The lateness of each 5 ms loop tick until ``until()``, sorted."""
     loop = asyncio.get_running_loop()
-    worst = 0.0
-    index.start(watch=False)
-    while not index.ready.is_set():
+    late = []
+    while not until():
         before = loop.time()
         await asyncio.sleep(0.005)
-        worst = max(worst, loop.time() - before - 0.005)
-    return worst
+        late.append(loop.time() - before - 0.005)
+    return sorted(late) or [0.0]
+
+
+async def _index_in_thread(index: SymbolIndex) -> list[float]:
+    """Run the first index (its thread and worker processes); the loop's tick lateness."""
+    index.start(watch=False)
+    return await _ticks(index.ready.is_set)
+
+
+def _floor(seconds: float) -> list[float]:
+    """The same ticks with nothing of ours running: what the machine's load alone costs."""
+    end = time.monotonic() + seconds
+    return asyncio.run(_ticks(lambda: time.monotonic() > end))
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process (Linux's /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of a live process (Linux's /proc; 0 elsewhere)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def costs(files: int, samples: int) -> dict[str, Any]:
     limits = Limits(files=files, seconds=120.0)
     index = SymbolIndex([str(STDLIB)], lambda _p: True, limits)
-    started = time.perf_counter()
-    stall = asyncio.run(_index_in_thread(index))
+    started, cpu_started = time.perf_counter(), time.process_time()
+    ticks = asyncio.run(_index_in_thread(index))
     seconds = time.perf_counter() - started
+    server_cpu = time.process_time() - cpu_started
+    workers = index.worker_pids()
+    worker_cpu = sum(_cpu_seconds(pid) for pid in workers)
+    worker_rss = max((_rss_mb(pid) for pid in workers), default=0.0)
+    index.stop()
+    floor = _floor(min(seconds, 10.0))
     tracemalloc.start()
     measured = SymbolIndex([str(STDLIB)], lambda _p: True, limits)
     before = tracemalloc.get_traced_memory()[0]
-    measured.build()
+    measured.build()  # the server's side only: what the workers answer, kept
     memory = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
+    measured.stop()
     del measured
     rng = random.Random(5)
     paths = index.files()
@@ -206,7 +245,15 @@ def costs(files: int, samples: int) -> dict[str, Any]:
         "workspace_mb": round(index.stats.bytes_read / 1e6, 1),
         "definitions": index.stats.definitions,
         "first_index_s": round(seconds, 2),
-        "first_index_loop_stall_ms": round(stall * 1000, 1),
+        "first_index_server_cpu_s": round(server_cpu, 2),
+        "first_index_worker_cpu_s": round(worker_cpu, 2),
+        "index_workers": len(workers),
+        "index_worker_rss_mb": round(worker_rss, 1),
+        "first_index_loop_stall_ms": round(ticks[-1] * 1000, 1),
+        "first_index_loop_p99_ms": round(ticks[int(len(ticks) * 0.99)] * 1000, 1),
+        # the same ticks with nothing of ours running: the machine's load alone
+        "idle_loop_stall_ms": round(floor[-1] * 1000, 1),
+        "idle_loop_p99_ms": round(floor[int(len(floor) * 0.99)] * 1000, 1),
         "index_mb": round(memory / 1e6, 1),
         "context_build_ms_median": round(statistics.median(timings), 2),
         "context_build_ms_p95": round(timings[int(len(timings) * 0.95) - 1], 2),

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import re
 import sys
+import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +145,26 @@ def _build(lines: list[str], i: int, kind: str, rng: random.Random) -> tuple[str
     return _cut(lines, a, b, (i, len(line.rstrip())), (end - 1, len(lines[end - 1].rstrip())))
 
 
+_REFERENCE_PARSERS = {"json": json.loads, "toml": tomllib.loads}
+"""The standard library's parser of a language, where it has one."""
+
+
+def in_language(language_id: str, text: str) -> bool:
+    """Whether ``text`` is valid in its language, where the standard library can tell.
+
+    Test suites ship files that are invalid on purpose (JSON's ``fail*.json``): their
+    continuation is an error the syntax filter must stop, no right answer to keep.
+    """
+    parse = _REFERENCE_PARSERS.get(language_id)
+    if parse is None:
+        return True
+    try:
+        parse(text)
+    except ValueError:  # json.JSONDecodeError and tomllib.TOMLDecodeError both are
+        return False
+    return True
+
+
 def cases_for(language_id: str, count: int, seed: int = 18) -> list[Case]:
     """``count`` cases of ``language_id`` (kinds in turn), from its files in a seeded order."""
     rng = random.Random(f"{seed}-{language_id}")
@@ -155,7 +177,10 @@ def cases_for(language_id: str, count: int, seed: int = 18) -> list[Case]:
         for path in paths:
             if len(out) >= count:
                 return out
-            lines = Path(path).read_text(encoding="utf-8").split("\n")
+            source = Path(path).read_text(encoding="utf-8")
+            if not in_language(language_id, source):
+                continue
+            lines = source.split("\n")
             taken = sum(c.id.startswith(f"{language_id}/{path}:") for c in out)
             order = list(range(len(lines)))
             rng.shuffle(order)
@@ -302,7 +327,7 @@ def run_sync(per_language: int = 60, languages: list[str] | None = None,
     chosen = languages or list(sources.LANGUAGES)
     per: dict[str, dict[str, Any]] = {}
     totals: Counter[str] = Counter()
-    junk: Counter[str] = Counter()
+    wrapped: Counter[bool] = Counter()
     all_cases: list[Case] = []
     failures: dict[str, list[dict[str, str]]] = {}
     for language_id in chosen:
@@ -319,7 +344,7 @@ def run_sync(per_language: int = 60, languages: list[str] | None = None,
                 failures[language_id].append({"id": case.id, "outcome": result,
                                               "truth": case.truth[:160]})
             for wrap in WRAPS[1:]:
-                junk[outcome(case, wrap) in ("kept", "cut")] += 1
+                wrapped[outcome(case, wrap) in ("kept", "cut")] += 1
         totals.update(counts)
         n = len(cases)
         per[language_id] = {
@@ -335,7 +360,7 @@ def run_sync(per_language: int = 60, languages: list[str] | None = None,
         "worst_language_share": min((p["kept_share"] for p in per.values()), default=None),
         "wrong": totals["wrong"],
         "dropped": totals["dropped"],
-        "wrapped_kept_share": round(100 * junk[True] / max(sum(junk.values()), 1), 1),
+        "wrapped_kept_share": round(100 * wrapped[True] / max(sum(wrapped.values()), 1), 1),
         "per_language": per,
         "filter_costs": _filter_costs(all_cases),
         "junk_stopped": junk_stopped() if junk else {},

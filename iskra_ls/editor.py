@@ -105,14 +105,25 @@ class IskraServer(LanguageServer):
             self._symbols = WorkspaceSymbols()
         return self._symbols
 
-    def symbol_index(self) -> SymbolIndex:
+    def symbol_index(self) -> SymbolIndex | None:
         """The index of the current folders under the current file policy: a file the
-        policy calls secret or outside the folders (by any name) never enters it."""
+        policy calls secret or outside the folders (by any name) never enters it. None
+        when ``completion.workspaceIndex`` is off (then no walk, watcher or worker runs)."""
+        if not self.session.settings.completion.workspace_index:
+            self.symbols.close()
+            return None
         policy = self.file_policy()
         key = (tuple(str(f) for f in self.workspace_folders()),
                tuple(self.session.settings.actions.secret_globs))
         return self.symbols.index(self.workspace_folders(),
-                                  lambda path: not policy.document_is_secret(path), key)
+                                  lambda path: not policy.document_is_secret(path), key,
+                                  near=self._open_folders)
+
+    def _open_folders(self) -> list[str]:
+        """The folders of the open documents (asked from the index's thread: one copy of
+        the documents' table, taken whole)."""
+        documents = tuple(self.workspace.text_documents.values())
+        return [os.path.dirname(d.path) for d in documents if getattr(d, "path", "")]
 
     def related_chooser(self, request: CompletionRequest) -> Any:
         """The parts from other files for ``request``: read on the loop, chosen anywhere."""

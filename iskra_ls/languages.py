@@ -72,6 +72,13 @@ class Language:
     top_level_only: tuple[str, ...] = ()
     """Grammar node types that stand only at a file's top level (``package``, ``import``):
     a model that restarts the file writes them anywhere."""
+    tabs_are_syntax: bool = False
+    """Whether a tab and spaces mean different things at a line start (a Makefile's tab
+    starts a recipe): an answer's indentation is kept as written, never converted."""
+    steps_are_syntax: bool = False
+    """Whether an indentation step carries meaning beyond its level (YAML: a key two
+    columns right of a ``- `` is in the item, four columns right in its value): a block
+    may move as a whole, its steps are never converted to the document's unit."""
     tags_are_code: bool = False
     """Whether ``<code>``/``<pre>`` tags may belong in the text (HTML, JSX, PHP, Markdown)."""
     file_head: tuple[str, ...] = ()
@@ -253,13 +260,13 @@ LANGUAGES: tuple[Language, ...] = (
     Language("yaml", ("yaml", "yml"), "tree_sitter_yaml", line_comments=("#",),
              block_style=INDENT, opener=r"(?:^\s*-|:|[|>][-+]?\d*)$", closers=(),
              backticks_are_code=False, value_lists=("flow_sequence", "flow_mapping"),
-             long_texts=()),
+             long_texts=(), steps_are_syntax=True),
     Language("toml", ("toml",), "tree_sitter_toml", line_comments=("#",),
              opener=r"[{\[]$", backticks_are_code=False, long_texts=_TRIPLE_QUOTES),
     Language("makefile", ("makefile", "make"), "tree_sitter_make", line_comments=("#",),
              block_style=INDENT, opener=r"^[^\t#=:]+:(?![=:])[^=]*$|\\$",
              flat_opener_line=r"\s*(?:ifeq|ifneq|ifdef|ifndef|else|define)\b", closers=(),
-             long_texts=()),
+             long_texts=(), tabs_are_syntax=True),
     Language("markdown", ("markdown", "md", "mdx"), block_style=PROSE, opener="$^",
              closers=(), tags_are_code=True, long_texts=()),
     Language("plaintext", ("plaintext", "text", "txt", "restructuredtext", "latex", "tex"),

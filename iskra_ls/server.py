@@ -91,6 +91,8 @@ async def on_configuration(ls: IskraServer, params: types.DidChangeConfiguration
         ls.session.apply_settings(settings["iskra"])
     else:
         await ls.pull_configuration()
+    if ls.workspace_folders():
+        ls.symbol_index()  # started, restarted or stopped as completion.workspaceIndex says
     ls.session.publish_idle()
 
 

@@ -112,6 +112,13 @@ class CompletionSettings(_Section):
         le=100_000,
         description="Characters of the file around the cursor sent with a completion request.",
     )
+    workspace_index: bool = Field(
+        default=True,
+        description="Index the definitions in your workspace's files (read in a background "
+        "process; secret files and files outside the folders are never read), so a prompt "
+        "carries the signatures the code at the cursor uses. Off: no file is walked or "
+        "watched and no process is started.",
+    )
     skip_heuristics: bool = Field(
         default=True,
         description="Skip requests where a suggestion cannot help "

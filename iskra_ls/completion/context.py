@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from iskra_ls.completion.indentation import (
+    IndentStyle,
     code_part,
-    indent_columns,
-    indent_evidence,
+    indent_style,
     leading_ws,
     opens_block,
 )
@@ -83,6 +83,19 @@ class CompletionContext:
     """Whether ``indent_unit`` is the one the document's code lines show; False when it is
     a guess (nothing indented yet, or only comments): then an answer's own indentation
     is as good a guess, and is not converted to it."""
+    style: IndentStyle | None = None
+    """The document's indentation as read (unit, tab width where tabs and spaces mix);
+    None: ``indent_unit`` alone (see :attr:`indent`)."""
+
+    @property
+    def indent(self) -> IndentStyle:
+        """The document's indentation: measure and write columns through this."""
+        return self.style if self.style is not None else IndentStyle(self.indent_unit)
+
+    @property
+    def tab_width(self) -> int:
+        """Columns of a tab where the document mixes tabs and spaces, else 0."""
+        return self.indent.tab_width
 
     @property
     def after_opener(self) -> bool:
@@ -162,20 +175,27 @@ def build_context(text: str, offset: int, *, language_id: str, path: str) -> Com
     line_suffix = strip_line_ending(split_lines(suffix[: suffix.find("\n") + 1 or None])[0])
     indent = leading_ws(line_prefix + line_suffix)
     # A document with nothing indented yet goes by the cursor's own line.
-    evidence = indent_evidence(text)
-    indent_unit = evidence or ("\t" if "\t" in indent else "    ")
+    evidence = indent_style(text)
+    indent_unit = evidence.unit if evidence else ("\t" if "\t" in indent else "    ")
+    style = evidence if evidence is not None else IndentStyle(indent_unit)
+
+    def deeper_than(ws: str) -> str:
+        if not style.tab_width:
+            return ws + indent_unit
+        return style.render(style.columns(ws) + style.unit_columns)  # GNU: 6 + 2 is a tab
+
     language = language_for(language_id)
     multiline = _wants_block(line_prefix, line_suffix, language)
     if line_prefix.strip():
         deeper = multiline and language.indents_body(line_prefix)  # not after ``#ifdef``
-        enclosing = indent + indent_unit if deeper else indent
+        enclosing = deeper_than(indent) if deeper else indent
     elif line_prefix + line_suffix == "":
         # An empty line the editor did not auto-indent: a body after an opener goes deeper;
         # otherwise the answer's own indentation decides (completion/lookahead.py).
         above = _previous_code_line(prefix_lines)
         enclosing = ""
         if above is not None and language.opens_indented_block(above):
-            enclosing = leading_ws(above) + indent_unit
+            enclosing = deeper_than(leading_ws(above))
     else:
         enclosing = line_prefix
     return CompletionContext(
@@ -190,6 +210,7 @@ def build_context(text: str, offset: int, *, language_id: str, path: str) -> Com
         enclosing_indent=enclosing,
         eol=_detect_eol(text),
         indent_seen=evidence is not None or "\t" in indent,
+        style=style,
     )
 
 
@@ -246,7 +267,8 @@ def _is_comment(stripped: str) -> bool:
     return stripped.startswith(_COMMENT_STARTS)
 
 
-def enclosing_scope_lines(lines: Sequence[str], cursor_indent: int, unit: str) -> list[int]:
+def enclosing_scope_lines(lines: Sequence[str], cursor_indent: int,
+                          unit: str | IndentStyle) -> list[int]:
     """Indexes (outermost first) of the lines opening the blocks around the last line.
 
     ``lines`` are the lines up to and including the cursor's; walking up, each
@@ -254,6 +276,7 @@ def enclosing_scope_lines(lines: Sequence[str], cursor_indent: int, unit: str) -
     encloses the cursor. A signature split over lines (``def f(\\n  a,\\n):``) is
     reported by its first line.
     """
+    style = unit if isinstance(unit, IndentStyle) else IndentStyle(unit)
     found: list[int] = []
     current = cursor_indent
     start = max(0, len(lines) - 1 - _SCAN_LINES)
@@ -261,7 +284,7 @@ def enclosing_scope_lines(lines: Sequence[str], cursor_indent: int, unit: str) -
     while i >= start and current > 0:
         body = lines[i].rstrip("\n")
         stripped = body.strip()
-        width = indent_columns(body, unit)
+        width = style.columns(body)
         if stripped and not _is_comment(stripped) and width < current:
             current = width
             if opens_block(body):
@@ -270,7 +293,7 @@ def enclosing_scope_lines(lines: Sequence[str], cursor_indent: int, unit: str) -
                     # Climb to the line the bracket closes: the next one no deeper.
                     head -= 1
                     while head > start and (
-                        not lines[head].strip() or indent_columns(lines[head], unit) > width
+                        not lines[head].strip() or style.columns(lines[head]) > width
                     ):
                         head -= 1
                 found.append(head)
@@ -288,8 +311,12 @@ def _fit_snippet(text: str, budget: int) -> str:
     return "".join(lines[: _take_head_lines(lines, budget)]).rstrip("\n")
 
 
-def _indent_description(unit: str) -> str:
-    return "tabs" if unit == "\t" else f"{len(unit)} spaces"
+def _indent_description(style: IndentStyle) -> str:
+    if style.unit == "\t":
+        return "tabs"
+    if style.tab_width:
+        return f"{len(style.unit)} spaces, a tab for every {style.tab_width} columns"
+    return f"{len(style.unit)} spaces"
 
 
 def _neighbour_section(neighbours: Sequence[tuple[str, str]], own_path: str, budget: int) -> str:
@@ -327,11 +354,10 @@ def build_prompt(
     """
     prefix_lines = split_lines(to_lf(ctx.prefix))
     suffix_lines = split_lines(to_lf(ctx.suffix))
-    unit = ctx.indent_unit
-    cursor_indent = indent_columns(
-        ctx.enclosing_indent if not ctx.after_opener else ctx.line_indent, unit
+    cursor_indent = ctx.indent.columns(
+        ctx.enclosing_indent if not ctx.after_opener else ctx.line_indent
     )
-    scope = enclosing_scope_lines(prefix_lines, cursor_indent, unit)[-_SCOPE_LINES:]
+    scope = enclosing_scope_lines(prefix_lines, cursor_indent, ctx.indent)[-_SCOPE_LINES:]
 
     budget = max(budget_chars, 1)
     prefix_share = (budget * 7) // 10
@@ -351,7 +377,7 @@ def build_prompt(
     header = [prefix_lines[i].rstrip("\n")[:_SCOPE_LINE_CHARS] for i in scope if i < first_kept]
     sections = [
         f"Language: {ctx.language_id}\nFile: {ctx.path}\n"
-        f"Indentation: {_indent_description(unit)}\n\n",
+        f"Indentation: {_indent_description(ctx.indent)}\n\n",
         related or _neighbour_section(neighbours, ctx.path, neighbour_budget_chars),
     ]
     if header:
@@ -364,14 +390,14 @@ def build_prompt(
             f"Write the code that belongs at {CURSOR_MARKER}: a few lines at most, ending "
             "where the enclosing block ends. The first line starts at the cursor; indent "
             f"each following line as it must appear in the file, using "
-            f"{_indent_description(unit)}."
+            f"{_indent_description(ctx.indent)}."
         )
         max_tokens = BLOCK_MAX_TOKENS
     elif ctx.lines_after:
         sections.append(
             f"Write the rest of the current line at {CURSOR_MARKER}, then the lines that "
             "follow it in the same block (a few at most, none past the block's end), each "
-            f"indented as it must appear in the file, using {_indent_description(unit)}."
+            f"indented as it must appear in the file, using {_indent_description(ctx.indent)}."
         )
         max_tokens = LOOKAHEAD_MAX_TOKENS
     else:

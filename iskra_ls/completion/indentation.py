@@ -10,11 +10,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import pairwise
 
 from iskra_ls.textdoc import split_lines, strip_line_ending
 
 _TAB_COLUMNS = 4
 _SCAN_LINES = 800
+INDENT_STEPS = (2, 3, 4, 8)
+"""The widths people (and models) indent by; another common width is alignment."""
 _ENOUGH_EVIDENCE = 60
 """Indented lines after which the indentation unit is considered known."""
 
@@ -31,18 +35,58 @@ def leading_ws(line: str) -> str:
     return line[: len(line) - len(line.lstrip(" \t"))]
 
 
+@dataclass(frozen=True)
+class IndentStyle:
+    """How a document indents: one level (``unit``) and what a tab is worth.
+
+    Where a document mixes tabs and space-only indentation (GNU style: a 2-column step,
+    every 8 columns written as a tab), indentation is a number of columns: a tab moves to
+    the next tab stop of ``tab_width`` columns, and a column is written as the file writes
+    it, tabs for each full ``tab_width`` and spaces for the rest. Where it does not mix,
+    ``tab_width`` is 0 and a tab is one level (:data:`_TAB_COLUMNS` wide in a file indented
+    by tabs, one unit in a file indented by spaces: a model's tab is its level).
+    """
+
+    unit: str = "    "
+    tab_width: int = 0
+    tabs_fill: bool = True
+    """Where the file mixes: whether it writes a run of ``tab_width`` columns as a tab
+    (GNU style) or mostly as spaces (a spaces file with a few tab-indented lines)."""
+
+    @property
+    def tab_columns(self) -> int:
+        if self.tab_width:
+            return self.tab_width
+        return len(self.unit) if self.unit and self.unit.strip(" ") == "" else _TAB_COLUMNS
+
+    @property
+    def unit_columns(self) -> int:
+        return self.columns(self.unit) or _TAB_COLUMNS
+
+    def columns(self, line: str) -> int:
+        """Width of ``line``'s leading whitespace in columns (tabs to their tab stops)."""
+        tab, width = self.tab_columns, 0
+        for ch in leading_ws(line):
+            width = (width // tab + 1) * tab if ch == "\t" else width + 1
+        return width
+
+    def render(self, columns: int) -> str:
+        """Whitespace of ``columns`` width as the document writes it."""
+        columns = max(columns, 0)
+        if self.unit == "\t" or (self.tab_width and self.tabs_fill):
+            return "\t" * (columns // self.tab_columns) + " " * (columns % self.tab_columns)
+        return " " * columns
+
+
 def indent_columns(ws: str, indent_unit: str = "    ") -> int:
-    """Width of leading whitespace in columns; a tab is one unit (4 columns for tabs)."""
-    tab = len(indent_unit) if indent_unit.strip(" ") == "" and indent_unit else _TAB_COLUMNS
-    return sum(tab if ch == "\t" else 1 for ch in leading_ws(ws))
+    """Width of leading whitespace in columns, a tab being one level (see
+    :class:`IndentStyle`, which also knows the tab width of a file that mixes)."""
+    return IndentStyle(indent_unit).columns(ws)
 
 
 def render_indent(columns: int, indent_unit: str) -> str:
     """Whitespace of ``columns`` width in the document's style (tabs, then spaces)."""
-    columns = max(columns, 0)
-    if indent_unit == "\t":
-        return "\t" * (columns // _TAB_COLUMNS) + " " * (columns % _TAB_COLUMNS)
-    return " " * columns
+    return IndentStyle(indent_unit).render(columns)
 
 
 def code_part(line: str) -> str:
@@ -122,35 +166,84 @@ def detect_indent_unit(text: str) -> str:
 
 
 def indent_evidence(text: str) -> str | None:
-    """The indentation unit that the document's code lines show, or None without evidence.
+    """The indentation unit that the document's code lines show, or None without evidence."""
+    style = indent_style(text)
+    return style.unit if style is not None else None
+
+
+_TAB_WIDTHS = (8, 4)
+"""Candidate tab widths of a file that mixes tabs and spaces, the default (GNU, Emacs) first."""
+
+
+def indent_style(text: str) -> IndentStyle | None:
+    """How the document's code lines indent, or None without evidence.
 
     Only code counts: lines inside docstrings and block comments, and comment lines,
     often carry their own layout (a docstring's two-space list in a four-space file).
     Growth right after a line that opens a block is the surest sign and weighs most.
+    A file indented by tabs alone or by spaces alone gets its unit (tabs when most
+    indented lines start with one; else the most common growth of 2, 3, 4 or 8 spaces).
+    A file that mixes tab-led and space-only lines measures in columns: the tab width is
+    the one of :data:`_TAB_WIDTHS` under which the most lines after an opener, where one
+    of the two lines is tab-led and the other not, are one step deeper (8, as GNU style
+    and Emacs have it, when nothing tells); the unit is the growth in those columns, and
+    a column that wide is written as a tab when most lines that deep start with one.
     """
-    tabs = spaces = 0
+    lines = list(_code_lines(split_lines(text[: _SCAN_LINES * 200])[:_SCAN_LINES]))
+    tabs = sum(line.startswith("\t") for line in lines)
+    spaces = sum(line.startswith(" ") and "\t" not in leading_ws(line) for line in lines)
+    if tabs and spaces:
+        width = _mixed_tab_width(lines)
+        step = _growth_step(lines, IndentStyle(" ", width))
+        if step is None or step % width == 0:
+            return IndentStyle("\t", width)
+        wide = [line for line in lines if IndentStyle(" ", width).columns(line) >= width]
+        fill = 2 * sum(line.startswith("\t") for line in wide) >= len(wide)
+        return IndentStyle(" " * step, width, fill)
+    if tabs:
+        return IndentStyle("\t")
+    step = _growth_step(lines, IndentStyle(" "))
+    return IndentStyle(" " * step) if step is not None else None
+
+
+def _growth_step(lines: list[str], style: IndentStyle) -> int | None:
+    """The most common growth (2, 3, 4 or 8 columns) between consecutive code lines."""
     growth: Counter[int] = Counter()
     previous = 0
     previous_opens = False
-    for body in _code_lines(split_lines(text[: _SCAN_LINES * 200])[:_SCAN_LINES]):
-        stripped = body.lstrip(" \t")
-        ws = body[: len(body) - len(stripped)]
-        if ws.startswith("\t"):
-            tabs += 1
-            previous_opens = opens_block(body)
-            continue
-        if ws:
-            spaces += 1
-            if spaces >= _ENOUGH_EVIDENCE:
+    measured = 0
+    for body in lines:
+        width = style.columns(body)
+        if width:
+            measured += 1
+            if measured > _ENOUGH_EVIDENCE:
                 break
-        width = len(ws)
         if width > previous:
             growth[width - previous] += 3 if previous_opens else 1
         previous = width
         previous_opens = opens_block(body)
-    if tabs > spaces:
-        return "\t"
     for step, _count in growth.most_common():
-        if step in (2, 3, 4, 8):
-            return " " * step
-    return "\t" if tabs else None
+        if step in INDENT_STEPS:
+            return step
+    return None
+
+
+def _mixed_tab_width(lines: list[str]) -> int:
+    """The tab width that fits the lines right after an opener best (see :func:`indent_style`)."""
+    steps: Counter[int] = Counter(
+        len(leading_ws(line)) - len(leading_ws(above))
+        for above, line in pairwise(lines)
+        if "\t" not in leading_ws(above) + leading_ws(line)
+    )
+    space_step = next((s for s, _ in steps.most_common() if s in INDENT_STEPS), None)
+    scores: Counter[int] = Counter()
+    for above, line in pairwise(lines):
+        if not opens_block(above) or above.startswith("\t") == line.startswith("\t"):
+            continue
+        for width in _TAB_WIDTHS:
+            style = IndentStyle(" ", width)
+            growth = style.columns(line) - style.columns(above)
+            if growth > 0 and (space_step is None or growth == space_step):
+                scores[width] += 1
+    best = max(_TAB_WIDTHS, key=lambda width: scores[width])  # ties: the first, 8
+    return best

@@ -22,7 +22,7 @@ import dataclasses
 import re
 
 from iskra_ls.completion.context import CompletionContext, build_context, to_lf
-from iskra_ls.completion.indentation import indent_columns, leading_ws, render_indent
+from iskra_ls.completion.indentation import leading_ws
 from iskra_ls.completion.postprocess import Suggestion, early_stop_text, postprocess
 
 _FENCE_LINE = re.compile(r"[ \t]*(?:```|~~~)[^\n`]*")
@@ -116,9 +116,9 @@ class LineStart:
         written = answer_indent(partial)
         if written is None:
             return False
-        unit = self.ctx.indent_unit
+        style = self.ctx.indent  # columns, tabs as the file writes them (GNU: 8 to a tab)
         # As written; a bare line after a block opener still goes into the body.
-        self.pad = render_indent(indent_columns(written, unit), unit) or self.ctx.enclosing_indent
+        self.pad = style.render(style.columns(written)) or self.ctx.enclosing_indent
         self._written = bool(written)
         if self.pad:
             self.ctx = indented(self.ctx, self.pad)

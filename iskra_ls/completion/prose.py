@@ -14,7 +14,7 @@ import re
 from functools import cache
 
 from iskra_ls.completion.filters.text import mask_strings
-from iskra_ls.languages import grammar, language_for
+from iskra_ls.languages import MARKUP, grammar, language_for
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*+")
 _SENTENCE = re.compile(r"^\s*[A-Z][a-z']+(?:,? [A-Za-z'-]+){3,}[.!?:]?\s*$")
@@ -44,9 +44,10 @@ def _code_only(line: str, language_id: str) -> str:
 
 
 def is_prose(line: str, language_id: str) -> bool:
-    """Whether ``line`` reads as English rather than code of ``language_id``."""
+    """Whether ``line`` reads as English rather than code of ``language_id``; never in
+    markup (HTML, XML), where text between the tags is the content."""
     words_of_code = keywords(language_id)
-    if not words_of_code:
+    if not words_of_code or language_for(language_id).block_style == MARKUP:
         return False
     code = _code_only(line, language_id).replace("§", " § ")
     if not code.strip():

@@ -46,7 +46,7 @@ SCAN_LINES_AFTER = 50
 MAX_NAMES = 400
 """Names looked up per request: the index is asked this many times at most."""
 HEAD_LINES = 150
-SCAN_CHARS = 40_000
+SCAN_CHARS = 20_000
 MAX_SAME_NAME = 40
 """A name defined more often than this (``__init__``, ``get``) cannot tell which is meant."""
 MAX_DEFINITIONS_PER_NAME = 3
@@ -189,7 +189,8 @@ def definition_parts(
         found = [d for d in lookup(name) if d.path != own_path]
         if not found or len(found) > MAX_SAME_NAME:
             continue
-        found.sort(key=lambda d: (place(d.path), d.line))
+        if len(found) > 1:  # most names have one definition: no order to find
+            found.sort(key=lambda d: (place(d.path), d.line))
         for definition in found[:MAX_DEFINITIONS_PER_NAME]:
             if (definition.path, definition.line) in seen:
                 continue

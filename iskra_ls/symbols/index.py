@@ -9,21 +9,35 @@ the workspace folders or leading outside them is never read, and a watched chang
 re-asks the policy for that file alone.
 
 The index never runs on the event loop: :meth:`SymbolIndex.start` runs the first walk
-and then :func:`watchfiles.watch` in one daemon thread; lookups take a lock that is
-held only to swap one file's entries.
+and then :func:`watchfiles.watch` in one daemon thread, which asks the policy and the
+limits and sends the admitted paths to parsing worker processes (:mod:`.worker`: a parse
+holds the interpreter's lock, so in a thread of the server it would stall the loop);
+lookups take a lock that is held only to swap one file's entries.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import stat
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from iskra_ls.symbols.tags import Definition, definitions, language_of_path
+from iskra_ls.symbols.tags import Definition, language_of_path
+from iskra_ls.symbols.worker import (
+    WORKERS,
+    Answer,
+    Job,
+    ParsePool,
+    Ticket,
+    WorkerCrashed,
+    parse_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +47,17 @@ SKIPPED_FOLDERS = frozenset({
 })
 """Folders of generated or downloaded code (besides hidden ones): the workspace's own
 code is what the cursor needs, and these would eat the file budget first."""
+
+BATCH_FILES = 16
+BATCH_BYTES = 256 * 1024
+"""One job for a worker: big enough that sending it costs little beside parsing it, small
+enough that a stop or the time limit waits for one batch at most."""
+REREAD_SECONDS = 30.0
+"""A watched change's re-read waits this long for its worker at most (then the workers
+are replaced: one that does not answer is stuck)."""
+CANDIDATES = 2
+"""The walk lists at most this many times :attr:`Limits.files` candidates before ordering
+them (a huge tree is not listed whole to index a few thousand files of it)."""
 
 WATCH_WAKE_MS = 300
 """The watcher's thread wakes this often when nothing changes (to see a stop)."""
@@ -60,6 +85,24 @@ class IndexStats:
     seconds: float = 0.0
 
 
+class _Cut(Exception):
+    """The first walk ends early (a worker crashed or the index is stopping)."""
+
+
+def _distance(path: str, folders: list[list[str]]) -> int:
+    """Folder steps from ``path``'s folder to the nearest of ``folders`` (split paths)."""
+    parts = path.split(os.sep)[:-1]
+    best = len(parts) + 64
+    for folder in folders:
+        shared = 0
+        for mine, theirs in zip(parts, folder, strict=False):
+            if mine != theirs:
+                break
+            shared += 1
+        best = min(best, len(parts) + len(folder) - 2 * shared)
+    return best
+
+
 def _size(path: str) -> int:
     try:
         return os.path.getsize(path)
@@ -75,10 +118,18 @@ class SymbolIndex:
         folders: Sequence[str],
         admit: Callable[[str], bool],
         limits: Limits | None = None,
+        workers: int | None = None,
+        near: Callable[[], Iterable[str]] | None = None,
     ) -> None:
         self.folders = [os.path.normpath(f) for f in folders]
         self.admit = admit
         self.limits = limits or Limits()
+        self.near = near
+        """The folders of the open documents: their neighbours are indexed first."""
+        count = WORKERS if workers is None else workers
+        self._pool = ParsePool(count) if count > 0 else None
+        """The parsing processes; None (``workers=0``) parses in the calling thread, for
+        tools that run off any event loop (the benchmark's recall)."""
         self.stats = IndexStats()
         self.complete = False
         """True once the first walk read every file it was allowed to."""
@@ -106,30 +157,78 @@ class SymbolIndex:
 
     # -- building ---------------------------------------------------------------------------
 
-    def index_file(self, path: str, text: str | None = None, room: int | None = None) -> bool:
+    def _admitted(self, path: str, room: int | None = None) -> Job | None:
+        """The job that lets a worker read ``path``: the most characters it may read and
+        the identity (device, inode) the file had before and after the policy was asked
+        (the worker reads it only if it opens that file); None when it may not be read.
+        Asked here, in the server, before a path goes out to a worker."""
+        most = self.limits.file_bytes if room is None else min(room, self.limits.file_bytes)
+        if language_of_path(path) is None or not self._inside(path):
+            return None
+        try:
+            before = os.stat(path)
+            if not self.admit(path):
+                return None
+            after = os.stat(path)
+        except OSError:
+            return None
+        identity = (after.st_dev, after.st_ino)
+        if identity != (before.st_dev, before.st_ino) or not stat.S_ISREG(after.st_mode) \
+                or after.st_size > most:
+            return None  # re-pointed while it was checked, or not a file that fits
+        return (path, most, *identity)
+
+    def _send(self, jobs: list[Job]) -> Ticket | list[Answer]:
+        """Hand ``jobs`` to a worker process (without workers: parse them here)."""
+        if self._pool is None:
+            return parse_files(jobs)
+        return self._pool.send(jobs)
+
+    def _answers(self, sent: Ticket | list[Answer], timeout: float | None = None,
+                 ) -> list[Answer] | None:
+        """A batch's answers; None when its worker crashed (said once in the log; the
+        index keeps what it has, new workers take the next batch) or the index stops.
+        :class:`TimeoutError` when ``timeout`` passes first."""
+        if isinstance(sent, list) or self._pool is None:
+            return sent if isinstance(sent, list) else None
+        try:
+            return self._pool.receive(sent, timeout)
+        except WorkerCrashed as error:
+            self._crashed(error)
+            return None
+
+    def _crashed(self, error: WorkerCrashed) -> None:
+        """One log line; the index keeps what it has and new workers take the next batch."""
+        if not self._stop.is_set() and self._pool is not None:
+            log.warning("symbol index: a parsing worker ended (%s); the index keeps its "
+                        "%d files", error, self.stats.files)
+            self._pool.discard()
+
+    def index_file(self, path: str, room: int | None = None) -> bool:
         """(Re-)index one file; False (and its old entries gone) when it may not be read
         or is longer than ``room`` (the bytes the first walk has left)."""
         path = os.path.normpath(path)
-        most = self.limits.file_bytes if room is None else min(room, self.limits.file_bytes)
-        language = language_of_path(path)
-        if language is None or not self._inside(path) or not self.admit(path):
+        job = self._admitted(path, room)
+        if job is None or self._stop.is_set():
             self.remove(path)
             return False
-        if text is None:
-            try:
-                if os.path.getsize(path) > most:
-                    self.remove(path)
-                    return False
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    text = handle.read(most + 1)
-            except OSError:
-                self.remove(path)
-                return False
-        if len(text) > most:
+        try:
+            answers = self._answers(self._send([job]), REREAD_SECONDS)
+        except (WorkerCrashed, TimeoutError) as error:
+            log.warning("symbol index: %s not re-read (%s)", os.path.basename(path), error)
+            if self._pool is not None:
+                self._pool.discard()  # a worker that does not answer is replaced
+            return False
+        return answers is not None and len(answers) == 1 and self._store(answers[0])
+
+    def _store(self, answer: Answer) -> bool:
+        path, chars, rows = answer
+        if chars < 0:
             self.remove(path)
             return False
-        found = tuple(definitions(text, language, path))
-        self.stats.bytes_read += len(text)
+        found = tuple(Definition(name, kind, path, line, signature, doc)
+                      for name, kind, line, signature, doc in rows)
+        self.stats.bytes_read += chars
         with self._lock:
             self._drop(path)
             self._by_path[path] = found
@@ -174,23 +273,76 @@ class SymbolIndex:
                     if language_of_path(name) is not None:
                         yield os.path.join(root, name)
 
+    def _nearest_first(self) -> Iterator[str]:
+        """The walk's files, those nearest the open documents first (re-ordered when the
+        open documents change), so the definitions the person needs arrive early."""
+        pending = list(itertools.islice(self._candidates(), CANDIDATES * self.limits.files))
+        pending.reverse()  # taken from the end: the walk's order among equals
+        seen: tuple[str, ...] | None = None
+        taken = 0
+        while pending:
+            if self.near is not None and taken % BATCH_FILES == 0:
+                near = tuple(sorted({os.path.normpath(f) for f in self.near()}))
+                if near != seen and near:
+                    folders = [f.split(os.sep) for f in near]
+                    pending.sort(key=lambda p: _distance(p, folders), reverse=True)
+                seen = near
+            taken += 1
+            yield pending.pop()
+
     def build(self) -> None:
-        """The first walk: every admitted source file, within the total limits."""
+        """The first walk: every admitted source file, within the total limits. The
+        files go to the workers in batches, a few batches ahead."""
         started = time.monotonic()
         limits = self.limits
+        deadline = started + limits.seconds
         cut = False
-        for path in self._candidates():
-            if self._stop.is_set():
-                cut = True
-                break
-            if (self.stats.files >= limits.files or self.stats.bytes_read >= limits.total_bytes
-                    or time.monotonic() - started > limits.seconds):
-                cut = True
-                break
-            room = limits.total_bytes - self.stats.bytes_read
-            if not self.index_file(path, room=room):
-                self.stats.skipped += 1
-                cut = cut or _size(path) > room  # a smaller file may still fit
+        sent_files = sent_bytes = 0
+        batch: list[Job] = []
+        batch_bytes = 0
+        in_flight: deque[Ticket | list[Answer]] = deque()
+        ahead = 2 * (self._pool.workers if self._pool is not None else 1)
+
+        def take(oldest: Ticket | list[Answer]) -> bool:
+            answers = self._answers(oldest, timeout=max(deadline - time.monotonic(), 0.0))
+            for answer in answers or ():
+                if not self._store(answer):
+                    self.stats.skipped += 1
+            return answers is not None
+
+        try:
+            for path in self._nearest_first():
+                if self._stop.is_set() or sent_files >= limits.files \
+                        or sent_bytes >= limits.total_bytes or time.monotonic() > deadline:
+                    cut = True
+                    break
+                room = limits.total_bytes - sent_bytes
+                job = self._admitted(path, room)
+                if job is None:
+                    self.stats.skipped += 1
+                    cut = cut or _size(path) > room  # a smaller file may still fit
+                    continue
+                size = _size(path)
+                sent_files, sent_bytes = sent_files + 1, sent_bytes + size
+                batch.append(job)
+                batch_bytes += size
+                if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
+                    in_flight.append(self._send(batch))
+                    batch, batch_bytes = [], 0
+                    while len(in_flight) >= ahead:
+                        if not take(in_flight.popleft()):
+                            raise _Cut
+            if batch and not self._stop.is_set():  # what the limits let in is indexed
+                in_flight.append(self._send(batch))
+            while in_flight:
+                if not take(in_flight.popleft()):
+                    raise _Cut
+        except (_Cut, TimeoutError, WorkerCrashed) as error:
+            cut = True
+            if isinstance(error, WorkerCrashed):
+                self._crashed(error)
+            if in_flight and self._pool is not None:
+                self._pool.discard()  # their answers would come after the walk's end
         self.stats.seconds = time.monotonic() - started
         self.complete = not cut
         self.ready.set()
@@ -209,7 +361,13 @@ class SymbolIndex:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop walking and watching, and end the parsing workers now."""
         self._stop.set()
+        if self._pool is not None:
+            self._pool.close()
+
+    def worker_pids(self) -> list[int]:
+        return self._pool.pids() if self._pool is not None else []
 
     def _run(self, watch: bool) -> None:
         try:

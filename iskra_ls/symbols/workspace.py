@@ -53,18 +53,28 @@ class WorkspaceSymbols:
         self.limits = limits
         self.watch = watch
         self._index: tuple[tuple[object, ...], SymbolIndex] | None = None
+        self.enabled = True
+        """``completion.workspaceIndex`` as last asked."""
         self._edits: OrderedDict[str, deque[int]] = OrderedDict()
 
     def index(self, folders: Sequence[Path], admit: Callable[[str], bool],
-              key: tuple[object, ...]) -> SymbolIndex:
+              key: tuple[object, ...],
+              near: Callable[[], Iterable[str]] | None = None) -> SymbolIndex:
         """The index for ``key`` (folders and secret rules), started on first use."""
+        self.enabled = True
         if self._index is None or self._index[0] != key:
             if self._index is not None:
                 self._index[1].stop()
-            index = SymbolIndex([str(f) for f in folders], admit, self.limits)
+            index = SymbolIndex([str(f) for f in folders], admit, self.limits, near=near)
             index.start(watch=self.watch)
             self._index = (key, index)
         return self._index[1]
+
+    def close(self) -> None:
+        """The index is switched off: stop it (walk, watcher, workers) and forget it."""
+        self.enabled = False
+        self.stop()
+        self._index = None
 
     def stop(self) -> None:
         if self._index is not None:
@@ -72,10 +82,11 @@ class WorkspaceSymbols:
 
     def status(self) -> dict[str, object]:
         if self._index is None:
-            return {"ready": False, "files": 0, "definitions": 0}
+            return {"enabled": self.enabled, "ready": False, "files": 0, "definitions": 0}
         index = self._index[1]
-        return {"ready": index.ready.is_set(), "complete": index.complete,
-                "files": index.stats.files, "definitions": index.stats.definitions}
+        return {"enabled": self.enabled, "ready": index.ready.is_set(),
+                "complete": index.complete, "files": index.stats.files,
+                "definitions": index.stats.definitions, "workers": len(index.worker_pids())}
 
     def note_edit(self, uri: str, lines: Iterable[int]) -> None:
         """The person changed ``uri`` at ``lines`` (most recent last)."""

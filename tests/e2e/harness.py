@@ -239,10 +239,12 @@ async def lsp_session(
     initialization_options: dict[str, Any] | None = None,
     document_changes: bool = True,
     folders: bool = True,
+    server_command: list[str] | None = None,
 ) -> AsyncIterator[Session]:
     """A started stub + server + initialized client; shut down cleanly afterwards.
 
-    ``folders=False`` opens no workspace (an editor started on a lone file)."""
+    ``folders=False`` opens no workspace (an editor started on a lone file);
+    ``server_command`` runs another build of the server (the frozen one)."""
     own_stub = stub is None
     stub = stub or StubIskra()
     if own_stub:
@@ -258,7 +260,8 @@ async def lsp_session(
         **(env or {}),
     }
     config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "iskra_ls"], server_env=server_env
+        server_command=server_command or [sys.executable, "-m", "iskra_ls"],
+        server_env=server_env
     )
     client = await config.start()
     fix_code_action_structuring(client.protocol._converter)

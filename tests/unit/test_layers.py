@@ -72,7 +72,8 @@ def test_dead_names_are_gone() -> None:
 def test_indentation_helpers_sit_below_context_and_postprocess() -> None:
     """Prompt building and post-processing share the helpers; neither lends them to the other."""
     assert _imports("completion/indentation") <= {"__future__", "re", "collections",
-                                                  "collections.abc", "iskra_ls.textdoc"}
+                                                  "collections.abc", "dataclasses",
+                                                  "itertools", "iskra_ls.textdoc"}
     source = (PACKAGE / "completion" / "postprocess.py").read_text(encoding="utf-8")
     tree = ast.parse(source)
     from_context = {
@@ -146,7 +147,7 @@ def test_the_account_parts_stand_apart() -> None:
 
 
 @pytest.mark.parametrize("module", ["symbols/tags", "symbols/index", "symbols/workspace",
-                                    "completion/related"])
+                                    "symbols/worker", "completion/related"])
 def test_context_sources_import_neither_the_server_nor_the_network(module: str) -> None:
     """The index, its queries and the choice of prompt parts run in threads and tests
     without a server: no pygls server, no network client, no scheduler above them."""
@@ -159,3 +160,6 @@ def test_context_sources_import_neither_the_server_nor_the_network(module: str) 
     if module.startswith("symbols/tags") or module == "completion/related":
         assert not any(name.startswith("iskra_ls.symbols.index") or name == "watchfiles"
                        for name in _imports(module)), "pure parts do no I/O"
+    if module == "symbols/worker":  # loaded by every parsing process: the parser and no more
+        ours = {n for n in _imports(module) if n.startswith("iskra_ls")}
+        assert ours <= {"iskra_ls.symbols.tags"}, ours

@@ -112,6 +112,12 @@ def test_strip_cursor_marker(raw: str, expected: str) -> None:
         pytest.param("return va█\n", "a + 1", "a + 1", id="mid-word-kept"),
         pytest.param("return █\n", "return_value", "return_value", id="word-not-split"),
         pytest.param("x = a + █\n", "+ b", "+ b", id="no-word-kept"),
+        # Numbers repeat in real code (Django widgets.css ``0 0 no-repeat``); a word
+        # repeated after its space is still an echo.
+        pytest.param("a { background: url(x.svg) 0 █\n", "0 no-repeat;", "0 no-repeat;",
+                     id="number-repeats"),
+        pytest.param("int m[2][2] = {{1, 1}, {0, █\n", "0}};", "0}};", id="number-list"),
+        pytest.param("    return █\n", "return value", "value", id="word-echo-after-space"),
         pytest.param(
             "def f(x):\n    y = x * 2\n    █\n",
             "    y = x * 2\n    return y",
@@ -203,6 +209,106 @@ def test_keep_first_line(doc: str, raw: str, expected: str) -> None:
 )
 def test_normalise_indent(doc: str, raw: str, expected: str) -> None:
     assert normalise_indent(raw, ctx_of(doc)) == expected
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "expected"),
+    [
+        # Right answers (pybind11): a line aligned under an expression is no level.
+        pytest.param(
+            "void f() {\n    if (r) {\n        if (n) {█\n        }\n    }\n}\n",
+            "\n            d += \" in '\" + s + \".\"\n                 + n + \"'\";",
+            "\n            d += \" in '\" + s + \".\"\n                 + n + \"'\";",
+            id="operator-aligned-after-opener",
+        ),
+        pytest.param(
+            "struct A {\n    int x;\n};\n\nconstexpr char\n    █\n",
+            "fmt<std::complex<T>,\n                      enable_if_t<T>>::value[3];",
+            "fmt<std::complex<T>,\n                      enable_if_t<T>>::value[3];",
+            id="template-arguments-aligned",
+        ),
+        # Junk it still converts: the model's own step of 3 or 2 columns.
+        pytest.param("void f() {\n    if (a) {\n        b();\n    }\n    █\n}\n",
+                     "if (c) {\n   d();\n   if (e) {\n      g();\n   }\n}",
+                     "if (c) {\n        d();\n        if (e) {\n            g();\n        }\n    }",
+                     id="three-column-model-step"),
+        pytest.param("void f() {\n    if (a) {\n        b();\n    }\n    █\n}\n",
+                     "if (c) {\n  d();\n}", "if (c) {\n        d();\n    }",
+                     id="two-column-model-step"),
+    ],
+)
+def test_alignment_is_no_indentation_step(doc: str, raw: str, expected: str) -> None:
+    """Widths whose only common step is no indentation step (9, 22 columns) are alignment
+    under something above, kept as written; a real model step (2, 3) is still converted."""
+    assert normalise_indent(raw, ctx_of(doc, "cpp")) == expected
+
+
+HANGING = '{\n    █\n    "output": "path"\n}\n'
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "expected", "language_id"),
+    [
+        # Right answer (ansible's replace-urlopen.json): the items under a ``[`` that ends
+        # its line are the body of that line, written as in the file.
+        pytest.param(HANGING, '"extensions": [\n        ".py"\n    ],\n    "ignore": true,',
+                     '"extensions": [\n        ".py"\n    ],\n    "ignore": true,', "json",
+                     id="json-list-as-in-file"),
+        # The same block written from column 0 still moves to the cursor.
+        pytest.param(HANGING, '"extensions": [\n    ".py"\n],\n"ignore": true,',
+                     '"extensions": [\n        ".py"\n    ],\n    "ignore": true,', "json",
+                     id="json-list-from-column-0"),
+        pytest.param("def f():\n    █\n", "x = compute(\n    a,\n)\nreturn x",
+                     "x = compute(\n        a,\n    )\n    return x", "python",
+                     id="python-hanging-call-from-column-0"),
+    ],
+)
+def test_a_hanging_bracket_body_tells_how_the_block_was_written(
+    doc: str, raw: str, expected: str, language_id: str
+) -> None:
+    assert normalise_indent(raw, ctx_of(doc, language_id)) == expected
+
+
+DJANGO_HISTORY = (
+    "{% block content %}\n<div id=\"content-main\">\n  <p>History</p>\n"
+    "<div id=\"change-history\" class=\"module\">\n\n{% if action_list %}\n    █\n"
+    "        <tbody>\n        <tr>\n            <th scope=\"row\">{{ action.time }}</th>\n"
+    "        </tr>\n        </tbody>\n    </table>\n{% endif %}\n</div>\n"
+)
+
+
+def test_a_block_written_as_in_the_file_stays_where_the_file_has_it() -> None:
+    """Django's object_history.html: the file's unit reads 2 (one 2-space line) while the
+    block near the cursor steps by 4; every indentation of the answer is one the lines
+    around the cursor use, and read as written its body is deeper than the cursor."""
+    raw = ("<table>\n        <thead>\n        <tr>\n            <th scope=\"col\">Date</th>\n"
+           "        </tr>\n        </thead>")
+    assert normalise_indent(raw, ctx_of(DJANGO_HISTORY, "html")) == raw
+
+
+@pytest.mark.parametrize(
+    ("language_id", "doc", "raw"),
+    [
+        # PostgreSQL sslinfo--1.0--1.1.sql: parameters aligned as the file has them.
+        pytest.param("sql", "CREATE FUNCTION\nssl_extension_info(OUT name text,\n"
+                     "\tOUT value text,█\n) RETURNS SETOF record;\n",
+                     "\n    OUT critical boolean", id="sql-parameters"),
+        # pg_buffercache--1.0--1.1.sql: one column right of the bracket's tab.
+        pytest.param("sql", "CREATE VIEW v AS\n\tSELECT P.* FROM f() AS P\n"
+                     "\t(bufferid integer, relfilenode oid,█\n",
+                     "\n\t relforknumber int2,\n\t pinning_backends int4);", id="sql-columns"),
+        # Comparator.java: a parameter list's continuation indent, part of it typed.
+        pytest.param("java", "class C {\n    public static <T> Comparator<T> comparing(\n"
+                     "        █\n    {\n        return null;\n    }\n}\n",
+                     "    Function<? super T, ? extends U> keyExtractor,\n"
+                     "            Comparator<? super U> keyComparator)", id="java-parameters"),
+    ],
+)
+def test_lines_in_an_open_bracket_keep_their_alignment(language_id: str, doc: str,
+                                                      raw: str) -> None:
+    """Inside a bracket left open above the cursor (or followed by text on its line),
+    lines are aligned, not indented by levels: the answer's whitespace is kept."""
+    assert normalise_indent(raw, ctx_of(doc, language_id)) == raw
 
 
 @pytest.mark.parametrize(

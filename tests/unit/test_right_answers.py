@@ -233,3 +233,29 @@ def test_english_where_code_goes_in_a_misread_window_is_still_dropped() -> None:
 )
 def test_a_comments_layout_is_kept_as_written(language_id: str, doc: str, raw: str) -> None:
     assert shown(doc, raw, language_id) == raw
+
+
+DJANGO_ERRORS = (
+    "{% block extrastyle %}\n"
+    "  <link rel=\"stylesheet\" href=\"{% static \"admin/css/changelists.css\" %}\">\n"
+    "{% endblock %}\n\n{% block content %}\n  <div id=\"content-main\">\n"
+    "    {% block object-tools %}\n        <ul class=\"object-tools\">\n"
+    "          {% change_list_object_tools %}\n        </ul>\n    {% endblock %}\n"
+    "<div>\n    {% if cl.formset.errors %}\n        <p class=\"errornote\">\n    █\n"
+    "    {% endif %}\n    <div class=\"module\" id=\"changelist\">\n    </div>\n</div>\n"
+)
+
+
+def test_text_in_a_markup_document_is_content() -> None:
+    """Django's change_list.html: a sentence between tags is the page's text, never
+    "English where code goes" (the early stop and the grammar's verdict dropped it)."""
+    raw = ("    {% blocktranslate %}Please correct the error below.{% endblocktranslate %}\n"
+           "        </p>\n        {{ cl.formset.non_form_errors }}")
+    assert shown(DJANGO_ERRORS, raw, "html") == raw
+
+
+def test_broken_markup_is_still_dropped() -> None:
+    """The other side: where the grammar reads the page, a tag the answer leaves broken
+    is still its error."""
+    doc = DJANGO_ERRORS[DJANGO_ERRORS.index("<div>\n"):]
+    assert shown(doc, "    <p class=\"note>\n        Please correct </p", "html") is None

@@ -10,24 +10,23 @@ from __future__ import annotations
 
 from iskra_ls.completion.context import CompletionContext
 from iskra_ls.completion.filters.text import CLOSER_LINE, next_code_lines
-from iskra_ls.completion.indentation import indent_columns
 
 
 def block_end_line(text: str, ctx: CompletionContext) -> int | None:
     """Index of the first line of ``text`` (normalised) past the cursor's block."""
     lines = text.split("\n")
-    floor = indent_columns(ctx.enclosing_indent, ctx.indent_unit)
+    floor = ctx.indent.columns(ctx.enclosing_indent)
     first_body = next((ln for ln in lines[1:] if ln.strip()), None)
     if ctx.after_opener and not lines[0].strip() and first_body is not None:
         # The body's first line sets the block's level (kept as written where the
         # document showed no indentation unit to convert to).
-        floor = min(floor, indent_columns(first_body, ctx.indent_unit))
-    unit_cols = indent_columns(ctx.indent_unit, ctx.indent_unit) or 4
+        floor = min(floor, ctx.indent.columns(first_body))
+    unit_cols = ctx.indent.unit_columns
     for i in range(1, len(lines)):
         line = lines[i]
         if not line.strip():
             continue
-        width = indent_columns(line, ctx.indent_unit)
+        width = ctx.indent.columns(line)
         if width >= floor:
             continue
         closes_this = width >= floor - unit_cols and CLOSER_LINE.fullmatch(line.strip())

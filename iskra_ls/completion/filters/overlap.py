@@ -38,11 +38,14 @@ def _strip_line_echo(line: str, line_prefix: str) -> str | None:
 
 
 def _strip_token_overlap(line: str, line_prefix: str) -> str:
-    """``line`` minus a leading repeat of the word(s) that end ``line_prefix``."""
+    """``line`` minus a leading repeat of the word(s) that end ``line_prefix`` (a number
+    is never taken as repeated)."""
     for k in range(min(len(line), len(line_prefix)), 0, -1):
         part = line[:k]
         if not line_prefix.endswith(part) or not any(is_word(c) for c in part):
             continue
+        if part.strip().replace(".", "").isdigit():
+            continue  # numbers repeat in real code (``0 0``, ``1, 1``): no echo
         before = line_prefix[-k - 1 : -k] if k < len(line_prefix) else ""
         if not (before and is_word(before) and is_word(part[0])):
             return line[k:]

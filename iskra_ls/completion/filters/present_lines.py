@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from iskra_ls.completion.context import CompletionContext
 from iskra_ls.completion.filters.text import CLOSER_LINE, next_code_lines
-from iskra_ls.completion.indentation import indent_columns
 
 
 def _line_key(line: str, ctx: CompletionContext) -> tuple[int, str]:
     """What makes two lines the same line: the text, and for a lone closer (``end``,
     ``}``) its column too: the for loop's ``end`` is not the function's."""
     body = line.strip()
-    column = indent_columns(line, ctx.indent_unit) if CLOSER_LINE.fullmatch(body) else -1
+    column = ctx.indent.columns(line) if CLOSER_LINE.fullmatch(body) else -1
     return column, body
 
 

@@ -11,11 +11,12 @@ brings the rest of it is kept as written.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from math import gcd
 
 from iskra_ls.completion.context import CompletionContext
 from iskra_ls.completion.filters.text import CLOSER_LINE, mask_strings, next_code_lines
-from iskra_ls.completion.indentation import code_part, indent_columns, leading_ws, render_indent
+from iskra_ls.completion.indentation import INDENT_STEPS, code_part, leading_ws
 from iskra_ls.languages import language_for
 
 MAX_LEADING_BLANK_LINES = 2
@@ -34,7 +35,18 @@ def _body_goes_below(ctx: CompletionContext, first: str) -> bool:
 
 
 def _unit_columns(ctx: CompletionContext) -> int:
-    return indent_columns(ctx.indent_unit, ctx.indent_unit) or 4
+    return ctx.indent.unit_columns
+
+
+def _unit_step(widths: list[int], unit_cols: int, *, absolute: bool = False) -> int:
+    """The document's own step: widths are converted one column to one column."""
+    return unit_cols
+
+
+def _step_reader(ctx: CompletionContext) -> Callable[..., int]:
+    """How the model's step is read: from its widths, or, where steps are syntax (YAML),
+    as the document's own (the block moves whole, its steps as written)."""
+    return _unit_step if language_for(ctx.language_id).steps_are_syntax else _model_step
 
 
 def _model_step(widths: list[int], unit_cols: int, *, absolute: bool = False) -> int:
@@ -52,7 +64,9 @@ def _model_step(widths: list[int], unit_cols: int, *, absolute: bool = False) ->
     if all(w % unit_cols == 0 for w in positive):
         # A 4-space answer in a 2-space file fits the grid, two levels at a time.
         return step if step > unit_cols else unit_cols
-    return step if step >= 2 else unit_cols
+    # Only a width a person indents by is a step; 9 or 22 alone is alignment under
+    # something above (an operator, template arguments) and is kept as written.
+    return step if step in INDENT_STEPS else unit_cols
 
 
 def _continuation_lines(lines: list[str], ctx: CompletionContext) -> set[int]:
@@ -94,10 +108,10 @@ def continues_indentation(text: str, ctx: CompletionContext) -> bool:
     above = next((ln for ln in reversed(_raw_last_lines(ctx)) if ln.strip()), "")
     entry = language_for(ctx.language_id)
     unit = _unit_columns(ctx)
-    needed = indent_columns(above, ctx.indent_unit)
+    needed = ctx.indent.columns(above)
     if entry.opens_indented_block(above):
         needed += unit
-    cursor = indent_columns(typed, ctx.indent_unit)
+    cursor = ctx.indent.columns(typed)
     return cursor < needed or cursor % unit != 0
 
 
@@ -114,14 +128,19 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         text = ("\n" * keep if ctx.after_opener else "") + text[blank.end() :]
     if ctx.after_opener and _COMMENT_OPENER.search(ctx.line_prefix):
         return _comment_body(text, ctx)
+    if language_for(ctx.language_id).tabs_are_syntax:
+        return _as_written(text, ctx)
+    if in_open_bracket(ctx):
+        return text  # aligned under the bracket's contents, not indented by levels
     if continues_indentation(text, ctx):
         return _as_in_file(text, ctx)
     lines = text.split("\n")
     unit_cols = _unit_columns(ctx)
-    target = indent_columns(ctx.enclosing_indent, ctx.indent_unit)
+    target = ctx.indent.columns(ctx.enclosing_indent)
     if ctx.after_opener and lines[0].strip() and _body_goes_below(ctx, lines[0]):
         lines.insert(0, "")
-    widths = [indent_columns(ln, ctx.indent_unit) for ln in lines]
+    model_step = _step_reader(ctx)
+    widths = [ctx.indent.columns(ln) for ln in lines]
     content = [i for i in range(1, len(lines)) if lines[i].strip()]
     continued = _continuation_lines(lines, ctx)
     measured = [
@@ -130,7 +149,8 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         if not lines[i].strip().startswith("*") and i not in continued
     ]
     block_layout = ctx.after_opener and not lines[0].strip()
-    opens = language_for(ctx.language_id).opens_indented_block
+    entry = language_for(ctx.language_id)
+    opens = entry.opens_indented_block
     if block_layout and content:
         base = widths[content[0]]
         relative = True
@@ -138,23 +158,26 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
         base, relative = 0, False
     else:
         first_width = widths[0]
-        # The first following code line tells absolute from relative (not a " * " line).
-        second = next(iter(measured), widths[content[0]])
+        # The first following code line tells absolute from relative (not a " * " line);
+        # under a bracket that ends the first line (a hanging ``[``) that is its first item.
+        hanging = entry.code_part(lines[0]).endswith(("(", "["))
+        second = widths[content[0]] if hanging else next(iter(measured), widths[content[0]])
         base = first_width
         relative = first_width > 0 or not (
             second > 0 and (not opens(lines[0]) or second > target)
         )
-        if not relative and opens(lines[0]):
+        if not relative and opens(lines[0]) and not _indents_seen(lines[1:], ctx):
             # Read as in the file, the body must land deeper than the cursor's block;
-            # a 4-space answer in a 2-space file does not: it was written from column 0.
-            step = _model_step(measured, unit_cols)
+            # a 4-space answer in a 2-space file does not: it was written from column 0
+            # (unless the lines around the cursor use each of its indentations).
+            step = model_step(measured, unit_cols)
             relative = _convert(second, step, unit_cols) <= target
     if relative:
-        step = _model_step([abs(w - base) for w in measured], unit_cols)
+        step = model_step([abs(w - base) for w in measured], unit_cols)
     else:
-        step = _model_step(measured, unit_cols, absolute=True)
-    written_deeper = block_layout and content and widths[content[0]] > indent_columns(
-        ctx.line_indent, ctx.indent_unit
+        step = model_step(measured, unit_cols, absolute=True)
+    written_deeper = block_layout and content and widths[content[0]] > ctx.indent.columns(
+        ctx.line_indent
     )
     seen = _indents_seen(lines[1:], ctx) or not ctx.indent_seen
     if (not relative or base == target or written_deeper) and seen:
@@ -180,7 +203,7 @@ def normalise_indent(text: str, ctx: CompletionContext) -> str:
             columns = target + _convert(widths[i] - base, step, unit_cols)
         else:
             columns = _convert(widths[i], step, unit_cols)
-        out.append(render_indent(columns, ctx.indent_unit) + body)
+        out.append(ctx.indent.render(columns) + body)
     return "\n".join(out)
 
 
@@ -200,7 +223,7 @@ def _comment_body(text: str, ctx: CompletionContext) -> str:
 def _first_line(line: str, target: int, ctx: CompletionContext) -> str:
     """The reply's first line, placed at the cursor (padded to the block's indentation)."""
     body = line.lstrip(" \t")
-    pad = render_indent(target, ctx.indent_unit)
+    pad = ctx.indent.render(target)
     first_pad = pad[len(ctx.line_prefix) :] if pad.startswith(ctx.line_prefix) else ""
     return first_pad + body if body and not ctx.after_opener else body
 
@@ -208,13 +231,52 @@ def _first_line(line: str, target: int, ctx: CompletionContext) -> str:
 def _indents_seen(lines: list[str], ctx: CompletionContext) -> bool:
     """Whether every indentation the reply's lines use is one the document's lines near
     the cursor use: then the model wrote them as in the file, tabs and spaces as they are
-    (``\t\t  ``), and converting them could only lose that."""
-    wanted = {leading_ws(line) for line in lines if line.strip()}
+    (``\t\t  ``), and converting them could only lose that. In a file that mixes tabs and
+    spaces the same column is the same indentation (GNU's ``\t`` and its 8 spaces)."""
+    key = ctx.indent.columns if ctx.tab_width else leading_ws
+    wanted = {key(line) for line in lines if line.strip()}
     if not wanted:
         return False
-    seen = {leading_ws(line) for line in ctx.prefix[-8000:].split("\n")[1:] if line.strip()}
-    seen |= {leading_ws(line) for line in ctx.suffix[:4000].split("\n") if line.strip()}
+    seen = {key(line) for line in ctx.prefix[-8000:].split("\n")[1:] if line.strip()}
+    seen |= {key(line) for line in ctx.suffix[:4000].split("\n") if line.strip()}
     return wanted <= seen
+
+
+BRACKET_SCAN_LINES = 12
+"""Lines above the cursor searched for a bracket left open."""
+
+
+def in_open_bracket(ctx: CompletionContext) -> bool:
+    """Whether the cursor is inside a ``(`` or ``[`` opened on a line above its own, or
+    followed by text on its own line: lines there are aligned (a parameter list, the
+    columns of a view), at any column, and an answer keeps the columns it wrote."""
+    entry = language_for(ctx.language_id)
+    lines = ctx.prefix[-4000:].split("\n")[-BRACKET_SCAN_LINES:]
+    stack: list[tuple[str, int, bool]] = []  # (bracket, line index, text follows it)
+    for i, line in enumerate(lines):
+        code = mask_strings(entry.code_part(line))
+        for pos, ch in enumerate(code):
+            if ch in "([{":
+                stack.append((ch, i, bool(code[pos + 1 :].strip())))
+            elif ch in ")]}" and stack:
+                stack.pop()
+    if not stack or stack[-1][0] == "{":
+        return False
+    _bracket, opened_at, followed = stack[-1]
+    return opened_at < len(lines) - 1 or followed
+
+
+def _as_written(text: str, ctx: CompletionContext) -> str:
+    """Where a tab and spaces mean different things (a Makefile's tab starts a recipe,
+    spaces nest a conditional), the reply's lines stay as written: only its first line
+    goes to the cursor, or below an opener at the body's indentation (a rule's tab)."""
+    lines = text.split("\n")
+    if ctx.after_opener and lines[0].strip() and _body_goes_below(ctx, lines[0]):
+        return "\n" + ctx.enclosing_indent + text
+    if continues_indentation(text, ctx):
+        return text
+    target = ctx.indent.columns(ctx.enclosing_indent)
+    return "\n".join([_first_line(lines[0], target, ctx), *lines[1:]])
 
 
 def _as_in_file(text: str, ctx: CompletionContext) -> str:
@@ -223,13 +285,13 @@ def _as_in_file(text: str, ctx: CompletionContext) -> str:
     if _indents_seen(lines[1:], ctx) or not ctx.indent_seen:
         return text
     unit_cols = _unit_columns(ctx)
-    widths = [indent_columns(ln, ctx.indent_unit) for ln in lines[1:] if ln.strip()]
-    step = _model_step(widths, unit_cols, absolute=True)
+    widths = [ctx.indent.columns(ln) for ln in lines[1:] if ln.strip()]
+    step = _step_reader(ctx)(widths, unit_cols, absolute=True)
     out = [lines[0]]
     for line in lines[1:]:
         body = line.lstrip(" \t")
-        columns = _convert(indent_columns(line, ctx.indent_unit), step, unit_cols)
-        out.append(render_indent(columns, ctx.indent_unit) + body if body else "")
+        columns = _convert(ctx.indent.columns(line), step, unit_cols)
+        out.append(ctx.indent.render(columns) + body if body else "")
     return "\n".join(out)
 
 

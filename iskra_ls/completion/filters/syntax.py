@@ -22,7 +22,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from iskra_ls.completion.context import CompletionContext
-from iskra_ls.completion.indentation import indent_columns
 from iskra_ls.completion.prose import is_prose, keywords
 from iskra_ls.languages import Language, language_for, new_parser
 
@@ -407,7 +406,7 @@ def _strands_body_below(ctx: CompletionContext, text: str, replace_after: int) -
     below = next((ln for ln in ctx.suffix[:WINDOW_AFTER].split("\n")[1:] if ln.strip()), "")
     if not below or not last.strip() or entry.opens_block(last):
         return False
-    return indent_columns(below, ctx.indent_unit) > indent_columns(last, ctx.indent_unit)
+    return ctx.indent.columns(below) > ctx.indent.columns(last)
 
 
 def keep_parseable(text: str, ctx: CompletionContext, replace_after: int = 0) -> str:
