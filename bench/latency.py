@@ -69,16 +69,19 @@ KEYS = (
     "tokens_per_request", "backend_requests", "stub_connections", "pauses", "keystrokes",
     "chars_accepted", "wrong_suggestion_samples", "document_matches_source",
 )
+LOG_KEYS = ("pause_log", "paid_after_last_pause")
+"""With ``--log``: per pause, where it fell, what it showed and where requests were paid."""
 
 
 async def run(
-    lines: int = 80, pause_every: int = 3, variants: tuple[str, ...] = tuple(VARIANTS)
+    lines: int = 80, pause_every: int = 3, variants: tuple[str, ...] = tuple(VARIANTS),
+    *, log: bool = False,
 ) -> dict[str, Any]:
     """The figures of each variant; the first one's also at the top level."""
     results: dict[str, Any] = {}
     for name in variants:
         replay = await typing_replay.run(config(lines, pause_every, **VARIANTS[name]))
-        results[name] = {key: replay.get(key) for key in KEYS}
+        results[name] = {key: replay.get(key) for key in KEYS + (LOG_KEYS if log else ())}
     return {
         "network": {"rtt_ms": 1000 * RTT_S, "connect_ms": 1000 * CONNECT_S,
                     "ms_per_chunk": 1000 * CHUNK_S, "chars_per_chunk": CHUNK_CHARS},
@@ -92,9 +95,11 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=80)
     parser.add_argument("--variant", action="append", choices=sorted(VARIANTS),
                         help="run only these (default: all)")
+    parser.add_argument("--log", action="store_true",
+                        help="add each pause: where, what it showed, which requests it paid")
     args = parser.parse_args()
     variants = tuple(args.variant or VARIANTS)
-    print(json.dumps(asyncio.run(run(args.lines, variants=variants)), indent=2))
+    print(json.dumps(asyncio.run(run(args.lines, variants=variants, log=args.log)), indent=2))
 
 
 if __name__ == "__main__":

@@ -105,6 +105,8 @@ class Oracle:
         self.position = 0
         """Where the typist is: no request can be for a later place."""
         self.misplaced = 0
+        self.asked_at: list[int] = []
+        """Where each request's cursor was (offsets in ``target``)."""
 
     def reply(self, body: dict[str, Any]) -> Reply:
         user = str(body["messages"][-1]["content"])
@@ -116,6 +118,7 @@ class Oracle:
             cursor = self.position
         else:
             cursor = start + len(before)
+        self.asked_at.append(cursor)
         if self.answers == "line_and_next":
             return Reply.text(self.line_and_next(cursor))
         one_line = "one line, no line break" in user
@@ -194,6 +197,9 @@ class Typist:
         self.ready_after_s: list[float] = []
         """Per pause with a suggestion: last keystroke -> suggestion ready."""
         self._sampled: set[str] = set()
+        self.pause_log: list[dict[str, Any]] = []
+        """Per pause: where it fell, what it showed, and the requests paid since the last."""
+        self._asked_seen = 0
 
     # -- the editor side -------------------------------------------------------------
 
@@ -309,11 +315,36 @@ class Typist:
         length = self.rng.uniform(*self.config.pause_s)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._shown.wait(), length)
-        if self._showing is not None:
+        ready = max(self._shown_at - self.last_key_at, 0.0) if self._showing else None
+        self._log_pause(ready)
+        if ready is not None:
             self.counts.pauses_showing += 1
-            self.ready_after_s.append(max(self._shown_at - self.last_key_at, 0.0))
+            self.ready_after_s.append(ready)
             if self._right(self._showing):
                 self.counts.pauses_showing_right += 1
+
+
+    def paid_since_pause(self) -> list[str]:
+        """Where the requests since the last logged pause were asked (and log them)."""
+        asked = self.oracle.asked_at[self._asked_seen :]
+        self._asked_seen = len(self.oracle.asked_at)
+        return [self._where(cursor) for cursor in asked]
+
+    def _log_pause(self, ready: float | None) -> None:
+        paid = self.paid_since_pause()
+        right = self._showing is not None and self._right(self._showing)
+        self.pause_log.append({
+            "at": self._where(self.position),
+            "shown": "right" if right else "wrong" if self._showing is not None else "nothing",
+            "paid_at": paid,
+            "ready_ms": None if ready is None else round(1000 * ready),
+        })
+
+    def _where(self, offset: int) -> str:
+        """``line:column`` (1-based line) and the line's text up to there."""
+        line_start = self.target.rfind("\n", 0, offset) + 1
+        line = self.target.count("\n", 0, offset) + 1
+        return f"{line}:{offset - line_start} {self.target[line_start:offset]!r}"
 
 
 def source_text(config: ReplayConfig) -> str:
@@ -376,6 +407,8 @@ async def run(config: ReplayConfig | None = None) -> dict[str, Any]:
         "ready_after_ms_median": _percentile(typist.ready_after_s, 50),
         "ready_after_ms_p90": _percentile(typist.ready_after_s, 90),
         "oracle_misplaced": oracle.misplaced,
+        "pause_log": typist.pause_log,
+        "paid_after_last_pause": typist.paid_since_pause(),
         "document_matches_source": final_ok,
         "wall_s": wall,
         "config": {k: v for k, v in asdict(config).items() if k != "settings"},

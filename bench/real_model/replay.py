@@ -126,6 +126,9 @@ async def _replay(case: RecordedCase, ctx: CompletionContext) -> Replayed:
         if final:
             read_at_final.append(chat.stream.read)  # the rest is only drained
             return
+        if shown:
+            return  # later hand-overs (the next lines as they stream) only fill the cache:
+            # the editor was answered by the first one, as the service's ``shown``
         line = CompletionService._shown_of(suggestion, whole=False)
         if line is not None:
             shown.append(Shown(FIRST_LINE, line, False, case.text, case.offset))

@@ -60,8 +60,11 @@ class AccountMonitor:
         self._refresh_task: asyncio.Task[None] | None = None
         self._poll_task: asyncio.Task[None] | None = None
 
-    async def refresh(self, *, force: bool = False) -> None:
-        """Read the ledger (other windows spend too), ask ``/auth/me``, publish the status."""
+    async def refresh(self, *, force: bool = False, background: bool = False) -> None:
+        """Read the ledger (other windows spend too), ask ``/auth/me``, publish the status.
+
+        ``background``: after a request, nobody waits: the look-up lets an answer still
+        streaming finish first, so it does not open a second connection beside it."""
         client = self._client()
         await self.quota.refresh()
         if not client.token:
@@ -77,7 +80,7 @@ class AccountMonitor:
         account = self.quota.account
         asked_at = self.quota.clock()
         try:
-            answer = await client.me()
+            answer = await client.me(background=background)
         except errors.IskraError as error:
             self._report(error, False)
             return
@@ -104,7 +107,7 @@ class AccountMonitor:
         await asyncio.sleep(self.refresh_delay_s)
         while self._dirty:
             self._dirty = False
-            await self.refresh(force=True)
+            await self.refresh(force=True, background=True)
 
     async def quota_for_explicit(self) -> bool:
         """Before a request the user asked for: re-check when we believe it is spent.

@@ -49,6 +49,7 @@ from iskra_ls.api.error_map import translate_error
 from iskra_ls.api.results import ChatResult, RequestMeter, ToolCall, Usage
 from iskra_ls.api.roots import same_root, url_problem
 from iskra_ls.api.stream import MAX_TOOL_CALLS, ChatStream
+from iskra_ls.api.traffic import Kind, Traffic
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -98,6 +99,8 @@ class IskraClient:
         """Chat requests sent by this process (each costs one from the quota)."""
         self.last_usage: Usage | None = None
         self.on_usage: Callable[[Usage], None] | None = None
+        self.traffic = Traffic()
+        """Requests open now, kept to one connection (:mod:`~iskra_ls.api.traffic`)."""
         self._sdk: AsyncOpenAI | None = None
         self._sdk_lock = threading.Lock()
         """``preload`` builds the SDK in a worker thread: build it once, never replace it
@@ -160,11 +163,15 @@ class IskraClient:
         need_token: bool = True,
         max_bytes: int = SMALL_BODY_BYTES,
         extra: dict[str, Any] | None = None,
+        kind: Kind = Kind.LOOKUP,
+        background: bool = False,
     ) -> Any:
-        """One request read whole, within ``timeout`` in total and ``max_bytes``; JSON back."""
+        """One request read whole, within ``timeout`` in total and ``max_bytes``; JSON back.
+
+        It waits its turn on the connection first (:mod:`~iskra_ls.api.traffic`)."""
         sdk = self._client(need_token=need_token)
         options = self._options(timeout, **(extra or {}))
-        async with asyncio.timeout(timeout):
+        async with self.traffic.request(kind, background=background), asyncio.timeout(timeout):
             response = await open_raw(sdk, method, path, body, options)
             try:
                 raw = await read_capped(response, max_bytes)
@@ -207,11 +214,15 @@ class IskraClient:
 
     # -- account ------------------------------------------------------------------
 
-    async def me(self, *, timeout: float | None = None) -> Account:
-        """``GET /auth/me``: tier and today's usage. Does not cost a request."""
+    async def me(self, *, timeout: float | None = None, background: bool = False) -> Account:
+        """``GET /auth/me``: tier and today's usage. Does not cost a request.
+
+        ``background``: nobody waits for it, so it waits for the answers streaming now
+        instead of opening a second connection beside them."""
         limit = timeout or 10.0
         try:
-            body = await self._send("GET", f"{self.api_url}/auth/me", timeout=limit)
+            body = await self._send("GET", f"{self.api_url}/auth/me", timeout=limit,
+                                    background=background)
         except Exception as exc:
             raise translate_error(exc, self.api_url, timeout=limit) from None
         return Account.from_me(body)
@@ -264,6 +275,7 @@ class IskraClient:
                     body=kwargs,
                     timeout=timeout or self.timeout,
                     max_bytes=self.max_response_bytes,
+                    kind=Kind.MODEL,
                 )
                 return self._result_from_completion(response, time.perf_counter() - started)
             except Exception as exc:

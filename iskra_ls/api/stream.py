@@ -22,6 +22,7 @@ from iskra_ls.api.bodies import drain_rest, open_raw
 from iskra_ls.api.error_map import translate_error
 from iskra_ls.api.results import ChatResult, RequestMeter, ToolCall
 from iskra_ls.api.sse import SseLines
+from iskra_ls.api.traffic import Kind, Ticket
 
 if TYPE_CHECKING:
     import httpx2
@@ -54,6 +55,8 @@ class ChatStream:
         self._kwargs = kwargs
         self._timeout = timeout
         self._response: httpx2.Response | None = None
+        self._ticket: Ticket | None = None
+        """Counts this answer open on the client's connection until it is closed."""
         self._started = 0.0
         self._deadline = 0.0
         self.result = ChatResult()
@@ -67,13 +70,17 @@ class ChatStream:
         self._started = time.perf_counter()
         self._deadline = asyncio.get_running_loop().time() + self._timeout
         client._count_request(self._meter)
+        self._ticket = await client.traffic.enter(Kind.MODEL)
         try:
             async with asyncio.timeout_at(self._deadline):
                 self._response = await open_raw(
                     sdk, "POST", "/chat/completions", {**self._kwargs, "stream": True},
                     client._options(self._timeout),
                 )
-        except Exception as exc:
+        except BaseException as exc:
+            self._ticket.release()
+            if not isinstance(exc, Exception):
+                raise
             raise client._failed(exc, self._meter, timeout=self._timeout) from None
         return self
 
@@ -92,6 +99,8 @@ class ChatStream:
                 await response.aclose()
             except Exception:
                 log.debug("closing the stream failed", exc_info=True)
+        if self._ticket is not None:
+            self._ticket.release()
 
     def __aiter__(self) -> AsyncIterator[str]:
         return self._deltas()

@@ -5,10 +5,11 @@ keeping whatever happens in the editor meanwhile. How the answer is read (what t
 show early, where it may stop, what to keep) is the
 :class:`~iskra_ls.completion.lookahead.AnswerReader`'s; this module streams it:
 
-- the first line is handed over (``on_answer``) as soon as it has streamed; in the
-  middle of a line, the lines after it are read on (for the next line starts) until
-  their block visibly ends; a block stops where the enclosing block ends (a line that
-  dedents past it, or the closing fence) instead of running to ``max_tokens``;
+- the first line is handed over (``on_answer``) as soon as it has streamed, then the
+  answer so far each time another line has streamed (the next line start is served
+  from it before the rest is in); the lines after it are read on (for the next line
+  starts) until their block visibly ends; a block stops where the enclosing block ends
+  (a line that dedents past it, or the closing fence) instead of running to ``max_tokens``;
 - the rest of the stream is then read to its end in the background (at most
   ``DRAIN_S``) instead of closing it, because closing a stream early closes its
   keep-alive connection and the next request pays a new TCP + TLS set-up

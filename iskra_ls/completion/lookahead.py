@@ -163,6 +163,12 @@ def _blank_first_line(text: str) -> int | None:
     return None
 
 
+HANDOVERS = 2
+"""Hand-overs while an answer streams, after its first line: the next line start (the
+pause right after Enter) is served from them; later lines come with the final answer.
+Each one post-processes the answer so far, so they are few."""
+
+
 class AnswerReader:
     """Reads one streamed answer for ``ctx``: what to show early, when to stop, what to keep.
 
@@ -181,13 +187,26 @@ class AnswerReader:
         self._first: tuple[int, Suggestion] | None = None
         """Lookahead: (characters of the answer that made the first line, that line)."""
         self._next: LineStart | None = None
+        self._handed = 0
+        """Complete lines of the answer already handed over (after the first line shown)."""
+        self._handovers = 0
+        self._gave_first = False
+        """A block's first line was handed over: its next lines may follow as they stream
+        (else the editor is still waiting, and gets the final answer)."""
 
     def feed(self, partial: str) -> tuple[Suggestion | None, str | None]:
-        """``(shown, stop)``: a first line to show now (at most once), and the answer up to
-        where reading may stop (None: read on)."""
+        """``(early, stop)``: what to use now, and the answer up to where reading may stop
+        (None: read on).
+
+        ``early`` is the first line (at most once), then, while the answer streams, the
+        suggestion so far each time more of its lines have ended: the next line start is
+        served from them before the rest is in (``finish`` has the last word)."""
         text = to_lf(partial)
         if self.lookahead:
-            return self._feed_lines(text)
+            early, stop = self._feed_lines(text)
+            if early is None and stop is None and self._first is not None:
+                early = self._so_far(text, self._first)
+            return early, stop
         start = self._start
         if start is not None:
             if not start.settle(text):
@@ -201,7 +220,48 @@ class AnswerReader:
             if first is not None:
                 self._shown = True
                 early = self._pad(postprocess(first, one_line))
-        return early, early_stop_text(text, ctx)
+                self._handed = first.count("\n") + 1
+                # A first line of its own (not one starting below, after an opener).
+                self._gave_first = early is not None and bool(early.text.strip()) and (
+                    "\n" not in early.text)
+        stop = early_stop_text(text, ctx)
+        if early is None and stop is None and self._gave_first:
+            early = self._block_so_far(text, ctx)
+        return early, stop
+
+    def _more_lines(self, text: str) -> str | None:
+        """``text`` up to its last line break, when more lines have ended since the last
+        hand-over (at most ``HANDOVERS`` of them); else None."""
+        if self._handovers >= HANDOVERS:
+            return None
+        end = text.rfind("\n")
+        lines = text.count("\n", 0, end + 1)
+        if end < 0 or lines <= self._handed:
+            return None
+        self._handed = lines
+        self._handovers += 1
+        return text[:end]
+
+    def _block_so_far(self, text: str, ctx: CompletionContext) -> Suggestion | None:
+        """A block at a line start: its complete lines so far, shaped as a whole answer."""
+        done = self._more_lines(text)
+        if done is None or "\n" not in done.strip():
+            return None
+        return self._pad(postprocess(done, ctx))
+
+    def _so_far(self, text: str, first: tuple[int, Suggestion]) -> Suggestion | None:
+        """In the middle of a line: the first line and the complete lines after it so far
+        (none while the first line is blank: nothing to show here, the final decides)."""
+        if not first[1].text.strip():
+            return None
+        used = first[0] + 1
+        done = self._more_lines(text[used:]) if used < len(text) else None
+        if done is None:
+            return None
+        rest = self._rest(_lines(done + "\n", LOOKAHEAD_LINES).rstrip("\n"))
+        if rest is None:
+            return None
+        return Suggestion(first[1].text + self.ctx.eol + rest.text, first[1].replace_after)
 
     def _feed_lines(self, text: str) -> tuple[Suggestion | None, str | None]:
         early = None
@@ -221,15 +281,20 @@ class AnswerReader:
             self._next = self._next_start(self._first[1])
             if self._next is None:
                 return early, text[: self._first[0]]
-        assert self._next is not None
+        return early, self._read_on(text)
+
+    def _read_on(self, text: str) -> str | None:
+        """After the first part: the answer up to where the lines kept after it end (their
+        block ends, or ``LOOKAHEAD_LINES``), or None while that is not known."""
+        assert self._first is not None and self._next is not None
         used = self._first[0] + 1
         rest = _lines(text[used:], LOOKAHEAD_LINES)
         if len(rest) < len(text) - used:
-            return early, text[:used] + rest  # enough lines kept
+            return text[:used] + rest  # enough lines kept
         if not self._next.settle(rest):
-            return early, None
+            return None
         stop = early_stop_text(self._next.text_of(rest), self._next.ctx)
-        return early, None if stop is None else text[:used] + stop
+        return None if stop is None else text[:used] + stop
 
     def _next_start(self, first: Suggestion) -> LineStart | None:
         after = next_line(self.ctx, first)
@@ -247,13 +312,16 @@ class AnswerReader:
                 return postprocess(text, self.ctx)
             if not start.settle(text + "\n"):
                 return None
-            return start.padded(postprocess(start.text_of(text), start.ctx))
-        if self._first is None:
+            text = start.text_of(text)
+            if self._first is None:
+                return start.padded(postprocess(text, start.ctx))
+        elif self._first is None:
             self._feed_lines(text + "\n")  # the answer's last line ended with the stream
         if self._first is None:
             return None
         used, first = self._first
-        rest = self._rest(_lines(text[used + 1 :], LOOKAHEAD_LINES)) if used < len(text) else None
+        kept = _lines(text[used + 1 :], LOOKAHEAD_LINES)
+        rest = self._rest(kept) if used < len(text) else None
         if rest is None:
             return first if first.text.strip() else None
         return Suggestion(first.text + self.ctx.eol + rest.text, first.replace_after)

@@ -23,7 +23,8 @@ finishes in the background and its answer goes into the cache, all of it: the
 lines after a one-line suggestion wait there for the next line starts
 (:mod:`iskra_ls.completion.lookahead`), and an unusable answer is remembered so the
 same spot is not paid for again. One fetch per document at a time: a newer automatic
-request waits for the one in flight and is often served from its answer; requests for
+request waits for the one in flight and is often served from its answer, as soon as the
+line it needs has streamed (the answer reaches the cache line by line); requests for
 the very same spot (an editor asking for the inline item and the completion list at
 once) share one; a requested completion waits for a fetch at its place (or one it typed
 on from) at most ``EXPLICIT_WAIT_S``, elsewhere it goes out at once.
@@ -110,11 +111,19 @@ class _Fetch:
     """What the editor gets: the first line as soon as it has streamed."""
     final: asyncio.Future[None]
     """Done when the cache holds the final answer (or the request failed)."""
+    progress: asyncio.Future[None]
+    """Done when the cache holds more of the answer (then replaced by a new one)."""
     task: asyncio.Task[None] | None = None
     waiters: int = 0
     """Requests still waiting for ``shown``."""
     at: tuple[str, str] = ("", "")
     """The (prefix, suffix) it was asked for."""
+
+    def advance(self) -> None:
+        """The cache holds more of the answer: wake the requests waiting on it."""
+        _resolve(self.progress, None)
+        if not self.final.done():
+            self.progress = asyncio.get_running_loop().create_future()
 
 
 @dataclass
@@ -323,22 +332,24 @@ class CompletionService:
         if self._generation.get(uri) != generation:
             return self._superseded()  # a newer request came while the quota was checked
 
+        whole = request.invoked and wants_block(prefix, suffix, request.snapshot.language_id)
+
+        def lookup() -> Suggestion | None:
+            return self.cache.lookup(uri, prefix, suffix, time.monotonic(), whole=whole)
+
         older = self._inflight.get(uri)
         if older is not None and not older.final.done():
-            if not request.invoked:
-                # One fetch per document: its answer (paid for) often fits this cursor too.
-                if not await self._hold(uri, generation, until=older.final):
-                    return self._superseded()
-            elif suffix == older.at[1] and prefix.startswith(older.at[0]):
-                # Asked where a fetch is running, or typed on from there: its answer (paid
-                # for) is likely this one. Wait for it, but never long: a stalled fetch is
-                # passed by, and a requested completion elsewhere goes out at once.
-                if not await self._hold(uri, generation, until=older.shown,
-                                        delay=EXPLICIT_WAIT_S):
+            # One fetch per document: its answer (paid for) often fits this cursor too, and
+            # its lines reach the cache as they stream. A requested completion waits only
+            # where the fetch was asked or typed on from, and never long (a stalled fetch
+            # is passed by); elsewhere it goes out at once.
+            typed_on = suffix == older.at[1] and prefix.startswith(older.at[0])
+            if not request.invoked or typed_on:
+                limit = EXPLICIT_WAIT_S if request.invoked else None
+                if not await self._wait_for_answer(uri, older, generation, limit, lookup):
                     return self._superseded()
         # A fetch may have answered for this cursor while we waited.
-        whole = request.invoked and wants_block(prefix, suffix, request.snapshot.language_id)
-        known = self.cache.lookup(uri, prefix, suffix, time.monotonic(), whole=whole)
+        known = lookup()
         if known is not None:
             self.counts.cache_hits += 1
             return known
@@ -367,6 +378,26 @@ class CompletionService:
         finally:
             fetch.waiters -= 1
         return fetch.shown.result()
+
+    async def _wait_for_answer(
+        self,
+        uri: str,
+        fetch: _Fetch,
+        generation: int,
+        limit: float | None,
+        lookup: Callable[[], Suggestion | None],
+    ) -> bool:
+        """Wait until ``fetch`` has brought something for this cursor (``lookup``), or is
+        done, or ``limit`` is up; False when a newer request superseded this one."""
+        loop = asyncio.get_running_loop()
+        deadline = None if limit is None else loop.time() + limit
+        while not fetch.final.done() and lookup() is None:
+            delay = None if deadline is None else deadline - loop.time()
+            if delay is not None and delay <= 0:
+                break
+            if not await self._hold(uri, generation, until=fetch.progress, delay=delay):
+                return False
+        return True
 
     def _supersede(self, uri: str) -> int:
         """A newer request for ``uri``: the one waiting at the door is answered at once."""
@@ -418,7 +449,7 @@ class CompletionService:
         """Send one model request (its quota reserved), in its own task."""
         loop = asyncio.get_running_loop()
         fetch = _Fetch(shown=loop.create_future(), final=loop.create_future(),
-                       at=(prefix, suffix))
+                       progress=loop.create_future(), at=(prefix, suffix))
         whole_block = request.invoked and wants_block(
             prefix, suffix, request.snapshot.language_id
         )
@@ -443,6 +474,7 @@ class CompletionService:
                 fetch.shown.set_result(self._shown_of(suggestion, whole_block))
             if final:
                 _resolve(fetch.final, None)
+            fetch.advance()
 
         async def run() -> None:
             try:
@@ -462,6 +494,7 @@ class CompletionService:
             finally:
                 _resolve(fetch.shown, None)
                 _resolve(fetch.final, None)
+                fetch.advance()
                 if self._inflight.get(uri) is fetch:
                     del self._inflight[uri]
             self.session.refresh_soon()

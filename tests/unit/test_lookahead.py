@@ -38,7 +38,11 @@ YIQ = "def rgb_to_yiq(r, g, b):\n    y = 0.30*r + █\n"
 
 def test_the_first_line_is_shown_early_and_the_next_lines_are_kept() -> None:
     shown, answer, _ = read(YIQ, "0.59*g + 0.11*b\n    i = 0.74*(r-y)\n    q = 0.48*(r-y)\n")
-    assert shown == [Suggestion("0.59*g + 0.11*b")]
+    # The first line, then the lines after it as each one has streamed (for the next line
+    # start while the rest is on its way); the final answer has the last word.
+    assert shown[:2] == [Suggestion("0.59*g + 0.11*b"),
+                         Suggestion("0.59*g + 0.11*b\n    i = 0.74*(r-y)")]
+    assert answer is not None and all(answer.text.startswith(s.text) for s in shown)
     assert answer == Suggestion("0.59*g + 0.11*b\n    i = 0.74*(r-y)\n    q = 0.48*(r-y)")
 
 
@@ -66,7 +70,7 @@ def test_lines_after_the_first_go_through_post_processing() -> None:
 def test_a_blank_first_line_means_the_line_is_done() -> None:
     doc = "def f(r, g, b):\n    y = 0.30*r + 0.59*g█\n"
     shown, answer, _ = read(doc, "\n    i = 0.74*(r-y)\n")
-    assert shown == []
+    assert not any(s.text.split("\n")[0] for s in shown)  # nothing more on this line
     assert answer == Suggestion("\n    i = 0.74*(r-y)")
 
 
@@ -162,3 +166,24 @@ def test_a_blank_line_the_answer_leaves_before_the_next_lines_stays() -> None:
     doc = 'def seek(self):\n    """Values are:█\n    """\n'
     _, answer, _ = read(doc, "\n\n        0: start of stream\n        1: current position\n")
     assert answer == Suggestion("\n\n        0: start of stream\n        1: current position")
+
+
+def test_a_block_at_a_line_start_hands_its_lines_over_as_they_stream() -> None:
+    doc = "import math\n\n█"
+    raw = "def f(a):\n    x = a\n    y = x\n    return y\n"
+    shown, answer, _ = read(doc, raw)
+    assert shown[:2] == [Suggestion("def f(a):"), Suggestion("def f(a):\n    x = a")]
+    assert answer is not None and all(answer.text.startswith(s.text) for s in shown)
+
+
+def test_a_requested_block_is_handed_over_whole_only() -> None:
+    doc = "import math\n\n█"
+    shown, answer, _ = read(doc, "def f(a):\n    x = a\n    return x\n", early=False)
+    assert shown == []
+    assert answer == Suggestion("def f(a):\n    x = a\n    return x")
+
+
+def test_a_requested_block_keeps_only_the_block() -> None:
+    doc = "def clamp(r, g, b):\n    if b < 0.0:\n        █\n"
+    _, answer, _ = read(doc, "b = 0.0\n    if r > 1.0:\n        r = 1.0\n", early=False)
+    assert answer == Suggestion("b = 0.0")
