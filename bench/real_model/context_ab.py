@@ -287,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(record(args.languages, args.cases, args.out, args.start))
     result = figures(load(args.out))
     columns = list(result)
+    print(f"{'':<32}" + "".join(f"{c:>16}" for c in columns))
     print(f"{'cases':<32}" + "".join(f"{result[c]['cases']:>16}" for c in columns))
     for title, key, share in FIGURES:
         print(f"{title:<32}" + "".join(f"{shown(result[c][key], share):>16}" for c in columns))
