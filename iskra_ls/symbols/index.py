@@ -59,6 +59,9 @@ CANDIDATES = 2
 """The walk lists at most this many times :attr:`Limits.files` candidates before ordering
 them (a huge tree is not listed whole to index a few thousand files of it)."""
 
+IDLE_SECONDS = 30.0
+"""Parsing workers end after this long without a batch: each holds ~60 MB, and the index
+they built lives in the server. A later save starts one again (about half a second)."""
 WATCH_WAKE_MS = 300
 """The watcher's thread wakes this often when nothing changes (to see a stop)."""
 WATCH_DEBOUNCE_MS = 400
@@ -120,6 +123,7 @@ class SymbolIndex:
         limits: Limits | None = None,
         workers: int | None = None,
         near: Callable[[], Iterable[str]] | None = None,
+        idle_seconds: float = IDLE_SECONDS,
     ) -> None:
         self.folders = [os.path.normpath(f) for f in folders]
         self.admit = admit
@@ -130,6 +134,8 @@ class SymbolIndex:
         self._pool = ParsePool(count) if count > 0 else None
         """The parsing processes; None (``workers=0``) parses in the calling thread, for
         tools that run off any event loop (the benchmark's recall)."""
+        self.idle_seconds = idle_seconds
+        self._last_batch = time.monotonic()
         self.stats = IndexStats()
         self.complete = False
         """True once the first walk read every file it was allowed to."""
@@ -182,6 +188,7 @@ class SymbolIndex:
         """Hand ``jobs`` to a worker process (without workers: parse them here)."""
         if self._pool is None:
             return parse_files(jobs)
+        self._last_batch = time.monotonic()
         return self._pool.send(jobs)
 
     def _answers(self, sent: Ticket | list[Answer], timeout: float | None = None,
@@ -369,11 +376,24 @@ class SymbolIndex:
     def worker_pids(self) -> list[int]:
         return self._pool.pids() if self._pool is not None else []
 
+    @property
+    def workers_started(self) -> int:
+        return self._pool.started if self._pool is not None else 0
+
+    def _end_idle_workers(self) -> None:
+        """End the parsing workers once none has had a batch for ``idle_seconds``."""
+        pool = self._pool
+        if pool is not None and pool.pids() and not pool.busy() \
+                and time.monotonic() - self._last_batch >= self.idle_seconds:
+            pool.discard()
+
     def _run(self, watch: bool) -> None:
         try:
             changes = self._watcher() if watch else None
             self.build()
+            self._last_batch = time.monotonic()
             for batch in changes or ():
+                self._end_idle_workers()  # the watcher wakes every WATCH_WAKE_MS
                 for change, path in batch:
                     if self._skipped_folder(path):
                         continue  # the walk's own rule: hidden and generated folders stay out

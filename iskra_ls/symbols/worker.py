@@ -141,23 +141,25 @@ class ParsePool:
         self.niceness = niceness
         self._lock = threading.RLock()
         self._running: list[_Worker] = []
-        self._next = 0
         self._closed = False
+        self.started = 0
+        """Worker processes started so far (a crashed or idle pool starts new ones)."""
 
     def send(self, jobs: Sequence[Job]) -> Ticket:
-        """Hand ``jobs`` to the next worker (round robin), starting the workers first."""
+        """Hand ``jobs`` to the least busy worker. A worker is started only when every
+        running one still has a batch to answer (up to ``workers``): the first walk
+        starts them all, a saved file one."""
         with self._lock:
             if self._closed:
                 raise WorkerCrashed("the parsing workers have been stopped")
-            if not self._running:
-                self._running = [self._start() for _ in range(self.workers)]
-                if self._closed:  # closed (without the lock) while they started
-                    running, self._running = self._running, []
+            running = self._running
+            if len(running) < self.workers and all(w.sent > w.received for w in running):
+                running.append(self._start())
+                if self._closed:  # closed (without the lock) while it started
+                    self._running = []
                     _end(running)
                     raise WorkerCrashed("the parsing workers have been stopped")
-            number = self._next % len(self._running)
-            self._next += 1
-            worker = self._running[number]
+            worker = min(running, key=lambda w: w.sent - w.received)
             try:
                 worker.conn.send(list(jobs))
             except (OSError, ValueError) as error:
@@ -190,6 +192,7 @@ class ParsePool:
         process = context.Process(target=_serve, args=(theirs, self.niceness),
                                   name="iskra-index-worker", daemon=True)
         process.start()
+        self.started += 1
         theirs.close()  # only the worker holds its end: its death is an end of file here
         return _Worker(process, mine)
 
@@ -198,8 +201,12 @@ class ParsePool:
         loop while a receive may be waiting for an answer."""
         return [w.process.pid for w in list(self._running) if w.process.pid is not None]
 
+    def busy(self) -> bool:
+        """Whether a worker still has a batch to answer."""
+        return any(w.sent > w.received for w in list(self._running))
+
     def discard(self) -> None:
-        """Forget the workers (one crashed): the next batch starts new ones."""
+        """Forget the workers (one crashed, or all idle): the next batch starts new ones."""
         running, self._running = self._running, []  # no lock: a receive may hold it
         _end(running)
 

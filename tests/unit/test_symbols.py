@@ -246,3 +246,23 @@ def test_a_file_re_pointed_while_or_after_it_is_checked_is_not_read(tmp_path: Pa
     os.symlink(tmp_path / "out" / "keys.py", ws / "b.py")  # after the check, before the open
     _, chars, rows = parse_file(str(ws / "b.py"), 1000, checked.st_dev, checked.st_ino)
     assert (chars, rows) == (-1, ())
+
+
+def test_parsing_workers_end_when_idle_and_one_comes_back_for_a_save(tmp_path: Path) -> None:
+    """A parsing worker holds ~60 MB: once the first index is built the workers end (the
+    index lives in the server), and a saved file is re-read by one new worker, not by the
+    whole pool, which ends again when idle."""
+    for n in range(40):
+        write(tmp_path / f"part_{n}.py", f"def helper_{n}(value):\n    return value\n")
+    index = SymbolIndex([str(tmp_path)], lambda _p: True, idle_seconds=0.5)
+    index.start()
+    try:
+        assert index.ready.wait(120) and index.complete
+        wait_until(lambda: index.worker_pids() == [], "the workers outlived the first index")
+        started = index.workers_started
+        write(tmp_path / "later.py", "def saved_later(): pass\n")
+        wait_until(lambda: bool(index.lookup("saved_later")), "the save was not re-read")
+        assert index.workers_started - started == 1
+        wait_until(lambda: index.worker_pids() == [], "the re-read's worker stayed")
+    finally:
+        index.stop()
