@@ -162,7 +162,7 @@ def render_definition(definition: Definition, language_id: str) -> str:
 
 def definition_parts(
     names: Sequence[str],
-    lookup: Callable[[str], list[Definition]],
+    lookup: Callable[[str], Sequence[Definition]],
     own_path: str,
     label: Callable[[str], str],
     language_of: Callable[[str], str],
@@ -186,8 +186,11 @@ def definition_parts(
     for name in names:
         if budget - used < _MIN_PART_CHARS:
             break
-        found = [d for d in lookup(name) if d.path != own_path]
-        if not found or len(found) > MAX_SAME_NAME:
+        defined = lookup(name)
+        if len(defined) > MAX_SAME_NAME:
+            continue  # asked before the definitions are made: a common name has thousands
+        found = [d for d in defined if d.path != own_path]
+        if not found:
             continue
         if len(found) > 1:  # most names have one definition: no order to find
             found.sort(key=lambda d: (place(d.path), d.line))
@@ -331,7 +334,7 @@ def choose_parts(
     prefix: str,
     suffix: str,
     own_path: str,
-    lookup: Callable[[str], list[Definition]],
+    lookup: Callable[[str], Sequence[Definition]],
     label: Callable[[str], str],
     language_of: Callable[[str], str],
     others: Sequence[OpenText],
