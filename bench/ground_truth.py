@@ -26,17 +26,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import re
 import sys
-import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench import sources
+from bench.sources import in_language
 from iskra_ls.completion.context import CompletionContext, build_context, to_lf
 from iskra_ls.completion.lookahead import AnswerReader
 from iskra_ls.completion.postprocess import Suggestion
@@ -143,26 +142,6 @@ def _build(lines: list[str], i: int, kind: str, rng: random.Random) -> tuple[str
         return None  # the body goes on past what the case can cut: not a whole body
     a, b = _excerpt(lines, i, end - 1)
     return _cut(lines, a, b, (i, len(line.rstrip())), (end - 1, len(lines[end - 1].rstrip())))
-
-
-_REFERENCE_PARSERS = {"json": json.loads, "toml": tomllib.loads}
-"""The standard library's parser of a language, where it has one."""
-
-
-def in_language(language_id: str, text: str) -> bool:
-    """Whether ``text`` is valid in its language, where the standard library can tell.
-
-    Test suites ship files that are invalid on purpose (JSON's ``fail*.json``): their
-    continuation is an error the syntax filter must stop, no right answer to keep.
-    """
-    parse = _REFERENCE_PARSERS.get(language_id)
-    if parse is None:
-        return True
-    try:
-        parse(text)
-    except ValueError:  # json.JSONDecodeError and tomllib.TOMLDecodeError both are
-        return False
-    return True
 
 
 def cases_for(language_id: str, count: int, seed: int = 18) -> list[Case]:
