@@ -125,9 +125,10 @@ def test_a_dedent_written_by_the_answer_at_column_0_is_kept() -> None:
 @pytest.mark.parametrize(
     ("language", "doc", "raw", "expected"),
     [
-        pytest.param("json", '{\n    "a": {\n█', '    "b": 1\n', '        "b": 1', id="json"),
-        pytest.param("c", "int f(void) {\n    if (x) {\n█", "    y = 1;\n", "        y = 1;",
-                     id="c"),
+        pytest.param("json", '{\n    "a": {\n█\n    }\n}\n', '    "b": 1\n', '        "b": 1',
+                     id="json"),
+        pytest.param("c", "int f(void) {\n    if (x) {\n█\n    }\n}\n", "    y = 1;\n",
+                     "        y = 1;", id="c"),
         pytest.param("json", '{\n    "a": {\n█', "    }\n", "    }", id="json-closer"),
     ],
 )
