@@ -287,3 +287,68 @@ def test_the_stored_index_is_nothing_the_garbage_collector_walks(tmp_path: Path)
     assert len(gc.get_objects()) - before < 400
     found = index.lookup("helper_7")
     assert len(found) == 200 and found[0].name == "helper_7" and found[0].line == 21
+
+
+IMPORT_CASES = {
+    # A parenthesised import spans lines (a line regex saw its first line only), and a
+    # string that reads like an import is a string.
+    "python": ("main.py", "helpers.py", "from .helpers import (\n    parse_header,\n)\n"
+               '"""Old notes:\nfrom helpers import rollback_everything\n"""\n',
+               "def {}(data, strict=False):\n    return data\n\n", "x_{} = 1\n",
+               "    total = {}(data)\n"),
+    "javascript": ("main.js", "helpers.js", "import {\n  parse_header,\n} from './helpers.js';\n"
+                   "/*\nimport rollback_everything from './helpers.js';\n*/\n",
+                   "export function {}(data, strict) {{\n  return data;\n}}\n",
+                   "const x_{} = 1;\n", "  total = {}(data);\n"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(IMPORT_CASES))
+def test_the_names_a_file_imports_come_from_its_grammar(tmp_path: Path, language: str) -> None:
+    """The names a file imports rank with the lines near the cursor. They are the import
+    statements' names as the file's grammar reads them (from the index's own parse): all
+    the names of an import over several lines, none from a string or comment that looks
+    like an import."""
+    from iskra_ls.symbols.workspace import WorkspaceSymbols
+
+    main, helpers, head, definition, filler, use = IMPORT_CASES[language]
+    rivals = [f"rival_{n}" for n in range(10)]
+    write(tmp_path / helpers, "".join(definition.format(name) for name in
+                                      ["parse_header", "rollback_everything", *rivals]))
+    prefix = (head + "".join(filler.format(n) for n in range(250))
+              + "".join(use.format(name) for name in rivals)
+              + "".join(filler.format(n) for n in range(250, 275)) + "result = ")
+    write(tmp_path / main, prefix + "\n")
+    index = SymbolIndex([str(tmp_path)], lambda _p: True, workers=0)
+    index.build()
+    choose = WorkspaceSymbols().chooser("file://main", str(tmp_path / main), [],
+                                        lambda _p: True, [tmp_path], index)
+    sent = [part.text for part in choose(prefix=prefix, suffix="\n", budget=300)]
+    assert any("parse_header" in text for text in sent), sent
+    assert not any("rollback_everything" in text for text in sent), sent
+
+
+def test_a_parsing_worker_does_not_run_the_servers_main_module_again(tmp_path: Path) -> None:
+    """A spawned worker needs the parser only: re-running the program that started the
+    server (its script, a tool's main module) costs each worker its start-up again (0.7
+    CPU s for the benchmark's module) and repeats whatever that module does at import."""
+    import subprocess
+    import sys
+
+    write(tmp_path / "src" / "a.py", "def alpha(): pass\n")
+    marker = tmp_path / "imports.txt"
+    script = tmp_path / "server_main.py"
+    script.write_text(
+        "import os, sys\n"
+        "with open(sys.argv[1], 'a') as out:\n"
+        "    out.write(f'{os.getpid()}\\n')\n"
+        "if __name__ == '__main__':\n"
+        "    from iskra_ls.symbols.index import SymbolIndex\n"
+        "    index = SymbolIndex([sys.argv[2]], lambda _p: True, workers=1)\n"
+        "    index.build()\n"
+        "    print(len(index.lookup('alpha')), index.workers_started)\n"
+        "    index.stop()\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(marker), str(tmp_path / "src")],
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["1", "1"], done.stderr
+    assert len(marker.read_text().splitlines()) == 1  # the parent's own run only
