@@ -55,6 +55,38 @@ def test_every_extension_the_index_reads_has_a_definitions_query() -> None:
     assert {lang for lang in EXTENSIONS.values() if definition_query(lang) is None} == set()
 
 
+IMPORTS = {
+    "python": ("from pkg.io import (\n    read_all,\n)\nimport os.path\n", {"read_all", "path"}),
+    "javascript": ("import { readAll } from './io.js';\nconst { writeAll } = require('./io');\n",
+                   {"readAll", "writeAll"}),
+    "typescript": ("import type { ReadAll } from './io';\n", {"ReadAll"}),
+    "tsx": ("import { readAll } from './io';\n", {"readAll"}),
+    "java": ("import pkg.io.ReadAll;\nclass A {}\n", {"ReadAll"}),
+    "c": ('#include "read_all.h"\n', {"read_all"}),
+    "cpp": ("#include <read_all>\nusing io::ReadAll;\n", {"read_all", "ReadAll"}),
+    "csharp": ("using Pkg.ReadAll;\nclass C {}\n", {"ReadAll"}),
+    "go": ('package p\n\nimport (\n\t"fmt"\n\t"example.com/readall"\n)\n', {"fmt", "readall"}),
+    "rust": ("use crate::io::{read_all, write_all};\n", {"read_all", "write_all"}),
+    "kotlin": ("import pkg.io.readAll\n", {"readAll"}),
+    "swift": ("import ReadAll\n", {"ReadAll"}),
+    "scala": ("import pkg.io.ReadAll\n", {"ReadAll"}),
+    "php": ("<?php\nuse Pkg\\ReadAll;\nrequire_once 'read_all.php';\n", {"ReadAll", "read_all"}),
+    "ruby": ("require 'read_all'\nrequire_relative 'write_all'\n", {"read_all", "write_all"}),
+    "lua": ('local io2 = require("read_all")\n', {"read_all"}),
+    "shellscript": ("source ./read_all.sh\n. ./write_all.sh\n", {"read_all", "write_all"}),
+}
+
+
+@pytest.mark.parametrize("language", sorted(set(EXTENSIONS.values())))
+def test_every_language_the_index_reads_finds_its_imports(language: str) -> None:
+    """Each language the index reads has its imports query: a language added to the
+    index without one fails here."""
+    from iskra_ls.symbols.tags import outline
+
+    text, names = IMPORTS[language]
+    assert names <= set(outline(text, language).imports), outline(text, language).imports
+
+
 def test_no_definitions_query_is_compiled_or_run_in_the_server_process(tmp_path: Path) -> None:
     """Compiling a query holds the interpreter's lock (Swift's for 0.3-1.6 s): the index
     compiles and parses in its worker processes only, so the server's loop never waits."""
@@ -244,8 +276,9 @@ def test_a_file_re_pointed_while_or_after_it_is_checked_is_not_read(tmp_path: Pa
     checked = os.stat(ws / "b.py")
     os.replace(ws / "b.py", ws / "b.py.old")
     os.symlink(tmp_path / "out" / "keys.py", ws / "b.py")  # after the check, before the open
-    _, chars, rows = parse_file(str(ws / "b.py"), 1000, checked.st_dev, checked.st_ino)
-    assert (chars, rows) == (-1, ())
+    _, chars, rows, imports = parse_file(str(ws / "b.py"), 1000, checked.st_dev,
+                                         checked.st_ino)
+    assert (chars, rows, imports) == (-1, (), ())
 
 
 def test_parsing_workers_end_when_idle_and_one_comes_back_for_a_save(tmp_path: Path) -> None:
