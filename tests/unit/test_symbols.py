@@ -385,3 +385,25 @@ def test_a_parsing_worker_does_not_run_the_servers_main_module_again(tmp_path: P
                           capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.split() == ["1", "1"], done.stderr
     assert len(marker.read_text().splitlines()) == 1  # the parent's own run only
+
+
+def test_the_parsing_workers_start_while_the_first_walk_begins(tmp_path: Path) -> None:
+    """A worker takes ~0.1-0.5 s to start (a new interpreter, its grammars): the first walk
+    starts the whole pool before it lists and checks the files, not after its first
+    batch, so the start-up and the walk overlap."""
+    for n in range(3):
+        write(tmp_path / f"m{n}.py", f"def m{n}(): pass\n")
+    running_at_first_check: list[int] = []
+
+    def admit(_path: str) -> bool:
+        if not running_at_first_check:
+            running_at_first_check.append(len(index.worker_pids()))
+        return True
+
+    index = SymbolIndex([str(tmp_path)], admit, workers=2)
+    try:
+        index.build()
+        assert running_at_first_check == [2]
+        assert len(index.lookup("m1")) == 1 and index.workers_started == 2
+    finally:
+        index.stop()
