@@ -364,6 +364,8 @@ class SymbolIndex:
             return answers is not None
 
         try:
+            if self._pool is not None:
+                self._pool.start_all()  # their start-up overlaps the walk's listing
             for path in self._nearest_first():
                 if self._stop.is_set() or sent_files >= limits.files \
                         or sent_bytes >= limits.total_bytes or time.monotonic() > deadline:

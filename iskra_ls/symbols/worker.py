@@ -166,6 +166,15 @@ class ParsePool:
             worker.sent += 1
             return (id(worker), worker.sent - 1)
 
+    def start_all(self) -> None:
+        """Start every worker now (the first walk calls this before it lists the files,
+        so the workers' start-up overlaps the walk instead of following its first batch)."""
+        with self._lock:
+            if self._closed:
+                raise WorkerCrashed("the parsing workers have been stopped")
+            while len(self._running) < self.workers:
+                self._running.append(self._start())
+
     def receive(self, ticket: Ticket, timeout: float | None = None) -> list[Answer]:
         """The answers of one batch; :class:`TimeoutError` after ``timeout`` seconds,
         :class:`WorkerCrashed` when its worker is gone."""
