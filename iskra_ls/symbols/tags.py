@@ -253,7 +253,9 @@ def _doc_line(source: bytes, lines: list[str], node: tree_sitter.Node,
         # (named_children would list a whole class body per method)
         string = first.named_child(0)
         if string is not None and string.type == "string":
-            text = source[first.start_byte:first.end_byte].decode("utf-8", "replace")
+            # Its first line with text is near its start: a long docstring is not read.
+            end = min(first.end_byte, first.start_byte + 4 * DOC_CHARS)
+            text = source[first.start_byte:end].decode("utf-8", "replace")
             for line in _QUOTES.sub("", text).splitlines():
                 if line.strip():
                     return line.strip()[:DOC_CHARS]
@@ -323,16 +325,20 @@ def outline(text: str, language_id: str) -> Outline:
     cursor.set_max_start_depth(MAX_DEFINITION_DEPTH)
     found: dict[tuple[str, int], Row] = {}
     imported: dict[str, None] = {}
-    for _pattern, captures in cursor.matches(tree.root_node):
+    kinds: dict[int, str] = {}  # a pattern's definition capture, the same in each match
+    for pattern, captures in cursor.matches(tree.root_node):
         if "import" in captures:
             node = captures["import"][0]
             if len(imported) < MAX_IMPORTED_NAMES:
                 words = source[node.start_byte:node.end_byte].decode("utf-8", "replace")
                 imported.update(dict.fromkeys(IDENTIFIER_CHARS.findall(words)))
             continue
+        kind = kinds.get(pattern)
+        if kind is None:
+            kind = kinds[pattern] = next(
+                (k for k in captures if k.startswith("definition.")), "")
         names = captures.get("name")
-        kind = next((k for k in captures if k.startswith("definition.")), None)
-        if not names or kind is None:
+        if not names or not kind:
             continue  # a reference pattern (calls, types used): not a definition
         node = captures[kind][0]
         name_node = names[0]
