@@ -193,6 +193,12 @@ class AnswerReader:
         self._gave_first = False
         """A block's first line was handed over: its next lines may follow as they stream
         (else the editor is still waiting, and gets the final answer)."""
+        self._after_block = self._first_line_early and not self.lookahead and ctx.multiline
+        """An automatic block at a line start: the answer's lines after the block (a dedent
+        out of it) are kept for their own line starts, as a lookahead keeps the lines after
+        the first; the spot itself never shows them (:meth:`shown_whole`)."""
+        self._block_chars: int | None = None
+        """Characters of the kept suggestion that are the block (its spot's own part)."""
 
     def feed(self, partial: str) -> tuple[Suggestion | None, str | None]:
         """``(early, stop)``: what to use now, and the answer up to where reading may stop
@@ -224,10 +230,52 @@ class AnswerReader:
                 # A first line of its own (not one starting below, after an opener).
                 self._gave_first = early is not None and bool(early.text.strip()) and (
                     "\n" not in early.text)
+        if self._first is not None:  # the block is read: now the lines after it
+            stop = self._read_on(text)
+            if early is None and stop is None and self._gave_first:
+                early = self._so_far(text, self._first)
+            return early, stop
         stop = early_stop_text(text, ctx)
+        if stop is not None and self._after_block and self._block_read(stop, ctx):
+            return early, self._read_on(text)
         if early is None and stop is None and self._gave_first:
             early = self._block_so_far(text, ctx)
         return early, stop
+
+    def _block_read(self, stop: str, ctx: CompletionContext) -> bool:
+        """The block ended where the next line dedents (``stop`` is its complete lines): keep
+        it as the first part, and read the lines after it at the next line start; not when
+        post-processing changed the block's lines (a fence, a cut): where they end in the
+        answer is then not known (the real-model corpus: the lines after a stray first
+        line were read from the wrong place, 5 cases)."""
+        if not stop.endswith("\n"):
+            return False  # a closing fence, or the answer's end, ends the block
+        block = postprocess(stop, ctx)
+        if block is None or block.text.count("\n") != stop.count("\n") - 1:
+            return False  # cut or trimmed: where its lines end in the answer is not known
+        after = next_line(ctx, block)
+        kept = self._pad(block)
+        if kept is None or after is None or not kept.text.strip():
+            return False
+        self._first = (len(stop) - 1, kept)
+        self._next = LineStart(after)
+        self._block_chars = len(kept.text)
+        self._handed = 0  # hand-overs now count the lines after the block
+        return True
+
+    def shown_whole(self, suggestion: Suggestion) -> Suggestion:
+        """What this spot shows of ``suggestion`` when it is shown whole (a requested
+        completion): an automatic block's lines after the block are kept for their own
+        line starts, never shown here."""
+        end = self._block_chars
+        if end is None or end >= len(suggestion.text):
+            return suggestion
+        return Suggestion(suggestion.text[:end], suggestion.replace_after)
+
+    @property
+    def whole_chars(self) -> int | None:
+        """How many characters of a kept suggestion :meth:`shown_whole` shows (None: all)."""
+        return self._block_chars
 
     def _more_lines(self, text: str) -> str | None:
         """``text`` up to its last line break, when more lines have ended since the last
