@@ -10,7 +10,9 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 from bench.typing_replay import Oracle  # noqa: E402
 from iskra_ls.completion.context import build_context, build_prompt  # noqa: E402
