@@ -21,7 +21,12 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from iskra_ls.completion.context import CompletionContext, build_context, to_lf
+from iskra_ls.completion.context import (
+    ANSWER_MAX_LINES,
+    CompletionContext,
+    build_context,
+    to_lf,
+)
 from iskra_ls.completion.indentation import leading_ws
 from iskra_ls.completion.postprocess import Suggestion, early_stop_text, postprocess
 
@@ -31,9 +36,9 @@ _LEADING_BLANK_LINES = re.compile(r"(?:[ \t]*\n)+")
 MAX_KEPT_BLANK_LINES = 2
 """Blank lines kept between the first line and the next lines of an answer."""
 
-LOOKAHEAD_LINES = 8
-"""Lines read after the first one, at most: where no block ends (top-level code), the
-answer is not read to ``max_tokens``."""
+LOOKAHEAD_LINES = ANSWER_MAX_LINES - 1
+"""Lines read after the first one, at most (the prompt asks for ``ANSWER_MAX_LINES`` in
+all): where no block ends (top-level code), the answer is not read to ``max_tokens``."""
 
 
 def on_this_line(text: str) -> str:
