@@ -207,3 +207,14 @@ def test_a_requested_block_keeps_only_the_block() -> None:
     doc = "def clamp(r, g, b):\n    if b < 0.0:\n        █\n"
     _, answer, _ = read(doc, "b = 0.0\n    if r > 1.0:\n        r = 1.0\n", early=False)
     assert answer == Suggestion("b = 0.0")
+
+
+def test_a_long_answer_is_handed_over_each_time_its_lines_have_doubled() -> None:
+    """The pause after a few accepted lines is served from the lines streamed so far, not
+    only once the whole (up to ``LOOKAHEAD_LINES``) answer is in; each hand-over
+    post-processes the answer so far, so they come as its lines double (all of them cost
+    at most about twice one post-processing)."""
+    raw = "0.59*g + 0.11*b\n" + "".join(f"    v{n} = y + {n}\n" for n in range(9)) + "\n"
+    shown, answer, _ = read(YIQ, raw)
+    assert [s.text.count("\n") for s in shown] == [0, 1, 2, 4, 8]
+    assert answer is not None and answer.text.count("\n") == 9
