@@ -168,12 +168,6 @@ def _blank_first_line(text: str) -> int | None:
     return None
 
 
-HANDOVERS = 2
-"""Hand-overs while an answer streams, after its first line: the next line start (the
-pause right after Enter) is served from them; later lines come with the final answer.
-Each one post-processes the answer so far, so they are few."""
-
-
 class AnswerReader:
     """Reads one streamed answer for ``ctx``: what to show early, when to stop, what to keep.
 
@@ -194,7 +188,6 @@ class AnswerReader:
         self._next: LineStart | None = None
         self._handed = 0
         """Complete lines of the answer already handed over (after the first line shown)."""
-        self._handovers = 0
         self._gave_first = False
         """A block's first line was handed over: its next lines may follow as they stream
         (else the editor is still waiting, and gets the final answer)."""
@@ -283,16 +276,15 @@ class AnswerReader:
         return self._block_chars
 
     def _more_lines(self, text: str) -> str | None:
-        """``text`` up to its last line break, when more lines have ended since the last
-        hand-over (at most ``HANDOVERS`` of them); else None."""
-        if self._handovers >= HANDOVERS:
-            return None
+        """``text`` up to its last line break, when its complete lines have doubled since
+        the last hand-over (1, 2, 4, 8...); else None. The next line start is served from
+        them before the rest is in; each hand-over post-processes the answer so far, so
+        all of them cost about twice one post-processing, however long the answer."""
         end = text.rfind("\n")
         lines = text.count("\n", 0, end + 1)
-        if end < 0 or lines <= self._handed:
+        if end < 0 or lines <= self._handed or lines < 2 * self._handed:
             return None
         self._handed = lines
-        self._handovers += 1
         return text[:end]
 
     def _block_so_far(self, text: str, ctx: CompletionContext) -> Suggestion | None:
