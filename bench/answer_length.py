@@ -107,7 +107,8 @@ def _figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
-    cases = wanted(sample(load_corpus(), args.per_language))[: args.limit]
+    corpus = [c for c in load_corpus() if not args.languages or c.language_id in args.languages]
+    cases = wanted(sample(corpus, args.per_language))[: args.limit]
     from bench.real_model.model import running_model
 
     async with running_model() as url:
@@ -118,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-language", type=int, default=1)
     parser.add_argument("--limit", type=int, default=20)
+    parser.add_argument("--languages", nargs="*", help="only these language ids")
     results = asyncio.run(_main(parser.parse_args(argv)))
     print(json.dumps(results, indent=2))
     return 0
