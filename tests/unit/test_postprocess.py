@@ -599,6 +599,9 @@ _PHP_METHOD = "<?php\nclass A\n{\n    public function f()\n    {\n        return
         pytest.param("all:\n\techo\n\n$(foreach flag,$(LIST),\\\n█\n", "makefile",
                      " $(foreach operation,SET STRIP APPEND PREPEND,\\\n    $(eval", None,
                      id="a-line-continued-in-an-open-call"),
+        pytest.param(".row {\n    █\n}\n", "css",
+                     "border: 1px solid var(--line);\n    border-radius: 4px;\n    over", None,
+                     id="a-value-list-the-grammar-reads"),
     ],
 )
 def test_early_stop_at_english_only_where_nothing_can_make_it_code(
