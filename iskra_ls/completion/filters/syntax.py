@@ -97,6 +97,15 @@ def _window(language_id: str, prefix: str, suffix: str) -> Window:
             _misreads(language_id, before, suffix)
         ):
             best = (best[0], 0)  # a member alone is no code in this grammar (PHP's ``public``)
+        if best[0]:
+            # No keyword line at the top level (CSS rules start with selectors): the first
+            # line at column 0 that closes nothing, where the grammar reads it better (the
+            # cut fell in a rule, whose ``}`` then stood alone).
+            top = _top_level_line(before, language_id)
+            if top is not None and _misreads(language_id, before[top:], suffix) < (
+                _misreads(language_id, before[best[1] :], suffix)
+            ):
+                best = (0, top)
         before = before[best[1] :]
         # Code that sits inside a tag (PHP's ``<?php``) is text to the grammar until
         # the tag opens it: a window cut below the tag starts with it again.
@@ -105,6 +114,19 @@ def _window(language_id: str, prefix: str, suffix: str) -> Window:
     if len(after) < len(suffix):
         after = after[: after.rfind("\n") + 1] or after
     return Window(language_id, before, after)
+
+
+def _top_level_line(before: str, language_id: str) -> int | None:
+    """Start of the first line of ``before`` (not its first, which may be cut) at column 0
+    that is no closer (``}``, ``end``), or None."""
+    closers = tuple(language_for(language_id).closers) + (")", "]", "}")
+    for line_start in _line_starts(before, limit=before.rfind("\n")):
+        line = before[line_start : before.find("\n", line_start)]
+        if line_start and line.strip() and not line[0].isspace() and (
+            not line.startswith(closers)
+        ):
+            return line_start
+    return None
 
 
 def _misreads(language_id: str, before: str, after: str) -> int:
