@@ -21,6 +21,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.ground_truth import Case, outcome  # noqa: E402
+from iskra_ls.completion.context import build_context  # noqa: E402
+from iskra_ls.completion.filters.syntax import keep_parseable  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "right_answers" / "dropped.jsonl"
 CASES = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
@@ -46,3 +48,32 @@ def test_the_true_continuation_is_shown(item: dict[str, str]) -> None:
     case = Case(item["source"], item["language_id"], item["kind"], item["text"],
                 int(item["offset"]), item["truth"])
     assert outcome(case) == "kept"
+
+
+CURSOR = "█"
+SHELL_CASE = (
+    "_mkisofs()\n{\n    case $prev in\n        -*-charset)\n"
+    f"            COMPREPLY=($(compgen -W {CURSOR}\n"
+    "                    help 2>&1 | tail -n +3)' -- \"$cur\"))\n"
+    "            return\n            ;;\n    esac\n}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("language_id", "doc", "text", "kept"),
+    [
+        # The string the answer opens closes at the quote the document left unmatched.
+        pytest.param("shellscript", SHELL_CASE, "'$(mkisofs -input-charset \\", True,
+                     id="shell-string-closes-at-the-documents-quote"),
+        # The other side: a string that swallows code the document reads as code.
+        pytest.param("shellscript", "if true; then\n    echo █\n    return\nfi\n",
+                     "'hello world", False, id="shell-string-swallows-code"),
+        pytest.param("python", "def f():\n    x = █\n    return x\n", '"""the value',
+                     False, id="python-docstring-swallows-code"),
+    ],
+)
+def test_the_syntax_verdict(language_id: str, doc: str, text: str, kept: bool) -> None:
+    offset = doc.index(CURSOR)
+    ctx = build_context(doc.replace(CURSOR, "", 1), offset, language_id=language_id,
+                        path=f"file.{language_id}")
+    assert (keep_parseable(text, ctx) == text) is kept
