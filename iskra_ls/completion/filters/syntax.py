@@ -226,7 +226,9 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
         old_at = cursor + replaced + len(first_tail_line.encode(_UTF8, _KEEP)) + 1
         new_at = end + (old_at - cursor - replaced)
         was_text = _in_text(old, old_at + following)
-        if not was_text and _in_text(new, new_at + following):
+        if not was_text and _in_text(new, new_at + following) and not _closes_open_quote(
+            old, new, new_at + following, len(inserted) - replaced
+        ):
             return len(text.split("\n")) - 1  # a comment or string swallows what follows
         if was_text:
             tail = 0  # it closes the comment the cursor was in: what follows is new code
@@ -406,6 +408,34 @@ def _swallows_rest(old: tree_sitter.Tree, new: tree_sitter.Tree, rest: str, old_
         return False
     skip = len(line[: len(line) - len(line.lstrip())].encode(_UTF8, _KEEP))
     return _in_text(new, new_at + skip) and not _in_text(old, old_at + skip)
+
+
+def _text_node(tree: tree_sitter.Tree, at: int) -> tree_sitter.Node | None:
+    """The comment or string that ``at`` lies in (after its opener), if any."""
+    node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(at, at + 1)
+    while node is not None:
+        if "comment" in node.type or ("string" in node.type and node.start_byte < at):
+            return node
+        node = node.parent
+    return None
+
+
+def _closes_open_quote(old: tree_sitter.Tree, new: tree_sitter.Tree, at: int,
+                       shift: int) -> bool:
+    """Whether the string or comment that takes in ``at`` (with the suggestion, which
+    moved the text after it by ``shift``) ends at a quote that, without the suggestion,
+    opened a string of its own or an error: the document's unmatched closer (a line continued with
+    ``\\`` whose string the user cut), which the suggestion's opener pairs again."""
+    node = _text_node(new, at)
+    if node is None or "comment" in node.type or node.end_byte - shift <= 0:
+        return False
+    closer = node.end_byte - 1 - shift
+    found: tree_sitter.Node | None = old.root_node.descendant_for_byte_range(closer, closer + 1)
+    while found is not None and found.start_byte == closer:
+        if "string" in found.type or found.is_error:  # a string to the next quote, or none
+            return True
+        found = found.parent
+    return False
 
 
 def _in_text(tree: tree_sitter.Tree, at: int) -> bool:
