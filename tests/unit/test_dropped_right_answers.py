@@ -59,9 +59,34 @@ SHELL_CASE = (
 )
 
 
+_STEPS = "".join(f"        step_{i}(v_h, ptr); // one of the steps of the slow path\n"
+                 for i in range(20))
+CPP_CASE = (
+    "template <typename Class>\n"
+    "void construct(value_and_holder &v_h, Cpp<Class> *ptr, bool need_alias) {\n"
+    f" {CURSOR}\n"
+    "        v_h.value_ptr() = ptr;\n"
+    + _STEPS
+    + "    } else {\n"
+    + _STEPS
+    + "        v_h.value_ptr() = ptr;\n    }\n}\n\n"
+    "template <typename Class>\nvoid construct(value_and_holder &v_h, Holder<Class> holder) {\n"
+    "    v_h.value_ptr() = holder.get();\n}\n"
+)
+"""The parse window ends 1000 characters after the cursor, here inside the ``else``: the
+answer reopens the ``if`` the cursor's line had, and the function left open at the
+window's end read as one error from its first line on."""
+
+
 @pytest.mark.parametrize(
     ("language_id", "doc", "text", "kept"),
     [
+        pytest.param("cpp", CPP_CASE, "   no_nullptr(ptr);\n    if (Class::has_alias && "
+                     "need_alias && !is_alias<Class>(ptr)) {", True,
+                     id="cpp-window-ends-inside-a-function"),
+        pytest.param("cpp", CPP_CASE, "   no_nullptr(ptr);\n    if (Class::has_alias && "
+                     "need_alias && !is_alias<Class>(ptr))) {", False,
+                     id="cpp-an-extra-parenthesis-is-still-new"),
         # The string the answer opens closes at the quote the document left unmatched.
         pytest.param("shellscript", SHELL_CASE, "'$(mkisofs -input-charset \\", True,
                      id="shell-string-closes-at-the-documents-quote"),
