@@ -32,6 +32,9 @@ WINDOW_BEFORE = 2400
 """Characters before the cursor that are parsed (from a line start)."""
 WINDOW_AFTER = 1000
 """Characters after the cursor that are parsed (to a line end)."""
+WINDOW_AFTER_MAX = 3000
+"""Past :data:`WINDOW_AFTER`, the window goes on to where the code is at the top level
+again (a line at column 0), at most this far."""
 NEAR_LINES = 3
 """Lines after the suggestion whose errors count as its own (an opener with no body)."""
 MAX_CUTS = 3
@@ -63,7 +66,7 @@ def window_of(ctx: CompletionContext) -> Window:
     """The bounded text parsed around the cursor (cached by the text near the cursor only:
     hashing a 20 MB prefix would cost more than the parse)."""
     return _window(ctx.language_id, ctx.prefix[-WINDOW_BEFORE - 1 :],
-                   ctx.suffix[: WINDOW_AFTER + 1])
+                   ctx.suffix[: WINDOW_AFTER_MAX + 1])
 
 
 @lru_cache(maxsize=8)
@@ -110,10 +113,31 @@ def _window(language_id: str, prefix: str, suffix: str) -> Window:
         # Code that sits inside a tag (PHP's ``<?php``) is text to the grammar until
         # the tag opens it: a window cut below the tag starts with it again.
         before = language_for(language_id).code_tag + before
-    after = suffix[:WINDOW_AFTER]
-    if len(after) < len(suffix):
-        after = after[: after.rfind("\n") + 1] or after
-    return Window(language_id, before, after)
+    return Window(language_id, before, _window_end(language_id, suffix))
+
+
+def _window_end(language_id: str, suffix: str) -> str:
+    """The text after the cursor that is parsed: to a line end past :data:`WINDOW_AFTER`,
+    then on to the code's top level (before a line at column 0, or through it when it
+    only closes, ``}``), so that a construct is not cut in two there: the function
+    left open at the window's end read as one error from its first line, which took in
+    every suggestion that reopened a block (within :data:`WINDOW_AFTER_MAX`)."""
+    if len(suffix) <= WINDOW_AFTER:
+        return suffix
+    cut = suffix.rfind("\n", 0, WINDOW_AFTER) + 1
+    if not cut:
+        return suffix[:WINDOW_AFTER]
+    closers = tuple(language_for(language_id).closers) + (")", "]", "}")
+    pos = cut
+    while pos < min(len(suffix), WINDOW_AFTER_MAX):
+        end = suffix.find("\n", pos)
+        if end < 0 or end >= WINDOW_AFTER_MAX:
+            break
+        line = suffix[pos:end]
+        if line.strip() and not line[0].isspace():
+            return suffix[: end + 1] if line.startswith(closers) else suffix[:pos]
+        pos = end + 1
+    return suffix[:cut]
 
 
 def _top_level_line(before: str, language_id: str) -> int | None:
