@@ -43,7 +43,20 @@ def _why(source: str) -> str:
     return next(reason for key, reason in WHY.items() if key in source)
 
 
-@pytest.mark.parametrize("item", CASES, ids=[_why(c["source"]) for c in CASES])
+LEFT = {
+    "stl.h": "the grammar reads this macro call as an error with or without the answer; "
+    "excusing the errors inside such a construct let fenced junk through in 3 corpus "
+    "answers (pydoc.py, re_bytes.rs, locale_facets_nonio.tcc), so it stays dropped",
+}
+
+
+def _param(item: dict[str, str]) -> object:
+    reason = next((why for key, why in LEFT.items() if key in item["source"]), None)
+    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+    return pytest.param(item, id=_why(item["source"]), marks=marks)
+
+
+@pytest.mark.parametrize("item", [_param(c) for c in CASES])
 def test_the_true_continuation_is_shown(item: dict[str, str]) -> None:
     case = Case(item["source"], item["language_id"], item["kind"], item["text"],
                 int(item["offset"]), item["truth"])
@@ -78,9 +91,35 @@ answer reopens the ``if`` the cursor's line had, and the function left open at t
 window's end read as one error from its first line on."""
 
 
+HTML_TAG = (
+    "{% load static %}\n<script id=\"django-admin-prepopulated-fields-constants\"\n"
+    "        src=\"{% static \"admin/js/prepopulate_init.js\" %}\"\n"
+    f"        {CURSOR}\n</script>\n"
+)
+"""Quotes in a template tag in an attribute: the HTML grammar misread the tag around the
+cursor with or without the answer."""
+MAKE_LINES = (
+    "cflags-y\t:= -pipe -mno-fp-regs -ffixed-8\n\n"
+    "cpuflags-$(CONFIG_ALPHA_EV4)\t\t:= -mcpu=ev4\n"
+    "cpuflags-$(CONFIG_ALPHA_EV5)\t\t:= -mcpu=ev5\n"
+    f"cpuflags-$({CURSOR}\n"
+    "cpuflags-$(CONFIG_ALPHA_EV6)\t\t:= -mcpu=ev6\n\n"
+    "KBUILD_CFLAGS += $(cpuflags-y)\n"
+)
+"""Every line of this form is an error to the grammar: one more is the document's form."""
+
+
 @pytest.mark.parametrize(
     ("language_id", "doc", "text", "kept"),
     [
+        pytest.param("html", HTML_TAG, "data-prepopulated-fields=\"{{ fields_json }}\">", True,
+                     id="html-template-tag-with-quotes-in-an-attribute"),
+        pytest.param("html", HTML_TAG, "data-prepopulated-fields=\"{{ fields_json }}\" = >",
+                     False, id="html-broken-attribute-by-a-template-tag"),
+        pytest.param("makefile", MAKE_LINES, "CONFIG_ALPHA_POLARIS)\t:= -mcpu=pca56", True,
+                     id="make-line-misread-like-its-neighbours"),
+        pytest.param("makefile", MAKE_LINES, "CONFIG_ALPHA_POLARIS)) :=) -mcpu=pca56 )", False,
+                     id="make-line-with-errors-of-its-own"),
         pytest.param("cpp", CPP_CASE, "   no_nullptr(ptr);\n    if (Class::has_alias && "
                      "need_alias && !is_alias<Class>(ptr)) {", True,
                      id="cpp-window-ends-inside-a-function"),
@@ -102,3 +141,23 @@ def test_the_syntax_verdict(language_id: str, doc: str, text: str, kept: bool) -
     ctx = build_context(doc.replace(CURSOR, "", 1), offset, language_id=language_id,
                         path=f"file.{language_id}")
     assert (keep_parseable(text, ctx) == text) is kept
+
+
+@pytest.mark.parametrize(
+    ("source", "junk"),
+    [
+        pytest.param("stl.h", "\n                             the dictionary caster is named "
+                     "after the key and the value types", id="english-in-the-misread-macro"),
+        pytest.param("prepopulated_fields_js.html", "data-fields=\"{{ json }}\" = = >",
+                     id="a-broken-attribute-by-the-template-tag"),
+        pytest.param("prepopulated_fields_js.html", "= \"x\">",
+                     id="a-value-without-its-name-by-the-template-tag"),
+    ],
+)
+def test_junk_in_a_misread_construct_is_still_dropped(source: str, junk: str) -> None:
+    """The other side: English in a macro call the grammar misreads is still dropped; with
+    the template tags blanked, the grammar judges the tag they were in."""
+    item = next(c for c in CASES if source in c["source"])
+    case = Case(item["source"], item["language_id"], item["kind"], item["text"],
+                int(item["offset"]), junk)
+    assert outcome(case) == "dropped"
