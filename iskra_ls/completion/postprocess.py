@@ -99,8 +99,8 @@ def _ends_in_english(shaped: str, ctx: CompletionContext) -> bool:
     it, the suggestion ends before it (the grammar's verdict drops it).
 
     Only a line nothing after it can make code counts: one that leaves no bracket, comment
-    or string the answer opened still open, and does not continue on the next line (``\``).
-    Words in an open call are its arguments (Make's ``$(foreach op,SET STRIP APPEND,\``),
+    or string the answer opened still open, and does not continue on the next line (``\\``).
+    Words in an open call are its arguments (Make's ``$(foreach op,SET STRIP APPEND,\\``),
     a sentence under ``/**`` is the comment's text: what follows may close them. Nor does
     a line the grammar reads as code (a CSS value list, ``1px solid var(--c)``).
     """

@@ -127,7 +127,7 @@ def _window_end(language_id: str, suffix: str) -> str:
     cut = suffix.rfind("\n", 0, WINDOW_AFTER) + 1
     if not cut:
         return suffix[:WINDOW_AFTER]
-    closers = tuple(language_for(language_id).closers) + (")", "]", "}")
+    closers = _line_closers(language_id)
     pos = cut
     while pos < min(len(suffix), WINDOW_AFTER_MAX):
         end = suffix.find("\n", pos)
@@ -140,10 +140,15 @@ def _window_end(language_id: str, suffix: str) -> str:
     return suffix[:cut]
 
 
+def _line_closers(language_id: str) -> tuple[str, ...]:
+    """What a line that only closes starts with (``}``, ``end``)."""
+    return (*language_for(language_id).closers, ")", "]", "}")
+
+
 def _top_level_line(before: str, language_id: str) -> int | None:
     """Start of the first line of ``before`` (not its first, which may be cut) at column 0
     that is no closer (``}``, ``end``), or None."""
-    closers = tuple(language_for(language_id).closers) + (")", "]", "}")
+    closers = _line_closers(language_id)
     for line_start in _line_starts(before, limit=before.rfind("\n")):
         line = before[line_start : before.find("\n", line_start)]
         if line_start and line.strip() and not line[0].isspace() and (
@@ -170,7 +175,18 @@ def _line_starts(text: str, limit: int) -> Iterator[int]:
 @lru_cache(maxsize=16)
 def _parse(language_id: str, source: bytes) -> tree_sitter.Tree | None:
     parser = new_parser(language_id)
-    return None if parser is None else parser.parse(source)
+    return None if parser is None else parser.parse(_blank_template_tags(language_id, source))
+
+
+def _blank_template_tags(language_id: str, source: bytes) -> bytes:
+    """``source`` with the template tags its grammar does not read (Django's and Jinja's
+    ``{% %}``, ``{{ }}`` in HTML) blanked to spaces, byte for byte: quotes in a tag in an
+    attribute (``src="{% static "a.js" %}"``) made the grammar misread the whole tag."""
+    pattern = language_for(language_id).pattern("template_tags")
+    if pattern is None:
+        return source
+    text = source.decode("latin-1")  # one character per byte: offsets stay
+    return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text).encode("latin-1")
 
 
 def _errors(tree: tree_sitter.Tree, start: int, end: int,
@@ -286,6 +302,10 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
 
     old_places = {(moved(pos), moved(stop), kind) for pos, stop, kind in was}
     fresh = [(pos, stop, kind) for pos, stop, kind in now if (pos, stop, kind) not in old_places]
+    misread = _misread_alike(old, new, fresh, (before + rest, before + inserted + rest[replaced:]),
+                             (line_start, cursor, end))
+    now = [error for error in now if error not in misread]
+    fresh = [error for error in fresh if error not in misread]
     inside = [pos for pos, stop, kind in fresh
               if kind == "ERROR" and pos < end and stop > cursor]
     if len(now) > len(was):
@@ -294,15 +314,34 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
         first = max(inside[0], cursor)
     elif _swallows_rest(old, new, win.after[replace_after:], cursor + replaced, end):
         return len(text.split("\n")) - 1
-    elif not in_prose(ctx) and (_error_reaches(new, cursor + 1, cursor) or _opaque(new, cursor)
+    elif not in_prose(ctx) and (misread or _error_reaches(new, cursor + 1, cursor)
+                                or _opaque(new, cursor)
                                 or _in_value_list(new, cursor, win.language_id)):
-        # The document's own error took the suggestion in, or the grammar reads no syntax
+        # The grammar misreads the suggestion's form of line wherever the document has
+        # it, or the document's own error took the suggestion in, or the grammar reads no syntax
         # there (a macro's token tree), or only short values go there (a YAML flow list):
         # English in it is no code.
         return _first_english(text, win.language_id)
     else:
         return None
     return 0 if first < cursor else inserted[: first - cursor].count(b"\n")
+
+
+def _misread_alike(old: tree_sitter.Tree, new: tree_sitter.Tree,
+                   fresh: list[tuple[int, int, str]], sources: tuple[bytes, bytes],
+                   places: tuple[int, int, int]) -> set[tuple[int, int, str]]:
+    """The ``fresh`` errors (with the suggestion, not without) inside the suggestion whose
+    text is that of an error the document has on lines of its own (above or below): the
+    grammar misreads this form of line wherever the document writes it (Linux's
+    ``cpuflags-$(CONFIG_X)\t:= -mcpu=y``), it is no error the suggestion brings."""
+    line_start, cursor, end = places
+    old_source, new_source = sources
+    forms = {old_source[pos:stop].strip() for pos, stop, kind in _errors(old, 0, len(old_source))
+             if kind == "ERROR" and (stop < line_start or pos > cursor)}
+    forms.discard(b"")
+    return {(pos, stop, kind) for pos, stop, kind in fresh
+            if kind == "ERROR" and cursor <= pos and stop <= end
+            and new_source[pos:stop].strip() in forms}
 
 
 def _opaque(tree: tree_sitter.Tree, at: int) -> bool:
