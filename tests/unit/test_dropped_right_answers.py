@@ -22,7 +22,11 @@ if str(ROOT) not in sys.path:
 
 from bench.ground_truth import Case, outcome  # noqa: E402
 from iskra_ls.completion.context import build_context  # noqa: E402
-from iskra_ls.completion.filters.syntax import keep_parseable  # noqa: E402
+from iskra_ls.completion.filters.syntax import (  # noqa: E402
+    MARKUP,
+    cursor_region,
+    keep_parseable,
+)
 
 FIXTURE = ROOT / "tests" / "fixtures" / "right_answers" / "dropped.jsonl"
 CASES = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
@@ -109,9 +113,26 @@ MAKE_LINES = (
 """Every line of this form is an error to the grammar: one more is the document's form."""
 
 
+JAVA_DOC = (
+    "public class Proxy<T> {\n    private final T listener;\n\n"
+    f" {CURSOR}\n     */\n    public T getListener() {{\n        return this.listener;\n"
+    "    }\n}\n"
+)
+"""The block the user cut ends inside a doc comment: its ``*/`` stays in the document."""
+JAVA_FIELDS = (
+    "public class Fields {\n"
+    f"    {CURSOR}\n    int a = 1;\n    /** The second. */\n    int b = 2;\n}}\n"
+)
+
+
 @pytest.mark.parametrize(
     ("language_id", "doc", "text", "kept"),
     [
+        pytest.param("java", JAVA_DOC, "   public Proxy(T listener) {\n        this.listener = "
+                     "listener;\n    }\n\n    /**\n     * Returns the listener of the proxy.",
+                     True, id="java-doc-comment-closed-by-the-documents-closer"),
+        pytest.param("java", JAVA_FIELDS, "int c = 0; /* the count", False,
+                     id="java-comment-swallows-code-to-a-later-comment"),
         pytest.param("html", HTML_TAG, "data-prepopulated-fields=\"{{ fields_json }}\">", True,
                      id="html-template-tag-with-quotes-in-an-attribute"),
         pytest.param("html", HTML_TAG, "data-prepopulated-fields=\"{{ fields_json }}\" = >",
@@ -161,3 +182,13 @@ def test_junk_in_a_misread_construct_is_still_dropped(source: str, junk: str) ->
     case = Case(item["source"], item["language_id"], item["kind"], item["text"],
                 int(item["offset"]), junk)
     assert outcome(case) == "dropped"
+
+
+def test_a_template_tag_blanked_for_the_grammar_is_still_text() -> None:
+    """The cursor after ``{% block userlinks %}`` is in the page's text: an answer keeps
+    its layout there (blanked to spaces, the tag left the cursor in no text, and the
+    answer was re-indented)."""
+    doc = "{% extends 'base.html' %}\n{% block userlinks %}█\n{% endblock %}\n"
+    ctx = build_context(doc.replace(CURSOR, ""), doc.index(CURSOR), language_id="html",
+                        path="page.html")
+    assert cursor_region(ctx) == MARKUP
