@@ -91,7 +91,7 @@ class Language:
     ``[a, b]`` and ``{k: v}``): English there is no item, though the grammar accepts it."""
     template_tags: str = ""
     """Pattern of the template tags the grammar does not read (Django's ``{% %}``): the
-    syntax filter parses the text with them blanked."""
+    syntax filter parses the text with them blanked to plain text of the same length."""
     long_texts: tuple[tuple[str, str], ...] = (("/*", "*/"),)
     """(opener, closer) of the comments and strings that run over lines: a file typed from
     its top leaves the one being written open, and the cursor in it is in prose."""

@@ -180,13 +180,14 @@ def _parse(language_id: str, source: bytes) -> tree_sitter.Tree | None:
 
 def _blank_template_tags(language_id: str, source: bytes) -> bytes:
     """``source`` with the template tags its grammar does not read (Django's and Jinja's
-    ``{% %}``, ``{{ }}`` in HTML) blanked to spaces, byte for byte: quotes in a tag in an
-    attribute (``src="{% static "a.js" %}"``) made the grammar misread the whole tag."""
+    ``{% %}``, ``{{ }}`` in HTML) blanked byte for byte to a word (``xxxx``, still text
+    where the tag was text): quotes in a tag in an attribute (``src="{% static "a.js"
+    %}"``) made the grammar misread the whole tag."""
     pattern = language_for(language_id).pattern("template_tags")
     if pattern is None:
         return source
     text = source.decode("latin-1")  # one character per byte: offsets stay
-    return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text).encode("latin-1")
+    return pattern.sub(lambda m: "x" * len(m.group(0)), text).encode("latin-1")
 
 
 def _errors(tree: tree_sitter.Tree, start: int, end: int,
@@ -483,21 +484,35 @@ def _text_node(tree: tree_sitter.Tree, at: int) -> tree_sitter.Node | None:
     return None
 
 
+CLOSER_BYTES = 3
+"""The longest closer of a string or comment looked for (``-->``; ``*/``, a quote)."""
+
+
 def _closes_open_quote(old: tree_sitter.Tree, new: tree_sitter.Tree, at: int,
                        shift: int) -> bool:
     """Whether the string or comment that takes in ``at`` (with the suggestion, which
-    moved the text after it by ``shift``) ends at a quote that, without the suggestion,
-    opened a string of its own or an error: the document's unmatched closer (a line continued with
-    ``\\`` whose string the user cut), which the suggestion's opener pairs again."""
+    moved the text after it by ``shift``) ends at a closer that, without the suggestion,
+    began a string of its own or an error: the document's unmatched closer (a line
+    continued with ``\\`` whose string the user cut, the ``*/`` of a doc comment whose
+    opener the user cut), which the suggestion's opener pairs again."""
     node = _text_node(new, at)
-    if node is None or "comment" in node.type or node.end_byte - shift <= 0:
+    if node is None or node.end_byte - 1 - shift < 0:
         return False
-    closer = node.end_byte - 1 - shift
-    found: tree_sitter.Node | None = old.root_node.descendant_for_byte_range(closer, closer + 1)
-    while found is not None and found.start_byte == closer:
-        if "string" in found.type or found.is_error:  # a string to the next quote, or none
-            return True
-        found = found.parent
+    if "comment" in node.type:  # ``*/`` outside a comment is no code: the document's error
+        last = node.end_byte - 1 - shift
+        found = old.root_node.descendant_for_byte_range(last, last + 1)
+        while found is not None and "comment" not in found.type:
+            found = found.parent
+        return found is None
+    for size in range(1, CLOSER_BYTES + 1):
+        closer = node.end_byte - size - shift
+        if closer < 0:
+            break
+        found = old.root_node.descendant_for_byte_range(closer, closer + 1)
+        while found is not None and found.start_byte == closer:
+            if "string" in found.type or found.is_error:  # to the next quote, or none
+                return True
+            found = found.parent
     return False
 
 
