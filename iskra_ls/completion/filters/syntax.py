@@ -517,12 +517,7 @@ def _closes_open_quote(old: tree_sitter.Tree, new: tree_sitter.Tree, at: int,
 
 
 def _in_text(tree: tree_sitter.Tree, at: int) -> bool:
-    node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(at, at + 1)
-    while node is not None:
-        if "comment" in node.type or ("string" in node.type and node.start_byte < at):
-            return True
-        node = node.parent
-    return False
+    return _text_node(tree, at) is not None
 
 
 def _strands_body_below(ctx: CompletionContext, text: str, replace_after: int) -> bool:
