@@ -39,7 +39,7 @@ from bench import sources
 from iskra_ls.completion.context import build_context, build_prompt
 from iskra_ls.completion.related import OpenText, choose_parts, render
 from iskra_ls.symbols.index import Limits, SymbolIndex
-from iskra_ls.symbols.tags import IDENTIFIER_CHARS, definitions, language_of_path
+from iskra_ls.symbols.tags import IDENTIFIER_CHARS, definitions, language_of_path, outline
 from iskra_ls.symbols.workspace import workspace_label
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -130,11 +130,14 @@ def recall(per_package: int, packages: int | None = None) -> dict[str, Any]:
             language = language_of_path(case["path"]) or ""
             relative = workspace_label(case["path"], [folder])
             ctx = build_context(document, case["cut"], language_id=language, path=relative)
+            # The imports of the file as typed so far (the index has the whole file: a
+            # cursor on an import's own line would find its answer there).
             parts = choose_parts(prefix=ctx.prefix, suffix=ctx.suffix, own_path=case["path"],
                                  lookup=index.lookup,
                                  label=functools.partial(_label, folder=folder),
                                  language_of=lambda p: language_of_path(p) or "", others=[],
-                                 budget=BUDGET_CHARS // 3)
+                                 budget=BUDGET_CHARS // 3,
+                                 imports=outline(document, language).imports)
             section = render(parts)
             prompt = build_prompt(ctx, budget_chars=BUDGET_CHARS - len(section), related=section)
             sent = prompt.messages[-1]["content"]
@@ -231,7 +234,7 @@ def costs(files: int, samples: int) -> dict[str, Any]:
         parts = choose_parts(prefix=ctx.prefix, suffix=ctx.suffix, own_path=path,
                              lookup=index.lookup, label=lambda p: workspace_label(p, [STDLIB]),
                              language_of=lambda p: "python", others=open_docs,
-                             budget=BUDGET_CHARS // 3)
+                             budget=BUDGET_CHARS // 3, imports=index.imports(path))
         section = render(parts)
         timings.append((time.perf_counter() - chosen) * 1000)
         cpu.append((time.thread_time() - chosen_cpu) * 1000)

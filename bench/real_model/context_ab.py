@@ -49,7 +49,7 @@ from bench.real_model.replay import replay
 from iskra_ls.completion.context import Prompt, build_context, build_prompt, to_lf
 from iskra_ls.completion.related import choose_parts, render
 from iskra_ls.symbols.index import SymbolIndex
-from iskra_ls.symbols.tags import language_of_path
+from iskra_ls.symbols.tags import language_of_path, outline
 from iskra_ls.symbols.workspace import workspace_label
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "context_ab"
@@ -126,7 +126,8 @@ def prompts(cursor: Cursor, index: SymbolIndex) -> tuple[dict[str, Prompt], bool
                          lookup=index.lookup,
                          label=functools.partial(workspace_label, folders=[cursor.folder]),
                          language_of=lambda p: language_of_path(p) or "", others=[],
-                         budget=BUDGET_CHARS // 3)
+                         budget=BUDGET_CHARS // 3,
+                         imports=outline(cursor.document, cursor.language_id).imports)
     section = render(parts)
     with_prompt = build_prompt(ctx, budget_chars=max(BUDGET_CHARS - len(section), 1),
                                related=section)

@@ -45,7 +45,6 @@ SCAN_LINES_BEFORE = 200
 SCAN_LINES_AFTER = 50
 MAX_NAMES = 400
 """Names looked up per request: the index is asked this many times at most."""
-HEAD_LINES = 150
 SCAN_CHARS = 20_000
 MAX_SAME_NAME = 40
 """A name defined more often than this (``__init__``, ``get``) cannot tell which is meant."""
@@ -87,12 +86,9 @@ def identifiers(text: str) -> set[str]:
     return set(names_in(text))
 
 
-IMPORT_LINES = re.compile(
-    r"^[ \t]*(?:import|from|using|use|require|include|#[ \t]*include|package"
-    r"|extern[ \t]+crate)\b.*$|^.*\brequire[ \t]*\(.*$", re.MULTILINE)
-"""Lines that bring names from other files (most languages' import statements): the
-names they bring rank with the lines near the cursor."""
 IMPORT_WEIGHT = 1.0
+"""The names the file imports (as its grammar reads them: the workspace index takes them
+from its parse of the file) rank as if used a few lines above the cursor."""
 FAR_WEIGHT = 0.05
 
 
@@ -106,17 +102,14 @@ def _add(score: dict[str, float], text: str, weight: float) -> None:
         score[name] = score.get(name, 0.0) + count * weight
 
 
-def names_near_cursor(prefix: str, suffix: str) -> list[str]:
+def names_near_cursor(prefix: str, suffix: str, imports: Sequence[str] = ()) -> list[str]:
     """Names used around the cursor, most relevant first: by distance from the cursor's
-    line (in bands), the lines before counting more than those after, and names the file
-    imports counting as if used a few lines away; every other name in the window follows."""
+    line (in bands), the lines before counting more than those after, and the names the
+    file imports (``imports``) counting as if used a few lines away; every other name in
+    the window follows."""
     before = _last_lines(prefix, SCAN_LINES_BEFORE)
     after = suffix[:SCAN_CHARS].splitlines()[:SCAN_LINES_AFTER]
-    score: dict[str, float] = {}
-    head = prefix[:SCAN_CHARS].splitlines()[:HEAD_LINES] if len(before) == SCAN_LINES_BEFORE \
-        else []  # the file's top, where imports are, when it lies beyond the near lines
-    imports = "\n".join(IMPORT_LINES.findall("\n".join([*head, *before])))
-    _add(score, imports, IMPORT_WEIGHT)
+    score: dict[str, float] = dict.fromkeys(imports, IMPORT_WEIGHT)
     done = 0
     for until, weight in BANDS_BEFORE:
         _add(score, "\n".join(before[max(len(before) - until, 0):len(before) - done]), weight)
@@ -339,12 +332,14 @@ def choose_parts(
     language_of: Callable[[str], str],
     others: Sequence[OpenText],
     budget: int,
+    imports: Sequence[str] = (),
 ) -> list[ContextPart]:
     """All parts for one prompt within ``budget`` characters: definitions first, then
-    edited ranges, then similar windows of open documents."""
+    edited ranges, then similar windows of open documents. ``imports``: the names the
+    cursor's file imports (:meth:`~iskra_ls.symbols.index.SymbolIndex.imports`)."""
     near_before = "\n".join(_last_lines(prefix, NEAR_LINES_BEFORE))
     near_after = "\n".join(suffix[:SCAN_CHARS].splitlines()[:NEAR_LINES_AFTER])
-    parts = definition_parts(names_near_cursor(prefix, suffix), lookup, own_path, label,
+    parts = definition_parts(names_near_cursor(prefix, suffix, imports), lookup, own_path, label,
                              language_of, budget)
     used = sum(len(p.text) + len(p.source) + 9 for p in parts)
     parts += edited_parts(others, budget - used)

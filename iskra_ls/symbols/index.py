@@ -21,6 +21,7 @@ import itertools
 import logging
 import os
 import stat
+import sys
 import threading
 import time
 from collections import deque
@@ -174,6 +175,8 @@ class SymbolIndex:
         self._lock = threading.Lock()
         self._by_path: dict[str, tuple[_Entry, ...]] = {}
         self._by_name: dict[str, tuple[_Entry, ...]] = {}
+        self._imports: dict[str, tuple[str, ...]] = {}
+        """Per file, the names its import statements bring (from the same parse)."""
         """Both hold plain tuples of strings and numbers, which the garbage collector stops
         tracking: 77 000 definitions as objects made one full collection during the first
         index hold the interpreter for 76 ms (a stall of the server's loop)."""
@@ -185,6 +188,12 @@ class SymbolIndex:
     def lookup(self, name: str) -> Definitions:
         with self._lock:
             return Definitions(self._by_name.get(name, ()))
+
+    def imports(self, path: str) -> tuple[str, ...]:
+        """The names ``path``'s imports bring, as its grammar reads them (as of its last
+        indexing: the saved file); () for a file the index has not read."""
+        with self._lock:
+            return self._imports.get(os.path.normpath(path), ())
 
     def names(self) -> int:
         with self._lock:
@@ -262,16 +271,19 @@ class SymbolIndex:
         return answers is not None and len(answers) == 1 and self._store(answers[0])
 
     def _store(self, answer: Answer) -> bool:
-        path, chars, rows = answer
+        path, chars, rows, imports = answer
         if chars < 0:
             self.remove(path)
             return False
         found = tuple((name, kind, path, line, signature, doc)
                       for name, kind, line, signature, doc in rows)
+        imported = tuple(map(sys.intern, imports))  # the same few names in many files
         self.stats.bytes_read += chars
         with self._lock:
             self._drop(path)
             self._by_path[path] = found
+            if imported:
+                self._imports[path] = imported
             for entry in found:
                 self._by_name[entry[0]] = (*self._by_name.get(entry[0], ()), entry)
             self.stats.files = len(self._by_path)
@@ -284,6 +296,7 @@ class SymbolIndex:
             self.stats.files = len(self._by_path)
 
     def _drop(self, path: str) -> None:
+        self._imports.pop(path, None)
         old = self._by_path.pop(path, ())
         self.stats.definitions -= len(old)
         for name in {entry[0] for entry in old}:
@@ -351,6 +364,8 @@ class SymbolIndex:
             return answers is not None
 
         try:
+            if self._pool is not None:
+                self._pool.start_all()  # their start-up overlaps the walk's listing
             for path in self._nearest_first():
                 if self._stop.is_set() or sent_files >= limits.files \
                         or sent_bytes >= limits.total_bytes or time.monotonic() > deadline:

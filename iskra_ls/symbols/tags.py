@@ -10,9 +10,10 @@ no regex stands in for a parser. Pure apart from reading the wheels' query files
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import logging
 import re
-from collections.abc import Iterator
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -89,6 +90,43 @@ OWN_QUERIES: dict[str, str] = {
 """Queries used instead of the wheel's where that one costs too much to compile (compiling
 holds the interpreter's lock: the event loop's thread waits meanwhile)."""
 
+_JS_IMPORTS = """
+(import_statement) @import
+(variable_declarator value: (call_expression function: (identifier) @_call
+  arguments: (arguments (string))) (#eq? @_call "require")) @import
+"""
+
+IMPORT_QUERIES: dict[str, str] = {
+    "python": "(import_statement) @import (import_from_statement) @import "
+              "(future_import_statement) @import",
+    "javascript": _JS_IMPORTS,
+    "typescript": _JS_IMPORTS,
+    "tsx": _JS_IMPORTS,
+    "java": "(import_declaration) @import",
+    "c": "(preproc_include) @import",
+    "cpp": "(preproc_include) @import (using_declaration) @import",
+    "csharp": "(using_directive) @import",
+    "go": "(import_declaration) @import",
+    "rust": "(use_declaration) @import (extern_crate_declaration) @import",
+    "kotlin": "(import) @import",
+    "swift": "(import_declaration) @import",
+    "scala": "(import_declaration) @import",
+    "php": "(namespace_use_declaration) @import (require_expression) @import "
+           "(require_once_expression) @import (include_expression) @import "
+           "(include_once_expression) @import",
+    "ruby": '(call method: (identifier) @_call (#any-of? @_call "require" "require_relative"))'
+            " @import",
+    "lua": '(function_call name: (identifier) @_call (#eq? @_call "require")) @import',
+    "shellscript": '(command name: (command_name) @_call (#any-of? @_call "source" "."))'
+                   " @import",
+}
+"""The statements that bring names from other files, per language, as its grammar reads
+them: an import over several lines brings all its names, a string or comment that looks
+like one brings none. Matched in the same pass as the definitions, over the same parse
+(a test asks every language the index reads for its query)."""
+MAX_IMPORTED_NAMES = 400
+"""Names kept per file from its imports (a generated file may import thousands)."""
+
 EXTENSIONS: dict[str, str] = {
     ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript",
     ".cjs": "javascript", ".jsx": "javascript", ".ts": "typescript", ".mts": "typescript",
@@ -147,7 +185,8 @@ def grammars_with_wheel_tags() -> list[str]:
 
 @cache
 def definition_query(language_id: str) -> tree_sitter.Query | None:
-    """The compiled definitions query of a language (None without grammar or query)."""
+    """The compiled definitions query of a language, with its imports query (None without
+    grammar or definitions query)."""
     entry = language_for(language_id)
     found = grammar(entry)
     if found is None:
@@ -156,9 +195,11 @@ def definition_query(language_id: str) -> tree_sitter.Query | None:
 
     wheel = OWN_QUERIES.get(entry.name) or _wheel_tags(entry)
     sources = [_definitions_only(s) for s in (wheel, EXTRA_QUERIES.get(entry.name, "")) if s]
-    try:
-        return tree_sitter.Query(found, "\n".join(s for s in sources if s)) if any(sources) \
-            else None
+    if not any(sources):
+        return None
+    imports = IMPORT_QUERIES.get(entry.name, "")
+    try:  # one query, so one pass over the tree finds both
+        return tree_sitter.Query(found, "\n".join([*(s for s in sources if s), imports]))
     except Exception as error:  # a wheel's query its grammar version rejects
         log.warning("tags query of %s unusable (%s)", entry.name, error)
         return None
@@ -201,23 +242,26 @@ def _top_level_forms(source: str) -> list[str]:
     return forms
 
 
-def _doc_line(lines: list[str], node: tree_sitter.Node, entry: Language) -> str:
-    """The first line of a Python docstring, else of the comment block right above."""
-    body = node.child_by_field_name("body")
-    first = body.named_child(0) if entry.name == "python" and body is not None \
-        and body.named_child_count else None
-    if first is not None:  # (named_children would list a whole class body per method)
-        string = first.named_child(0) if first.type == "expression_statement" \
-            and first.named_child_count else None
+def _doc_line(source: bytes, lines: list[str], node: tree_sitter.Node,
+              body: tree_sitter.Node | None, python: bool) -> str:
+    """The first line of a Python docstring, else of the comment block right above (the
+    language's own markers are among :data:`_COMMENT_MARKERS`)."""
+    first = body.named_child(0) if python and body is not None and body.named_child_count \
+        else None
+    if first is not None and first.type == "expression_statement" \
+            and first.named_child_count:
+        # (named_children would list a whole class body per method)
+        string = first.named_child(0)
         if string is not None and string.type == "string":
-            text = (first.text or b"").decode("utf-8", "replace")
+            # Its first line with text is near its start: a long docstring is not read.
+            end = min(first.end_byte, first.start_byte + 4 * DOC_CHARS)
+            text = source[first.start_byte:end].decode("utf-8", "replace")
             for line in _QUOTES.sub("", text).splitlines():
                 if line.strip():
                     return line.strip()[:DOC_CHARS]
     above = node.start_point[0] - 1
-    markers = (*entry.line_comments, *_COMMENT_MARKERS)
     found = ""
-    while above >= 0 and lines[above].strip().startswith(markers):
+    while above >= 0 and lines[above].lstrip().startswith(_COMMENT_MARKERS):
         text = lines[above].strip().lstrip("/#*-!").removesuffix("*/").strip()
         if text and not text.startswith("@"):
             found = text  # keep climbing: the block's first line says what the thing is
@@ -225,14 +269,18 @@ def _doc_line(lines: list[str], node: tree_sitter.Node, entry: Language) -> str:
     return found[:DOC_CHARS]
 
 
-def _signature(source: bytes, node: tree_sitter.Node, line: str) -> str:
+def _signature(source: bytes, node: tree_sitter.Node, body: tree_sitter.Node | None,
+               line: str) -> str:
     """The definition's text up to its body (or its first line), a few lines at most."""
-    body = node.child_by_field_name("body")
-    end = body.start_byte if body is not None and body.start_byte > node.start_byte else None
+    start = node.start_byte
+    end = body.start_byte if body is not None and body.start_byte > start else None
     if end is None:
         return line.strip()[:SIGNATURE_CHARS]
-    head = source[node.start_byte:end].decode("utf-8", "replace").rstrip()
-    head_lines = [part.rstrip() for part in head.splitlines()[:SIGNATURE_LINES]]
+    # Only the bytes a signature can show are decoded (a head may hold long defaults).
+    head = source[start:min(end, start + 4 * SIGNATURE_CHARS)].decode("utf-8", "replace")
+    head_lines = [part.rstrip() for part in head.rstrip().splitlines()[:SIGNATURE_LINES]]
+    if len(head_lines) == 1:
+        return head_lines[0][:SIGNATURE_CHARS]
     while len(head_lines) > 1 and head_lines[-1].strip().startswith(_COMMENT_MARKERS):
         head_lines.pop()  # a comment between the head and the body belongs to the body
     indent = len(line) - len(line.lstrip())
@@ -241,63 +289,85 @@ def _signature(source: bytes, node: tree_sitter.Node, line: str) -> str:
     return joined[:SIGNATURE_CHARS]
 
 
-MATCH_RANGE_BYTES = 16 * 1024
-"""Queries run over ranges of this size: each call holds the interpreter's lock for a
-few ms only, so the event loop's thread gets its turns while a big file is read."""
-
-
 MAX_DEFINITION_DEPTH = 8
 """Definitions are looked for this deep in the tree at most: the query cursor then skips
 the insides of function bodies, half of the matching time on the standard library for
 0.5 % of its definitions (closures and local helpers, which no other file can call)."""
 
-
-def _matches(cursor: tree_sitter.QueryCursor, tree: tree_sitter.Tree,
-             size: int) -> Iterator[tuple[int, dict[str, list[tree_sitter.Node]]]]:
-    """(start of the byte range, captures) of each match, range by range; a definition
-    spanning several ranges is matched again in each."""
-    cursor.set_max_start_depth(MAX_DEFINITION_DEPTH)
-    for start in range(0, max(size, 1), MATCH_RANGE_BYTES):
-        cursor.set_byte_range(start, min(start + MATCH_RANGE_BYTES, size))
-        for _pattern, captures in cursor.matches(tree.root_node):
-            yield start, captures
+Row = tuple[str, str, int, str, str]
+"""One definition as the index stores it: name, kind, 0-based line, signature, doc line."""
 
 
-def definitions(text: str, language_id: str, path: str) -> list[Definition]:
-    """The definitions in ``text`` (a whole file of ``language_id``) in file order."""
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """What the index keeps of one file: its definitions and the names it imports."""
+
+    rows: tuple[Row, ...]
+    """The definitions in file order (:data:`Row`)."""
+    imports: tuple[str, ...]
+    """The names its import statements bring, in order, each once."""
+
+
+def outline(text: str, language_id: str) -> Outline:
+    """The definitions and imported names of ``text`` (a whole file of ``language_id``),
+    from one parse and one pass of its query over the tree."""
     query = definition_query(language_id)
-    if query is None:
-        return []
-    from iskra_ls.languages import new_parser
-
-    parser = new_parser(language_id)
-    if parser is None:
-        return []
+    parser = _parser(language_id) if query is not None else None
+    if query is None or parser is None:
+        return Outline((), ())
     import tree_sitter
 
     source = text.encode("utf-8", "replace")
     tree = parser.parse(source)
     lines = text.splitlines()
-    entry = language_for(language_id)
-    found: dict[tuple[str, int], Definition] = {}
-    for start, captures in _matches(tree_sitter.QueryCursor(query), tree, len(source)):
+    python = language_id == "python"
+    cursor = tree_sitter.QueryCursor(query)
+    cursor.set_max_start_depth(MAX_DEFINITION_DEPTH)
+    found: dict[tuple[str, int], Row] = {}
+    imported: dict[str, None] = {}
+    kinds: dict[int, str] = {}  # a pattern's definition capture, the same in each match
+    for pattern, captures in cursor.matches(tree.root_node):
+        if "import" in captures:
+            node = captures["import"][0]
+            if len(imported) < MAX_IMPORTED_NAMES:
+                words = source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+                imported.update(dict.fromkeys(IDENTIFIER_CHARS.findall(words)))
+            continue
+        kind = kinds.get(pattern)
+        if kind is None:
+            kind = kinds[pattern] = next(
+                (k for k in captures if k.startswith("definition.")), "")
         names = captures.get("name")
-        if not names or names[0].start_byte < start:
-            continue  # no name, or one an earlier range has matched already
-        kinds = [k for k in captures if k.startswith("definition.")]
-        if not kinds:
+        if not names or not kind:
             continue  # a reference pattern (calls, types used): not a definition
-        node = captures[kinds[0]][0]
-        name = (names[0].text or b"").decode("utf-8", "replace")
+        node = captures[kind][0]
+        name_node = names[0]
+        name = source[name_node.start_byte:name_node.end_byte].decode("utf-8", "replace")
         row = node.start_point[0]
         if not name or (name, row) in found or row >= len(lines):
             continue
-        found[(name, row)] = Definition(
-            name=name,
-            kind=kinds[0].removeprefix("definition."),
-            path=path,
-            line=row,
-            signature=_signature(source, node, lines[row]),
-            doc=_doc_line(lines, node, entry),
-        )
-    return sorted(found.values(), key=lambda d: d.line)
+        body = node.child_by_field_name("body")
+        found[(name, row)] = (name, kind[11:], row, _signature(source, node, body, lines[row]),
+                              _doc_line(source, lines, node, body, python))
+    rows = sorted(found.values(), key=lambda r: r[2])
+    return Outline(tuple(rows), tuple(itertools.islice(imported, MAX_IMPORTED_NAMES)))
+
+
+_PARSERS = threading.local()
+
+
+def _parser(language_id: str) -> tree_sitter.Parser | None:
+    """One parser per language and thread, kept (a worker parses one file at a time;
+    a tool that parses in several threads gets one per thread)."""
+    kept: dict[str, tree_sitter.Parser | None] = _PARSERS.__dict__.setdefault("by_language", {})
+    if language_id not in kept:
+        from iskra_ls.languages import new_parser
+
+        kept[language_id] = new_parser(language_id)
+    return kept[language_id]
+
+
+def definitions(text: str, language_id: str, path: str) -> list[Definition]:
+    """The definitions in ``text`` (a whole file of ``language_id``) in file order."""
+    return [Definition(name, kind, path, line, signature, doc)
+            for name, kind, line, signature, doc in outline(text, language_id).rows]

@@ -21,14 +21,15 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from iskra_ls.symbols.tags import definitions, language_of_path
+from iskra_ls.symbols.tags import Row, language_of_path, outline
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +43,9 @@ WORKER_NICENESS = 5
 the server get about three times the workers' share. (At 10 the first index took 3x longer
 on a machine busy with other work: 79.5 s against 25.5 s at nice 0, load 7.)"""
 
-Row = tuple[str, str, int, str, str]
-"""One definition: name, kind, 0-based line, signature, first doc line."""
-Answer = tuple[str, int, tuple[Row, ...]]
+Answer = tuple[str, int, tuple[Row, ...], tuple[str, ...]]
 """One file: its path, the characters read (-1: not readable or longer than allowed), its
-definitions."""
+definitions (:data:`~iskra_ls.symbols.tags.Row`) and the names its imports bring."""
 Job = tuple[str, int, int, int]
 """A path the server admitted, the most characters the worker may read from it, and the
 device and inode of the file the server checked: the worker reads the file it opens only
@@ -63,19 +62,19 @@ def parse_file(path: str, most: int, device: int, inode: int) -> Answer:
     file the server checked (``device``, ``inode``), answers -1."""
     language = language_of_path(path)
     if language is None:
-        return (path, -1, ())
+        return (path, -1, (), ())
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             opened = os.fstat(handle.fileno())
             if (opened.st_dev, opened.st_ino) != (device, inode):
-                return (path, -1, ())
+                return (path, -1, (), ())
             text = handle.read(most + 1)
         if len(text) > most:
-            return (path, -1, ())
-        found = definitions(text, language, path)
+            return (path, -1, (), ())
+        found = outline(text, language)
     except Exception:  # a file no grammar can take must not lose the rest of the batch
-        return (path, -1, ())
-    return (path, len(text), tuple((d.name, d.kind, d.line, d.signature, d.doc) for d in found))
+        return (path, -1, (), ())
+    return (path, len(text), found.rows, found.imports)
 
 
 class WorkerCrashed(Exception):
@@ -167,6 +166,15 @@ class ParsePool:
             worker.sent += 1
             return (id(worker), worker.sent - 1)
 
+    def start_all(self) -> None:
+        """Start every worker now (the first walk calls this before it lists the files,
+        so the workers' start-up overlaps the walk instead of following its first batch)."""
+        with self._lock:
+            if self._closed:
+                raise WorkerCrashed("the parsing workers have been stopped")
+            while len(self._running) < self.workers:
+                self._running.append(self._start())
+
     def receive(self, ticket: Ticket, timeout: float | None = None) -> list[Answer]:
         """The answers of one batch; :class:`TimeoutError` after ``timeout`` seconds,
         :class:`WorkerCrashed` when its worker is gone."""
@@ -191,7 +199,8 @@ class ParsePool:
         mine, theirs = context.Pipe()
         process = context.Process(target=_serve, args=(theirs, self.niceness),
                                   name="iskra-index-worker", daemon=True)
-        process.start()
+        with _main_module_unnamed():
+            process.start()
         self.started += 1
         theirs.close()  # only the worker holds its end: its death is an end of file here
         return _Worker(process, mine)
@@ -216,6 +225,32 @@ class ParsePool:
         self._closed = True
         running, self._running = self._running, []
         _end(running)
+
+
+@contextlib.contextmanager
+def _main_module_unnamed() -> Iterator[None]:
+    """While a worker is spawned, the server's main module is not named to it.
+
+    ``spawn`` tells a new process to run the parent's main module again (as
+    ``__mp_main__``), so that objects defined there can be unpickled. A worker is sent
+    nothing from it: re-running it (the ``iskra-ls`` script, a tool's module) would only
+    cost each worker that start-up again and repeat what the module does at import. A
+    frozen build is left alone: its bootloader decides how a child starts."""
+    main = sys.modules.get("__main__")
+    if main is None or getattr(sys, "frozen", False):
+        yield
+        return
+    spec, had_file, file = getattr(main, "__spec__", None), hasattr(main, "__file__"), \
+        getattr(main, "__file__", None)
+    main.__spec__ = None
+    if had_file:
+        del main.__file__
+    try:
+        yield
+    finally:
+        main.__spec__ = spec
+        if had_file:
+            main.__file__ = file
 
 
 def _end(workers: list[_Worker]) -> None:

@@ -127,4 +127,5 @@ class WorkspaceSymbols:
             label=label,
             language_of=lambda path: language_of_path(path) or "",
             others=others,
+            imports=index.imports(own_path) if index is not None else (),
         )

@@ -55,6 +55,38 @@ def test_every_extension_the_index_reads_has_a_definitions_query() -> None:
     assert {lang for lang in EXTENSIONS.values() if definition_query(lang) is None} == set()
 
 
+IMPORTS = {
+    "python": ("from pkg.io import (\n    read_all,\n)\nimport os.path\n", {"read_all", "path"}),
+    "javascript": ("import { readAll } from './io.js';\nconst { writeAll } = require('./io');\n",
+                   {"readAll", "writeAll"}),
+    "typescript": ("import type { ReadAll } from './io';\n", {"ReadAll"}),
+    "tsx": ("import { readAll } from './io';\n", {"readAll"}),
+    "java": ("import pkg.io.ReadAll;\nclass A {}\n", {"ReadAll"}),
+    "c": ('#include "read_all.h"\n', {"read_all"}),
+    "cpp": ("#include <read_all>\nusing io::ReadAll;\n", {"read_all", "ReadAll"}),
+    "csharp": ("using Pkg.ReadAll;\nclass C {}\n", {"ReadAll"}),
+    "go": ('package p\n\nimport (\n\t"fmt"\n\t"example.com/readall"\n)\n', {"fmt", "readall"}),
+    "rust": ("use crate::io::{read_all, write_all};\n", {"read_all", "write_all"}),
+    "kotlin": ("import pkg.io.readAll\n", {"readAll"}),
+    "swift": ("import ReadAll\n", {"ReadAll"}),
+    "scala": ("import pkg.io.ReadAll\n", {"ReadAll"}),
+    "php": ("<?php\nuse Pkg\\ReadAll;\nrequire_once 'read_all.php';\n", {"ReadAll", "read_all"}),
+    "ruby": ("require 'read_all'\nrequire_relative 'write_all'\n", {"read_all", "write_all"}),
+    "lua": ('local io2 = require("read_all")\n', {"read_all"}),
+    "shellscript": ("source ./read_all.sh\n. ./write_all.sh\n", {"read_all", "write_all"}),
+}
+
+
+@pytest.mark.parametrize("language", sorted(set(EXTENSIONS.values())))
+def test_every_language_the_index_reads_finds_its_imports(language: str) -> None:
+    """Each language the index reads has its imports query: a language added to the
+    index without one fails here."""
+    from iskra_ls.symbols.tags import outline
+
+    text, names = IMPORTS[language]
+    assert names <= set(outline(text, language).imports), outline(text, language).imports
+
+
 def test_no_definitions_query_is_compiled_or_run_in_the_server_process(tmp_path: Path) -> None:
     """Compiling a query holds the interpreter's lock (Swift's for 0.3-1.6 s): the index
     compiles and parses in its worker processes only, so the server's loop never waits."""
@@ -244,8 +276,9 @@ def test_a_file_re_pointed_while_or_after_it_is_checked_is_not_read(tmp_path: Pa
     checked = os.stat(ws / "b.py")
     os.replace(ws / "b.py", ws / "b.py.old")
     os.symlink(tmp_path / "out" / "keys.py", ws / "b.py")  # after the check, before the open
-    _, chars, rows = parse_file(str(ws / "b.py"), 1000, checked.st_dev, checked.st_ino)
-    assert (chars, rows) == (-1, ())
+    _, chars, rows, imports = parse_file(str(ws / "b.py"), 1000, checked.st_dev,
+                                         checked.st_ino)
+    assert (chars, rows, imports) == (-1, (), ())
 
 
 def test_parsing_workers_end_when_idle_and_one_comes_back_for_a_save(tmp_path: Path) -> None:
@@ -287,3 +320,90 @@ def test_the_stored_index_is_nothing_the_garbage_collector_walks(tmp_path: Path)
     assert len(gc.get_objects()) - before < 400
     found = index.lookup("helper_7")
     assert len(found) == 200 and found[0].name == "helper_7" and found[0].line == 21
+
+
+IMPORT_CASES = {
+    # A parenthesised import spans lines (a line regex saw its first line only), and a
+    # string that reads like an import is a string.
+    "python": ("main.py", "helpers.py", "from .helpers import (\n    parse_header,\n)\n"
+               '"""Old notes:\nfrom helpers import rollback_everything\n"""\n',
+               "def {}(data, strict=False):\n    return data\n\n", "x_{} = 1\n",
+               "    total = {}(data)\n"),
+    "javascript": ("main.js", "helpers.js", "import {\n  parse_header,\n} from './helpers.js';\n"
+                   "/*\nimport rollback_everything from './helpers.js';\n*/\n",
+                   "export function {}(data, strict) {{\n  return data;\n}}\n",
+                   "const x_{} = 1;\n", "  total = {}(data);\n"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(IMPORT_CASES))
+def test_the_names_a_file_imports_come_from_its_grammar(tmp_path: Path, language: str) -> None:
+    """The names a file imports rank with the lines near the cursor. They are the import
+    statements' names as the file's grammar reads them (from the index's own parse): all
+    the names of an import over several lines, none from a string or comment that looks
+    like an import."""
+    from iskra_ls.symbols.workspace import WorkspaceSymbols
+
+    main, helpers, head, definition, filler, use = IMPORT_CASES[language]
+    rivals = [f"rival_{n}" for n in range(10)]
+    write(tmp_path / helpers, "".join(definition.format(name) for name in
+                                      ["parse_header", "rollback_everything", *rivals]))
+    prefix = (head + "".join(filler.format(n) for n in range(250))
+              + "".join(use.format(name) for name in rivals)
+              + "".join(filler.format(n) for n in range(250, 275)) + "result = ")
+    write(tmp_path / main, prefix + "\n")
+    index = SymbolIndex([str(tmp_path)], lambda _p: True, workers=0)
+    index.build()
+    choose = WorkspaceSymbols().chooser("file://main", str(tmp_path / main), [],
+                                        lambda _p: True, [tmp_path], index)
+    sent = [part.text for part in choose(prefix=prefix, suffix="\n", budget=300)]
+    assert any("parse_header" in text for text in sent), sent
+    assert not any("rollback_everything" in text for text in sent), sent
+
+
+def test_a_parsing_worker_does_not_run_the_servers_main_module_again(tmp_path: Path) -> None:
+    """A spawned worker needs the parser only: re-running the program that started the
+    server (its script, a tool's main module) costs each worker its start-up again (0.7
+    CPU s for the benchmark's module) and repeats whatever that module does at import."""
+    import subprocess
+    import sys
+
+    write(tmp_path / "src" / "a.py", "def alpha(): pass\n")
+    marker = tmp_path / "imports.txt"
+    script = tmp_path / "server_main.py"
+    script.write_text(
+        "import os, sys\n"
+        "with open(sys.argv[1], 'a') as out:\n"
+        "    out.write(f'{os.getpid()}\\n')\n"
+        "if __name__ == '__main__':\n"
+        "    from iskra_ls.symbols.index import SymbolIndex\n"
+        "    index = SymbolIndex([sys.argv[2]], lambda _p: True, workers=1)\n"
+        "    index.build()\n"
+        "    print(len(index.lookup('alpha')), index.workers_started)\n"
+        "    index.stop()\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(marker), str(tmp_path / "src")],
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["1", "1"], done.stderr
+    assert len(marker.read_text().splitlines()) == 1  # the parent's own run only
+
+
+def test_the_parsing_workers_start_while_the_first_walk_begins(tmp_path: Path) -> None:
+    """A worker takes ~0.1-0.5 s to start (a new interpreter, its grammars): the first walk
+    starts the whole pool before it lists and checks the files, not after its first
+    batch, so the start-up and the walk overlap."""
+    for n in range(3):
+        write(tmp_path / f"m{n}.py", f"def m{n}(): pass\n")
+    running_at_first_check: list[int] = []
+
+    def admit(_path: str) -> bool:
+        if not running_at_first_check:
+            running_at_first_check.append(len(index.worker_pids()))
+        return True
+
+    index = SymbolIndex([str(tmp_path)], admit, workers=2)
+    try:
+        index.build()
+        assert running_at_first_check == [2]
+        assert len(index.lookup("m1")) == 1 and index.workers_started == 2
+    finally:
+        index.stop()
