@@ -32,6 +32,9 @@ WINDOW_BEFORE = 2400
 """Characters before the cursor that are parsed (from a line start)."""
 WINDOW_AFTER = 1000
 """Characters after the cursor that are parsed (to a line end)."""
+WINDOW_AFTER_MAX = 3000
+"""Past :data:`WINDOW_AFTER`, the window goes on to where the code is at the top level
+again (a line at column 0), at most this far."""
 NEAR_LINES = 3
 """Lines after the suggestion whose errors count as its own (an opener with no body)."""
 MAX_CUTS = 3
@@ -63,7 +66,7 @@ def window_of(ctx: CompletionContext) -> Window:
     """The bounded text parsed around the cursor (cached by the text near the cursor only:
     hashing a 20 MB prefix would cost more than the parse)."""
     return _window(ctx.language_id, ctx.prefix[-WINDOW_BEFORE - 1 :],
-                   ctx.suffix[: WINDOW_AFTER + 1])
+                   ctx.suffix[: WINDOW_AFTER_MAX + 1])
 
 
 @lru_cache(maxsize=8)
@@ -97,14 +100,62 @@ def _window(language_id: str, prefix: str, suffix: str) -> Window:
             _misreads(language_id, before, suffix)
         ):
             best = (best[0], 0)  # a member alone is no code in this grammar (PHP's ``public``)
+        if best[0]:
+            # No keyword line at the top level (CSS rules start with selectors): the first
+            # line at column 0 that closes nothing, where the grammar reads it better (the
+            # cut fell in a rule, whose ``}`` then stood alone).
+            top = _top_level_line(before, language_id)
+            if top is not None and _misreads(language_id, before[top:], suffix) < (
+                _misreads(language_id, before[best[1] :], suffix)
+            ):
+                best = (0, top)
         before = before[best[1] :]
         # Code that sits inside a tag (PHP's ``<?php``) is text to the grammar until
         # the tag opens it: a window cut below the tag starts with it again.
         before = language_for(language_id).code_tag + before
-    after = suffix[:WINDOW_AFTER]
-    if len(after) < len(suffix):
-        after = after[: after.rfind("\n") + 1] or after
-    return Window(language_id, before, after)
+    return Window(language_id, before, _window_end(language_id, suffix))
+
+
+def _window_end(language_id: str, suffix: str) -> str:
+    """The text after the cursor that is parsed: to a line end past :data:`WINDOW_AFTER`,
+    then on to the code's top level (before a line at column 0, or through it when it
+    only closes, ``}``), so that a construct is not cut in two there: the function
+    left open at the window's end read as one error from its first line, which took in
+    every suggestion that reopened a block (within :data:`WINDOW_AFTER_MAX`)."""
+    if len(suffix) <= WINDOW_AFTER:
+        return suffix
+    cut = suffix.rfind("\n", 0, WINDOW_AFTER) + 1
+    if not cut:
+        return suffix[:WINDOW_AFTER]
+    closers = _line_closers(language_id)
+    pos = cut
+    while pos < min(len(suffix), WINDOW_AFTER_MAX):
+        end = suffix.find("\n", pos)
+        if end < 0 or end >= WINDOW_AFTER_MAX:
+            break
+        line = suffix[pos:end]
+        if line.strip() and not line[0].isspace():
+            return suffix[: end + 1] if line.startswith(closers) else suffix[:pos]
+        pos = end + 1
+    return suffix[:cut]
+
+
+def _line_closers(language_id: str) -> tuple[str, ...]:
+    """What a line that only closes starts with (``}``, ``end``)."""
+    return (*language_for(language_id).closers, ")", "]", "}")
+
+
+def _top_level_line(before: str, language_id: str) -> int | None:
+    """Start of the first line of ``before`` (not its first, which may be cut) at column 0
+    that is no closer (``}``, ``end``), or None."""
+    closers = _line_closers(language_id)
+    for line_start in _line_starts(before, limit=before.rfind("\n")):
+        line = before[line_start : before.find("\n", line_start)]
+        if line_start and line.strip() and not line[0].isspace() and (
+            not line.startswith(closers)
+        ):
+            return line_start
+    return None
 
 
 def _misreads(language_id: str, before: str, after: str) -> int:
@@ -124,7 +175,19 @@ def _line_starts(text: str, limit: int) -> Iterator[int]:
 @lru_cache(maxsize=16)
 def _parse(language_id: str, source: bytes) -> tree_sitter.Tree | None:
     parser = new_parser(language_id)
-    return None if parser is None else parser.parse(source)
+    return None if parser is None else parser.parse(_blank_template_tags(language_id, source))
+
+
+def _blank_template_tags(language_id: str, source: bytes) -> bytes:
+    """``source`` with the template tags its grammar does not read (Django's and Jinja's
+    ``{% %}``, ``{{ }}`` in HTML) blanked byte for byte to a word (``xxxx``, still text
+    where the tag was text): quotes in a tag in an attribute (``src="{% static "a.js"
+    %}"``) made the grammar misread the whole tag."""
+    pattern = language_for(language_id).pattern("template_tags")
+    if pattern is None:
+        return source
+    text = source.decode("latin-1")  # one character per byte: offsets stay
+    return pattern.sub(lambda m: "x" * len(m.group(0)), text).encode("latin-1")
 
 
 def _errors(tree: tree_sitter.Tree, start: int, end: int,
@@ -204,7 +267,9 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
         old_at = cursor + replaced + len(first_tail_line.encode(_UTF8, _KEEP)) + 1
         new_at = end + (old_at - cursor - replaced)
         was_text = _in_text(old, old_at + following)
-        if not was_text and _in_text(new, new_at + following):
+        if not was_text and _in_text(new, new_at + following) and not _closes_open_quote(
+            old, new, new_at + following, len(inserted) - replaced
+        ):
             return len(text.split("\n")) - 1  # a comment or string swallows what follows
         if was_text:
             tail = 0  # it closes the comment the cursor was in: what follows is new code
@@ -238,6 +303,10 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
 
     old_places = {(moved(pos), moved(stop), kind) for pos, stop, kind in was}
     fresh = [(pos, stop, kind) for pos, stop, kind in now if (pos, stop, kind) not in old_places]
+    misread = _misread_alike(old, new, fresh, (before + rest, before + inserted + rest[replaced:]),
+                             (line_start, cursor, end))
+    now = [error for error in now if error not in misread]
+    fresh = [error for error in fresh if error not in misread]
     inside = [pos for pos, stop, kind in fresh
               if kind == "ERROR" and pos < end and stop > cursor]
     if len(now) > len(was):
@@ -246,15 +315,34 @@ def new_error_line(ctx: CompletionContext, text: str, replace_after: int = 0) ->
         first = max(inside[0], cursor)
     elif _swallows_rest(old, new, win.after[replace_after:], cursor + replaced, end):
         return len(text.split("\n")) - 1
-    elif not in_prose(ctx) and (_error_reaches(new, cursor + 1, cursor) or _opaque(new, cursor)
+    elif not in_prose(ctx) and (misread or _error_reaches(new, cursor + 1, cursor)
+                                or _opaque(new, cursor)
                                 or _in_value_list(new, cursor, win.language_id)):
-        # The document's own error took the suggestion in, or the grammar reads no syntax
+        # The grammar misreads the suggestion's form of line wherever the document has
+        # it, or the document's own error took the suggestion in, or the grammar reads no syntax
         # there (a macro's token tree), or only short values go there (a YAML flow list):
         # English in it is no code.
         return _first_english(text, win.language_id)
     else:
         return None
     return 0 if first < cursor else inserted[: first - cursor].count(b"\n")
+
+
+def _misread_alike(old: tree_sitter.Tree, new: tree_sitter.Tree,
+                   fresh: list[tuple[int, int, str]], sources: tuple[bytes, bytes],
+                   places: tuple[int, int, int]) -> set[tuple[int, int, str]]:
+    """The ``fresh`` errors (with the suggestion, not without) inside the suggestion whose
+    text is that of an error the document has on lines of its own (above or below): the
+    grammar misreads this form of line wherever the document writes it (Linux's
+    ``cpuflags-$(CONFIG_X)\t:= -mcpu=y``), it is no error the suggestion brings."""
+    line_start, cursor, end = places
+    old_source, new_source = sources
+    forms = {old_source[pos:stop].strip() for pos, stop, kind in _errors(old, 0, len(old_source))
+             if kind == "ERROR" and (stop < line_start or pos > cursor)}
+    forms.discard(b"")
+    return {(pos, stop, kind) for pos, stop, kind in fresh
+            if kind == "ERROR" and cursor <= pos and stop <= end
+            and new_source[pos:stop].strip() in forms}
 
 
 def _opaque(tree: tree_sitter.Tree, at: int) -> bool:
@@ -386,13 +474,50 @@ def _swallows_rest(old: tree_sitter.Tree, new: tree_sitter.Tree, rest: str, old_
     return _in_text(new, new_at + skip) and not _in_text(old, old_at + skip)
 
 
-def _in_text(tree: tree_sitter.Tree, at: int) -> bool:
+def _text_node(tree: tree_sitter.Tree, at: int) -> tree_sitter.Node | None:
+    """The comment or string that ``at`` lies in (after its opener), if any."""
     node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(at, at + 1)
     while node is not None:
         if "comment" in node.type or ("string" in node.type and node.start_byte < at):
-            return True
+            return node
         node = node.parent
+    return None
+
+
+CLOSER_BYTES = 3
+"""The longest closer of a string or comment looked for (``-->``; ``*/``, a quote)."""
+
+
+def _closes_open_quote(old: tree_sitter.Tree, new: tree_sitter.Tree, at: int,
+                       shift: int) -> bool:
+    """Whether the string or comment that takes in ``at`` (with the suggestion, which
+    moved the text after it by ``shift``) ends at a closer that, without the suggestion,
+    began a string of its own or an error: the document's unmatched closer (a line
+    continued with ``\\`` whose string the user cut, the ``*/`` of a doc comment whose
+    opener the user cut), which the suggestion's opener pairs again."""
+    node = _text_node(new, at)
+    if node is None or node.end_byte - 1 - shift < 0:
+        return False
+    if "comment" in node.type:  # ``*/`` outside a comment is no code: the document's error
+        last = node.end_byte - 1 - shift
+        found = old.root_node.descendant_for_byte_range(last, last + 1)
+        while found is not None and "comment" not in found.type:
+            found = found.parent
+        return found is None
+    for size in range(1, CLOSER_BYTES + 1):
+        closer = node.end_byte - size - shift
+        if closer < 0:
+            break
+        found = old.root_node.descendant_for_byte_range(closer, closer + 1)
+        while found is not None and found.start_byte == closer:
+            if "string" in found.type or found.is_error:  # to the next quote, or none
+                return True
+            found = found.parent
     return False
+
+
+def _in_text(tree: tree_sitter.Tree, at: int) -> bool:
+    return _text_node(tree, at) is not None
 
 
 def _strands_body_below(ctx: CompletionContext, text: str, replace_after: int) -> bool:
