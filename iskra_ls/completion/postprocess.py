@@ -15,8 +15,9 @@ from iskra_ls.completion.filters.block_end import block_end_line
 from iskra_ls.completion.filters.chatter import is_chatter_line
 from iskra_ls.completion.filters.fences import FENCE
 from iskra_ls.completion.filters.marker import strip_cursor_marker
+from iskra_ls.completion.filters.region import in_prose
 from iskra_ls.completion.filters.reindent import normalise_indent
-from iskra_ls.completion.filters.syntax import in_prose, new_error_line
+from iskra_ls.completion.filters.syntax import new_error_line
 from iskra_ls.completion.filters.text import mask_strings
 from iskra_ls.completion.prose import is_prose
 from iskra_ls.languages import language_for

@@ -22,11 +22,8 @@ if str(ROOT) not in sys.path:
 
 from bench.ground_truth import Case, outcome  # noqa: E402
 from iskra_ls.completion.context import build_context  # noqa: E402
-from iskra_ls.completion.filters.syntax import (  # noqa: E402
-    MARKUP,
-    cursor_region,
-    keep_parseable,
-)
+from iskra_ls.completion.filters.region import MARKUP, cursor_region  # noqa: E402
+from iskra_ls.completion.filters.syntax import keep_parseable  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "right_answers" / "dropped.jsonl"
 CASES = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]

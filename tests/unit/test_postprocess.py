@@ -638,7 +638,7 @@ def test_postprocess_never_raises_and_replaces_only_the_line(
 
 def test_prose_inside_a_docstring_is_kept() -> None:
     """A docstring's own prose line ("... control various aspects of wrapping:") is content."""
-    from iskra_ls.completion.filters.syntax import in_prose
+    from iskra_ls.completion.filters.region import in_prose
 
     text = 'class W:\n    """Wrap text.\n\n    '
     ctx = build_context(text, len(text), language_id="python", path="w.py")
