@@ -17,7 +17,8 @@ outcome is *kept* when everything shown is the truth or the truth cut at one of 
 line ends; *wrong* when something shown is not the start of the truth (target 0).
 
 Per filter of the pipeline, the bare answers it changed or dropped are counted (the
-filter's cost in right answers).
+filter's cost in right answers), in the context where the reader shapes each part (the
+lines after a first line at the next line start).
 
     python -m bench.ground_truth [--per-language N] [--language ID ...]
 """
@@ -37,8 +38,8 @@ from typing import Any
 from bench import sources
 from bench.sources import in_language
 from iskra_ls.completion.context import CompletionContext, build_context, to_lf
-from iskra_ls.completion.lookahead import AnswerReader
-from iskra_ls.completion.postprocess import Suggestion
+from iskra_ls.completion.lookahead import AnswerReader, LineStart, next_line
+from iskra_ls.completion.postprocess import Suggestion, postprocess
 
 KINDS = ("mid_line", "line_start", "in_indent", "after_opener")
 WRAPS = ("bare", "fenced", "preamble")
@@ -260,18 +261,39 @@ def _filter_costs(cases: list[Case]) -> dict[str, dict[str, dict[str, int]]]:
     for case in cases:
         if outcome(case) in ("kept", "cut"):
             continue
-        ctx = _context(case)
-        for name, before, after in trace_pipeline(case.truth, ctx):
-            if before == after:
-                continue
-            if not after.strip():
-                costs[case.language_id][name]["dropped"] += 1
-            elif verdict(after, case.truth) not in ("kept", "cut") and verdict(
-                before, case.truth
-            ) in ("kept", "cut"):
-                costs[case.language_id][name]["changed"] += 1
+        for ctx, truth in _shaped_parts(case):
+            for name, before, after in trace_pipeline(truth, ctx):
+                if before == after:
+                    continue
+                if not after.strip():
+                    costs[case.language_id][name]["dropped"] += 1
+                elif verdict(after, truth) not in ("kept", "cut") and verdict(
+                    before, truth
+                ) in ("kept", "cut"):
+                    costs[case.language_id][name]["changed"] += 1
     return {language: {name: dict(counter) for name, counter in sorted(per.items())}
             for language, per in sorted(costs.items())}
+
+
+def _shaped_parts(case: Case) -> list[tuple[CompletionContext, str]]:
+    """(context, text) of each part of the true answer as the server's reader shapes it:
+    a block at a line start in the context its indentation settles; in the middle of a
+    line the first line at the cursor and the lines after it at the next line start."""
+    ctx = _context(case)
+    if ctx.multiline:
+        start = LineStart(ctx)
+        start.settle(case.truth + "\n")
+        return [(start.ctx, start.text_of(case.truth))]
+    if not ctx.lines_after or "\n" not in case.truth:
+        return [(ctx, case.truth)]
+    first, rest = case.truth.split("\n", 1)
+    shown = postprocess(first, ctx) if first.strip() else None
+    after = next_line(ctx, shown or Suggestion("", 0))
+    if after is None or not rest.strip():
+        return [(ctx, first)]
+    start = LineStart(after)
+    start.settle(rest + "\n")
+    return [(ctx, first), (start.ctx, start.text_of(rest))]
 
 
 def junk_stopped() -> dict[str, dict[str, int]]:

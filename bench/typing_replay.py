@@ -11,7 +11,8 @@ the cursor from the ``<CURSOR>`` marker of the server's prompt and answers what
 really comes next. With ``answers="asked"`` that is what the prompt asks for, as a
 good model would: the rest of the line when it asks for one line, the rest of the
 line and the following lines of the block when it asks for those too, else the
-following lines to the end of the block (at most ``block_lines``). With
+following lines to the end of the block (as many as the prompt's "at most N lines"
+says, and at most ``block_lines`` when that is set). With
 ``answers="line_and_next"`` it is always the rest of the line plus the next line
 (issue 18's side-by-side replay with tabby-agent scripted exactly that). When the
 suggestion on screen is exactly what comes next, the typist accepts it (one edit +
@@ -71,7 +72,9 @@ class ReplayConfig:
     jitter: float = 0.35
     pause_s: tuple[float, float] = (0.9, 1.5)
     pause_every: int = 3
-    block_lines: int = 6
+    block_lines: int | None = None
+    """A cap on the oracle's lines below what the prompt asks (None: as the prompt asks;
+    6 was the bench's constant before the prompt said how many)."""
     latency_s: float = 0.15
     """Stub: time to the first byte of every answer."""
     tokens_per_second: float = 200.0
@@ -95,10 +98,16 @@ def indent_width(line: str) -> int:
     return len(line) - len(line.lstrip(" \t"))
 
 
+_ASKED_LINES = re.compile(r"at most (\d+) lines")
+"""How the server's prompt bounds a longer answer (``build_prompt``)."""
+FEW_LINES = 6
+"""The oracle's lines for a prompt that does not say how many ("a few")."""
+
+
 class Oracle:
     """A model that knows the file: answers what comes next at the prompt's cursor."""
 
-    def __init__(self, target: str, block_lines: int, answers: str = "asked") -> None:
+    def __init__(self, target: str, block_lines: int | None, answers: str = "asked") -> None:
         self.target = target
         self.block_lines = block_lines
         self.answers = answers
@@ -122,7 +131,11 @@ class Oracle:
         if self.answers == "line_and_next":
             return Reply.text(self.line_and_next(cursor))
         one_line = "one line, no line break" in user
-        return Reply.text(self.continuation(cursor, one_line))
+        asked = _ASKED_LINES.search(user)
+        lines = int(asked.group(1)) if asked else FEW_LINES
+        if self.block_lines is not None:
+            lines = min(lines, self.block_lines)
+        return Reply.text(self.continuation(cursor, one_line, lines))
 
     def line_and_next(self, cursor: int) -> str:
         """The rest of the cursor's line and the line after it."""
@@ -133,7 +146,7 @@ class Oracle:
         after = text.find("\n", eol + 1)
         return text[cursor : len(text) if after < 0 else after]
 
-    def continuation(self, cursor: int, one_line: bool) -> str:
+    def continuation(self, cursor: int, one_line: bool, lines: int = 6) -> str:
         """The rest of the line, or that and the lines up to the end of the cursor's block."""
         text = self.target
         eol = text.find("\n", cursor)
@@ -147,7 +160,7 @@ class Oracle:
         end = eol
         taken = 1 if text[cursor:eol].strip() else 0
         pos = eol
-        while pos < len(text) and taken < self.block_lines:
+        while pos < len(text) and taken < lines:
             nxt = text.find("\n", pos + 1)
             nxt = len(text) if nxt < 0 else nxt
             line = text[pos + 1 : nxt]

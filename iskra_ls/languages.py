@@ -89,6 +89,9 @@ class Language:
     value_lists: tuple[str, ...] = ()
     """Grammar node types whose items are short values, never sentences (YAML's flow
     ``[a, b]`` and ``{k: v}``): English there is no item, though the grammar accepts it."""
+    template_tags: str = ""
+    """Pattern of the template tags the grammar does not read (Django's ``{% %}``): the
+    syntax filter parses the text with them blanked to plain text of the same length."""
     long_texts: tuple[tuple[str, str], ...] = (("/*", "*/"),)
     """(opener, closer) of the comments and strings that run over lines: a file typed from
     its top leaves the one being written open, and the cursor in it is in prose."""
@@ -262,7 +265,8 @@ LANGUAGES: tuple[Language, ...] = (
     Language("html", ("html", "xml", "xhtml", "django-html", "jinja-html", "htmldjango"),
              "tree_sitter_html", block_style=MARKUP,
              opener=r"<(?![/!?])[^<>]*(?<!/)>$|\{%-?\s*(?:if|for|block|with)\b[^%]*%\}$",
-             closers=(), tags_are_code=True, long_texts=(("<!--", "-->"),)),
+             closers=(), tags_are_code=True, long_texts=(("<!--", "-->"),),
+             template_tags=r"\{%.*?%\}|\{\{.*?\}\}|\{#.*?#\}"),
     Language("json", ("json", "jsonc", "json5"), "tree_sitter_json", opener=r"[{\[]$",
              backticks_are_code=False, long_texts=()),
     Language("yaml", ("yaml", "yml"), "tree_sitter_yaml", line_comments=("#",),

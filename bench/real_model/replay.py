@@ -141,19 +141,19 @@ async def _replay(case: RecordedCase, ctx: CompletionContext) -> Replayed:
     reader = AnswerReader(ctx, first_line_early=True)  # an automatic request
     final = await stream_answer(chat, reader, prompt, on_answer)  # type: ignore[arg-type]
     if final is not None and final.text.strip():
-        shown += _kept(final, ctx, case, lookahead=reader.lookahead)
+        shown += _kept(final, reader.shown_whole(final), ctx, case, lookahead=reader.lookahead)
     read = read_at_final[0] if read_at_final else chat.stream.read
     return Replayed(shown, final, len(raw), read, ctx.multiline)
 
 
-def _kept(final: Suggestion, ctx: CompletionContext, case: RecordedCase, *,
-          lookahead: bool) -> list[Shown]:
-    """The kept suggestion where the editor gets it: a block at the cursor; in the middle
-    of a line, its first line there and the lines after it at the next line start."""
-    if not lookahead:
-        return [Shown(FINAL, final, ctx.multiline, case.text, case.offset)]
-    first = on_this_line(final.text)
-    out = [Shown(FINAL, Suggestion(first, final.replace_after), False, case.text, case.offset)]
+def _kept(final: Suggestion, whole: Suggestion, ctx: CompletionContext, case: RecordedCase,
+          *, lookahead: bool) -> list[Shown]:
+    """The kept suggestion where the editor gets it: a block at the cursor (``whole``,
+    what the spot shows whole); in the middle of a line, its first line there. The lines
+    kept after either wait for the next line start, where the server serves them."""
+    first = whole.text if not lookahead else on_this_line(final.text)
+    out = [Shown(FINAL, Suggestion(first, final.replace_after), not lookahead and ctx.multiline,
+                 case.text, case.offset)]
     rest = final.text[len(first) :].removeprefix(ctx.eol)
     after = next_line(ctx, Suggestion(first, final.replace_after))
     if rest.strip() and after is not None:

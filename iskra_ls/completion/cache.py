@@ -10,7 +10,10 @@ when the editor auto-closes or over-types brackets and quotes.
 An entry may hold more than a spot shows: automatic suggestions are shown a line at
 a time (:func:`~iskra_ls.completion.lookahead.on_this_line`), and the lines after it
 (a block, or the lines a one-line request brought along) wait for the next line
-starts; a requested block is shown whole. A spot whose answer was unusable is
+starts; a requested block is shown whole. What a spot shows whole is kept apart from
+what waits for later line starts (``whole_chars``): an automatic block's answer brings
+the lines after the block (a dedent out of it) for their own line start, and a requested
+completion at the spot shows only the block, never past it. A spot whose answer was unusable is
 remembered too (:data:`NOTHING`) for a while, so asking there again costs nothing.
 
 Entries hold only the last ``PREFIX_KEEP`` characters before the cursor and the
@@ -51,12 +54,25 @@ class _Entry:
     suggestion: Suggestion
     expires: float | None = None
     """A remembered :data:`NOTHING`: until when (``time.monotonic``)."""
+    whole_chars: int | None = None
+    """How much of ``suggestion`` the spot shows whole (None: all of it); the rest waits
+    for the line starts after it and is never shown from here."""
 
     def at_spot(self, whole: bool) -> Suggestion:
         """What the exact spot shows."""
-        if whole or self.expires is not None:
+        if self.expires is not None:
             return self.suggestion
+        if whole:
+            return self.whole_from(0, self.suggestion.text)
         return Suggestion(on_this_line(self.suggestion.text), self.suggestion.replace_after)
+
+    def whole_from(self, taken: int, rest: str) -> Suggestion:
+        """``rest`` (the suggestion from ``taken`` on) up to where what its spot shows
+        whole ends, when ``taken`` is still inside it."""
+        end = self.whole_chars
+        if end is not None and taken < end:
+            rest = rest[: end - taken]
+        return Suggestion(rest, self.suggestion.replace_after)
 
 
 def _newline_length(text: str, at: int) -> int:
@@ -106,18 +122,22 @@ class SuggestionCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def remember(self, uri: str, prefix: str, suffix: str, suggestion: Suggestion) -> None:
-        """Keep ``suggestion`` for the cursor between ``prefix`` and ``suffix`` in ``uri``."""
+    def remember(self, uri: str, prefix: str, suffix: str, suggestion: Suggestion, *,
+                 whole_chars: int | None = None) -> None:
+        """Keep ``suggestion`` for the cursor between ``prefix`` and ``suffix`` in ``uri``;
+        only its first ``whole_chars`` are ever shown whole there (None: all)."""
         if not suggestion.text.strip():
             return
-        self._put(uri, prefix, suffix, suggestion)
+        if whole_chars is not None and whole_chars >= len(suggestion.text):
+            whole_chars = None
+        self._put(uri, prefix, suffix, suggestion, whole_chars=whole_chars)
 
     def remember_nothing(self, uri: str, prefix: str, suffix: str, now: float) -> None:
         """This spot's answer was unusable: answer :data:`NOTHING` there for a while."""
         self._put(uri, prefix, suffix, NOTHING, expires=now + NOTHING_TTL_S)
 
     def _put(self, uri: str, prefix: str, suffix: str, suggestion: Suggestion, *,
-             expires: float | None = None) -> None:
+             expires: float | None = None, whole_chars: int | None = None) -> None:
         key = (uri, prefix[-PREFIX_KEEP:], suffix[:SUFFIX_KEEP])
         self._entries[key] = _Entry(
             prefix_tail=key[1],
@@ -126,6 +146,7 @@ class SuggestionCache:
             suffix_whole=len(suffix) <= SUFFIX_KEEP,
             suggestion=suggestion,
             expires=expires,
+            whole_chars=whole_chars,
         )
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
@@ -188,6 +209,8 @@ def _type_through(entry: _Entry, prefix: str, suffix: str, whole: bool) -> Sugge
             return None
         if not whole and not _NEWLINE.split(rest, 1)[0].strip():
             return NOTHING  # a line of it is typed: the next one waits for Enter
+        if whole:
+            rest = entry.whole_from(taken, rest).text
         found = _with_suffix(entry, rest, suffix)
         if found is None or whole:
             return found

@@ -38,6 +38,10 @@ SINGLE_LINE_MAX_TOKENS = 64
 LOOKAHEAD_MAX_TOKENS = 160
 """The rest of the line and the next lines of its block (kept for the next line starts)."""
 BLOCK_MAX_TOKENS = 320
+ANSWER_MAX_LINES = 10
+"""Lines a block or a line and its next lines may bring, asked for in the prompt: Iskra's
+quota counts requests, not tokens, so a longer answer costs nothing more and each later
+line start it covers is a request saved; ``max_tokens`` still bounds it."""
 
 _SCOPE_LINES = 4
 _SCOPE_LINE_CHARS = 160
@@ -387,8 +391,8 @@ def build_prompt(
     sections.append(f"{fence}{ctx.language_id}\n{code}\n{fence}\n\n")
     if ctx.multiline:
         sections.append(
-            f"Write the code that belongs at {CURSOR_MARKER}: a few lines at most, ending "
-            "where the enclosing block ends. The first line starts at the cursor; indent "
+            f"Write the code that belongs at {CURSOR_MARKER}: at most {ANSWER_MAX_LINES} lines, "
+            "ending where the enclosing block ends. The first line starts at the cursor; indent "
             f"each following line as it must appear in the file, using "
             f"{_indent_description(ctx.indent)}."
         )
@@ -396,7 +400,8 @@ def build_prompt(
     elif ctx.lines_after:
         sections.append(
             f"Write the rest of the current line at {CURSOR_MARKER}, then the lines that "
-            "follow it in the same block (a few at most, none past the block's end), each "
+            f"follow it in the same block (at most {ANSWER_MAX_LINES} lines in all, none past "
+            "the block's end), each "
             f"indented as it must appear in the file, using {_indent_description(ctx.indent)}."
         )
         max_tokens = LOOKAHEAD_MAX_TOKENS

@@ -21,7 +21,12 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from iskra_ls.completion.context import CompletionContext, build_context, to_lf
+from iskra_ls.completion.context import (
+    ANSWER_MAX_LINES,
+    CompletionContext,
+    build_context,
+    to_lf,
+)
 from iskra_ls.completion.indentation import leading_ws
 from iskra_ls.completion.postprocess import Suggestion, early_stop_text, postprocess
 from iskra_ls.languages import language_for
@@ -32,9 +37,9 @@ _LEADING_BLANK_LINES = re.compile(r"(?:[ \t]*\n)+")
 MAX_KEPT_BLANK_LINES = 2
 """Blank lines kept between the first line and the next lines of an answer."""
 
-LOOKAHEAD_LINES = 8
-"""Lines read after the first one, at most: where no block ends (top-level code), the
-answer is not read to ``max_tokens``."""
+LOOKAHEAD_LINES = ANSWER_MAX_LINES - 1
+"""Lines read after the first one, at most (the prompt asks for ``ANSWER_MAX_LINES`` in
+all): where no block ends (top-level code), the answer is not read to ``max_tokens``."""
 
 
 def on_this_line(text: str) -> str:
@@ -169,12 +174,6 @@ def _blank_first_line(text: str) -> int | None:
     return None
 
 
-HANDOVERS = 2
-"""Hand-overs while an answer streams, after its first line: the next line start (the
-pause right after Enter) is served from them; later lines come with the final answer.
-Each one post-processes the answer so far, so they are few."""
-
-
 class AnswerReader:
     """Reads one streamed answer for ``ctx``: what to show early, when to stop, what to keep.
 
@@ -195,10 +194,15 @@ class AnswerReader:
         self._next: LineStart | None = None
         self._handed = 0
         """Complete lines of the answer already handed over (after the first line shown)."""
-        self._handovers = 0
         self._gave_first = False
         """A block's first line was handed over: its next lines may follow as they stream
         (else the editor is still waiting, and gets the final answer)."""
+        self._after_block = self._first_line_early and not self.lookahead and ctx.multiline
+        """An automatic block at a line start: the answer's lines after the block (a dedent
+        out of it) are kept for their own line starts, as a lookahead keeps the lines after
+        the first; the spot itself never shows them (:meth:`shown_whole`)."""
+        self._block_chars: int | None = None
+        """Characters of the kept suggestion that are the block (its spot's own part)."""
 
     def feed(self, partial: str) -> tuple[Suggestion | None, str | None]:
         """``(early, stop)``: what to use now, and the answer up to where reading may stop
@@ -230,22 +234,63 @@ class AnswerReader:
                 # A first line of its own (not one starting below, after an opener).
                 self._gave_first = early is not None and bool(early.text.strip()) and (
                     "\n" not in early.text)
+        if self._first is not None:  # the block is read: now the lines after it
+            stop = self._read_on(text)
+            if early is None and stop is None and self._gave_first:
+                early = self._so_far(text, self._first)
+            return early, stop
         stop = early_stop_text(text, ctx)
+        if stop is not None and self._after_block and self._block_read(stop, ctx):
+            return early, self._read_on(text)
         if early is None and stop is None and self._gave_first:
             early = self._block_so_far(text, ctx)
         return early, stop
 
+    def _block_read(self, stop: str, ctx: CompletionContext) -> bool:
+        """The block ended where the next line dedents (``stop`` is its complete lines): keep
+        it as the first part, and read the lines after it at the next line start; not when
+        post-processing changed the block's lines (a fence, a cut): where they end in the
+        answer is then not known (the real-model corpus: the lines after a stray first
+        line were read from the wrong place, 5 cases)."""
+        if not stop.endswith("\n"):
+            return False  # a closing fence, or the answer's end, ends the block
+        block = postprocess(stop, ctx)
+        if block is None or block.text.count("\n") != stop.count("\n") - 1:
+            return False  # cut or trimmed: where its lines end in the answer is not known
+        after = next_line(ctx, block)
+        kept = self._pad(block)
+        if kept is None or after is None or not kept.text.strip():
+            return False
+        self._first = (len(stop) - 1, kept)
+        self._next = LineStart(after)
+        self._block_chars = len(kept.text)
+        self._handed = 0  # hand-overs now count the lines after the block
+        return True
+
+    def shown_whole(self, suggestion: Suggestion) -> Suggestion:
+        """What this spot shows of ``suggestion`` when it is shown whole (a requested
+        completion): an automatic block's lines after the block are kept for their own
+        line starts, never shown here."""
+        end = self._block_chars
+        if end is None or end >= len(suggestion.text):
+            return suggestion
+        return Suggestion(suggestion.text[:end], suggestion.replace_after)
+
+    @property
+    def whole_chars(self) -> int | None:
+        """How many characters of a kept suggestion :meth:`shown_whole` shows (None: all)."""
+        return self._block_chars
+
     def _more_lines(self, text: str) -> str | None:
-        """``text`` up to its last line break, when more lines have ended since the last
-        hand-over (at most ``HANDOVERS`` of them); else None."""
-        if self._handovers >= HANDOVERS:
-            return None
+        """``text`` up to its last line break, when its complete lines have doubled since
+        the last hand-over (1, 2, 4, 8...); else None. The next line start is served from
+        them before the rest is in; each hand-over post-processes the answer so far, so
+        all of them cost about twice one post-processing, however long the answer."""
         end = text.rfind("\n")
         lines = text.count("\n", 0, end + 1)
-        if end < 0 or lines <= self._handed:
+        if end < 0 or lines <= self._handed or lines < 2 * self._handed:
             return None
         self._handed = lines
-        self._handovers += 1
         return text[:end]
 
     def _block_so_far(self, text: str, ctx: CompletionContext) -> Suggestion | None:

@@ -15,9 +15,12 @@ from iskra_ls.completion.filters.block_end import block_end_line
 from iskra_ls.completion.filters.chatter import is_chatter_line
 from iskra_ls.completion.filters.fences import FENCE
 from iskra_ls.completion.filters.marker import strip_cursor_marker
+from iskra_ls.completion.filters.region import in_prose
 from iskra_ls.completion.filters.reindent import normalise_indent
-from iskra_ls.completion.filters.syntax import in_prose
+from iskra_ls.completion.filters.syntax import new_error_line
+from iskra_ls.completion.filters.text import mask_strings
 from iskra_ls.completion.prose import is_prose
+from iskra_ls.languages import language_for
 
 __all__ = ["Suggestion", "early_stop_text", "first_line_complete", "postprocess"]
 
@@ -94,8 +97,39 @@ def early_stop_text(partial: str, ctx: CompletionContext) -> str | None:
 
 def _ends_in_english(shaped: str, ctx: CompletionContext) -> bool:
     """Whether a complete line of the block is English where code goes: whatever follows
-    it, the suggestion ends before it (the grammar's verdict drops it)."""
+    it, the suggestion ends before it (the grammar's verdict drops it).
+
+    Only a line nothing after it can make code counts: one that leaves no bracket, comment
+    or string the answer opened still open, and does not continue on the next line (``\\``).
+    Words in an open call are its arguments (Make's ``$(foreach op,SET STRIP APPEND,\\``),
+    a sentence under ``/**`` is the comment's text: what follows may close them. Nor does
+    a line the grammar reads as code (a CSS value list, ``1px solid var(--c)``).
+    """
     lines = shaped.rstrip().split("\n")
-    if not any(is_prose(line, ctx.language_id) for line in lines):
+    if not any(is_prose(line, ctx.language_id) for line in lines) or in_prose(ctx):
         return False
-    return not in_prose(ctx)
+    entry = language_for(ctx.language_id)
+    depth, open_text = 0, None
+    for i, line in enumerate(lines):
+        if open_text is None:
+            masked = mask_strings(line)
+            code = entry.code_part(masked)
+            for opener, closer in entry.long_texts:
+                at = code.find(opener)
+                if at >= 0 and code.find(closer, at + len(opener)) < 0:
+                    open_text, code = closer, code[:at]
+            depth += sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}")
+            if is_prose(line, ctx.language_id) and open_text is None and depth <= 0 and (
+                not code.endswith("\\")
+            ) and _grammar_rejects(lines[: i + 1], ctx):
+                return True
+        elif open_text in line:
+            open_text = None
+    return False
+
+
+def _grammar_rejects(lines: list[str], ctx: CompletionContext) -> bool:
+    """Whether the syntax filter cuts ``lines`` at or before their last line: words the
+    grammar reads as code (CSS's ``border: 1px solid var(--c);``) are no English."""
+    line = new_error_line(ctx, "\n".join(lines))
+    return line is not None and line < len(lines)

@@ -460,30 +460,37 @@ class CompletionService:
         self._last_network = time.monotonic()
         uri = request.uri
         kept = False
+        reader: AnswerReader | None = None
 
         def on_answer(suggestion: Suggestion | None, final: bool) -> None:
             nonlocal kept
+            # What the spot shows whole (the block) apart from the lines kept after it.
+            whole = reader.whole_chars if reader is not None else None
             if suggestion is not None:
                 kept = True
-                self.cache.remember(uri, prefix, suffix, suggestion)
+                self.cache.remember(uri, prefix, suffix, suggestion, whole_chars=whole)
             elif final and not kept:
                 self.cache.remember_nothing(uri, prefix, suffix, time.monotonic())
             if not fetch.shown.done():
                 if fetch.waiters == 0:
                     self.counts.background += 1
+                if suggestion is not None and whole_block and reader is not None:
+                    suggestion = reader.shown_whole(suggestion)
                 fetch.shown.set_result(self._shown_of(suggestion, whole_block))
             if final:
                 _resolve(fetch.final, None)
             fetch.advance()
 
         async def run() -> None:
+            nonlocal reader
             try:
                 with reservation:  # spent once sent; given back if it never went out
                     # Off the loop: bounded work, but a hostile window must not stall it.
-                    prompt, reader = await asyncio.to_thread(
+                    prompt, made = await asyncio.to_thread(
                         self._prepare, request, neighbours, choose
                     )
-                    await stream_answer(self.session.paid_chat(reservation), reader, prompt,
+                    reader = made
+                    await stream_answer(self.session.paid_chat(reservation), made, prompt,
                                         on_answer)
             except errors.IskraError as error:
                 if fetch.shown.done():

@@ -95,3 +95,22 @@ async def test_a_block_answers_next_line_is_served_while_it_still_streams(
         assert s.stub.active_streams == 1
         assert len(s.stub.requests) == 1
 
+
+
+CLAMP = "def clamp(r, g, b):\n    if b < 0.0:\n        "
+
+
+async def test_the_line_after_a_block_waits_for_its_own_line_start(tmp_path: Path) -> None:
+    """At a line start the block is shown; the answer's lines after it (dedenting out of
+    the block) are kept for where they belong, the line start after the dedent, instead
+    of being paid for again there. A requested completion at the spot still shows only
+    the block (never the lines past it)."""
+    async with lsp_session(tmp_path, settings=FAST) as s:
+        uri = s.open("clamp.py", CLAMP)
+        s.stub.script(Reply.text("b = 0.0\n    if r > 1.0:\n        r = 1.0\n"))
+        assert _texts(await s.inline(uri, invoked=False)) == ["b = 0.0"]
+        await s.wait_for(lambda: s.stub.active_streams == 0)
+        assert _texts(await s.inline(uri, invoked=True)) == ["b = 0.0"]
+        s.type_text(uri, "b = 0.0\n    ")  # Enter, then out of the block
+        assert _texts(await s.inline(uri, invoked=False)) == ["if r > 1.0:"]
+        assert len(s.stub.requests) == 1

@@ -246,3 +246,32 @@ def test_a_spot_whose_answer_was_unusable_is_remembered_for_a_while() -> None:
     assert cache.lookup(URI, "x = 1", "\n", now=101.0) is None  # nothing to type through
     assert cache.lookup(URI, "x = ", "\n", now=100.0 + NOTHING_TTL_S) is None
     assert len(cache) == 0
+
+
+# -- the lines after an automatic block: kept for their line starts, never shown past it --
+
+CLAMP = "def clamp(r, g, b):\n    if b < 0.0:\n        "
+BLOCK_AND_AFTER = Suggestion("b = 0.0\n    if r > 1.0:\n        r = 1.0")
+"""An automatic block at a line start (``b = 0.0``) and the answer's lines after it,
+which dedent out of the block: what the spot shows whole ends with the block."""
+
+
+@pytest.mark.parametrize(
+    ("typed", "whole", "expected"),
+    [
+        pytest.param("", False, Suggestion("b = 0.0"), id="the-spot-shows-its-line"),
+        pytest.param("", True, Suggestion("b = 0.0"), id="requested-the-block-only"),
+        pytest.param("b =", True, Suggestion(" 0.0"), id="requested-typed-into-the-block"),
+        pytest.param("b = 0.0", False, NOTHING, id="block-typed-next-line-waits"),
+        pytest.param("b = 0.0\n    ", False, Suggestion("if r > 1.0:"), id="after-the-dedent"),
+        pytest.param("b = 0.0\n    ", True, Suggestion("if r > 1.0:\n        r = 1.0"),
+                     id="requested-after-the-dedent"),
+        pytest.param("b = 0.0\n        ", False, None, id="enter-kept-in-the-block"),
+    ],
+)
+def test_lines_after_a_block_wait_for_their_own_line_start(
+    typed: str, whole: bool, expected: Suggestion | None
+) -> None:
+    cache = SuggestionCache()
+    cache.remember(URI, CLAMP, "\n", BLOCK_AND_AFTER, whole_chars=len("b = 0.0"))
+    assert cache.lookup(URI, CLAMP + typed, "\n", whole=whole) == expected

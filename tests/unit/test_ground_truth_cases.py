@@ -42,3 +42,19 @@ def test_the_junk_ablation_runs_only_when_asked() -> None:
     from bench.ground_truth import run_sync
 
     assert run_sync(1, ["python"], junk=False)["junk_stopped"] == {}
+
+
+def test_a_drop_is_counted_against_the_filter_that_made_it() -> None:
+    """At the end of a line the answer's first line is blank and its next line is shaped
+    at the next line start (the lookahead), where the syntax filter drops pybind11's macro
+    call: the per-filter cost traced only the cursor's context and blamed first_line."""
+    import json
+
+    from bench.ground_truth import Case, _filter_costs
+
+    fixture = ROOT / "tests" / "fixtures" / "right_answers" / "dropped.jsonl"
+    item = next(json.loads(line) for line in fixture.read_text(encoding="utf-8").splitlines()
+                if "stl.h" in line)
+    case = Case(item["source"], item["language_id"], item["kind"], item["text"],
+                int(item["offset"]), item["truth"])
+    assert _filter_costs([case]) == {"syntax": {"dropped": 1}}

@@ -217,7 +217,38 @@ def test_a_requested_block_is_handed_over_whole_only() -> None:
     assert answer == Suggestion("def f(a):\n    x = a\n    return x")
 
 
+def test_lines_after_an_automatic_block_are_kept_for_their_own_line_starts() -> None:
+    doc = "def clamp(r, g, b):\n    if b < 0.0:\n        █\n"
+    raw = "b = 0.0\n    if r > 1.0:\n        r = 1.0\n    return (r, g, b)\n\ndef h():\n    pass\n"
+    offset = doc.index(CURSOR)
+    ctx = build_context(doc.replace(CURSOR, "", 1), offset, language_id="python", path="f")
+    reader = AnswerReader(ctx)
+    shown, stop = [], None
+    for end in range(1, len(raw) + 1):
+        early, stop = reader.feed(raw[:end])
+        shown += [early] if early is not None else []
+        if stop is not None:
+            break
+    assert shown[0] == Suggestion("b = 0.0")
+    assert stop is not None and "def h" not in stop
+    answer = reader.finish(stop)
+    assert answer == Suggestion("b = 0.0\n    if r > 1.0:\n        r = 1.0\n    return (r, g, b)")
+    # What this spot shows, even whole (a requested completion): the block, never past it.
+    assert reader.shown_whole(answer) == Suggestion("b = 0.0")
+
+
 def test_a_requested_block_keeps_only_the_block() -> None:
     doc = "def clamp(r, g, b):\n    if b < 0.0:\n        █\n"
     _, answer, _ = read(doc, "b = 0.0\n    if r > 1.0:\n        r = 1.0\n", early=False)
     assert answer == Suggestion("b = 0.0")
+
+
+def test_a_long_answer_is_handed_over_each_time_its_lines_have_doubled() -> None:
+    """The pause after a few accepted lines is served from the lines streamed so far, not
+    only once the whole (up to ``LOOKAHEAD_LINES``) answer is in; each hand-over
+    post-processes the answer so far, so they come as its lines double (all of them cost
+    at most about twice one post-processing)."""
+    raw = "0.59*g + 0.11*b\n" + "".join(f"    v{n} = y + {n}\n" for n in range(9)) + "\n"
+    shown, answer, _ = read(YIQ, raw)
+    assert [s.text.count("\n") for s in shown] == [0, 1, 2, 4, 8]
+    assert answer is not None and answer.text.count("\n") == 9

@@ -576,6 +576,43 @@ def test_early_stop_text(doc: str, partial: str, expected: str | None) -> None:
         assert postprocess(expected, ctx) is not None
 
 
+_PHP_METHOD = "<?php\nclass A\n{\n    public function f()\n    {\n        return 1;\n█\n}\n"
+
+
+@pytest.mark.parametrize(
+    ("doc", "language", "partial", "expected"),
+    [
+        pytest.param("def f():\n    █\n", "python",
+                     "x = 1\n    the value goes up by one for each row\n    more",
+                     "x = 1\n    the value goes up by one for each row\n", id="english-stops"),
+        pytest.param(_PHP_METHOD, "php",
+                     "    }\n\n    Returns the width of a string, if it is available.\n   ",
+                     "    }\n\n    Returns the width of a string, if it is available.\n",
+                     id="english-after-a-method-stops"),
+        # What follows may still make these lines code or text: the stream reads on.
+        pytest.param("def f():\n    █\n", "python",
+                     "x = foo(1,\n    the value goes up by one for each row\n    more", None,
+                     id="words-in-an-open-call"),
+        pytest.param(_PHP_METHOD, "php",
+                     "    }\n\n    /**\n     * Returns the width of a string, if it is available.\n"
+                     "     *", None, id="a-doc-comment-the-answer-opened"),
+        pytest.param("all:\n\techo\n\n$(foreach flag,$(LIST),\\\n█\n", "makefile",
+                     " $(foreach operation,SET STRIP APPEND PREPEND,\\\n    $(eval", None,
+                     id="a-line-continued-in-an-open-call"),
+        pytest.param(".row {\n    █\n}\n", "css",
+                     "border: 1px solid var(--line);\n    border-radius: 4px;\n    over", None,
+                     id="a-value-list-the-grammar-reads"),
+    ],
+)
+def test_early_stop_at_english_only_where_nothing_can_make_it_code(
+    doc: str, language: str, partial: str, expected: str | None
+) -> None:
+    """A sentence where code goes ends the block (the stream stops); words the answer
+    left in an open call or comment may be its arguments or text (Make's word lists, a
+    PHP doc comment): stopping there dropped the whole right answer."""
+    assert early_stop_text(partial, ctx_of(doc, language)) == expected
+
+
 _TEXT = st.text(
     alphabet=st.sampled_from(list("ab (){}[]\"';:,=\n\r\t  `#*<CURSOR>ж🙂x1\\")), max_size=60
 )
@@ -601,7 +638,7 @@ def test_postprocess_never_raises_and_replaces_only_the_line(
 
 def test_prose_inside_a_docstring_is_kept() -> None:
     """A docstring's own prose line ("... control various aspects of wrapping:") is content."""
-    from iskra_ls.completion.filters.syntax import in_prose
+    from iskra_ls.completion.filters.region import in_prose
 
     text = 'class W:\n    """Wrap text.\n\n    '
     ctx = build_context(text, len(text), language_id="python", path="w.py")

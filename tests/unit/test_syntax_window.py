@@ -78,6 +78,15 @@ CPP = (
     "_GLIBCXX_END_NAMESPACE_VERSION\n} // namespace\n"
 )
 
+CSS = "".join(
+    f".aligned-{i} p.help,\n.aligned-{i} div.help {{\n    margin-top: {i}px;\n"
+    f"    padding-left: 10px;\n    font-size: 13px;\n}}\n\n"
+    for i in range(40)
+) + f".submit-row {{\n    padding: 12px 14px 12px;\n    margin: 0 0 20px;\n    {CURSOR}\n}}\n"
+"""No line of CSS starts with a keyword: the window began inside a rule, its ``}`` stood
+alone, and the filter took the file for one its grammar misreads (only English judged,
+and ``1px solid var`` reads as three English words)."""
+
 YAML = (
     "- hosts: localhost\n  tasks:\n    - name: Task_with_never_tag\n"
     f"      debug: msg=NEVER\n      tags: [{CURSOR}]\n    - name: Task_with_csv_tags\n"
@@ -93,6 +102,8 @@ YAML = (
                      "external processes.", "'<', '\\\\<', $str", id="php-window-below-tag"),
         pytest.param("cpp", CPP, "# [22.2.2.2.1.1.1.1.1.1.", "__v != 0",
                      id="cpp-macros-misread"),
+        pytest.param("css", CSS, "The submit row has a light border and rounded corners.",
+                     "border: 1px solid var(--hairline-color);", id="css-window-in-a-rule"),
         pytest.param("yaml", YAML, "The above yaml file contains a list of tasks that verify "
                      "the tags.", "'never', 'donever'", id="yaml-flow-list-is-no-sentence"),
         pytest.param("yaml", YAML.replace("tags: [█]", "msg: █"), "test1_other tasks debug",

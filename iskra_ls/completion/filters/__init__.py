@@ -31,6 +31,7 @@ from iskra_ls.completion.filters import (
     marker,
     overlap,
     present_lines,
+    region,
     reindent,
     suffix,
     syntax,
@@ -47,7 +48,7 @@ def _has_grammar(ctx: CompletionContext) -> bool:
 
 
 def _in_code(ctx: CompletionContext) -> bool:
-    return not syntax.in_prose(ctx)
+    return not region.in_prose(ctx)
 
 
 def _leading_blank_lines(text: str, ctx: CompletionContext) -> str:
@@ -96,7 +97,7 @@ def _comment_before_rest(text: str, ctx: CompletionContext) -> str:
 
 CLEANING: tuple[Filter, ...] = (
     Filter("echo", on_text(lambda text, ctx: echo.strip_prompt_echo(
-        text, ctx.language_id, in_text=syntax.in_prose(ctx)))),
+        text, ctx.language_id, in_text=region.in_prose(ctx)))),
     Filter("fences", on_text(lambda text, _ctx: fences.strip_fences(text))),
     Filter("inline_code",
            on_text(lambda text, ctx: inline_code.strip_inline_code(text, ctx.language_id))),
