@@ -249,7 +249,7 @@ def _context(case: Case) -> CompletionContext:
                          path=f"file.{case.language_id}")
 
 
-def _filter_costs(cases: list[Case]) -> dict[str, dict[str, dict[str, int]]]:
+def _filter_costs_by_language(cases: list[Case]) -> dict[str, dict[str, dict[str, int]]]:
     """Per language, per pipeline filter: bare right answers it changed into something not
     right, or dropped, among those the server does not keep (a first line dropped at the end
     of a line whose answer goes on below is served from the lines after it)."""
@@ -273,6 +273,11 @@ def _filter_costs(cases: list[Case]) -> dict[str, dict[str, dict[str, int]]]:
                     costs[case.language_id][name]["changed"] += 1
     return {language: {name: dict(counter) for name, counter in sorted(per.items())}
             for language, per in sorted(costs.items())}
+
+
+def _filter_costs(cases: list[Case]) -> dict[str, dict[str, int]]:
+    """Per pipeline filter, all languages together (see :func:`_filter_costs_by_language`)."""
+    return _summed(_filter_costs_by_language(cases))
 
 
 def _shaped_parts(case: Case) -> list[tuple[CompletionContext, str]]:
@@ -372,7 +377,7 @@ def run_sync(per_language: int = 60, languages: list[str] | None = None,
             "kept_share": round(100 * (counts["kept"] + counts["cut"]) / n, 1),
         }
     n = sum(totals.values())
-    costs = _filter_costs(all_cases)
+    costs = _filter_costs_by_language(all_cases)
     junk_found = junk_stopped() if junk else {}
     return {
         "cases": n,
