@@ -27,17 +27,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import re
 import sys
-import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench import sources
+from bench.sources import in_language
 from iskra_ls.completion.context import CompletionContext, build_context, to_lf
 from iskra_ls.completion.lookahead import AnswerReader, LineStart, next_line
 from iskra_ls.completion.postprocess import Suggestion, postprocess
@@ -146,26 +145,6 @@ def _build(lines: list[str], i: int, kind: str, rng: random.Random) -> tuple[str
     return _cut(lines, a, b, (i, len(line.rstrip())), (end - 1, len(lines[end - 1].rstrip())))
 
 
-_REFERENCE_PARSERS = {"json": json.loads, "toml": tomllib.loads}
-"""The standard library's parser of a language, where it has one."""
-
-
-def in_language(language_id: str, text: str) -> bool:
-    """Whether ``text`` is valid in its language, where the standard library can tell.
-
-    Test suites ship files that are invalid on purpose (JSON's ``fail*.json``): their
-    continuation is an error the syntax filter must stop, no right answer to keep.
-    """
-    parse = _REFERENCE_PARSERS.get(language_id)
-    if parse is None:
-        return True
-    try:
-        parse(text)
-    except ValueError:  # json.JSONDecodeError and tomllib.TOMLDecodeError both are
-        return False
-    return True
-
-
 def cases_for(language_id: str, count: int, seed: int = 18) -> list[Case]:
     """``count`` cases of ``language_id`` (kinds in turn), from its files in a seeded order."""
     rng = random.Random(f"{seed}-{language_id}")
@@ -270,15 +249,15 @@ def _context(case: Case) -> CompletionContext:
                          path=f"file.{case.language_id}")
 
 
-def _filter_costs(cases: list[Case]) -> dict[str, dict[str, int]]:
-    """Per pipeline filter: bare right answers it changed into something not right, or
-    dropped, among those the server does not keep (a first line dropped at the end of a
-    line whose answer goes on below is served from the lines after it)."""
+def _filter_costs_by_language(cases: list[Case]) -> dict[str, dict[str, dict[str, int]]]:
+    """Per language, per pipeline filter: bare right answers it changed into something not
+    right, or dropped, among those the server does not keep (a first line dropped at the end
+    of a line whose answer goes on below is served from the lines after it)."""
     try:
         from iskra_ls.completion.filters import trace_pipeline
     except ImportError:
         return {}
-    costs: dict[str, Counter[str]] = defaultdict(Counter)
+    costs: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
     for case in cases:
         if outcome(case) in ("kept", "cut"):
             continue
@@ -287,12 +266,18 @@ def _filter_costs(cases: list[Case]) -> dict[str, dict[str, int]]:
                 if before == after:
                     continue
                 if not after.strip():
-                    costs[name]["dropped"] += 1
+                    costs[case.language_id][name]["dropped"] += 1
                 elif verdict(after, truth) not in ("kept", "cut") and verdict(
                     before, truth
                 ) in ("kept", "cut"):
-                    costs[name]["changed"] += 1
-    return {name: dict(counter) for name, counter in sorted(costs.items())}
+                    costs[case.language_id][name]["changed"] += 1
+    return {language: {name: dict(counter) for name, counter in sorted(per.items())}
+            for language, per in sorted(costs.items())}
+
+
+def _filter_costs(cases: list[Case]) -> dict[str, dict[str, int]]:
+    """Per pipeline filter, all languages together (see :func:`_filter_costs_by_language`)."""
+    return _summed(_filter_costs_by_language(cases))
 
 
 def _shaped_parts(case: Case) -> list[tuple[CompletionContext, str]]:
@@ -316,10 +301,11 @@ def _shaped_parts(case: Case) -> list[tuple[CompletionContext, str]]:
     return [(ctx, first), (start.ctx, start.text_of(rest))]
 
 
-def junk_stopped() -> dict[str, int]:
-    """Per pipeline filter: recorded real-model answers (``tests/fixtures/real_completions``)
-    whose suggestion breaks an invariant of ``bench/real_model/invariants.py`` when that
-    filter alone is left out (the junk it stops); ``all`` with every filter in (target 0)."""
+def junk_stopped() -> dict[str, dict[str, int]]:
+    """Per language of the real-model corpus (``tests/fixtures/real_completions``), per
+    pipeline filter: recorded answers whose suggestion breaks an invariant of
+    ``bench/real_model/invariants.py`` when that filter alone is left out (the junk it
+    stops, plus ``all``); ``all``: with every filter in (target 0)."""
     from bench.real_model.corpus import load_corpus
     from bench.real_model.invariants import check
     from iskra_ls.completion import filters
@@ -328,20 +314,36 @@ def junk_stopped() -> dict[str, int]:
     contexts = [build_context(c.text, c.offset, language_id=c.language_id, path=c.path)
                 for c in cases]
 
-    def broken(pipeline: tuple[filters.Filter, ...]) -> int:
-        count = 0
+    def broken(pipeline: tuple[filters.Filter, ...]) -> Counter[str]:
+        count: Counter[str] = Counter()
         for case, ctx in zip(cases, contexts, strict=True):
             result = filters.run(case.raw or "", ctx, pipeline)
             if result is not None and check(case.text, case.offset, case.language_id,
                                             result.text, result.replace_after,
                                             multiline=ctx.multiline):
-                count += 1
+                count[case.language_id] += 1
         return count
 
     found = {"all": broken(filters.PIPELINE)}
     for step in filters.PIPELINE:
         found[step.name] = broken(tuple(f for f in filters.PIPELINE if f is not step))
-    return found
+    languages = sorted({case.language_id for case in cases})
+    return {language: {name: count[language] for name, count in found.items()}
+            for language in languages}
+
+
+def _summed(per_language: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The per-language counts added up (nested dicts of counts stay nested)."""
+    total: dict[str, Any] = {}
+    for per in per_language.values():
+        for key, value in per.items():
+            if isinstance(value, dict):
+                inner = total.setdefault(key, {})
+                for k, n in value.items():
+                    inner[k] = inner.get(k, 0) + n
+            else:
+                total[key] = total.get(key, 0) + value
+    return total
 
 
 def run_sync(per_language: int = 60, languages: list[str] | None = None,
@@ -375,6 +377,8 @@ def run_sync(per_language: int = 60, languages: list[str] | None = None,
             "kept_share": round(100 * (counts["kept"] + counts["cut"]) / n, 1),
         }
     n = sum(totals.values())
+    costs = _filter_costs_by_language(all_cases)
+    junk_found = junk_stopped() if junk else {}
     return {
         "cases": n,
         "languages": len(per),
@@ -384,14 +388,37 @@ def run_sync(per_language: int = 60, languages: list[str] | None = None,
         "dropped": totals["dropped"],
         "wrapped_kept_share": round(100 * wrapped[True] / max(sum(wrapped.values()), 1), 1),
         "per_language": per,
-        "filter_costs": _filter_costs(all_cases),
-        "junk_stopped": junk_stopped() if junk else {},
+        "filter_costs": _summed(costs),
+        "junk_stopped": _summed(junk_found),
+        "filter_costs_by_language": costs,
+        "junk_stopped_by_language": junk_found,
         "examples": failures,
     }
 
 
 async def run(per_language: int = 60, *, junk: bool = True) -> dict[str, Any]:
     return await asyncio.to_thread(run_sync, per_language, junk=junk)
+
+
+def filters_by_language(result: dict[str, Any]) -> dict[str, str]:
+    """Per language: each filter that changed or dropped a right answer or stops junk, as
+    ``name changed/dropped, stopped`` (``bench.run`` prints the same rows); ``shown`` is
+    the corpus junk every filter together lets through (target 0)."""
+    costs = result.get("filter_costs_by_language") or {}
+    junk = result.get("junk_stopped_by_language") or {}
+    out: dict[str, str] = {}
+    for language in sorted(set(result.get("per_language") or {}) | set(costs) | set(junk)):
+        cost, found = costs.get(language, {}), junk.get(language, {})
+        parts = []
+        for name in sorted(set(cost) | set(found) - {"all"}):
+            changed, dropped = cost.get(name, {}).get("changed", 0), cost.get(name, {}).get(
+                "dropped", 0)
+            stopped = found.get(name, 0) - found.get("all", 0)
+            if changed or dropped or stopped:
+                parts.append(f"{name} {changed}/{dropped}, {stopped}")
+        shown = f"shown {found['all']}; " if found else "no corpus; "
+        out[language] = shown + ("; ".join(parts) or "no filter changed anything")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -420,6 +447,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  filter {name:22} right answers changed {cost.get('changed', 0):4}, "
               f"dropped {cost.get('dropped', 0):4}; junk stopped "
               f"{junk_found.get(name, 0) - junk_found.get('all', 0):4}")
+    print("per language: corpus junk shown; per filter right answers changed/dropped, "
+          "junk stopped")
+    for language, line in filters_by_language(result).items():
+        print(f"  {language:12} {line}")
     for items in result["examples"].values():
         for item in items:
             print(f"  {item['outcome']:8} {item['id']}: {item['truth']!r}")

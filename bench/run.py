@@ -439,6 +439,10 @@ def _ground_truth_rows(gt: dict[str, Any]) -> list[Row]:
         out.append({"figure": f"  filter {name}: right changed/dropped, junk stopped",
                     "value": f"{cost.get('changed', 0)}/{cost.get('dropped', 0)}, {stopped}",
                     "unit": "", "target": "", "met": None})
+    for language, line in ground_truth.filters_by_language(gt).items():
+        out.append({"figure": f"  filters, {language}: corpus junk shown; right changed/"
+                    "dropped, junk stopped", "value": line, "unit": "", "target": "",
+                    "met": None})
     return out
 
 

@@ -143,6 +143,14 @@ class Language:
             or (flat_end and flat_end.search(code))
         )
 
+    def closes_block(self, line: str) -> bool:
+        """Whether ``line`` starts by closing a block (``}``, ``end``, ``fi``): such a line
+        stands at its opener's column, not in the body."""
+        code = line.strip()
+        return any(code.startswith(closer) and not (
+            closer[-1:].isalnum() and code[len(closer):len(closer) + 1].isalnum()
+        ) for closer in self.closers)
+
     def opens_indented_block(self, line: str) -> bool:
         """Whether ``line`` opens a block whose body is one level deeper."""
         return self.opens_block(line) and self.indents_body(line)

@@ -29,6 +29,7 @@ from iskra_ls.completion.context import (
 )
 from iskra_ls.completion.indentation import leading_ws
 from iskra_ls.completion.postprocess import Suggestion, early_stop_text, postprocess
+from iskra_ls.languages import language_for
 
 _FENCE_LINE = re.compile(r"[ \t]*(?:```|~~~)[^\n`]*")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -122,8 +123,13 @@ class LineStart:
         if written is None:
             return False
         style = self.ctx.indent  # columns, tabs as the file writes them (GNU: 8 to a tab)
-        # As written; a bare line after a block opener still goes into the body.
-        self.pad = style.render(style.columns(written)) or self.ctx.enclosing_indent
+        # As written; a line after a block opener still goes into the body when written
+        # bare or less indented (a model restarting the file), unless it closes the block.
+        line = to_lf(partial)[_first_content_line(to_lf(partial)) or 0 :].split("\n", 1)[0]
+        body = style.columns(self.ctx.enclosing_indent)
+        closes = language_for(self.ctx.language_id).closes_block(line)
+        columns = style.columns(written)
+        self.pad = style.render(body if columns < body and not closes else columns)
         self._written = bool(written)
         if self.pad:
             self.ctx = indented(self.ctx, self.pad)

@@ -122,6 +122,40 @@ def test_a_dedent_written_by_the_answer_at_column_0_is_kept() -> None:
     assert answer == Suggestion("    return (r, g, b)")
 
 
+@pytest.mark.parametrize(
+    ("language", "doc", "raw", "expected"),
+    [
+        pytest.param("json", '{\n    "a": {\n█\n    }\n}\n', '    "b": 1\n', '        "b": 1',
+                     id="json"),
+        pytest.param("c", "int f(void) {\n    if (x) {\n█\n    }\n}\n", "    y = 1;\n",
+                     "        y = 1;", id="c"),
+        pytest.param("json", '{\n    "a": {\n█', "    }\n", "    }", id="json-closer"),
+    ],
+)
+def test_a_line_shallower_than_the_body_of_the_opener_above_goes_into_it(
+    language: str, doc: str, raw: str, expected: str
+) -> None:
+    """At column 0 below a line that opens a block, the line is in the block's body: an
+    answer written less indented than that body is indented as an auto-indenting editor
+    would have it (a closer closes the block at its own column)."""
+    _, answer, _ = read(doc, raw, language=language)
+    assert answer is not None and answer.text == expected
+
+
+def test_lines_kept_after_the_first_stay_in_the_block_it_opens() -> None:
+    """Recorded (real model, JSON, h24-corpus): mid-line after ``"version_best": `` the
+    model restarts the file; its first line ``{`` opens a block, the lines kept for the
+    next line start were written at the file's top level (4 spaces) and left it."""
+    doc = '{\n    "distro": {\n        "version": "42.1",\n        "version_best": █\n    }\n}\n'
+    raw = '{\n    "name": "openSUSE Leap 42.1",\n    "input": {\n        "path": "/etc"\n'
+    _, answer, _ = read(doc, raw, language="json")
+    assert answer is not None
+    first, *after = answer.text.split("\n")
+    assert first == "{"
+    assert all(line.startswith(" " * 12) or line.startswith(" " * 8 + "}")
+               for line in after if line.strip()), answer.text
+
+
 def test_tabs_in_the_document_win_over_the_answers_spaces() -> None:
     doc = "int f(void) {\n\tint x = 1;\n\tint y = █\n}\n"
     _, answer, _ = read(doc, "2;\n    return x + y;\n", language="c")
