@@ -147,3 +147,41 @@ def test_a_window_is_chosen_by_its_jaccard_over_identifiers() -> None:
                     if score > expected[0]:
                         expected = (score, start)
                 assert _windows(text).most_similar(cursor) == expected
+
+
+UTILS = [Definition("Parser", "class", "/w/pkg/utils.py", 0, "class Parser:"),
+         Definition("feed", "method", "/w/pkg/utils.py", 2, "def feed(self, data):"),
+         Definition("collapse_value", "function", "/w/pkg/utils.py", 9,
+                    "def collapse_value(value, errors='replace'):", "Collapse an RFC 2231 value."),
+         Definition("format_datetime", "function", "/w/pkg/utils.py", 20,
+                    "def format_datetime(dt, usegmt=False):")]
+
+
+def modules(name: str) -> list[Definition]:
+    return UTILS if name == "utils" else []
+
+
+def test_after_an_imported_module_and_a_dot_its_definitions_come_first() -> None:
+    """``utils.`` at the cursor: the name to come is not typed yet, so the names around
+    the cursor cannot bring it; the module the file imports under that name can. Its
+    top-level definitions come first, its classes' members after them."""
+    prefix = "from pkg import utils\n\n\ndef f(v):\n    x = parse_header(v)\n    return utils."
+    parts = choose_parts(prefix=prefix, suffix="\n", own_path="/w/pkg/main.py", lookup=lookup,
+                         label=label, language_of=lambda _p: "python", others=(), budget=2000,
+                         imports=("pkg", "utils"), modules=modules)
+    sources = [p.source for p in parts]
+    assert sources[:4] == ["pkg/utils.py:1", "pkg/utils.py:10", "pkg/utils.py:21",
+                           "pkg/utils.py:3"]
+    assert "pkg/headers.py:4" in sources  # the names around the cursor still come
+    typed = choose_parts(prefix=prefix + "coll", suffix="\n", own_path="/w/pkg/main.py",
+                         lookup=lookup, label=label, language_of=lambda _p: "python",
+                         others=(), budget=2000, imports=("pkg", "utils"), modules=modules)
+    assert typed[0].source == "pkg/utils.py:1" and len(typed) == len(parts)
+
+
+def test_a_variable_named_like_a_module_brings_nothing_of_it() -> None:
+    prefix = "def f(utils):\n    return utils."
+    parts = choose_parts(prefix=prefix, suffix="\n", own_path="/w/pkg/main.py", lookup=lookup,
+                         label=label, language_of=lambda _p: "python", others=(), budget=2000,
+                         imports=(), modules=modules)
+    assert parts == []

@@ -229,6 +229,31 @@ def test_members_of_deeply_nested_classes_are_found() -> None:
     assert names == ["C1", "C2", "C3", "C4", "Deepest"]
 
 
+def test_a_function_in_a_class_is_a_method_in_every_language() -> None:
+    """Python's tags query calls every ``def`` a function; within a class it is a method,
+    as other grammars' queries say (a module's members are shown top level first)."""
+    text = "class A:\n    def m(self): pass\n\ndef f(): pass\n"
+    assert [(d.name, d.kind) for d in definitions(text, "python", "a.py")] == [
+        ("A", "class"), ("m", "method"), ("f", "function")]
+
+
+def test_a_module_is_found_by_its_file_or_its_folder_name(tmp_path: Path) -> None:
+    write(tmp_path / "email" / "utils.py", "def collapse(value):\n    return value\n")
+    write(tmp_path / "email" / "__init__.py", "def message_from_string(s): pass\n")
+    write(tmp_path / "lib" / "router" / "index.js", "function Router(options) {}\n")
+    write(tmp_path / "lib" / "router" / "route.js", "function Route(path) {}\n")
+    write(tmp_path / "tests" / "utils.py", "def helper(): pass\n")
+    index = SymbolIndex([str(tmp_path)], lambda _p: True, workers=0)
+    index.build()
+    assert sorted(d.name for d in index.module_definitions("utils")) == ["collapse", "helper"]
+    assert [d.name for d in index.module_definitions("email")] == ["message_from_string"]
+    assert [d.name for d in index.module_definitions("router")] == ["Router"]
+    assert [d.name for d in index.module_definitions("route")] == ["Route"]
+    assert index.module_definitions("nothing") == []
+    index.remove(str(tmp_path / "tests" / "utils.py"))
+    assert [d.name for d in index.module_definitions("utils")] == ["collapse"]
+
+
 def test_the_files_nearest_the_open_documents_are_indexed_first(tmp_path: Path) -> None:
     """With room for three files, the three beside the open document are the ones read."""
     for folder in ("a", "b", "c"):
