@@ -137,7 +137,8 @@ def recall(per_package: int, packages: int | None = None) -> dict[str, Any]:
                                  label=functools.partial(_label, folder=folder),
                                  language_of=lambda p: language_of_path(p) or "", others=[],
                                  budget=BUDGET_CHARS // 3,
-                                 imports=outline(document, language).imports)
+                                 imports=outline(document, language).imports,
+                                 modules=index.module_definitions)
             section = render(parts)
             prompt = build_prompt(ctx, budget_chars=BUDGET_CHARS - len(section), related=section)
             sent = prompt.messages[-1]["content"]
@@ -234,7 +235,8 @@ def costs(files: int, samples: int) -> dict[str, Any]:
         parts = choose_parts(prefix=ctx.prefix, suffix=ctx.suffix, own_path=path,
                              lookup=index.lookup, label=lambda p: workspace_label(p, [STDLIB]),
                              language_of=lambda p: "python", others=open_docs,
-                             budget=BUDGET_CHARS // 3, imports=index.imports(path))
+                             budget=BUDGET_CHARS // 3, imports=index.imports(path),
+                             modules=index.module_definitions)
         section = render(parts)
         timings.append((time.perf_counter() - chosen) * 1000)
         cpu.append((time.thread_time() - chosen_cpu) * 1000)

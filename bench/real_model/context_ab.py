@@ -127,7 +127,8 @@ def prompts(cursor: Cursor, index: SymbolIndex) -> tuple[dict[str, Prompt], bool
                          label=functools.partial(workspace_label, folders=[cursor.folder]),
                          language_of=lambda p: language_of_path(p) or "", others=[],
                          budget=BUDGET_CHARS // 3,
-                         imports=outline(cursor.document, cursor.language_id).imports)
+                         imports=outline(cursor.document, cursor.language_id).imports,
+                         modules=index.module_definitions)
     section = render(parts)
     with_prompt = build_prompt(ctx, budget_chars=max(BUDGET_CHARS - len(section), 1),
                                related=section)

@@ -3,9 +3,10 @@
 With a few paid requests a day, the prompt is the lever. Besides the code around the
 cursor, three kinds of part compete for one budget, in this order:
 
-1. **definitions** of the names used around the cursor (calls, attribute chains,
-   types, the file's imports) that live in other workspace files: the signature and
-   the first doc line, from the workspace index (:mod:`iskra_ls.symbols`);
+1. **definitions** that live in other workspace files: of the module the cursor
+   reaches into (``utils.``), and of the names used around the cursor (calls,
+   attribute chains, types, the file's imports): the signature and the first doc line,
+   from the workspace index (:mod:`.needed_definitions`, :mod:`iskra_ls.symbols`);
 2. **edited ranges**: the lines around the person's latest edits in other documents;
 3. **similar code**: the window of another open document most like the code around
    the cursor, by Jaccard similarity over identifiers (Copilot's neighbouring tabs).
@@ -19,56 +20,38 @@ from __future__ import annotations
 
 import functools
 import itertools
-import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from iskra_ls.languages import language_for
-from iskra_ls.symbols.tags import IDENTIFIER_CHARS, Definition
+from iskra_ls.completion.needed_definitions import (
+    MIN_PART_CHARS,
+    MODULE_SHARE,
+    NEAR_LINES_AFTER,
+    NEAR_LINES_BEFORE,
+    SCAN_CHARS,
+    ContextPart,
+    cost_of,
+    definition_parts,
+    last_lines,
+    module_before_cursor,
+    module_parts,
+    names_in,
+    names_near_cursor,
+)
+from iskra_ls.symbols.tags import Definition
 
-IDENTIFIER = IDENTIFIER_CHARS
-_ASCII_IDENTIFIER = re.compile(r"[A-Za-z_]\w*", re.ASCII)
-"""The same words in text without a non-ASCII character: twice as fast to find (most
-code), and ``str.isascii`` answers without reading the text."""
+__all__ = ["ContextPart", "OpenText", "choose_parts", "definition_parts", "edited_parts",
+           "names_near_cursor", "render", "sent_parts", "similar_parts"]
 
-
-def names_in(text: str) -> list[str]:
-    """The identifiers of ``text`` in order (:data:`IDENTIFIER`'s words)."""
-    return (_ASCII_IDENTIFIER if text.isascii() else IDENTIFIER).findall(text)
-
-NEAR_LINES_BEFORE = 40
-NEAR_LINES_AFTER = 10
-SCAN_LINES_BEFORE = 200
-SCAN_LINES_AFTER = 50
-MAX_NAMES = 400
-"""Names looked up per request: the index is asked this many times at most."""
-SCAN_CHARS = 20_000
-MAX_SAME_NAME = 40
-"""A name defined more often than this (``__init__``, ``get``) cannot tell which is meant."""
-MAX_DEFINITIONS_PER_NAME = 3
-"""A name defined in many files (``get``, ``run``) says little: at most this many, nearest
-folder first."""
 EDIT_CONTEXT_LINES = 4
 """Lines shown above and below an edited line."""
 SIMILAR_WINDOW_LINES = 30
 MAX_SIMILAR_CHARS = 40_000
 """Of an open document, only the first this many characters are compared."""
 MIN_SIMILARITY = 0.1
-_MIN_PART_CHARS = 60
-
-
-@dataclass(frozen=True)
-class ContextPart:
-    """One piece of text the prompt carries besides the code around the cursor."""
-
-    kind: str
-    """``definition``, ``edited`` or ``similar``."""
-    source: str
-    """Where it came from: workspace-relative path (and line)."""
-    text: str
 
 
 @dataclass(frozen=True)
@@ -84,120 +67,6 @@ class OpenText:
 
 def identifiers(text: str) -> set[str]:
     return set(names_in(text))
-
-
-IMPORT_WEIGHT = 1.0
-"""The names the file imports (as its grammar reads them: the workspace index takes them
-from its parse of the file) rank as if used a few lines above the cursor."""
-FAR_WEIGHT = 0.05
-
-
-BANDS_BEFORE = ((2, 3.0), (8, 2.0), (24, 1.0), (NEAR_LINES_BEFORE, 0.6), (SCAN_LINES_BEFORE, 0.08))
-"""(lines above the cursor up to, weight): nearer lines say more about what comes next."""
-BANDS_AFTER = ((3, 1.4), (NEAR_LINES_AFTER, 1.0), (SCAN_LINES_AFTER, 0.05))
-
-
-def _add(score: dict[str, float], text: str, weight: float) -> None:
-    for name, count in Counter(names_in(text)).items():
-        score[name] = score.get(name, 0.0) + count * weight
-
-
-def names_near_cursor(prefix: str, suffix: str, imports: Sequence[str] = ()) -> list[str]:
-    """Names used around the cursor, most relevant first: by distance from the cursor's
-    line (in bands), the lines before counting more than those after, and the names the
-    file imports (``imports``) counting as if used a few lines away; every other name in
-    the window follows."""
-    before = _last_lines(prefix, SCAN_LINES_BEFORE)
-    after = suffix[:SCAN_CHARS].splitlines()[:SCAN_LINES_AFTER]
-    score: dict[str, float] = dict.fromkeys(imports, IMPORT_WEIGHT)
-    done = 0
-    for until, weight in BANDS_BEFORE:
-        _add(score, "\n".join(before[max(len(before) - until, 0):len(before) - done]), weight)
-        done = min(until, len(before))
-    done = 0
-    for until, weight in BANDS_AFTER:
-        _add(score, "\n".join(after[done:until]), weight)
-        done = until
-    near_chars = sum(map(len, before)) + len(before)
-    far = prefix[-SCAN_CHARS:-near_chars] if len(prefix) > near_chars else ""
-    _add(score, far + "\n" + suffix[SCAN_CHARS // 4:SCAN_CHARS], FAR_WEIGHT)
-    return sorted(score, key=lambda name: -score[name])[:MAX_NAMES]
-
-
-def _last_lines(text: str, count: int) -> list[str]:
-    """The last ``count`` lines of ``text`` (without scanning the rest)."""
-    start = len(text)
-    for _ in range(count):
-        start = text.rfind("\n", 0, start)
-        if start < 0:
-            break
-    return text[start + 1:].splitlines()[-count:] if start >= 0 else text.splitlines()
-
-
-@functools.lru_cache(maxsize=8192)
-def _folder_distance(a: str, b: str) -> int:
-    pa, pb = a.split("/")[:-1], b.split("/")[:-1]
-    common = 0
-    for x, y in zip(pa, pb, strict=False):
-        if x != y:
-            break
-        common += 1
-    return len(pa) + len(pb) - 2 * common
-
-
-def render_definition(definition: Definition, language_id: str) -> str:
-    """The signature, with the first doc line as a comment of the language."""
-    if not definition.doc:
-        return definition.signature
-    marker = (language_for(language_id).line_comments or ("//",))[0]
-    return f"{definition.signature}\n    {marker} {definition.doc}"
-
-
-def definition_parts(
-    names: Sequence[str],
-    lookup: Callable[[str], Sequence[Definition]],
-    own_path: str,
-    label: Callable[[str], str],
-    language_of: Callable[[str], str],
-    budget: int,
-) -> list[ContextPart]:
-    """Definitions in other files of the names, most relevant name first, within
-    ``budget`` characters (labels included); one part per definition."""
-    own_label = label(own_path)
-    labels: dict[str, tuple[int, str]] = {}
-
-    def place(path: str) -> tuple[int, str]:
-        found = labels.get(path)
-        if found is None:
-            shown = label(path)
-            found = labels[path] = (_folder_distance(shown, own_label), shown)
-        return found
-
-    parts: list[ContextPart] = []
-    used = 0
-    seen: set[tuple[str, int]] = set()
-    for name in names:
-        if budget - used < _MIN_PART_CHARS:
-            break
-        defined = lookup(name)
-        if len(defined) > MAX_SAME_NAME:
-            continue  # asked before the definitions are made: a common name has thousands
-        found = [d for d in defined if d.path != own_path]
-        if not found:
-            continue
-        if len(found) > 1:  # most names have one definition: no order to find
-            found.sort(key=lambda d: (place(d.path), d.line))
-        for definition in found[:MAX_DEFINITIONS_PER_NAME]:
-            if (definition.path, definition.line) in seen:
-                continue
-            seen.add((definition.path, definition.line))
-            text = render_definition(definition, language_of(definition.path))
-            source = f"{place(definition.path)[1]}:{definition.line + 1}"
-            cost = len(text) + len(source) + 9
-            if used + cost <= budget:  # a long one left out may leave room for a short one
-                parts.append(ContextPart("definition", source, text))
-                used += cost
-    return parts
 
 
 def edited_parts(others: Sequence[OpenText], budget: int) -> list[ContextPart]:
@@ -218,7 +87,7 @@ def edited_parts(others: Sequence[OpenText], budget: int) -> list[ContextPart]:
         text = _lines_between(compared, starts, start, end)
         source = f"{other.label}:{start + 1}-{end}"
         room = budget - used - len(source) - 9
-        if room < _MIN_PART_CHARS or not text.strip():
+        if room < MIN_PART_CHARS or not text.strip():
             continue
         parts.append(ContextPart("edited", source, text[:room]))
         used += len(parts[-1].text) + len(source) + 9
@@ -314,7 +183,7 @@ def similar_parts(
     used = 0
     for _score, source, text in scored:
         room = budget - used - len(source) - 9
-        if room < _MIN_PART_CHARS:
+        if room < MIN_PART_CHARS:
             break
         cut = text[:room].rsplit("\n", 1)[0] if len(text) > room else text
         parts.append(ContextPart("similar", source, cut))
@@ -333,17 +202,26 @@ def choose_parts(
     others: Sequence[OpenText],
     budget: int,
     imports: Sequence[str] = (),
+    modules: Callable[[str], Sequence[Definition]] = lambda _name: (),
 ) -> list[ContextPart]:
-    """All parts for one prompt within ``budget`` characters: definitions first, then
-    edited ranges, then similar windows of open documents. ``imports``: the names the
-    cursor's file imports (:meth:`~iskra_ls.symbols.index.SymbolIndex.imports`)."""
-    near_before = "\n".join(_last_lines(prefix, NEAR_LINES_BEFORE))
+    """All parts for one prompt within ``budget`` characters: definitions first (of the
+    module the cursor reaches into, then of the names around it), then edited ranges,
+    then similar windows of open documents. ``imports``: the names the cursor's file
+    imports (:meth:`~iskra_ls.symbols.index.SymbolIndex.imports`); ``modules``: the
+    definitions of the files a module name stands for
+    (:meth:`~iskra_ls.symbols.index.SymbolIndex.module_definitions`)."""
+    near_before = "\n".join(last_lines(prefix, NEAR_LINES_BEFORE))
     near_after = "\n".join(suffix[:SCAN_CHARS].splitlines()[:NEAR_LINES_AFTER])
-    parts = definition_parts(names_near_cursor(prefix, suffix, imports), lookup, own_path, label,
-                             language_of, budget)
-    used = sum(len(p.text) + len(p.source) + 9 for p in parts)
-    parts += edited_parts(others, budget - used)
-    used = sum(len(p.text) + len(p.source) + 9 for p in parts)
+    seen: set[tuple[str, int]] = set()
+    parts: list[ContextPart] = []
+    module = module_before_cursor(prefix, imports)
+    if module is not None:
+        parts = module_parts(modules(module), own_path, label, language_of,
+                             int(budget * MODULE_SHARE), seen)
+    parts += definition_parts(names_near_cursor(prefix, suffix, imports), lookup, own_path,
+                              label, language_of, budget - cost_of(parts), seen)
+    parts += edited_parts(others, budget - cost_of(parts))
+    used = cost_of(parts)
     edited = {p.source.split(":")[0] for p in parts if p.kind == "edited"}
     rest = [o for o in others if o.label not in edited]
     parts += similar_parts(rest, identifiers(near_before + "\n" + near_after), budget - used)

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
-from iskra_ls.symbols.tags import Definition, language_of_path
+from iskra_ls.symbols.tags import Definition, language_of_path, module_name
 from iskra_ls.symbols.worker import (
     WORKERS,
     Answer,
@@ -177,6 +177,8 @@ class SymbolIndex:
         self._by_name: dict[str, tuple[_Entry, ...]] = {}
         self._imports: dict[str, tuple[str, ...]] = {}
         """Per file, the names its import statements bring (from the same parse)."""
+        self._by_module: dict[str, tuple[str, ...]] = {}
+        """The files each module name stands for (:func:`module_name`)."""
         """Both hold plain tuples of strings and numbers, which the garbage collector stops
         tracking: 77 000 definitions as objects made one full collection during the first
         index hold the interpreter for 76 ms (a stall of the server's loop)."""
@@ -188,6 +190,14 @@ class SymbolIndex:
     def lookup(self, name: str) -> Definitions:
         with self._lock:
             return Definitions(self._by_name.get(name, ()))
+
+    def module_definitions(self, name: str) -> Definitions:
+        """The definitions of the files a module ``name`` stands for (``utils`` for
+        ``utils.py``, ``email`` for ``email/__init__.py``), each file in its order."""
+        with self._lock:
+            paths = self._by_module.get(name, ())
+            return Definitions(tuple(itertools.chain.from_iterable(
+                self._by_path.get(path, ()) for path in paths)))
 
     def imports(self, path: str) -> tuple[str, ...]:
         """The names ``path``'s imports bring, as its grammar reads them (as of its last
@@ -282,6 +292,9 @@ class SymbolIndex:
         with self._lock:
             self._drop(path)
             self._by_path[path] = found
+            module = module_name(path)
+            if path not in self._by_module.get(module, ()):
+                self._by_module[module] = (*self._by_module.get(module, ()), path)
             if imported:
                 self._imports[path] = imported
             for entry in found:
@@ -297,6 +310,12 @@ class SymbolIndex:
 
     def _drop(self, path: str) -> None:
         self._imports.pop(path, None)
+        module = module_name(path)
+        others = tuple(p for p in self._by_module.get(module, ()) if p != path)
+        if others:
+            self._by_module[module] = others
+        else:
+            self._by_module.pop(module, None)
         old = self._by_path.pop(path, ())
         self.stats.definitions -= len(old)
         for name in {entry[0] for entry in old}:

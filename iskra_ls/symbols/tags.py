@@ -12,8 +12,10 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import logging
+import os
 import re
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -160,7 +162,20 @@ class Definition:
 
 def language_of_path(path: str) -> str | None:
     """The language id the index parses ``path`` as; None for a file it does not read."""
-    return EXTENSIONS.get(Path(path).suffix.lower())
+    return EXTENSIONS.get(os.path.splitext(path)[1].lower())
+
+
+FOLDER_FILES = frozenset({"__init__", "index", "mod"})
+"""File names (without ending) that stand for their folder: Python's package, the
+``index`` a JavaScript ``require`` of a folder finds, Rust's ``mod.rs``."""
+
+
+def module_name(path: str) -> str:
+    """The name code uses for the module ``path`` is (its file name without the ending,
+    or its folder's name for a file that stands for its folder)."""
+    folder, file = os.path.split(path)
+    stem = file.split(".", 1)[0]
+    return os.path.basename(folder) if stem in FOLDER_FILES else stem
 
 
 def _wheel_tags_file(module: str) -> Path | None:
@@ -290,9 +305,21 @@ def _signature(source: bytes, node: tree_sitter.Node, body: tree_sitter.Node | N
 
 
 MAX_DEFINITION_DEPTH = 8
-"""Definitions are looked for this deep in the tree at most: the query cursor then skips
-the insides of function bodies, half of the matching time on the standard library for
-0.5 % of its definitions (closures and local helpers, which no other file can call)."""
+"""How deep below the file's root the query cursor looks: past it lie mostly the insides
+of function bodies (half the matching time on the standard library), whose definitions
+are local anyway. A class (or any definition that is not a function) reached within
+:data:`WALK_AGAIN_BELOW` levels of that limit is walked again from itself, so members of
+classes nested however deep are found."""
+WALK_AGAIN_BELOW = 4
+"""A container this deep (or deeper) below where its walk started is walked again from
+itself: its members lie two or three levels below it (body, decorator), or more within
+conditional blocks, and could fall past :data:`MAX_DEFINITION_DEPTH`."""
+LOCAL_SCOPES = frozenset({"function", "method"})
+"""Tag kinds whose body is a scope of its own: what a function's body defines (closures,
+local helpers, local classes) no other file can call by that name, and offered for a call
+of the same name elsewhere its signature would be a wrong one. So it is not indexed."""
+HOLDS_NO_DEFINITIONS = frozenset({"constant", "variable", "field", "property", "macro", "type"})
+"""Tag kinds that define no members (a constant's value is not walked again)."""
 
 Row = tuple[str, str, int, str, str]
 """One definition as the index stores it: name, kind, 0-based line, signature, doc line."""
@@ -310,47 +337,110 @@ class Outline:
 
 def outline(text: str, language_id: str) -> Outline:
     """The definitions and imported names of ``text`` (a whole file of ``language_id``),
-    from one parse and one pass of its query over the tree."""
+    from one parse and one pass of its query over the tree (and one more from each class
+    the pass reached deep down)."""
     query = definition_query(language_id)
     parser = _parser(language_id) if query is not None else None
     if query is None or parser is None:
         return Outline((), ())
-    import tree_sitter
-
     source = text.encode("utf-8", "replace")
     tree = parser.parse(source)
     lines = text.splitlines()
     python = language_id == "python"
-    cursor = tree_sitter.QueryCursor(query)
-    cursor.set_max_start_depth(MAX_DEFINITION_DEPTH)
-    found: dict[tuple[str, int], Row] = {}
+    found: dict[tuple[str, int], tuple[str, tree_sitter.Node]] = {}
     imported: dict[str, None] = {}
-    kinds: dict[int, str] = {}  # a pattern's definition capture, the same in each match
-    for pattern, captures in cursor.matches(tree.root_node):
-        if "import" in captures:
-            node = captures["import"][0]
+    functions: list[tuple[int, int]] = []  # byte ranges of function definitions
+    containers: list[tuple[int, int]] = []  # and of those that hold members (classes)
+    for kind, node, name, words in _matches(query, tree.root_node, source):
+        if not kind:
             if len(imported) < MAX_IMPORTED_NAMES:
-                words = source[node.start_byte:node.end_byte].decode("utf-8", "replace")
                 imported.update(dict.fromkeys(IDENTIFIER_CHARS.findall(words)))
             continue
-        kind = kinds.get(pattern)
-        if kind is None:
-            kind = kinds[pattern] = next(
-                (k for k in captures if k.startswith("definition.")), "")
-        names = captures.get("name")
-        if not names or not kind:
-            continue  # a reference pattern (calls, types used): not a definition
-        node = captures[kind][0]
-        name_node = names[0]
-        name = source[name_node.start_byte:name_node.end_byte].decode("utf-8", "replace")
         row = node.start_point[0]
-        if not name or (name, row) in found or row >= len(lines):
-            continue
+        if name and (name, row) not in found and row < len(lines):
+            found[(name, row)] = (kind, node)
+            if kind in LOCAL_SCOPES:
+                functions.append((node.start_byte, node.end_byte))
+            elif kind not in HOLDS_NO_DEFINITIONS:
+                containers.append((node.start_byte, node.end_byte))
+    rows = []
+    local, member = _inside_ranges(functions), _inside_ranges(containers)
+    for (name, row), (kind, node) in sorted(found.items(), key=lambda item: item[1][1].start_byte):
+        if local(node.start_byte):
+            continue  # what a function's body defines is its own
+        if kind == "function" and member(node.start_byte):
+            kind = "method"  # (Python's query calls every def a function)
         body = node.child_by_field_name("body")
-        found[(name, row)] = (name, kind[11:], row, _signature(source, node, body, lines[row]),
-                              _doc_line(source, lines, node, body, python))
-    rows = sorted(found.values(), key=lambda r: r[2])
+        rows.append((name, kind, row, _signature(source, node, body, lines[row]),
+                     _doc_line(source, lines, node, body, python)))
     return Outline(tuple(rows), tuple(itertools.islice(imported, MAX_IMPORTED_NAMES)))
+
+
+def _matches(query: tree_sitter.Query, root: tree_sitter.Node, source: bytes,
+             ) -> Iterator[tuple[str, tree_sitter.Node, str, str]]:
+    """Each definition as (kind, node, name, ""), each import as ("", node, "", its text):
+    the query from the root, then again from each container it reached deep down."""
+    import tree_sitter
+
+    kinds: dict[int, str] = {}  # a pattern's definition kind, the same in each match
+    scopes, walked = [root], {root.id}
+    while scopes:
+        scope = scopes.pop()
+        cursor = tree_sitter.QueryCursor(query)
+        cursor.set_max_start_depth(MAX_DEFINITION_DEPTH)
+        for pattern, captures in cursor.matches(scope):
+            if "import" in captures:
+                node = captures["import"][0]
+                yield "", node, "", source[node.start_byte:node.end_byte].decode(
+                    "utf-8", "replace")
+                continue
+            kind = kinds.get(pattern)
+            if kind is None:
+                kind = kinds[pattern] = next(
+                    (k[11:] for k in captures if k.startswith("definition.")), "")
+            names = captures.get("name")
+            if not names or not kind:
+                continue  # a reference pattern (calls, types used): not a definition
+            node = captures["definition." + kind][0]
+            name_node = names[0]
+            yield kind, node, source[name_node.start_byte:name_node.end_byte].decode(
+                "utf-8", "replace"), ""
+            if kind not in LOCAL_SCOPES and kind not in HOLDS_NO_DEFINITIONS \
+                    and node.id not in walked and _depth_at_least(node, scope, WALK_AGAIN_BELOW):
+                walked.add(node.id)
+                scopes.append(node)
+
+
+def _depth_at_least(node: tree_sitter.Node, top: tree_sitter.Node, levels: int) -> bool:
+    """Whether ``node`` lies at least ``levels`` levels below ``top``."""
+    for _ in range(levels - 1):
+        parent = node.parent
+        if parent is None or parent.id == top.id:
+            return False
+        node = parent
+    return True
+
+
+def _inside_ranges(ranges: list[tuple[int, int]]) -> Callable[[int], bool]:
+    """A test of whether a definition starting at a byte lies inside one of ``ranges``
+    (definitions' byte ranges, which nest as the tree does), asked in increasing byte
+    order."""
+    functions = sorted(ranges)
+    open_ends: list[int] = []  # the functions around the last byte asked, innermost last
+    taken = 0
+
+    def inside(start: int) -> bool:
+        nonlocal taken
+        while taken < len(functions) and functions[taken][0] < start:
+            while open_ends and open_ends[-1] <= functions[taken][0]:
+                open_ends.pop()
+            open_ends.append(functions[taken][1])
+            taken += 1
+        while open_ends and open_ends[-1] <= start:
+            open_ends.pop()
+        return bool(open_ends)
+
+    return inside
 
 
 _PARSERS = threading.local()

@@ -147,7 +147,8 @@ def test_the_account_parts_stand_apart() -> None:
 
 
 @pytest.mark.parametrize("module", ["symbols/tags", "symbols/index", "symbols/workspace",
-                                    "symbols/worker", "completion/related"])
+                                    "symbols/worker", "completion/related",
+                                    "completion/needed_definitions"])
 def test_context_sources_import_neither_the_server_nor_the_network(module: str) -> None:
     """The index, its queries and the choice of prompt parts run in threads and tests
     without a server: no pygls server, no network client, no scheduler above them."""
@@ -157,7 +158,7 @@ def test_context_sources_import_neither_the_server_nor_the_network(module: str) 
     upward = sorted(name for name in _imports(module)
                     if any(name == f or name.startswith(f + ".") for f in forbidden))
     assert upward == [], f"iskra_ls/{module}.py imports {upward}"
-    if module.startswith("symbols/tags") or module == "completion/related":
+    if module.startswith(("symbols/tags", "completion/related", "completion/needed")):
         assert not any(name.startswith("iskra_ls.symbols.index") or name == "watchfiles"
                        for name in _imports(module)), "pure parts do no I/O"
     if module == "symbols/worker":  # loaded by every parsing process: the parser and no more

@@ -111,7 +111,7 @@ def test_an_edit_far_down_a_long_document_shows_its_own_lines() -> None:
 
 def test_names_are_the_same_words_in_ascii_and_in_other_text() -> None:
     """ASCII text takes the faster pattern; the words found must not change by it."""
-    from iskra_ls.completion.related import IDENTIFIER, names_in
+    from iskra_ls.completion.needed_definitions import IDENTIFIER, names_in
 
     ascii_code = "def parse_header(data, strict=True):\n    return _x1 + 2abc"
     assert names_in(ascii_code) == IDENTIFIER.findall(ascii_code)
