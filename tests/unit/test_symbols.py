@@ -198,17 +198,35 @@ def test_the_watcher_follows_saves_and_deletions(tmp_path: Path) -> None:
         index.stop()
 
 
-def test_definitions_inside_function_bodies_deep_down_are_not_looked_for() -> None:
-    """The query cursor stops at MAX_DEFINITION_DEPTH (half the matching time): methods
-    of classes, even decorated ones, are found; closures nested four functions deep, which
-    no other file can call, are not."""
+def test_what_a_function_body_defines_is_local_and_not_indexed() -> None:
+    """A closure or local helper can be called by no other file: offered for a call of the
+    same name elsewhere, its signature would be a wrong one. Methods of classes, even
+    decorated ones and those of nested classes, are found."""
     nested = "".join("    " * i + f"def f{i}(x):\n" for i in range(6)) + "    " * 6 + "pass\n"
-    names = [d.name for d in definitions(nested, "python", "n.py")]
-    assert names == ["f0", "f1", "f2", "f3"]
-    methods = ("@dataclass\nclass A:\n    @property\n    def size(self):\n        return 1\n\n"
+    assert [d.name for d in definitions(nested, "python", "n.py")] == ["f0"]
+    methods = ("@dataclass\nclass A:\n    @property\n    def size(self):\n"
+               "        def local(): pass\n        return 1\n\n"
                "    class Inner:\n        @staticmethod\n        def make(): pass\n")
     assert [d.name for d in definitions(methods, "python", "m.py")] == [
         "A", "size", "Inner", "make"]
+    script = "function outer(a) {\n  function helper(b) { return b; }\n  return helper(a);\n}\n"
+    assert [d.name for d in definitions(script, "javascript", "s.js")] == ["outer"]
+
+
+def test_members_of_deeply_nested_classes_are_found() -> None:
+    """However deep a class sits (classes in classes in a namespace), its methods are
+    found: the query is walked again from a class its first walk reached deep down."""
+    java = "class L0 {\n" + "".join(
+        "  " * i + f"static class L{i} {{\n" for i in range(1, 5)) + \
+        "  " * 5 + "int deepest(int x) { return x; }\n" + "".join(
+        "  " * i + "}\n" for i in range(4, -1, -1))
+    names = [d.name for d in definitions(java, "java", "L.java")]
+    assert names == ["L0", "L1", "L2", "L3", "L4", "deepest"]
+    csharp = "namespace N {\n" + "".join(
+        "  " * i + f"class C{i} {{\n" for i in range(1, 5)) + \
+        "  " * 5 + "void Deepest() {}\n" + "".join("  " * i + "}\n" for i in range(4, -1, -1))
+    names = [d.name for d in definitions(csharp, "csharp", "N.cs")]
+    assert names == ["C1", "C2", "C3", "C4", "Deepest"]
 
 
 def test_the_files_nearest_the_open_documents_are_indexed_first(tmp_path: Path) -> None:
