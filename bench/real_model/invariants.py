@@ -20,8 +20,10 @@ suggestion:
   line, an auto-closed bracket it closes again, or the following lines);
 - ``swallowed_closer``: a trailing comment or an open string that turns the
   already-typed rest of the line (``heap[# index]``) into comment or string;
-- ``past_block``: a block suggestion that leaves the enclosing block (dedents out of it,
-  closes more than it opened: a brace, ``end``, ``fi``, ``done``, a tag) and runs on.
+- ``past_block``: a block suggestion that leaves the enclosing block (dedents out of it:
+  in Python and YAML below the block's column, elsewhere to its opener's column or left of
+  it, a closer allowed at the opener's; closes more than it opened: a brace, ``end``,
+  ``fi``, ``done``, a tag) and runs on.
 
 ``python_parses`` is a figure, not an invariant: whether the enclosing top-level
 definition still parses after the insertion.
@@ -42,6 +44,7 @@ from bench.real_model.oracle_layout import (
     indent_width,
     leading_ws,
     mixed_indent,
+    opener_column,
     wants_block,
 )
 from bench.real_model.oracle_lexer import code_mask, lex
@@ -269,9 +272,10 @@ def check(
                         and not table.layout_free)
         unit = unit or ("\t" if "\t" in leading_ws(line_prefix) else "    ")
         floor = enclosing_indent(prefix, rest_of_line, unit, language_id, multiline=True)
+        opener = opener_column(prefix, unit, language_id)
         inside = _starts_inside(joined, language_id, len(line_prefix))
-        _check_block(add, suggestion, span, line_prefix, floor, unit, language_id, widths_known,
-                     inside, prefix.split("\n")[-20:-1])
+        _check_block(add, suggestion, span, line_prefix, (floor, opener), unit, language_id,
+                     widths_known, inside, prefix.split("\n")[-20:-1])
     return found
 
 
@@ -338,7 +342,7 @@ def _check_block(
     suggestion: str,
     span: str,
     line_prefix: str,
-    floor_ws: str,
+    block: tuple[str, int | None],
     unit: str,
     language: str,
     widths_known: bool,
@@ -346,10 +350,18 @@ def _check_block(
     before_lines: list[str],
 ) -> None:
     """Block shape. Without indentation evidence in the document, or in a document that
-    mixes tabs and spaces, widths prove nothing: only the bracket/keyword depth counts."""
+    mixes tabs and spaces, widths prove nothing: only the bracket/keyword depth counts.
+    ``block``: the block's own indentation (its floor) and its opener's column."""
     table = syntax(language)
     unit_cols = indent_width(unit, unit) or 4
+    floor_ws, opener = block
     floor = indent_width(floor_ws, unit)
+    # What closes the block by indentation: in Python and YAML a line left of its column;
+    # elsewhere (brackets, keywords close it) a line at or left of its opener's column.
+    if table.indentation_is_syntax or opener is None:
+        inside_from, closer_from = floor, floor - unit_cols
+    else:
+        inside_from, closer_from = min(floor, opener + 1), opener
     lines = suggestion.split("\n")
     code_lines = span.split("\n")
     # The first line lands at the cursor: on a blank indented line it adds no indentation
@@ -390,7 +402,7 @@ def _check_block(
                 one_out = bool(table.closer_line.fullmatch(line.strip())) or (
                     table.lexer == "yaml" and line.lstrip().startswith("- ")
                 )  # a closer, or a YAML list at its key's column
-                if width < floor and not (one_out and width >= floor - unit_cols):
+                if width < inside_from and not (one_out and width >= closer_from):
                     report("past_block", f"dedents out of the block {line!r}")
                     return
             if closed_at is not None:

@@ -159,6 +159,31 @@ def enclosing_indent(prefix: str, rest_of_line: str, unit: str, language: str, *
     return ""
 
 
+def opener_column(prefix: str, unit: str, language: str) -> int | None:
+    """The column of the line that opens the block the cursor writes in (the cursor's own
+    line after an opener; else the nearest code line above left of the cursor), or None
+    when it is not seen. Where brackets or keywords close blocks, a line deeper than its
+    opener is still inside, whatever the body's column (Django's admin ``rtl.css`` has
+    ``   float: left;``, 3 spaces in a 4-space file, under a rule at column 0)."""
+    line_prefix = prefix[prefix.rfind("\n") + 1 :]
+    table = syntax(language)
+    if line_prefix.strip():
+        return content_width(line_prefix, unit, table)
+    cursor = indent_width(line_prefix, unit)
+    for line in reversed(prefix.split("\n")[:-1][-50:]):
+        if not line.strip():
+            continue
+        if not line_prefix:  # column 0: the line above opens the block, or there is none
+            return content_width(line, unit, table) if opens_block(
+                code_part(line, language), table) else None
+        if line.strip().startswith(table.comment_line) or not code_part(line, language):
+            continue
+        width = content_width(line, unit, table)
+        if width < cursor:
+            return width
+    return None
+
+
 def _block_indent(opener: str, unit: str, table: Syntax) -> str:
     """Where the block below ``opener`` starts: one unit in, or at the opener's own
     column when the language does not indent that block (a TOML table)."""

@@ -122,7 +122,7 @@ async def _replay(case: RecordedCase, ctx: CompletionContext) -> Replayed:
     shown: list[Shown] = []
     read_at_final: list[int] = []
 
-    def on_answer(suggestion: Suggestion | None, final: bool) -> None:
+    def on_answer(suggestion: Suggestion | None, final: bool, _whole: int | None) -> None:
         if final:
             read_at_final.append(chat.stream.read)  # the rest is only drained
             return

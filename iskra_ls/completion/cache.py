@@ -26,7 +26,7 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from iskra_ls.completion.lookahead import on_this_line
+from iskra_ls.completion.lookahead import on_this_line, shown_whole
 from iskra_ls.completion.postprocess import Suggestion
 
 PREFIX_KEEP = 2000
@@ -63,16 +63,8 @@ class _Entry:
         if self.expires is not None:
             return self.suggestion
         if whole:
-            return self.whole_from(0, self.suggestion.text)
+            return shown_whole(self.suggestion, self.whole_chars)
         return Suggestion(on_this_line(self.suggestion.text), self.suggestion.replace_after)
-
-    def whole_from(self, taken: int, rest: str) -> Suggestion:
-        """``rest`` (the suggestion from ``taken`` on) up to where what its spot shows
-        whole ends, when ``taken`` is still inside it."""
-        end = self.whole_chars
-        if end is not None and taken < end:
-            rest = rest[: end - taken]
-        return Suggestion(rest, self.suggestion.replace_after)
 
 
 def _newline_length(text: str, at: int) -> int:
@@ -210,7 +202,7 @@ def _type_through(entry: _Entry, prefix: str, suffix: str, whole: bool) -> Sugge
         if not whole and not _NEWLINE.split(rest, 1)[0].strip():
             return NOTHING  # a line of it is typed: the next one waits for Enter
         if whole:
-            rest = entry.whole_from(taken, rest).text
+            rest = shown_whole(entry.suggestion, entry.whole_chars, taken=taken).text
         found = _with_suffix(entry, rest, suffix)
         if found is None or whole:
             return found

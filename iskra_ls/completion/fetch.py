@@ -43,8 +43,11 @@ Draining keeps the connection for the next request; past this the stream is
 long (the model ignored "one line") and is closed.
 """
 
-AnswerCallback = Callable[[Suggestion | None, bool], None]
-"""``(suggestion, final)``: a suggestion to use now; ``final`` when no better one follows."""
+AnswerCallback = Callable[[Suggestion | None, bool, int | None], None]
+"""``(suggestion, final, whole_chars)``: a suggestion to use now; ``final`` when no better
+one follows; how much of it its spot shows whole (the reader's
+:attr:`~iskra_ls.completion.lookahead.AnswerReader.whole_chars` as the suggestion was made;
+None: all), so the caller needs nothing of the reader."""
 
 
 async def stream_answer(
@@ -86,17 +89,17 @@ async def stream_answer(
             # window, the event loop keeps answering the editor.
             early, stop = await asyncio.to_thread(reader.feed, joined)
             if early is not None:
-                on_answer(early, False)
+                on_answer(early, False, reader.whole_chars)
             if stop is not None:
                 # One line, or a whole block: the rest of the answer is not needed.
                 final = await asyncio.to_thread(_finish, reader, stop, max_tokens)
-                on_answer(final, True)
+                on_answer(final, True, reader.whole_chars)
                 await _drain(deltas, limit - size)
                 return final
         if raw is None:
             raw = "".join(parts)
     final = await asyncio.to_thread(_finish, reader, raw, max_tokens)
-    on_answer(final, True)
+    on_answer(final, True, reader.whole_chars)
     return final
 
 

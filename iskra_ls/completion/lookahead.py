@@ -56,6 +56,18 @@ def on_this_line(text: str) -> str:
     return text
 
 
+def shown_whole(suggestion: Suggestion, whole_chars: int | None, *, taken: int = 0) -> Suggestion:
+    """What a spot shows of a kept suggestion shown whole (a requested completion), from
+    ``taken`` characters typed through on: up to its first ``whole_chars`` (None: all of
+    it) while ``taken`` is inside them. An automatic block's answer brings the lines after
+    the block (a dedent out of it) for their own line starts; the spot never shows them."""
+    text = suggestion.text
+    end = whole_chars if whole_chars is not None and taken < whole_chars else len(text)
+    if taken == 0 and end >= len(text):
+        return suggestion
+    return Suggestion(text[taken:end], suggestion.replace_after)
+
+
 def at_column_zero(ctx: CompletionContext) -> bool:
     """The cursor is on an empty line the editor did not indent."""
     return ctx.line_prefix == "" and ctx.line_suffix == ""
@@ -200,7 +212,7 @@ class AnswerReader:
         self._after_block = self._first_line_early and not self.lookahead and ctx.multiline
         """An automatic block at a line start: the answer's lines after the block (a dedent
         out of it) are kept for their own line starts, as a lookahead keeps the lines after
-        the first; the spot itself never shows them (:meth:`shown_whole`)."""
+        the first; the spot itself never shows them (:func:`shown_whole`)."""
         self._block_chars: int | None = None
         """Characters of the kept suggestion that are the block (its spot's own part)."""
 
@@ -268,17 +280,14 @@ class AnswerReader:
         return True
 
     def shown_whole(self, suggestion: Suggestion) -> Suggestion:
-        """What this spot shows of ``suggestion`` when it is shown whole (a requested
-        completion): an automatic block's lines after the block are kept for their own
-        line starts, never shown here."""
-        end = self._block_chars
-        if end is None or end >= len(suggestion.text):
-            return suggestion
-        return Suggestion(suggestion.text[:end], suggestion.replace_after)
+        """What this spot shows of ``suggestion`` when it is shown whole: see
+        :func:`shown_whole`, with :attr:`whole_chars`."""
+        return shown_whole(suggestion, self._block_chars)
 
     @property
     def whole_chars(self) -> int | None:
-        """How many characters of a kept suggestion :meth:`shown_whole` shows (None: all)."""
+        """How many characters of a kept suggestion its spot shows whole (None: all): the
+        fetch hands it over with each answer (:func:`shown_whole` cuts there)."""
         return self._block_chars
 
     def _more_lines(self, text: str) -> str | None:

@@ -54,7 +54,7 @@ from iskra_ls.completion.cache import SuggestionCache
 from iskra_ls.completion.context import Prompt, build_context, build_prompt, wants_block
 from iskra_ls.completion.fetch import stream_answer
 from iskra_ls.completion.heuristics import CompletionStats, pause_likely, worth_asking
-from iskra_ls.completion.lookahead import AnswerReader, on_this_line
+from iskra_ls.completion.lookahead import AnswerReader, on_this_line, shown_whole
 from iskra_ls.completion.postprocess import Suggestion
 from iskra_ls.completion.related import ContextPart, render, sent_parts
 from iskra_ls.session import Session
@@ -460,12 +460,11 @@ class CompletionService:
         self._last_network = time.monotonic()
         uri = request.uri
         kept = False
-        reader: AnswerReader | None = None
 
-        def on_answer(suggestion: Suggestion | None, final: bool) -> None:
+        def on_answer(suggestion: Suggestion | None, final: bool, whole: int | None) -> None:
             nonlocal kept
-            # What the spot shows whole (the block) apart from the lines kept after it.
-            whole = reader.whole_chars if reader is not None else None
+            # ``whole``: what the spot shows whole (the block), apart from the lines kept
+            # after it; it comes with each answer, as the reader had it when making it.
             if suggestion is not None:
                 kept = True
                 self.cache.remember(uri, prefix, suffix, suggestion, whole_chars=whole)
@@ -474,23 +473,21 @@ class CompletionService:
             if not fetch.shown.done():
                 if fetch.waiters == 0:
                     self.counts.background += 1
-                if suggestion is not None and whole_block and reader is not None:
-                    suggestion = reader.shown_whole(suggestion)
+                if suggestion is not None and whole_block:
+                    suggestion = shown_whole(suggestion, whole)
                 fetch.shown.set_result(self._shown_of(suggestion, whole_block))
             if final:
                 _resolve(fetch.final, None)
             fetch.advance()
 
         async def run() -> None:
-            nonlocal reader
             try:
                 with reservation:  # spent once sent; given back if it never went out
                     # Off the loop: bounded work, but a hostile window must not stall it.
-                    prompt, made = await asyncio.to_thread(
+                    prompt, reader = await asyncio.to_thread(
                         self._prepare, request, neighbours, choose
                     )
-                    reader = made
-                    await stream_answer(self.session.paid_chat(reservation), made, prompt,
+                    await stream_answer(self.session.paid_chat(reservation), reader, prompt,
                                         on_answer)
             except errors.IskraError as error:
                 if fetch.shown.done():

@@ -164,6 +164,43 @@ def test_real_code_passes(doc: str, suggestion: str, language: str, replace_afte
     assert kinds(doc, suggestion, language, replace_after) == set()
 
 
+CSS_FILE = ".a {\n    color: red;\n}\n\n.b {\n    margin: 0;\n}\n\n"
+"""Gives a CSS document its four-space indentation."""
+
+
+@pytest.mark.parametrize(
+    ("doc", "suggestion", "language"),
+    [
+        # Django's admin/css/rtl.css:66 (3 spaces in a 4-space file): still inside the
+        # block its opener at column 0 opens.
+        (CSS_FILE + "table thead th.sorted .sortoptions {█\n}\n", "\n   float: left;", "css"),
+        (CSS_FILE + ".c {\n    █\n}\n", "float: left;\n   clear: both;", "css"),
+        ("int f(void) {\n    if (x) {\n        █\n    }\n}\n", "a();\n      b();", "c"),
+    ],
+)
+def test_a_line_deeper_than_the_opener_is_inside_its_block(
+    doc: str, suggestion: str, language: str
+) -> None:
+    """``past_block`` is about what closes the block: a line at or left of its opener's
+    column (a closer may stand at it). An odd indentation inside is ``indent``'s to judge."""
+    assert "past_block" not in kinds(doc, suggestion, language)
+
+
+@pytest.mark.parametrize(
+    ("doc", "suggestion", "language"),
+    [
+        (CSS_FILE + ".c {█\n}\n", "\n    float: left;\nh1 {", "css"),
+        ("def f(x):\n    if x:█\n", "\n    return x", "python"),
+        ("int f(void) {\n    if (x) {\n        █\n    }\n}\n", "a();\n    b();", "c"),
+        ("int f(void) {\n    if (x) {\n        █\n    }\n}\n", "a();\n  b();", "c"),
+    ],
+)
+def test_a_line_at_or_left_of_the_opener_leaves_its_block(
+    doc: str, suggestion: str, language: str
+) -> None:
+    assert "past_block" in kinds(doc, suggestion, language)
+
+
 def test_first_tokens_and_parse() -> None:
     assert first_tokens("foo(bar, baz)", 3) == ["foo", "(", "bar"]
     doc = "def f(x):\n    \n"
