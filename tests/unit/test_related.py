@@ -185,3 +185,22 @@ def test_a_variable_named_like_a_module_brings_nothing_of_it() -> None:
                          label=label, language_of=lambda _p: "python", others=(), budget=2000,
                          imports=(), modules=modules)
     assert parts == []
+
+
+def test_a_module_s_names_the_file_already_uses_come_first() -> None:
+    """A big module (``logging.``) has more definitions than the budget holds: those the
+    file already uses from it (``logging.getLogger`` further up) come first."""
+    big = [Definition(f"helper_{i}", "function", "/w/pkg/utils.py", i * 3,
+                      f"def helper_{i}(first_argument, second_argument, third_argument):")
+           for i in range(40)]
+    used = Definition("getLogger", "function", "/w/pkg/utils.py", 200, "def getLogger(name=None):")
+
+    def big_module(name: str) -> list[Definition]:
+        return [*big, used] if name == "utils" else []
+
+    prefix = ("from pkg import utils\n\nlog = utils.getLogger(__name__)\n" + "x = 1\n" * 150
+              + "def f():\n    return utils.")
+    parts = choose_parts(prefix=prefix, suffix="\n", own_path="/w/pkg/main.py", lookup=lookup,
+                         label=label, language_of=lambda _p: "python", others=(), budget=2000,
+                         imports=("pkg", "utils"), modules=big_module)
+    assert parts[0].source == "pkg/utils.py:201"
