@@ -176,10 +176,14 @@ def module_parts(
     language_of: Callable[[str], str],
     budget: int,
     seen: set[tuple[str, int]],
+    names: Sequence[str] = (),
 ) -> list[ContextPart]:
-    """The definitions of the module the cursor reaches into, its top level first (its
-    functions and classes, then their members), within ``budget``."""
-    ordered = sorted(module, key=lambda d: d.kind == "method")  # stable: file order kept
+    """The definitions of the module the cursor reaches into, within ``budget``: first
+    those the file already uses (``names``, most relevant first: its own uses of the
+    module say which of its names it needs), then its top level (functions, classes),
+    then their members, each in file order."""
+    rank = {name: index for index, name in enumerate(names)}
+    ordered = sorted(module, key=lambda d: (rank.get(d.name, len(rank)), d.kind == "method"))
     return _parts_of(ordered, own_path, _Places(label, own_path), language_of, budget, seen)
 
 

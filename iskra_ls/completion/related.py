@@ -214,12 +214,13 @@ def choose_parts(
     near_after = "\n".join(suffix[:SCAN_CHARS].splitlines()[:NEAR_LINES_AFTER])
     seen: set[tuple[str, int]] = set()
     parts: list[ContextPart] = []
+    names = names_near_cursor(prefix, suffix, imports)
     module = module_before_cursor(prefix, imports)
     if module is not None:
         parts = module_parts(modules(module), own_path, label, language_of,
-                             int(budget * MODULE_SHARE), seen)
-    parts += definition_parts(names_near_cursor(prefix, suffix, imports), lookup, own_path,
-                              label, language_of, budget - cost_of(parts), seen)
+                             int(budget * MODULE_SHARE), seen, names)
+    parts += definition_parts(names, lookup, own_path, label, language_of,
+                              budget - cost_of(parts), seen)
     parts += edited_parts(others, budget - cost_of(parts))
     used = cost_of(parts)
     edited = {p.source.split(":")[0] for p in parts if p.kind == "edited"}
