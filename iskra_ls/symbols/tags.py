@@ -305,15 +305,19 @@ def _signature(source: bytes, node: tree_sitter.Node, body: tree_sitter.Node | N
 
 
 MAX_DEFINITION_DEPTH = 8
-"""How deep below the file's root the query cursor looks: past it lie mostly the insides
-of function bodies (half the matching time on the standard library), whose definitions
-are local anyway. A class (or any definition that is not a function) reached within
-:data:`WALK_AGAIN_BELOW` levels of that limit is walked again from itself, so members of
-classes nested however deep are found."""
+"""How deep below where a walk starts the query cursor looks: past it lie mostly the
+insides of function bodies (the nodes within this depth are the matching's cost: 1.4 CPU
+s at 8 on the standard library, 0.45 s at 2), whose definitions are local anyway. A class
+(any definition that is not a function) :data:`WALK_AGAIN_BELOW` levels down or deeper is
+walked again from itself, so members of classes nested however deep are found. (At 7 and
+3 the standard library loses none of the definitions 8 and 4 find, for 0.3 CPU s less,
+but C and C++ headers, whose declarations sit inside ``#ifdef``, ``extern "C"`` and
+namespaces, lose 0.7 %; at 6 and 2 the standard library loses ``ctypes.util``'s
+platform branches, ``find_library`` among them.)"""
 WALK_AGAIN_BELOW = 4
-"""A container this deep (or deeper) below where its walk started is walked again from
-itself: its members lie two or three levels below it (body, decorator), or more within
-conditional blocks, and could fall past :data:`MAX_DEFINITION_DEPTH`."""
+"""A container this many levels (or more) below where its walk started is walked again
+from itself: its members lie two or three levels below it (body, decorator), or more
+within conditional blocks, and could fall past :data:`MAX_DEFINITION_DEPTH`."""
 LOCAL_SCOPES = frozenset({"function", "method"})
 """Tag kinds whose body is a scope of its own: what a function's body defines (closures,
 local helpers, local classes) no other file can call by that name, and offered for a call
