@@ -428,17 +428,17 @@ def _depth_at_least(node: tree_sitter.Node, top: tree_sitter.Node, levels: int) 
 def _inside_ranges(ranges: list[tuple[int, int]]) -> Callable[[int], bool]:
     """A test of whether a definition starting at a byte lies inside one of ``ranges``
     (definitions' byte ranges, which nest as the tree does), asked in increasing byte
-    order."""
-    functions = sorted(ranges)
-    open_ends: list[int] = []  # the functions around the last byte asked, innermost last
+    order: one sweep over the ranges for the whole file."""
+    ordered = sorted(ranges)
+    open_ends: list[int] = []  # the ends of the ranges around the last byte asked
     taken = 0
 
     def inside(start: int) -> bool:
         nonlocal taken
-        while taken < len(functions) and functions[taken][0] < start:
-            while open_ends and open_ends[-1] <= functions[taken][0]:
+        while taken < len(ordered) and ordered[taken][0] < start:
+            while open_ends and open_ends[-1] <= ordered[taken][0]:
                 open_ends.pop()
-            open_ends.append(functions[taken][1])
+            open_ends.append(ordered[taken][1])
             taken += 1
         while open_ends and open_ends[-1] <= start:
             open_ends.pop()
