@@ -254,6 +254,20 @@ def test_a_module_is_found_by_its_file_or_its_folder_name(tmp_path: Path) -> Non
     assert [d.name for d in index.module_definitions("utils")] == ["collapse"]
 
 
+def test_a_module_name_many_folders_use_brings_the_nearest_files_only(tmp_path: Path) -> None:
+    """``utils`` in a big repository names a file in many folders: the cursor's file means
+    the nearest, and a request must not make thousands of definitions to find out."""
+    from iskra_ls.symbols.index import MODULE_FILES
+
+    for n in range(30):
+        write(tmp_path / f"pkg{n:02}" / "utils.py", f"def helper_{n}(): pass\n")
+    index = SymbolIndex([str(tmp_path)], lambda _p: True, workers=0)
+    index.build()
+    near = str(tmp_path / "pkg17" / "main.py")
+    assert [d.name for d in index.module_definitions("utils", near=near)][0] == "helper_17"
+    assert len(index.module_definitions("utils", near=near)) == MODULE_FILES
+
+
 def test_the_files_nearest_the_open_documents_are_indexed_first(tmp_path: Path) -> None:
     """With room for three files, the three beside the open document are the ones read."""
     for folder in ("a", "b", "c"):
