@@ -138,7 +138,8 @@ def recall(per_package: int, packages: int | None = None) -> dict[str, Any]:
                                  language_of=lambda p: language_of_path(p) or "", others=[],
                                  budget=BUDGET_CHARS // 3,
                                  imports=outline(document, language).imports,
-                                 modules=index.module_definitions)
+                                 modules=functools.partial(index.module_definitions,
+                                                           near=case["path"]))
             section = render(parts)
             prompt = build_prompt(ctx, budget_chars=BUDGET_CHARS - len(section), related=section)
             sent = prompt.messages[-1]["content"]
@@ -231,12 +232,13 @@ def costs(files: int, samples: int) -> dict[str, Any]:
         cut = rng.randrange(len(text) + 1)
         start = time.perf_counter()
         ctx = build_context(text, cut, language_id="python", path="x.py")
+        modules = functools.partial(index.module_definitions, near=path)
         chosen, chosen_cpu = time.perf_counter(), time.thread_time()
         parts = choose_parts(prefix=ctx.prefix, suffix=ctx.suffix, own_path=path,
                              lookup=index.lookup, label=lambda p: workspace_label(p, [STDLIB]),
                              language_of=lambda p: "python", others=open_docs,
                              budget=BUDGET_CHARS // 3, imports=index.imports(path),
-                             modules=index.module_definitions)
+                             modules=modules)
         section = render(parts)
         timings.append((time.perf_counter() - chosen) * 1000)
         cpu.append((time.thread_time() - chosen_cpu) * 1000)

@@ -128,7 +128,7 @@ def prompts(cursor: Cursor, index: SymbolIndex) -> tuple[dict[str, Prompt], bool
                          language_of=lambda p: language_of_path(p) or "", others=[],
                          budget=BUDGET_CHARS // 3,
                          imports=outline(cursor.document, cursor.language_id).imports,
-                         modules=index.module_definitions)
+                         modules=functools.partial(index.module_definitions, near=cursor.path))
     section = render(parts)
     with_prompt = build_prompt(ctx, budget_chars=max(BUDGET_CHARS - len(section), 1),
                                related=section)

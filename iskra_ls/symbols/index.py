@@ -60,6 +60,10 @@ CANDIDATES = 2
 """The walk lists at most this many times :attr:`Limits.files` candidates before ordering
 them (a huge tree is not listed whole to index a few thousand files of it)."""
 
+MODULE_FILES = 2
+"""Files a module name brings at most (``utils`` names a file in many folders of a big
+repository: the nearest are the ones meant)."""
+
 IDLE_SECONDS = 30.0
 """Parsing workers end after this long without a batch: each holds ~60 MB, and the index
 they built lives in the server. A later save starts one again (about half a second)."""
@@ -191,11 +195,16 @@ class SymbolIndex:
         with self._lock:
             return Definitions(self._by_name.get(name, ()))
 
-    def module_definitions(self, name: str) -> Definitions:
+    def module_definitions(self, name: str, near: str | None = None) -> Definitions:
         """The definitions of the files a module ``name`` stands for (``utils`` for
-        ``utils.py``, ``email`` for ``email/__init__.py``), each file in its order."""
+        ``utils.py``, ``email`` for ``email/__init__.py``), each file in its order: of
+        the :data:`MODULE_FILES` nearest ``near`` (the cursor's file) when many folders
+        have one."""
         with self._lock:
             paths = self._by_module.get(name, ())
+            if len(paths) > MODULE_FILES:
+                around = [os.path.dirname(near or "").split(os.sep)]
+                paths = tuple(sorted(paths, key=lambda p: _distance(p, around))[:MODULE_FILES])
             return Definitions(tuple(itertools.chain.from_iterable(
                 self._by_path.get(path, ()) for path in paths)))
 

@@ -128,5 +128,6 @@ class WorkspaceSymbols:
             language_of=lambda path: language_of_path(path) or "",
             others=others,
             imports=index.imports(own_path) if index is not None else (),
-            modules=index.module_definitions if index is not None else (lambda _name: ()),
+            modules=(functools.partial(index.module_definitions, near=own_path)
+                     if index is not None else (lambda _name: ())),
         )

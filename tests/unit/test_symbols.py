@@ -264,7 +264,7 @@ def test_a_module_name_many_folders_use_brings_the_nearest_files_only(tmp_path: 
     index = SymbolIndex([str(tmp_path)], lambda _p: True, workers=0)
     index.build()
     near = str(tmp_path / "pkg17" / "main.py")
-    assert [d.name for d in index.module_definitions("utils", near=near)][0] == "helper_17"
+    assert index.module_definitions("utils", near=near)[0].name == "helper_17"
     assert len(index.module_definitions("utils", near=near)) == MODULE_FILES
 
 
