@@ -158,6 +158,9 @@ def definition_parts(
 MODULE_SHARE = 0.5
 """Of the definitions' budget, what the module before the cursor (``utils.``) may take:
 the name to come is one of its definitions, but which one is not typed yet."""
+MAX_MODULE_DEFINITIONS = 500
+"""Of a module's definitions, those considered (in file order; a generated module may
+have thousands, and each request orders them)."""
 _RECEIVER = re.compile(r"([^\W\d]\w*)(?:\.|::)[^\W\d]?\w*$")
 _RECEIVER_SCAN = 200
 
@@ -183,7 +186,8 @@ def module_parts(
     module say which of its names it needs), then its top level (functions, classes),
     then their members, each in file order."""
     rank = {name: index for index, name in enumerate(names)}
-    ordered = sorted(module, key=lambda d: (rank.get(d.name, len(rank)), d.kind == "method"))
+    ordered = sorted(module[:MAX_MODULE_DEFINITIONS],
+                     key=lambda d: (rank.get(d.name, len(rank)), d.kind == "method"))
     return _parts_of(ordered, own_path, _Places(label, own_path), language_of, budget, seen)
 
 
