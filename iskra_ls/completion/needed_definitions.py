@@ -191,9 +191,19 @@ def module_parts(
     return _parts_of(ordered, own_path, _Places(label, own_path), language_of, budget, seen)
 
 
+LABEL_CHARS = 9
+"""What a part's label line adds around its source (``--- `` ``source`` `` ---`` and two
+line breaks, as :func:`~iskra_ls.completion.related.render` writes it)."""
+
+
+def part_cost(text: str, source: str) -> int:
+    """The characters one part takes in the prompt, its label line included."""
+    return len(text) + len(source) + LABEL_CHARS
+
+
 def cost_of(parts: Sequence[ContextPart]) -> int:
     """The characters ``parts`` take in the prompt (each with its label line)."""
-    return sum(len(p.text) + len(p.source) + 9 for p in parts)
+    return sum(part_cost(p.text, p.source) for p in parts)
 
 
 class _Places:
@@ -227,7 +237,7 @@ def _parts_of(definitions: Sequence[Definition], own_path: str, place: _Places,
         seen.add((definition.path, definition.line))
         text = render_definition(definition, language_of(definition.path))
         source = f"{place(definition.path)[1]}:{definition.line + 1}"
-        cost = len(text) + len(source) + 9
+        cost = part_cost(text, source)
         if used + cost <= budget:
             parts.append(ContextPart("definition", source, text))
             used += cost

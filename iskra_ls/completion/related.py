@@ -40,6 +40,7 @@ from iskra_ls.completion.needed_definitions import (
     module_parts,
     names_in,
     names_near_cursor,
+    part_cost,
 )
 from iskra_ls.symbols.tags import Definition
 
@@ -90,7 +91,7 @@ def edited_parts(others: Sequence[OpenText], budget: int) -> list[ContextPart]:
         if room < MIN_PART_CHARS or not text.strip():
             continue
         parts.append(ContextPart("edited", source, text[:room]))
-        used += len(parts[-1].text) + len(source) + 9
+        used += part_cost(parts[-1].text, source)
     return parts
 
 
@@ -187,7 +188,7 @@ def similar_parts(
             break
         cut = text[:room].rsplit("\n", 1)[0] if len(text) > room else text
         parts.append(ContextPart("similar", source, cut))
-        used += len(cut) + len(source) + 9
+        used += part_cost(cut, source)
     return parts
 
 
